@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything bertft needs to build, run and test, from Debian packages and npm.
+# Idempotent: packages already present are skipped; safe to run on every build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build + runtime libraries (see README "Dependencies" for why each one).
+build_pkgs=(g++ cmake make pkg-config nlohmann-json3-dev libcli11-dev libicu-dev libdnnl-dev libgtest-dev)
+# Test references and tools: PyTorch for numerics, Node for @huggingface/tokenizers, clang for libFuzzer.
+test_pkgs=(python3 python3-torch python3-numpy clang libclang-rt-14-dev)
+command -v node >/dev/null 2>&1 || test_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || test_pkgs+=(npm)
+
+want=("${build_pkgs[@]}")
+[ "${1:-}" = "--runtime-only" ] || want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "install-deps: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" != "--runtime-only" ] && [ ! -d tests/reference/node_modules/@huggingface/tokenizers ]; then
+  echo "install-deps: installing npm test references" >&2
+  (cd tests/reference && npm ci --silent --no-audit --no-fund)
+fi

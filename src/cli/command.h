@@ -1,0 +1,25 @@
+#pragma once
+// Each src/cli/cmd_*.cpp registers one subcommand at static-initialisation time:
+//   static const bool registered = bertft::register_command("tokenize", setup_tokenize);
+// where setup_tokenize adds the subcommand, its options and its callback to the top-level app.
+// main() adds them in name order, so a new command touches no other file.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <map>
+#include <string>
+
+namespace bertft {
+
+using CommandSetup = std::function<void(CLI::App& app)>;
+
+inline std::map<std::string, CommandSetup>& command_registry() {
+  static std::map<std::string, CommandSetup> registry;
+  return registry;
+}
+
+inline bool register_command(const std::string& name, CommandSetup setup) {
+  command_registry()[name] = std::move(setup);
+  return true;
+}
+
+}  // namespace bertft

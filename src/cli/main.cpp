@@ -1,0 +1,28 @@
+// bertft <command> [options]: the one binary over the bertft library.
+#include <cstdio>
+#include <exception>
+
+#include "cli/command.h"
+#include "common/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"bertft " BERTFT_VERSION
+               ": fine-tune, evaluate, pretrain and serve BERT text classifiers on a CPU.\n"
+               "Run 'bertft <command> --help' for a command's options and defaults."};
+  app.set_version_flag("--version", BERTFT_VERSION);
+  app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();
+  for (auto& [name, setup] : bertft::command_registry()) setup(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const bertft::Error& e) {
+    std::fprintf(stderr, "bertft: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bertft: internal error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,43 @@
+#pragma once
+// BertConfig: the fields of Hugging Face's config.json for model_type "bert".
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bertft {
+
+struct BertConfig {
+  int vocab_size = 30522;
+  int hidden_size = 768;
+  int num_hidden_layers = 12;
+  int num_attention_heads = 12;
+  int intermediate_size = 3072;
+  std::string hidden_act = "gelu";  // gelu (erf), gelu_new / gelu_pytorch_tanh (tanh approx.), relu, silu
+  float hidden_dropout_prob = 0.1f;
+  float attention_probs_dropout_prob = 0.1f;
+  int max_position_embeddings = 512;
+  int type_vocab_size = 2;
+  float initializer_range = 0.02f;
+  float layer_norm_eps = 1e-12f;
+  int pad_token_id = 0;
+  std::string position_embedding_type = "absolute";
+  std::optional<float> classifier_dropout;  // null in HF: falls back to hidden_dropout_prob
+  std::vector<std::string> id2label = {"LABEL_0", "LABEL_1"};  // num_labels == id2label.size()
+  std::string problem_type;  // "" (unset), single_label_classification, ...
+  std::vector<std::string> architectures;
+  // Every other key of the file, kept so a load/save round trip loses nothing.
+  nlohmann::json extra = nlohmann::json::object();
+
+  int num_labels() const { return static_cast<int>(id2label.size()); }
+  int head_size() const { return hidden_size / num_attention_heads; }
+};
+
+// Parses config.json text; `path` names the file in errors ("config.json: field 'hidden_size': ...").
+// Validates ranges and consistency (hidden_size divisible by heads, known hidden_act, ...).
+BertConfig parse_config(const std::string& json_text, const std::string& path);
+BertConfig load_config(const std::string& path);
+// Serialises as HF's BertConfig.to_json_string would (sorted keys, id2label/label2id maps).
+std::string config_to_json(const BertConfig& config);
+
+}  // namespace bertft
