@@ -1,15 +1,15 @@
 #pragma once
 // Hugging Face model directories: config.json + model.safetensors (+ tokenizer files).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "model/config.h"
 #include "model/params.h"
+#include "model/safetensors.h"  // DType
 
 namespace bertft {
-
-enum class DType { F32, F16, BF16 };
 
 struct Model {
   BertConfig config;
@@ -19,6 +19,10 @@ struct Model {
 struct LoadOptions {
   Heads heads;             // heads the caller needs (classification: pooler + classifier)
   uint64_t seed = 42;      // for heads the checkpoint lacks, initialised as HF does
+  // Replaces config.json's labels (HF's from_pretrained(dir, id2label=..., ignore_mismatched_sizes=True)):
+  // a classifier in the checkpoint with another number of labels is then re-initialised, with a notice,
+  // instead of being an error.
+  std::optional<std::vector<std::string>> id2label;
 };
 
 // Loads DIR/config.json and DIR/model.safetensors, accepting BertForSequenceClassification,
@@ -27,16 +31,30 @@ struct LoadOptions {
 // notice per group is appended to `notices`. Any malformed input throws Error naming file + problem.
 Model load_model(const std::string& dir, const LoadOptions& options, std::vector<std::string>* notices);
 
+// The heads DIR/model.safetensors carries (an MLM checkpoint: mlm, no classifier, maybe a pooler),
+// for callers that keep a checkpoint as it is (bertft convert).
+Heads checkpoint_heads(const std::string& dir);
+
+// The transformers class a model with these heads is saved as ("BertForSequenceClassification",
+// "BertForMaskedLM" or "BertModel"); named in config.json's architectures and in notices.
+const char* architecture_name(const Heads& heads);
+
 // Writes DIR/config.json and DIR/model.safetensors atomically (creating DIR), loadable unchanged by
-// transformers' from_pretrained.
+// transformers' from_pretrained: architectures and torch_dtype are set to match what is written.
 void save_model(const Model& model, const std::string& dir, DType dtype = DType::F32);
 
-// Copies the tokenizer files found in src_dir (vocab.txt, tokenizer_config.json, tokenizer.json,
-// special_tokens_map.json) to dst_dir.
-void copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir);
+// The tokenizer files present in `dir` (vocab.txt, tokenizer.json, tokenizer_config.json,
+// special_tokens_map.json, added_tokens.json), by file name.
+std::vector<std::string> tokenizer_files(const std::string& dir);
+
+// Copies tokenizer_files(src_dir) to dst_dir and returns their names; throws Error if there are none.
+std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir);
 
 // HF's _init_weights: Linear/Embedding weights ~ normal(0, initializer_range), biases 0,
-// LayerNorm weight 1 / bias 0, the padding row of the word embeddings 0. Deterministic in `seed`.
+// LayerNorm weight 1 / bias 0, the padding row of the word embeddings 0. Deterministic in `seed`;
+// each tensor draws from its own stream (seed + name), so a tensor initialised by load_model gets
+// the same values it would get from init_params.
 void init_params(BertParams& params, const BertConfig& config, uint64_t seed);
+void init_tensor(const TensorSpec& spec, float* data, const BertConfig& config, uint64_t seed);
 
 }  // namespace bertft

@@ -1,8 +1,10 @@
 #pragma once
 // BertConfig: the fields of Hugging Face's config.json for model_type "bert".
+#include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bertft {
@@ -33,11 +35,25 @@ struct BertConfig {
   int head_size() const { return hidden_size / num_attention_heads; }
 };
 
+// The hidden_act values bertft computes (kernels/activation.h maps them): "gelu" is the exact erf
+// form, "gelu_new" / "gelu_pytorch_tanh" the tanh approximation, "swish" an alias of "silu". Other
+// names transformers knows (gelu_fast, quick_gelu, mish, ...) are rejected when the config is read,
+// so a model never runs with an activation it was not trained with.
+inline constexpr std::array<std::string_view, 6> kSupportedActivations = {
+    "gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish"};
+
+// The transformers release whose config.json format config_to_json reproduces.
+inline constexpr const char* kTransformersVersion = "4.46.0";
+
 // Parses config.json text; `path` names the file in errors ("config.json: field 'hidden_size': ...").
 // Validates ranges and consistency (hidden_size divisible by heads, known hidden_act, ...).
 BertConfig parse_config(const std::string& json_text, const std::string& path);
 BertConfig load_config(const std::string& path);
-// Serialises as HF's BertConfig.to_json_string would (sorted keys, id2label/label2id maps).
+// The checks parse_config applies, for a config built or edited in code; `path` names it in errors.
+void validate_config(const BertConfig& config, const std::string& path);
+// Serialises as HF's BertConfig.to_json_string would (indent 2, sorted keys, ASCII-escaped,
+// id2label/label2id maps, model_type, transformers_version; torch_dtype and use_cache taken from
+// `extra` when present, else "float32" and true). Unknown keys kept in `extra` are written back.
 std::string config_to_json(const BertConfig& config);
 
 }  // namespace bertft

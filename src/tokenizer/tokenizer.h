@@ -1,6 +1,23 @@
 #pragma once
 // BertTokenizer with Hugging Face semantics: BertNormalizer -> BertPreTokenizer -> WordPiece ->
 // [CLS] A [SEP] (B [SEP]) with segment ids, truncation longest-first.
+//
+// The reference is the Rust `tokenizers` library behind transformers' BertTokenizerFast. Where the
+// JS port (@huggingface/tokenizers, our test oracle) disagrees with it, we follow Rust; each such
+// case is documented where it is implemented (grep "tokenizers.js differs") and is the only thing
+// the parity test tolerates:
+//   - CJK ideographs outside the BMP are spaced (JS walks UTF-16 units and misses them), normalizer.cpp
+//   - capital sigma always lowercases to σ (JS applies the Final_Sigma rule), normalizer.cpp
+//   - an empty text_pair is still a pair: [CLS] A [SEP] [SEP] (JS drops it), tokenizer.cpp
+//   - single_word added tokens only match whole words (JS ignores the flag), added_tokens.h
+//   - with clean_text off, U+0085 splits words and U+FEFF does not (JS: the reverse), pre_tokenizer.h
+// Unicode data comes from ICU (categories, White_Space, NFD, lowercase). Rust takes some of it from
+// the unicode_categories crate, whose tables date from 2016: for characters assigned since then
+// (new punctuation, marks or format characters) Rust may classify differently; we do not emulate
+// those old tables.
+// tokenizer.json's normalizer is used as is, as tokenizers.js and the Rust library do (transformers'
+// BertTokenizerFast would re-apply tokenizer_config.json's do_lower_case / strip_accents /
+// tokenize_chinese_chars over it when they disagree, which only an inconsistent model has).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -16,32 +33,57 @@ struct Encoding {
   std::vector<std::string> tokens;
 };
 
+struct TokenizerData;  // tokenizer/tokenizer_data.h
+
 class BertTokenizer {
  public:
   // Reads DIR/tokenizer.json if present, else DIR/vocab.txt (+ DIR/tokenizer_config.json).
+  // DIR/tokenizer_config.json and DIR/config.json, when present, also set model_max_length().
   static BertTokenizer from_dir(const std::string& dir);
+  // In-memory loading (tests, fuzzing). `origin` names the text in error messages, e.g. the path
+  // it was read from. An empty tokenizer_config means "no tokenizer_config.json".
+  static BertTokenizer from_tokenizer_json(std::string_view json, const std::string& origin,
+                                           std::string_view tokenizer_config = {},
+                                           const std::string& config_origin = "tokenizer_config.json");
+  static BertTokenizer from_vocab_txt(std::string_view vocab, const std::string& origin,
+                                      std::string_view tokenizer_config = {},
+                                      const std::string& config_origin = "tokenizer_config.json");
+
   // max_length counts the special tokens; 0 means no truncation. Text must be valid UTF-8
-  // (callers replace invalid sequences with U+FFFD first, see sanitize_utf8).
+  // (callers replace invalid sequences with U+FFFD first, see sanitize_utf8). Throws Error if
+  // max_length is non-zero but smaller than the number of special tokens.
   Encoding encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt,
                   size_t max_length = 0) const;
   // Ids only: the hot path for batching (no token strings built).
   std::vector<int32_t> encode_ids(std::string_view text, size_t max_length = 0) const;
 
+  // Size an embedding table needs: largest id (vocabulary or added token) + 1.
   size_t vocab_size() const;
   int32_t pad_id() const;
-  // ... (implementation detail members below are free to change)
+  int32_t unk_id() const;
+  // -1 if the token is neither in the vocabulary nor an added token.
+  int32_t token_to_id(std::string_view token) const;
+  // "" for an id no token has.
+  const std::string& id_to_token(int32_t id) const;
+  // Special tokens the post-processor adds around one sequence or a pair ([CLS] A [SEP] -> 2).
+  size_t num_special_tokens(bool pair) const;
+  // Longest input the model takes (tokenizer_config model_max_length, capped at config.json
+  // max_position_embeddings); 0 if neither file says.
+  size_t model_max_length() const;
+
   BertTokenizer();
   ~BertTokenizer();
   BertTokenizer(BertTokenizer&&) noexcept;
   BertTokenizer& operator=(BertTokenizer&&) noexcept;
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  explicit BertTokenizer(std::unique_ptr<TokenizerData> data);
+  const TokenizerData& data() const;  // throws Error on a default-constructed tokenizer
+  std::unique_ptr<TokenizerData> data_;
 };
 
-// Replaces each invalid UTF-8 sequence with U+FFFD (as Python's errors="replace" does); returns
-// true if anything was replaced.
+// Replaces each invalid UTF-8 sequence with U+FFFD (as Python's errors="replace" does: one U+FFFD
+// per maximal invalid subpart); returns true if anything was replaced.
 bool sanitize_utf8(std::string& text);
 
 }  // namespace bertft

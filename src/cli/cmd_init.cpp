@@ -1,0 +1,94 @@
+// bertft init: a new BertForSequenceClassification model directory, either randomly initialised
+// from a config.json or starting from a pretrained checkpoint (BERT MLM / pretraining / base model)
+// with a fresh classifier, as transformers' from_pretrained does for fine-tuning.
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/model_dir_output.h"
+#include "common/error.h"
+#include "model/checkpoint.h"
+
+namespace {
+
+struct InitArgs {
+  std::string config;
+  std::string from;
+  std::string output;
+  int num_labels = 0;
+  std::vector<std::string> labels;
+  uint64_t seed = 42;
+  std::string tokenizer;
+  std::string dtype = "f32";
+};
+
+// --labels names them; --num-labels alone gives LABEL_0..; neither keeps config.json's labels.
+std::optional<std::vector<std::string>> requested_labels(const InitArgs& a) {
+  if (!a.labels.empty()) {
+    if (a.num_labels != 0 && a.num_labels != static_cast<int>(a.labels.size()))
+      throw bertft::Error("--num-labels " + std::to_string(a.num_labels) + " disagrees with the " +
+                          std::to_string(a.labels.size()) + " names given to --labels");
+    return a.labels;
+  }
+  if (a.num_labels < 0) throw bertft::Error("--num-labels must be positive");
+  if (a.num_labels == 0) return std::nullopt;
+  std::vector<std::string> names;
+  for (int i = 0; i < a.num_labels; i++) names.push_back("LABEL_" + std::to_string(i));
+  return names;
+}
+
+void run_init(const InitArgs& a) {
+  const bertft::Heads classification{.pooler = true, .classifier = true, .mlm = false};
+  const auto labels = requested_labels(a);
+  bertft::Model model;
+  std::vector<std::string> notices;
+  std::string tokenizer_dir = a.tokenizer;
+  if (!a.from.empty()) {
+    model = bertft::load_model(a.from, {.heads = classification, .seed = a.seed, .id2label = labels}, &notices);
+    if (tokenizer_dir.empty()) tokenizer_dir = a.from;
+  } else {
+    model.config = bertft::load_config(a.config);
+    if (labels) {
+      model.config.id2label = *labels;
+      bertft::validate_config(model.config, a.config);
+    }
+    model.params = bertft::BertParams(model.config, classification);
+    bertft::init_params(model.params, model.config, a.seed);
+    if (tokenizer_dir.empty()) tokenizer_dir = std::filesystem::path(a.config).parent_path().string();
+    if (tokenizer_dir.empty()) tokenizer_dir = ".";
+  }
+  for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
+  bertft::cli::write_model_dir(model, a.output, a.dtype, tokenizer_dir, /*tokenizer_required=*/true);
+}
+
+void setup_init(CLI::App& app) {
+  auto args = std::make_shared<InitArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "init", "Write a new BertForSequenceClassification model directory: random weights from a config.json, "
+              "or a pretrained BERT checkpoint with a newly initialised classifier");
+  auto* config = sub->add_option("--config", args->config, "config.json to initialise randomly from")
+                     ->check(CLI::ExistingFile);
+  auto* from = sub->add_option("--from", args->from,
+                               "Pretrained model directory (BertForMaskedLM, BertForPreTraining, BertModel or "
+                               "BertForSequenceClassification) to start from");
+  config->excludes(from);
+  sub->add_option("--output", args->output, "Model directory to write")->required();
+  sub->add_option("--num-labels", args->num_labels,
+                  "Number of labels (default: the number of --labels, else config.json's)");
+  sub->add_option("--labels", args->labels, "Label names in id order, e.g. negative,positive")->delimiter(',');
+  sub->add_option("--seed", args->seed, "Seed of the random initialisation");
+  sub->add_option("--tokenizer", args->tokenizer,
+                  "Directory to copy tokenizer files from (default: the --config file's directory, or --from)");
+  sub->add_option("--dtype", args->dtype, "Weights dtype to write")->check(CLI::IsMember({"f32", "f16", "bf16"}));
+  sub->callback([args, config, from] {
+    if (config->count() == 0 && from->count() == 0) throw CLI::RequiredError("--config or --from");
+    run_init(*args);
+  });
+}
+
+const bool registered = bertft::register_command("init", setup_init);
+
+}  // namespace

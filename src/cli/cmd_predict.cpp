@@ -1,0 +1,241 @@
+// bertft predict: classify texts with a model directory, one JSON line per input, in input order.
+#include <omp.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "common/error.h"
+#include "inference/classifier.h"
+#include "inference/input_reader.h"
+#include "kernels/classifier_head.h"
+#include "model/checkpoint.h"
+#include "tokenizer/tokenizer.h"
+
+namespace bertft {
+namespace {
+
+// Inputs read, tokenized and classified at a time: bounds memory for arbitrarily large inputs while
+// leaving enough texts to sort by length into batches.
+constexpr size_t kChunkInputs = 4096;
+
+struct PredictOptions {
+  std::string model_dir;
+  std::string text;
+  std::string input;
+  int batch_size = 32;
+  int max_length = 0;  // 0: the model's max_position_embeddings
+  int threads = omp_get_num_procs();
+};
+
+void append_float(std::string& out, float value) {
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, result.ptr);
+}
+
+void append_floats(std::string& out, const float* values, int n) {
+  out += '[';
+  for (int i = 0; i < n; i++) {
+    if (i > 0) out += ", ";
+    append_float(out, values[i]);
+  }
+  out += ']';
+}
+
+// {"label": NAME, "score": P, "probs": [...], "logits": [...]}
+void append_prediction(std::string& out, const BertConfig& config, const float* logits) {
+  const int C = config.num_labels();
+  std::vector<float> probs(C);
+  softmax_forward(probs.data(), logits, 1, C);
+  const int best = static_cast<int>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+  out += "{\"label\": ";
+  out += nlohmann::json(config.id2label[best]).dump();
+  out += ", \"score\": ";
+  append_float(out, probs[best]);
+  out += ", \"probs\": ";
+  append_floats(out, probs.data(), C);
+  out += ", \"logits\": ";
+  append_floats(out, logits, C);
+  out += "}\n";
+}
+
+// "FILE:LINE" for a record read from a file, the source alone ("--text") otherwise.
+std::string location(const std::string& source, const InputRecord& record) {
+  return record.line > 0 ? source + ":" + std::to_string(record.line) : source;
+}
+
+class Predictor {
+ public:
+  Predictor(const Model& model, const BertTokenizer& tokenizer, int batch_size, int max_length)
+      : model_(model), tokenizer_(tokenizer), classifier_(model, batch_size, max_length) {}
+
+  // Classifies `records` (read from `source`) and writes one line per record, in order, to stdout.
+  void run(const std::vector<InputRecord>& records, const std::string& source) {
+    const size_t n = records.size();
+    const size_t max_length = static_cast<size_t>(classifier_.max_length());
+    std::vector<TokenizedInput> encoded(n);
+    for (size_t i = 0; i < n; i++) {
+      try {
+        encoded[i] = encode(records[i], max_length);
+        check_input_fits(model_.config, encoded[i], static_cast<int>(max_length));
+      } catch (const Error& e) {
+        throw Error(location(source, records[i]) + ": " + e.what());
+      }
+    }
+    // Batches of similar lengths, then logits scattered back to input order.
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return encoded[a].ids.size() < encoded[b].ids.size(); });
+    std::vector<TokenizedInput> sorted(n);
+    for (size_t k = 0; k < n; k++) sorted[k] = std::move(encoded[order[k]]);
+    const int C = model_.config.num_labels();
+    std::vector<float> sorted_logits(n * C), logits(n * C);
+    const size_t batch_size = static_cast<size_t>(classifier_.max_batch_size());
+    for (size_t begin = 0; begin < n; begin += batch_size) {
+      const size_t count = std::min(batch_size, n - begin);
+      classifier_.forward(std::span(sorted).subspan(begin, count), sorted_logits.data() + begin * C);
+    }
+    for (size_t k = 0; k < n; k++)
+      std::copy_n(sorted_logits.data() + k * C, C, logits.data() + order[k] * C);
+
+    std::string out;
+    for (size_t i = 0; i < n; i++) {
+      const float* row = logits.data() + i * C;
+      if (!std::all_of(row, row + C, [](float v) { return std::isfinite(v); }))
+        throw Error(location(source, records[i]) +
+                    ": the model produced non-finite logits (is the checkpoint corrupt?)");
+      append_prediction(out, model_.config, row);
+    }
+    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0)
+      throw Error("stdout: write failed");
+  }
+
+  int64_t truncated() const { return truncated_; }
+
+ private:
+  // HF truncation=True: longer inputs keep their first tokens (longest-first for pairs).
+  TokenizedInput encode(const InputRecord& record, size_t max_length) {
+    TokenizedInput input;
+    if (!record.text_pair) {
+      input.ids = tokenizer_.encode_ids(record.text);
+      if (input.ids.size() > max_length) {
+        truncated_++;
+        input.ids = tokenizer_.encode_ids(record.text, max_length);
+      }
+      input.type_ids.assign(input.ids.size(), 0);
+      return input;
+    }
+    Encoding encoding = tokenizer_.encode(record.text, *record.text_pair);
+    if (encoding.ids.size() > max_length) {
+      truncated_++;
+      encoding = tokenizer_.encode(record.text, *record.text_pair, max_length);
+    }
+    input.ids = std::move(encoding.ids);
+    input.type_ids = std::move(encoding.type_ids);
+    return input;
+  }
+
+  const Model& model_;
+  const BertTokenizer& tokenizer_;
+  SequenceClassifier classifier_;
+  int64_t truncated_ = 0;
+};
+
+void run_predict(const PredictOptions& opt) {
+  if (opt.batch_size < 1) throw Error("--batch-size must be at least 1");
+  if (opt.threads < 1) throw Error("--threads must be at least 1");
+  omp_set_num_threads(opt.threads);
+
+  std::vector<std::string> notices;
+  LoadOptions load;
+  load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
+  const Model model = load_model(opt.model_dir, load, &notices);
+  for (const std::string& notice : notices) std::fprintf(stderr, "bertft: note: %s\n", notice.c_str());
+  const BertTokenizer tokenizer = BertTokenizer::from_dir(opt.model_dir);
+
+  const int max_positions = model.config.max_position_embeddings;
+  const int max_length = opt.max_length == 0 ? max_positions : opt.max_length;
+  if (max_length > max_positions)
+    throw Error("--max-length " + std::to_string(max_length) + " is more than the model's " +
+                "max_position_embeddings " + std::to_string(max_positions));
+  const int min_length = static_cast<int>(tokenizer.num_special_tokens(false));
+  if (max_length < min_length)
+    throw Error("--max-length " + std::to_string(max_length) + " leaves no room for the " +
+                std::to_string(min_length) + " special tokens");
+
+  Predictor predictor(model, tokenizer, opt.batch_size, max_length);
+  if (opt.input.empty()) {
+    InputRecord record;
+    record.text = opt.text;
+    if (sanitize_utf8(record.text))
+      std::fprintf(stderr, "bertft: warning: --text: invalid UTF-8 replaced with U+FFFD\n");
+    predictor.run({record}, "--text");
+  } else {
+    std::ifstream file;
+    if (opt.input != "-") {
+      if (std::filesystem::is_directory(opt.input)) fail_file(opt.input, "is a directory");
+      file.open(opt.input, std::ios::binary);
+      if (!file) fail_file(opt.input, std::string("cannot open: ") + std::strerror(errno));
+    }
+    InputReader reader(opt.input == "-" ? std::cin : file, opt.input == "-" ? "<stdin>" : opt.input);
+    std::vector<InputRecord> chunk;
+    InputRecord record;
+    bool more = true;
+    while (more) {
+      chunk.clear();
+      while (chunk.size() < kChunkInputs && (more = reader.next(record))) chunk.push_back(std::move(record));
+      if (!chunk.empty()) predictor.run(chunk, reader.name());
+    }
+    if (reader.sanitized_lines() > 0)
+      std::fprintf(stderr,
+                   "bertft: warning: %s: invalid UTF-8 replaced with U+FFFD in %lld line(s), the "
+                   "first being line %lld\n",
+                   reader.name().c_str(), static_cast<long long>(reader.sanitized_lines()),
+                   static_cast<long long>(reader.first_sanitized_line()));
+  }
+  if (predictor.truncated() > 0)
+    std::fprintf(stderr, "bertft: note: %lld input(s) longer than %d tokens were truncated\n",
+                 static_cast<long long>(predictor.truncated()), max_length);
+}
+
+void setup_predict(CLI::App& app) {
+  auto opt = std::make_shared<PredictOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "predict",
+      "Classify texts: one JSON line per input, in input order: {\"label\", \"score\", \"probs\", "
+      "\"logits\"}");
+  sub->add_option("--model", opt->model_dir, "Model directory (config.json, model.safetensors, tokenizer files)")
+      ->required();
+  CLI::Option_group* source = sub->add_option_group("input", "Texts to classify");
+  source->add_option("--text", opt->text, "Classify this one text");
+  source->add_option("--input", opt->input,
+                     "File to classify, '-' for stdin: JSON Lines ({\"text\": ..., optional "
+                     "\"text_pair\": ...}) if its first non-blank line is a JSON object, else one "
+                     "text per line");
+  source->require_option(1);
+  sub->add_option("--batch-size", opt->batch_size, "Inputs per forward pass (sorted by length)");
+  sub->add_option("--max-length", opt->max_length,
+                  "Tokens per input incl. special tokens; longer inputs are truncated "
+                  "(0: the model's max_position_embeddings)");
+  sub->add_option("--threads", opt->threads, "Threads (default: all cores of this machine)");
+  sub->callback([opt] { run_predict(*opt); });
+}
+
+const bool registered = register_command("predict", setup_predict);
+
+}  // namespace
+}  // namespace bertft

@@ -1,0 +1,209 @@
+#include "inference/classifier.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <limits>
+#include <new>
+#include <stdexcept>
+
+#include "common/error.h"
+#include "kernels/attention.h"
+#include "kernels/classifier_head.h"
+#include "kernels/embeddings.h"
+#include "kernels/layernorm.h"
+#include "kernels/linear.h"
+
+namespace bertft {
+
+// Every activation lives in one allocation sized up front; the views below partition it. T is the
+// packed token count of a batch (at most max_batch_size * max_length), B its number of inputs.
+struct SequenceClassifier::Workspace {
+  std::unique_ptr<float[]> storage;  // uninitialised: pages are only touched as batches need them
+  float* hidden;        // [T, H]  layer input, then layer output
+  float* qkv;           // [T, 3H] fused query/key/value projections ([T, 2H] keys/values in the last layer)
+  float* context;       // [T, H]  attention output
+  float* attn_norm;     // [T, H]  LayerNorm(attention projection + hidden)
+  float* intermediate;  // [T, I]  feed-forward activations
+  // The last layer only needs its [CLS] rows, one per input:
+  float* cls_hidden;        // [B, H]
+  float* cls_query;         // [B, H]
+  float* cls_context;       // [B, H]
+  float* cls_attn_norm;     // [B, H]
+  float* cls_intermediate;  // [B, I]
+  float* pooled;            // [B, H]
+  float* attention_scratch;  // attention_scratch_per_thread(max_length, d) per thread
+  int threads;
+  // Packed inputs, [T] each, and sequence boundaries [B + 1].
+  std::vector<int32_t> ids, type_ids, positions;
+  std::vector<int> seq_offsets;
+  std::vector<int> cls_offsets;  // 0, 1, ..., B: the [CLS] query rows of the last layer
+};
+
+void check_input_fits(const BertConfig& config, const TokenizedInput& input, int max_length) {
+  const size_t n = input.ids.size();
+  if (n == 0) throw Error("input has no tokens (it needs at least [CLS])");
+  if (n > static_cast<size_t>(max_length))
+    throw Error("input has " + std::to_string(n) + " tokens, more than the maximum length " +
+                std::to_string(max_length));
+  if (input.type_ids.size() != n)
+    throw Error("input has " + std::to_string(n) + " token ids but " +
+                std::to_string(input.type_ids.size()) + " token type ids");
+  for (size_t i = 0; i < n; i++) {
+    if (input.ids[i] < 0 || input.ids[i] >= config.vocab_size)
+      throw Error("token id " + std::to_string(input.ids[i]) + " at position " + std::to_string(i) +
+                  " is outside the model's vocab_size " + std::to_string(config.vocab_size) +
+                  " (do the tokenizer files and config.json belong together?)");
+    if (input.type_ids[i] < 0 || input.type_ids[i] >= config.type_vocab_size)
+      throw Error("token type id " + std::to_string(input.type_ids[i]) + " at position " +
+                  std::to_string(i) + " is outside the model's type_vocab_size " +
+                  std::to_string(config.type_vocab_size));
+  }
+}
+
+SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, int max_length)
+    : model_(model),
+      activation_(activation_from_name(model.config.hidden_act)),
+      max_batch_size_(max_batch_size),
+      max_length_(max_length),
+      ws_(std::make_unique<Workspace>()) {
+  const BertConfig& c = model.config;
+  if (c.position_embedding_type != "absolute")
+    throw Error("config.json: field 'position_embedding_type': '" + c.position_embedding_type +
+                "' is not supported (only 'absolute')");
+  if (max_length < 1 || max_length > c.max_position_embeddings)
+    throw Error("maximum length " + std::to_string(max_length) + " is outside 1.." +
+                std::to_string(c.max_position_embeddings) + " (the model's max_position_embeddings)");
+  if (max_batch_size < 1) throw Error("batch size must be at least 1");
+  if (!model.params.pool_w || !model.params.cls_w)
+    throw std::logic_error("SequenceClassifier needs a model loaded with the pooler and classifier heads");
+
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  const int64_t T = static_cast<int64_t>(max_batch_size) * max_length, B = max_batch_size;
+  Workspace& ws = *ws_;
+  ws.threads = omp_get_max_threads();
+  const int64_t scratch = attention_scratch_per_thread(max_length, c.head_size()) * ws.threads;
+  const int64_t total = T * (H + 3 * H + H + H + I) + B * (5 * H + I) + scratch;
+  if (T > std::numeric_limits<int>::max())
+    throw Error("batch size " + std::to_string(max_batch_size) + " x maximum length " +
+                std::to_string(max_length) + " is too many tokens for one batch");
+  ws.storage.reset(new (std::nothrow) float[total]);
+  if (!ws.storage)
+    throw Error("cannot allocate " + std::to_string(total * sizeof(float) >> 20) +
+                " MiB of activations for batch size " + std::to_string(max_batch_size) +
+                " x maximum length " + std::to_string(max_length) + " (try a smaller batch size)");
+  float* p = ws.storage.get();
+  auto take = [&p](int64_t n) { float* view = p; p += n; return view; };
+  ws.hidden = take(T * H);
+  ws.qkv = take(T * 3 * H);
+  ws.context = take(T * H);
+  ws.attn_norm = take(T * H);
+  ws.intermediate = take(T * I);
+  ws.cls_hidden = take(B * H);
+  ws.cls_query = take(B * H);
+  ws.cls_context = take(B * H);
+  ws.cls_attn_norm = take(B * H);
+  ws.cls_intermediate = take(B * I);
+  ws.pooled = take(B * H);
+  ws.attention_scratch = take(scratch);
+  ws.ids.resize(T);
+  ws.type_ids.resize(T);
+  ws.positions.resize(T);
+  ws.seq_offsets.resize(B + 1);
+  ws.cls_offsets.resize(B + 1);
+  for (int b = 0; b <= B; b++) ws.cls_offsets[b] = b;
+}
+
+SequenceClassifier::~SequenceClassifier() = default;
+
+// One full encoder layer over all T packed tokens: ws.hidden in, ws.hidden out.
+void SequenceClassifier::encoder_layer_forward(const LayerParams& layer, int64_t T, int num_seqs) {
+  const BertConfig& c = model_.config;
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  Workspace& ws = *ws_;
+  linear_forward(ws.qkv, ws.hidden, layer.qkv_w, layer.qkv_b, T, 3 * H, H);
+  AttentionShape shape;
+  shape.num_seqs = num_seqs;
+  shape.num_heads = c.num_attention_heads;
+  shape.head_size = c.head_size();
+  shape.q_stride = shape.kv_stride = 3 * H;
+  shape.q_offsets = shape.kv_offsets = ws.seq_offsets.data();
+  attention_forward(ws.context, ws.qkv, ws.qkv + H, ws.qkv + 2 * H, shape, ws.attention_scratch);
+  linear_forward(ws.attn_norm, ws.context, layer.attn_out_w, layer.attn_out_b, T, H, H);
+  residual_layernorm_forward(ws.attn_norm, ws.attn_norm, ws.hidden, layer.attn_ln_w, layer.attn_ln_b,
+                             T, H, c.layer_norm_eps);
+  linear_forward(ws.intermediate, ws.attn_norm, layer.inter_w, layer.inter_b, T, I, H);
+  activation_forward(activation_, ws.intermediate, ws.intermediate, T * I);
+  linear_forward(ws.hidden, ws.intermediate, layer.out_w, layer.out_b, T, H, I);
+  residual_layernorm_forward(ws.hidden, ws.hidden, ws.attn_norm, layer.out_ln_w, layer.out_ln_b, T,
+                             H, c.layer_norm_eps);
+}
+
+// The last encoder layer where only the [CLS] rows feed the pooler: keys and values for every
+// token, but queries, attention output, feed-forward and LayerNorms for the B [CLS] rows only.
+// ws.hidden (all tokens) and ws.cls_hidden (its [CLS] rows) in, ws.cls_hidden out.
+void SequenceClassifier::last_layer_cls_forward(const LayerParams& layer, int64_t T, int num_seqs) {
+  const BertConfig& c = model_.config;
+  const int64_t H = c.hidden_size, I = c.intermediate_size, B = num_seqs;
+  Workspace& ws = *ws_;
+  float* kv = ws.qkv;  // [T, 2H]: rows H..3H of the fused projection are key then value
+  linear_forward(kv, ws.hidden, layer.qkv_w + H * H, layer.qkv_b + H, T, 2 * H, H);
+  linear_forward(ws.cls_query, ws.cls_hidden, layer.qkv_w, layer.qkv_b, B, H, H);
+  AttentionShape shape;
+  shape.num_seqs = num_seqs;
+  shape.num_heads = c.num_attention_heads;
+  shape.head_size = c.head_size();
+  shape.q_stride = H;
+  shape.kv_stride = 2 * H;
+  shape.q_offsets = ws.cls_offsets.data();
+  shape.kv_offsets = ws.seq_offsets.data();
+  attention_forward(ws.cls_context, ws.cls_query, kv, kv + H, shape, ws.attention_scratch);
+  linear_forward(ws.cls_attn_norm, ws.cls_context, layer.attn_out_w, layer.attn_out_b, B, H, H);
+  residual_layernorm_forward(ws.cls_attn_norm, ws.cls_attn_norm, ws.cls_hidden, layer.attn_ln_w,
+                             layer.attn_ln_b, B, H, c.layer_norm_eps);
+  linear_forward(ws.cls_intermediate, ws.cls_attn_norm, layer.inter_w, layer.inter_b, B, I, H);
+  activation_forward(activation_, ws.cls_intermediate, ws.cls_intermediate, B * I);
+  linear_forward(ws.cls_hidden, ws.cls_intermediate, layer.out_w, layer.out_b, B, H, I);
+  residual_layernorm_forward(ws.cls_hidden, ws.cls_hidden, ws.cls_attn_norm, layer.out_ln_w,
+                             layer.out_ln_b, B, H, c.layer_norm_eps);
+}
+
+void SequenceClassifier::forward(std::span<const TokenizedInput> batch, float* logits) {
+  const BertConfig& c = model_.config;
+  const BertParams& params = model_.params;
+  Workspace& ws = *ws_;
+  const int B = static_cast<int>(batch.size());
+  if (B > max_batch_size_) throw std::logic_error("batch larger than the workspace was sized for");
+  if (omp_get_max_threads() > ws.threads)
+    throw std::logic_error("more OpenMP threads than the workspace was sized for");
+  if (B == 0) return;
+  const int64_t H = c.hidden_size;
+
+  int64_t T = 0;
+  for (int b = 0; b < B; b++) {
+    const TokenizedInput& input = batch[b];
+    check_input_fits(c, input, max_length_);
+    ws.seq_offsets[b] = static_cast<int>(T);
+    for (size_t i = 0; i < input.ids.size(); i++, T++) {
+      ws.ids[T] = input.ids[i];
+      ws.type_ids[T] = input.type_ids[i];
+      ws.positions[T] = static_cast<int32_t>(i);
+    }
+  }
+  ws.seq_offsets[B] = static_cast<int>(T);
+
+  embeddings_forward(ws.hidden, ws.ids.data(), ws.type_ids.data(), ws.positions.data(), T, H,
+                     params.word_emb, params.type_emb, params.pos_emb, params.emb_ln_w,
+                     params.emb_ln_b, c.layer_norm_eps);
+  const int L = c.num_hidden_layers;
+  for (int l = 0; l + 1 < L; l++) encoder_layer_forward(params.layers[l], T, B);
+  for (int b = 0; b < B; b++) {
+    const float* cls = ws.hidden + static_cast<int64_t>(ws.seq_offsets[b]) * H;
+    std::copy(cls, cls + H, ws.cls_hidden + b * H);
+  }
+  if (L > 0) last_layer_cls_forward(params.layers[L - 1], T, B);
+  pooler_forward(ws.pooled, ws.cls_hidden, params.pool_w, params.pool_b, B, H);
+  classifier_forward(logits, ws.pooled, params.cls_w, params.cls_b, B, H, c.num_labels());
+}
+
+}  // namespace bertft

@@ -1,0 +1,270 @@
+// Model directories in the layout transformers' save_pretrained writes and from_pretrained reads.
+#include "model/checkpoint.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <new>
+#include <set>
+#include <stdexcept>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "model/json_input.h"
+
+namespace bertft {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kTokenizerFiles[] = {"vocab.txt", "tokenizer.json", "tokenizer_config.json",
+                                           "special_tokens_map.json", "added_tokens.json"};
+// Decoder tensors HF ties to the word embeddings / cls.predictions.bias: never stored separately.
+constexpr const char* kTiedDecoderWeight = "cls.predictions.decoder.weight";
+constexpr const char* kTiedDecoderBias = "cls.predictions.decoder.bias";
+
+std::string in_dir(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); i++) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::string name_list(const std::vector<std::string>& names) {
+  std::string s = "[";
+  for (size_t i = 0; i < names.size(); i++) s += (i ? ", " : "") + names[i];
+  return s + "]";
+}
+
+// The name a checkpoint tensor has in BertForSequenceClassification's state_dict: BertModel files
+// lack the "bert." prefix, and TF-era files call LayerNorm parameters gamma / beta.
+std::string canonical_name(std::string name) {
+  auto replace_suffix = [&](std::string_view from, std::string_view to) {
+    if (name.ends_with(from)) name.replace(name.size() - from.size(), from.size(), to);
+  };
+  replace_suffix("LayerNorm.gamma", "LayerNorm.weight");
+  replace_suffix("LayerNorm.beta", "LayerNorm.bias");
+  for (const char* top : {"embeddings.", "encoder.", "pooler."})
+    if (name.starts_with(top)) return "bert." + name;
+  return name;
+}
+
+bool is_encoder_tensor(std::string_view name) {
+  return name.starts_with("bert.embeddings.") || name.starts_with("bert.encoder.");
+}
+
+// The weights file, with a clear refusal for the formats we deliberately do not read.
+std::string weights_path(const std::string& dir) {
+  if (!fs::is_directory(dir)) fail_file(dir, "not a model directory (it does not exist or is not a directory)");
+  const std::string path = in_dir(dir, "model.safetensors");
+  if (file_exists(path)) return path;
+  if (file_exists(in_dir(dir, "model.safetensors.index.json")))
+    fail_file(in_dir(dir, "model.safetensors.index.json"),
+              "sharded checkpoints are not supported; re-save with a larger max_shard_size");
+  for (const char* other : {"pytorch_model.bin", "tf_model.h5", "flax_model.msgpack"})
+    if (file_exists(in_dir(dir, other)))
+      fail_file(in_dir(dir, other),
+                "weights in this format are not supported, only model.safetensors; convert them, e.g. with "
+                "transformers: model.save_pretrained(dir, safe_serialization=True)");
+  fail_file(path, "not found");
+}
+
+// A checkpoint's tensors under their canonical names, plus the tied decoder copies HF never loads.
+struct CheckpointIndex {
+  std::map<std::string, const SafetensorsEntry*> tensors;
+  std::vector<const SafetensorsEntry*> tied;
+
+  CheckpointIndex(const SafetensorsReader& st) {
+    for (const SafetensorsEntry& e : st.entries()) {
+      std::string name = canonical_name(e.name);
+      // A non-persistent buffer in current transformers; older versions saved it.
+      if (name == "bert.embeddings.position_ids") continue;
+      if (name == kTiedDecoderWeight || name == kTiedDecoderBias) {
+        tied.push_back(&e);
+        continue;
+      }
+      auto [it, inserted] = tensors.emplace(name, &e);
+      if (!inserted)
+        fail_file(st.path(), "tensors " + single_quoted(it->second->name) + " and " + single_quoted(e.name) +
+                                 " are the same weight " + single_quoted(name));
+    }
+    // Old MLM files may store the output bias only under its tied decoder name.
+    for (auto it = tied.begin(); it != tied.end(); ++it) {
+      if (canonical_name((*it)->name) == kTiedDecoderBias && !tensors.count("cls.predictions.bias")) {
+        tensors.emplace("cls.predictions.bias", *it);
+        tied.erase(it);
+        break;
+      }
+    }
+  }
+};
+
+void check_tied_shapes(const CheckpointIndex& index, const BertConfig& c, const std::string& path) {
+  for (const SafetensorsEntry* e : index.tied) {
+    bool weight = canonical_name(e->name) == kTiedDecoderWeight;
+    std::vector<int64_t> want = weight ? std::vector<int64_t>{c.vocab_size, c.hidden_size}
+                                       : std::vector<int64_t>{c.vocab_size};
+    if (e->shape != want)
+      fail_file(path, "tensor " + single_quoted(e->name) + " has shape " + shape_string(e->shape) + ", config.json implies " +
+                          shape_string(want) + (weight ? " (tied to the word embeddings)" : ""));
+  }
+}
+
+BertParams allocate(const BertConfig& config, const Heads& heads, const std::string& config_path) {
+  try {
+    return BertParams(config, heads);
+  } catch (const std::bad_alloc&) {
+  } catch (const std::length_error&) {
+  }
+  fail_file(config_path, "the model it describes does not fit in memory");
+}
+
+}  // namespace
+
+const char* architecture_name(const Heads& heads) {
+  if (heads.classifier) return "BertForSequenceClassification";
+  if (heads.mlm) return "BertForMaskedLM";
+  return "BertModel";
+}
+
+Model load_model(const std::string& dir, const LoadOptions& options, std::vector<std::string>* notices) {
+  const std::string path = weights_path(dir);
+  const std::string config_path = in_dir(dir, "config.json");
+  BertConfig config = load_config(config_path);
+  if (options.id2label) {
+    config.id2label = *options.id2label;
+    validate_config(config, config_path);
+  }
+  SafetensorsFile file(path);
+  const SafetensorsReader& st = file.reader();
+  const CheckpointIndex index(st);
+  const Heads& heads = options.heads;
+  const std::string model_class = architecture_name(heads);
+
+  // Plan every tensor before converting anything, so errors come first and cheaply.
+  BertParams params = allocate(config, heads, config_path);
+  std::vector<std::pair<const TensorSpec*, const SafetensorsEntry*>> loads;
+  std::vector<const TensorSpec*> fresh;
+  std::vector<std::string> missing_encoder, fresh_names, mismatched;
+  std::set<const SafetensorsEntry*> used;
+  for (const TensorSpec& spec : params.specs()) {
+    auto it = index.tensors.find(spec.name);
+    if (it == index.tensors.end()) {
+      if (is_encoder_tensor(spec.name)) {
+        missing_encoder.push_back(spec.name);
+      } else {
+        fresh.push_back(&spec);
+        fresh_names.push_back(spec.name);
+      }
+      continue;
+    }
+    const SafetensorsEntry& e = *it->second;
+    used.insert(&e);
+    if (e.shape != spec.shape) {
+      const bool classifier = spec.name.starts_with("classifier.");
+      if (classifier && options.id2label) {
+        fresh.push_back(&spec);
+        mismatched.push_back(spec.name + ": found shape " + shape_string(e.shape) + " in the checkpoint and " +
+                             shape_string(spec.shape) + " in the model instantiated");
+        continue;
+      }
+      fail_file(path, "tensor " + single_quoted(e.name) + " has shape " + shape_string(e.shape) + ", config.json implies " +
+                          shape_string(spec.shape) +
+                          (classifier ? " (" + std::to_string(config.num_labels()) + " labels)" : ""));
+    }
+    loads.emplace_back(&spec, &e);
+  }
+  if (!missing_encoder.empty()) {
+    const bool any_encoder = std::any_of(loads.begin(), loads.end(),
+                                         [](const auto& load) { return is_encoder_tensor(load.first->name); });
+    if (!any_encoder)
+      fail_file(path, "no BERT encoder tensors found (expected names like 'bert.embeddings.word_embeddings.weight')");
+    std::string more = missing_encoder.size() > 1 ? " and " + std::to_string(missing_encoder.size() - 1) + " more" : "";
+    fail_file(path, "missing tensor " + single_quoted(missing_encoder.front()) + more + " (config.json: " +
+                        std::to_string(config.num_hidden_layers) + " layers, hidden_size " +
+                        std::to_string(config.hidden_size) + ")");
+  }
+  if (heads.mlm) check_tied_shapes(index, config, path);
+
+  for (const auto& [spec, entry] : loads) st.read_f32(*entry, params.tensor(*spec));
+  for (const TensorSpec* spec : fresh) init_tensor(*spec, params.tensor(*spec), config, options.seed);
+
+  if (notices) {
+    std::vector<std::string> unused;
+    for (const auto& [name, entry] : index.tensors)
+      if (!used.count(entry)) unused.push_back(entry->name);
+    if (!heads.mlm)
+      for (const SafetensorsEntry* e : index.tied) unused.push_back(e->name);
+    std::sort(unused.begin(), unused.end());
+    std::sort(fresh_names.begin(), fresh_names.end());
+    if (!unused.empty())
+      notices->push_back("Some weights of the model checkpoint at " + dir + " were not used when initializing " +
+                         model_class + ": " + name_list(unused));
+    if (!fresh_names.empty())
+      notices->push_back("Some weights of " + model_class + " were not initialized from the model checkpoint at " +
+                         dir + " and are newly initialized: " + name_list(fresh_names));
+    if (!mismatched.empty())
+      notices->push_back("Some weights of " + model_class + " were not initialized from the model checkpoint at " +
+                         dir + " and are newly initialized because the shapes did not match: " + name_list(mismatched));
+  }
+  return Model{std::move(config), std::move(params)};
+}
+
+Heads checkpoint_heads(const std::string& dir) {
+  SafetensorsFile file(weights_path(dir));
+  const CheckpointIndex index(file.reader());
+  Heads heads;
+  heads.pooler = index.tensors.count("bert.pooler.dense.weight") > 0;
+  heads.classifier = index.tensors.count("classifier.weight") > 0;
+  heads.mlm = index.tensors.count("cls.predictions.transform.dense.weight") > 0;
+  return heads;
+}
+
+void save_model(const Model& model, const std::string& dir, DType dtype) {
+  const Heads& heads = model.params.heads();
+  const std::string config_path = in_dir(dir, "config.json");
+  validate_config(model.config, config_path);
+  if (heads.classifier && model.params.find("classifier.bias")->numel != static_cast<size_t>(model.config.num_labels()))
+    throw std::logic_error("save_model: the classifier was built for another number of labels than the config has");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail_file(dir, "cannot create directory: " + ec.message());
+
+  BertConfig config = model.config;
+  config.architectures = {architecture_name(heads)};
+  config.extra["torch_dtype"] = torch_dtype_name(dtype);
+  // BertModel.save_pretrained writes its own parameter names, without the "bert." prefix.
+  const bool bare = !heads.classifier && !heads.mlm;
+  std::vector<TensorToWrite> tensors;
+  for (const TensorSpec& spec : model.params.specs()) {
+    std::string name = bare && spec.name.starts_with("bert.") ? spec.name.substr(5) : spec.name;
+    tensors.push_back({std::move(name), spec.shape, model.params.data() + spec.offset});
+  }
+  const std::string config_text = config_to_json(config);
+  write_safetensors(in_dir(dir, "model.safetensors"), std::move(tensors), dtype);
+  write_file_atomic(config_path, config_text);
+}
+
+std::vector<std::string> tokenizer_files(const std::string& dir) {
+  std::vector<std::string> found;
+  for (const char* name : kTokenizerFiles)
+    if (file_exists(in_dir(dir, name))) found.push_back(name);
+  return found;
+}
+
+std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir) {
+  std::vector<std::string> names = tokenizer_files(src_dir);
+  if (names.empty())
+    fail_file(src_dir, "no tokenizer files found (vocab.txt, tokenizer.json, tokenizer_config.json, ...)");
+  std::error_code ec;
+  fs::create_directories(dst_dir, ec);
+  if (ec) fail_file(dst_dir, "cannot create directory: " + ec.message());
+  if (fs::equivalent(src_dir, dst_dir, ec)) return names;
+  for (const std::string& name : names)
+    write_file_atomic(in_dir(dst_dir, name.c_str()), read_file(in_dir(src_dir, name.c_str())));
+  return names;
+}
+
+}  // namespace bertft

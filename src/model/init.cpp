@@ -1,0 +1,77 @@
+// Random initialisation with the semantics of transformers' BertPreTrainedModel._init_weights. The
+// values cannot match PyTorch's generator; what matters is the distribution and that a given seed
+// gives the same model everywhere, so the generator and the normal transform are our own.
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <random>
+#include <string_view>
+
+#include "model/checkpoint.h"
+
+namespace bertft {
+
+namespace {
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// One stream per tensor, so a tensor's values do not depend on which other tensors are initialised.
+uint64_t tensor_seed(uint64_t seed, std::string_view name) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
+  for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return splitmix64(seed ^ splitmix64(h));
+}
+
+// Box-Muller on 53-bit uniforms: std::normal_distribution differs between standard libraries.
+class NormalStream {
+ public:
+  explicit NormalStream(uint64_t seed) : rng_(seed) {}
+  double next() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    const double u1 = static_cast<double>((rng_() >> 11) + 1) * 0x1p-53;  // (0, 1]: log is finite
+    const double u2 = static_cast<double>(rng_() >> 11) * 0x1p-53;
+    const double r = std::sqrt(-2.0 * std::log(u1)), theta = 2.0 * std::numbers::pi * u2;
+    spare_ = r * std::sin(theta);
+    has_spare_ = true;
+    return r * std::cos(theta);
+  }
+
+ private:
+  std::mt19937_64 rng_;
+  double spare_ = 0;
+  bool has_spare_ = false;
+};
+
+}  // namespace
+
+void init_tensor(const TensorSpec& spec, float* data, const BertConfig& config, uint64_t seed) {
+  const std::string_view name = spec.name;
+  if (name.ends_with("LayerNorm.weight")) {
+    std::fill(data, data + spec.numel, 1.0f);
+  } else if (name.ends_with(".bias")) {  // Linear biases, LayerNorm biases, cls.predictions.bias
+    std::fill(data, data + spec.numel, 0.0f);
+  } else {  // Linear and Embedding weights
+    NormalStream normal(tensor_seed(seed, name));
+    for (size_t i = 0; i < spec.numel; i++)
+      data[i] = static_cast<float>(normal.next() * config.initializer_range);
+    // nn.Embedding(padding_idx=pad_token_id) keeps the padding row at zero; only the word embeddings have one.
+    if (name.ends_with("word_embeddings.weight")) {
+      const size_t hidden = static_cast<size_t>(config.hidden_size);
+      std::fill_n(data + static_cast<size_t>(config.pad_token_id) * hidden, hidden, 0.0f);
+    }
+  }
+}
+
+void init_params(BertParams& params, const BertConfig& config, uint64_t seed) {
+  for (const TensorSpec& spec : params.specs()) init_tensor(spec, params.tensor(spec), config, seed);
+}
+
+}  // namespace bertft

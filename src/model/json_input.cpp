@@ -1,0 +1,84 @@
+#include "model/json_input.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <vector>
+
+#include "common/error.h"
+
+namespace bertft {
+
+namespace {
+
+// Python's json module gives up near 1000 levels; no config or header needs more than a handful.
+constexpr int kMaxDepth = 256;
+
+// nlohmann's messages start with "[json.exception.parse_error.101] "; the id means nothing to users.
+std::string without_exception_id(const char* message) {
+  std::string m(message);
+  if (!m.empty() && m[0] == '[') {
+    size_t close = m.find("] ");
+    if (close != std::string::npos) m.erase(0, close + 2);
+  }
+  return m;
+}
+
+}  // namespace
+
+nlohmann::json parse_json_input(std::string_view text, const std::string& path, const std::string& what) {
+  // One set of seen keys per open object: a key event always belongs to the innermost open object.
+  std::vector<std::set<std::string>> open_objects;
+  auto check = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if ((event == E::object_start || event == E::array_start) && depth >= kMaxDepth)
+      fail_file(path, "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (event == E::object_start) open_objects.emplace_back();
+    if (event == E::object_end) open_objects.pop_back();
+    if (event == E::key && !open_objects.back().insert(parsed.get<std::string>()).second)
+      fail_file(path, "duplicate key " + single_quoted(parsed.get<std::string>()));
+    return true;
+  };
+  // nlohmann stops at a NUL as if the input ended there, which would accept "{}\0anything". Valid
+  // JSON never holds a raw NUL (in strings it must be escaped), so any NUL is an error.
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    size_t line_start = text.rfind('\n', nul);
+    line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
+    const size_t line = 1 + std::count(text.begin(), text.begin() + nul, '\n');
+    fail_file(path, what + ": NUL byte at line " + std::to_string(line) + ", column " +
+                        std::to_string(nul - line_start + 1));
+  }
+  try {
+    return nlohmann::json::parse(text.begin(), text.end(), check);
+  } catch (const nlohmann::json::exception& e) {
+    fail_file(path, what + ": " + without_exception_id(e.what()));
+  }
+}
+
+std::string single_quoted(std::string_view text) {
+  std::string out = "'";
+  for (char ch : text) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\\' || c == '\'') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "'";
+}
+
+std::string brief(const nlohmann::json& value) {
+  std::string s = value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+  if (s.size() > 40) s = s.substr(0, 37) + "...";
+  return s;
+}
+
+}  // namespace bertft

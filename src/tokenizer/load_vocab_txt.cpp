@@ -1,0 +1,85 @@
+#include <cstdint>
+
+#include "common/error.h"
+#include "tokenizer/json_field.h"
+#include "tokenizer/loaders.h"
+#include "tokenizer/utf8.h"
+
+namespace bertft {
+namespace {
+
+[[noreturn]] void fail_line(const std::string& origin, size_t line, const std::string& problem) {
+  fail_file(origin + ":" + std::to_string(line), problem);
+}
+
+// The id of a configured special token, which must be in the vocabulary.
+int32_t special_id(const TokenizerData& data, const std::string& origin, const char* role,
+                   const std::optional<std::string>& name) {
+  if (!name) fail_file(origin, std::string(role) + " is null in tokenizer_config.json but BERT needs it");
+  int32_t id = data.wordpiece.token_to_id(*name);
+  if (id < 0) fail_file(origin, std::string(role) + " " + json_quoted(*name) + " is not in the vocabulary");
+  return id;
+}
+
+}  // namespace
+
+std::unique_ptr<TokenizerData> load_vocab_txt(std::string_view vocab, const std::string& origin,
+                                              const TokenizerConfig& config) {
+  auto data = std::make_unique<TokenizerData>();
+  data->wordpiece = WordPiece("##", 100);
+  // transformers' load_vocab: one token per line, the line number is the id, only "\n" ends a line.
+  // An empty line is an (unmatchable) empty token that still takes its id, as there.
+  size_t line = 0;
+  for (size_t begin = 0; begin < vocab.size(); ++line) {
+    size_t end = vocab.find('\n', begin);
+    if (end == std::string_view::npos) end = vocab.size();
+    std::string_view token = vocab.substr(begin, end - begin);
+    begin = end + 1;
+    size_t number = line + 1;
+    if (!token.empty() && token.back() == '\r') fail_line(origin, number, "token ends in \\r (CRLF line endings?)");
+    if (!utf8::is_valid(token)) fail_line(origin, number, "invalid UTF-8");
+    if (line > static_cast<size_t>(kMaxTokenId)) fail_line(origin, number, "too many tokens");
+    int32_t existing = data->wordpiece.token_to_id(token);
+    if (existing >= 0)
+      fail_line(origin, number, "duplicate token " + json_quoted(token) + " (first on line " + std::to_string(existing + 1) + ")");
+    data->add_vocab_token(token, static_cast<int32_t>(line));
+  }
+  if (line == 0) fail_file(origin, "empty vocabulary");
+
+  bool lowercase = config.do_lower_case;
+  data->normalizer = BertNormalizer(true, config.tokenize_chinese_chars, config.strip_accents.value_or(lowercase),
+                                    lowercase);
+  const SpecialTokenNames& names = config.special;
+  data->wordpiece.set_unk_id(special_id(*data, origin, "unk_token", names.unk));
+  int32_t cls = special_id(*data, origin, "cls_token", names.cls);
+  int32_t sep = special_id(*data, origin, "sep_token", names.sep);
+  special_id(*data, origin, "pad_token", names.pad);
+  using P = TemplatePart;
+  data->single = {{P::kSpecial, 0, {cls}}, {P::kSequenceA, 0, {}}, {P::kSpecial, 0, {sep}}};
+  data->pair = data->single;
+  data->pair.push_back({P::kSequenceB, 1, {}});
+  data->pair.push_back({P::kSpecial, 1, {sep}});
+
+  // The special tokens become unnormalized added tokens, as in BertTokenizerFast.
+  std::vector<std::pair<std::string, std::optional<std::string>>> specials = {
+      {"unk_token", names.unk}, {"sep_token", names.sep}, {"pad_token", names.pad},
+      {"cls_token", names.cls}, {"mask_token", names.mask}};
+  for (const std::string& name : names.additional) specials.emplace_back("additional_special_tokens", name);
+  for (const auto& [role, name] : specials) {
+    if (!name) continue;
+    AddedToken token;
+    token.content = *name;
+    token.id = special_id(*data, origin, role.c_str(), name);
+    token.special = true;
+    data->added_tokens.push_back(token);
+  }
+  for (const AddedToken& token : config.added_tokens_decoder) {
+    if (token.id > kMaxTokenId) fail_file(origin, "added token id " + std::to_string(token.id) + " is too large");
+    data->added_tokens.push_back(token);
+  }
+  data->model_max_length = config.model_max_length;
+  data->finish(origin, names.pad);
+  return data;
+}
+
+}  // namespace bertft

@@ -1,0 +1,117 @@
+// BertTokenizer's public surface: special tokens, truncation and type ids around the per-sequence
+// pipeline of TokenizerData::tokenize.
+#include "tokenizer/tokenizer.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "tokenizer/tokenizer_data.h"
+
+namespace bertft {
+namespace {
+
+size_t count_special(const Template& t) {
+  size_t n = 0;
+  for (const TemplatePart& part : t) n += part.ids.size();
+  return n;
+}
+
+// Rust tokenizers' truncate_encodings with LongestFirst (direction right, no stride): a single
+// sequence keeps its first `max` ids; a pair gives the shorter sequence what it needs, up to half.
+void truncate_longest_first(size_t max, std::vector<int32_t>& a, std::vector<int32_t>* b) {
+  size_t total = a.size() + (b ? b->size() : 0);
+  if (total <= max) return;
+  if (!b) {
+    a.resize(max);
+    return;
+  }
+  size_t n1 = a.size(), n2 = b->size();
+  bool swap = n1 > n2;
+  if (swap) std::swap(n1, n2);
+  n2 = n1 > max ? n1 : std::max(n1, max - n1);
+  if (n1 + n2 > max) {
+    n1 = max / 2;
+    n2 = n1 + max % 2;
+  }
+  if (swap) std::swap(n1, n2);
+  a.resize(std::min(a.size(), n1));
+  b->resize(std::min(b->size(), n2));
+}
+
+void truncate(size_t max_length, const Template& t, std::vector<int32_t>& a, std::vector<int32_t>* b) {
+  if (max_length == 0) return;
+  size_t special = count_special(t);
+  if (max_length < special)
+    throw Error("max_length " + std::to_string(max_length) + " leaves no room for the " +
+                std::to_string(special) + " special tokens");
+  truncate_longest_first(max_length - special, a, b);
+}
+
+void assemble(const Template& t, const std::vector<int32_t>& a, const std::vector<int32_t>& b,
+              std::vector<int32_t>& ids, std::vector<int32_t>* type_ids) {
+  ids.reserve(a.size() + b.size() + count_special(t));
+  for (const TemplatePart& part : t) {
+    const std::vector<int32_t>& src =
+        part.kind == TemplatePart::kSpecial ? part.ids : part.kind == TemplatePart::kSequenceA ? a : b;
+    ids.insert(ids.end(), src.begin(), src.end());
+    if (type_ids) type_ids->insert(type_ids->end(), src.size(), part.type_id);
+  }
+}
+
+}  // namespace
+
+BertTokenizer::BertTokenizer() = default;
+BertTokenizer::~BertTokenizer() = default;
+BertTokenizer::BertTokenizer(BertTokenizer&&) noexcept = default;
+BertTokenizer& BertTokenizer::operator=(BertTokenizer&&) noexcept = default;
+BertTokenizer::BertTokenizer(std::unique_ptr<TokenizerData> data) : data_(std::move(data)) {}
+
+const TokenizerData& BertTokenizer::data() const {
+  if (!data_) throw Error("BertTokenizer used before loading (use from_dir or from_*)");
+  return *data_;
+}
+
+Encoding BertTokenizer::encode(std::string_view text, std::optional<std::string_view> pair,
+                               size_t max_length) const {
+  const TokenizerData& d = data();
+  std::vector<int32_t> a, b;
+  d.tokenize(text, a);
+  // An empty pair is still a pair ([CLS] A [SEP] [SEP]), as in Rust. tokenizers.js differs: it
+  // tests `text_pair || null` and so encodes "" as no pair at all.
+  if (pair) d.tokenize(*pair, b);
+  const Template& t = pair ? d.pair : d.single;
+  truncate(max_length, t, a, pair ? &b : nullptr);
+  Encoding e;
+  assemble(t, a, b, e.ids, &e.type_ids);
+  e.tokens.reserve(e.ids.size());
+  for (int32_t id : e.ids) e.tokens.push_back(d.id_to_token[static_cast<size_t>(id)]);
+  return e;
+}
+
+std::vector<int32_t> BertTokenizer::encode_ids(std::string_view text, size_t max_length) const {
+  const TokenizerData& d = data();
+  std::vector<int32_t> a, ids;
+  d.tokenize(text, a);
+  truncate(max_length, d.single, a, nullptr);
+  assemble(d.single, a, {}, ids, nullptr);
+  return ids;
+}
+
+size_t BertTokenizer::vocab_size() const { return data().id_to_token.size(); }
+int32_t BertTokenizer::pad_id() const { return data().pad_id; }
+int32_t BertTokenizer::unk_id() const { return data().wordpiece.unk_id(); }
+int32_t BertTokenizer::token_to_id(std::string_view token) const { return data().token_to_id(token); }
+
+const std::string& BertTokenizer::id_to_token(int32_t id) const {
+  static const std::string none;
+  const std::vector<std::string>& tokens = data().id_to_token;
+  return id < 0 || static_cast<size_t>(id) >= tokens.size() ? none : tokens[static_cast<size_t>(id)];
+}
+
+size_t BertTokenizer::num_special_tokens(bool pair) const {
+  return count_special(pair ? data().pair : data().single);
+}
+
+size_t BertTokenizer::model_max_length() const { return data().model_max_length; }
+
+}  // namespace bertft

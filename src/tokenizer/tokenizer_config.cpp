@@ -1,0 +1,86 @@
+#include "tokenizer/tokenizer_config.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+
+#include "tokenizer/json_field.h"
+
+namespace bertft {
+namespace {
+
+// A special token is a string or an AddedToken object {"content": ...}; null disables it and an
+// absent key keeps the default.
+void read_token_name(const JsonField& root, const char* key, std::optional<std::string>& name) {
+  if (!root.value().contains(key)) return;
+  JsonField field = root[key];
+  if (field.absent()) {
+    name.reset();
+    return;
+  }
+  name = field.value().is_object() ? field["content"].as_string() : field.as_string();
+}
+
+}  // namespace
+
+AddedToken read_added_token(const JsonField& field, int32_t id) {
+  AddedToken token;
+  token.id = id;
+  token.content = field["content"].as_string();
+  token.special = field["special"].bool_or(false);
+  token.normalized = field["normalized"].bool_or(!token.special);
+  token.single_word = field["single_word"].bool_or(false);
+  // lstrip / rstrip are not read: they only move neighbouring whitespace into the match, and
+  // BertPreTokenizer drops whitespace anyway, so no id depends on them.
+  return token;
+}
+
+TokenizerConfig parse_tokenizer_config(std::string_view text, const std::string& origin) {
+  TokenizerConfig config;
+  if (text.empty()) return config;
+  nlohmann::json json = parse_json_object(text, origin);
+  JsonField root(json, origin);
+
+  config.do_lower_case = root["do_lower_case"].bool_or(true);
+  if (!root["strip_accents"].absent()) config.strip_accents = root["strip_accents"].as_bool();
+  config.tokenize_chinese_chars = root["tokenize_chinese_chars"].bool_or(true);
+
+  SpecialTokenNames& names = config.special;
+  read_token_name(root, "unk_token", names.unk);
+  read_token_name(root, "sep_token", names.sep);
+  read_token_name(root, "pad_token", names.pad);
+  read_token_name(root, "cls_token", names.cls);
+  read_token_name(root, "mask_token", names.mask);
+  JsonField additional = root["additional_special_tokens"];
+  if (!additional.absent()) {
+    for (size_t i = 0; i < additional.as_array().size(); ++i) {
+      JsonField item = additional[i];
+      names.additional.push_back(item.value().is_object() ? item["content"].as_string() : item.as_string());
+    }
+  }
+
+  JsonField decoder = root["added_tokens_decoder"];
+  if (!decoder.absent()) {
+    for (const auto& [key, value] : decoder.as_object().items()) {
+      JsonField entry = decoder.entry(key, value);
+      char* end = nullptr;
+      long id = std::strtol(key.c_str(), &end, 10);
+      if (key.empty() || *end != '\0' || id < 0 || id > INT32_MAX) entry.fail("key must be a token id");
+      config.added_tokens_decoder.push_back(read_added_token(entry, static_cast<int32_t>(id)));
+    }
+  }
+
+  JsonField max_length = root["model_max_length"];
+  if (!max_length.absent()) {
+    if (!max_length.value().is_number()) max_length.fail("expected a number");
+    double v = max_length.value().get<double>();
+    // transformers writes int(1e30) when a model sets no limit.
+    if (v < 1e15) {
+      if (v < 1 || v != std::floor(v)) max_length.fail("must be a positive integer");
+      config.model_max_length = static_cast<size_t>(v);
+    }
+  }
+  return config;
+}
+
+}  // namespace bertft

@@ -1,0 +1,56 @@
+#pragma once
+// What a loaded BertTokenizer holds; filled by the loaders (load_*.cpp), used by tokenizer.cpp.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokenizer/added_tokens.h"
+#include "tokenizer/normalizer.h"
+#include "tokenizer/token_index.h"
+#include "tokenizer/wordpiece.h"
+
+namespace bertft {
+
+// One post-processor template (TemplateProcessing's "single" or "pair"): special tokens and the
+// sequences A / B, each with its type id.
+struct TemplatePart {
+  enum Kind { kSpecial, kSequenceA, kSequenceB } kind = kSpecial;
+  int32_t type_id = 0;
+  std::vector<int32_t> ids;  // kSpecial only
+};
+using Template = std::vector<TemplatePart>;
+
+// Largest token id bertft accepts: ids index a table, and real vocabularies stay far below this.
+inline constexpr int32_t kMaxTokenId = (1 << 22) - 1;
+
+struct TokenizerData {
+  BertNormalizer normalizer;
+  WordPiece wordpiece;
+  std::vector<AddedToken> added_tokens;
+  Template single{{TemplatePart::kSequenceA, 0, {}}};
+  Template pair{{TemplatePart::kSequenceA, 0, {}}, {TemplatePart::kSequenceB, 1, {}}};
+  int32_t pad_id = -1;
+  size_t model_max_length = 0;
+
+  std::vector<std::string> id_to_token;  // "" where no token has the id
+
+  // Built by finish() from the above.
+  AddedTokenMatcher raw_added;         // matched in the input text
+  AddedTokenMatcher normalized_added;  // matched in normalized text
+  TokenIndex added_ids;
+
+  // Adds a WordPiece vocabulary entry; returns the token already holding `id` (or `token`) as an
+  // error message, or "" on success.
+  std::string add_vocab_token(std::string_view token, int32_t id);
+  // Builds the matchers, resolves the pad token and checks that every id the post-processor emits
+  // has a token. `origin` names the source in errors.
+  void finish(const std::string& origin, const std::optional<std::string>& pad_token);
+
+  // Appends the ids of one sequence, without special tokens.
+  void tokenize(std::string_view text, std::vector<int32_t>& ids) const;
+  int32_t token_to_id(std::string_view token) const;
+};
+
+}  // namespace bertft

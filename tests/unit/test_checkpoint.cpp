@@ -1,0 +1,373 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "model/checkpoint.h"
+#include "model/float_convert.h"
+
+namespace bertft {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+BertConfig tiny_config() {
+  BertConfig c;
+  c.vocab_size = 40;
+  c.hidden_size = 8;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 2;
+  c.intermediate_size = 12;
+  c.max_position_embeddings = 16;
+  c.pad_token_id = 1;
+  return c;
+}
+
+constexpr Heads kClassification{.pooler = true, .classifier = true, .mlm = false};
+constexpr Heads kMaskedLM{.pooler = false, .classifier = false, .mlm = true};
+constexpr Heads kBase{.pooler = true, .classifier = false, .mlm = false};
+
+Model random_model(const BertConfig& c, Heads heads, uint64_t seed = 7) {
+  Model m{c, BertParams(c, heads)};
+  init_params(m.params, c, seed);
+  // Non-trivial values everywhere, so a LayerNorm or bias loaded from the wrong place shows.
+  for (size_t i = 0; i < m.params.size(); i++) m.params.data()[i] += 0.001f * static_cast<float>(i % 97);
+  return m;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = (fs::temp_directory_path() / ("bertft-ckpt-" + std::to_string(getpid()) + "-" + std::to_string(next_++)))
+                .string();
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  static inline int next_ = 0;
+  std::string path_;
+};
+
+const float* tensor(const Model& m, const std::string& name) {
+  const TensorSpec* s = m.params.find(name);
+  EXPECT_NE(s, nullptr) << name;
+  return m.params.data() + s->offset;
+}
+
+void expect_same_tensor(const Model& a, const Model& b, const std::string& name) {
+  const TensorSpec* s = a.params.find(name);
+  ASSERT_NE(s, nullptr) << name;
+  EXPECT_EQ(std::memcmp(tensor(a, name), tensor(b, name), s->numel * 4), 0) << name;
+}
+
+LoadOptions with_heads(Heads heads, uint64_t seed = 42) {
+  LoadOptions options;
+  options.heads = heads;
+  options.seed = seed;
+  return options;
+}
+
+std::string load_error(const std::string& dir, LoadOptions options = {}) {
+  try {
+    load_model(dir, options, nullptr);
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// Rewrites DIR/model.safetensors through `edit`, which receives the tensors by name (as f32).
+void rewrite_weights(const Model& m, const std::string& dir,
+                     const std::function<void(std::vector<TensorToWrite>&)>& edit) {
+  std::vector<TensorToWrite> tensors;
+  for (const TensorSpec& s : m.params.specs()) tensors.push_back({s.name, s.shape, m.params.data() + s.offset});
+  edit(tensors);
+  write_safetensors((fs::path(dir) / "model.safetensors").string(), tensors, DType::F32);
+}
+
+}  // namespace
+
+TEST(Checkpoint, InitFollowsTransformersInitWeights) {
+  BertConfig c = tiny_config();
+  c.vocab_size = 2000;
+  c.hidden_size = 32;
+  c.initializer_range = 0.05f;
+  BertParams p(c, Heads{.pooler = true, .classifier = true, .mlm = true});
+  init_params(p, c, 123);
+  const TensorSpec& word = *p.find("bert.embeddings.word_embeddings.weight");
+  double sum = 0, sq = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < word.numel; i++) {
+    float v = p.data()[word.offset + i];
+    if (i / 32 == 1) {
+      EXPECT_EQ(v, 0.0f) << "padding row " << i;  // pad_token_id 1
+      continue;
+    }
+    sum += v;
+    sq += double(v) * v;
+    n++;
+  }
+  double mean = sum / n, std = std::sqrt(sq / n - mean * mean);
+  EXPECT_NEAR(mean, 0.0, 0.002);
+  EXPECT_NEAR(std, 0.05, 0.001);
+  for (const TensorSpec& s : p.specs()) {
+    const float* v = p.data() + s.offset;
+    if (s.name.ends_with("LayerNorm.weight")) {
+      for (size_t i = 0; i < s.numel; i++) ASSERT_EQ(v[i], 1.0f) << s.name;
+    } else if (s.name.ends_with("bias")) {
+      for (size_t i = 0; i < s.numel; i++) ASSERT_EQ(v[i], 0.0f) << s.name;
+    } else {
+      double ss = 0;
+      for (size_t i = 0; i < s.numel; i++) ss += double(v[i]) * v[i];
+      EXPECT_NEAR(std::sqrt(ss / s.numel), 0.05, 0.02) << s.name;  // small tensors: loose
+    }
+  }
+  // No padding row in the position / token type embeddings.
+  EXPECT_NE(p.data()[p.find("bert.embeddings.position_embeddings.weight")->offset + 32], 0.0f);
+
+  BertParams again(c, p.heads()), other(c, p.heads());
+  init_params(again, c, 123);
+  init_params(other, c, 124);
+  EXPECT_EQ(std::memcmp(p.data(), again.data(), p.size() * 4), 0);
+  EXPECT_NE(std::memcmp(p.data(), other.data(), p.size() * 4), 0);
+}
+
+TEST(Checkpoint, SaveLoadRoundTripInEveryDtype) {
+  TempDir tmp;
+  BertConfig c = tiny_config();
+  c.id2label = {"neg", "pos", "neutral"};
+  Model m = random_model(c, kClassification);
+  for (DType d : {DType::F32, DType::F16, DType::BF16}) {
+    const std::string dir = tmp / safetensors_dtype_name(d);
+    save_model(m, dir, d);
+    std::vector<std::string> notices;
+    Model back = load_model(dir, with_heads(kClassification), &notices);
+    EXPECT_TRUE(notices.empty()) << notices.front();
+    EXPECT_EQ(back.config.id2label, c.id2label);
+    EXPECT_EQ(back.config.architectures, (std::vector<std::string>{"BertForSequenceClassification"}));
+    EXPECT_EQ(back.config.extra["torch_dtype"], torch_dtype_name(d));
+    ASSERT_EQ(back.params.size(), m.params.size());
+    for (size_t i = 0; i < m.params.size(); i++) {
+      float v = m.params.data()[i];
+      float want = d == DType::F32 ? v : d == DType::F16 ? f16_to_f32(f32_to_f16(v)) : bf16_to_f32(f32_to_bf16(v));
+      ASSERT_EQ(std::bit_cast<uint32_t>(back.params.data()[i]), std::bit_cast<uint32_t>(want)) << i;
+    }
+    SafetensorsFile file(dir + "/model.safetensors");
+    EXPECT_EQ(file.reader().metadata().at("format"), "pt");
+    EXPECT_EQ(file.reader().entries().size(), m.params.specs().size());
+  }
+}
+
+TEST(Checkpoint, MaskedLMCheckpointGetsANewPoolerAndClassifierWithNotices) {
+  TempDir tmp;
+  Model mlm = random_model(tiny_config(), kMaskedLM);
+  save_model(mlm, tmp.path());
+  EXPECT_NE(read_file(tmp / "config.json").find("\"BertForMaskedLM\""), std::string::npos);
+  Heads found = checkpoint_heads(tmp.path());
+  EXPECT_TRUE(found.mlm);
+  EXPECT_FALSE(found.pooler);
+  EXPECT_FALSE(found.classifier);
+
+  std::vector<std::string> notices;
+  Model m = load_model(tmp.path(), with_heads(kClassification, 5), &notices);
+  ASSERT_EQ(notices.size(), 2u);
+  EXPECT_EQ(notices[0], "Some weights of the model checkpoint at " + tmp.path() +
+                            " were not used when initializing BertForSequenceClassification: "
+                            "[cls.predictions.bias, cls.predictions.transform.LayerNorm.bias, "
+                            "cls.predictions.transform.LayerNorm.weight, cls.predictions.transform.dense.bias, "
+                            "cls.predictions.transform.dense.weight]");
+  EXPECT_EQ(notices[1], "Some weights of BertForSequenceClassification were not initialized from the model "
+                        "checkpoint at " + tmp.path() + " and are newly initialized: [bert.pooler.dense.bias, "
+                        "bert.pooler.dense.weight, classifier.bias, classifier.weight]");
+  for (const TensorSpec& s : mlm.params.specs())
+    if (s.name.starts_with("bert.")) expect_same_tensor(mlm, m, s.name);
+  // The new heads are what init_params gives for the same seed.
+  BertParams fresh(m.config, kClassification);
+  init_params(fresh, m.config, 5);
+  for (const char* name : {"classifier.weight", "classifier.bias", "bert.pooler.dense.weight"}) {
+    const TensorSpec& s = *fresh.find(name);
+    EXPECT_EQ(std::memcmp(fresh.data() + s.offset, tensor(m, name), s.numel * 4), 0) << name;
+  }
+}
+
+TEST(Checkpoint, BaseModelCheckpointUsesUnprefixedNames) {
+  TempDir tmp;
+  Model base = random_model(tiny_config(), kBase);
+  save_model(base, tmp.path(), DType::F32);
+  SafetensorsFile file(tmp / "model.safetensors");
+  EXPECT_NE(file.reader().find("embeddings.word_embeddings.weight"), nullptr);
+  EXPECT_NE(file.reader().find("pooler.dense.bias"), nullptr);
+  EXPECT_EQ(file.reader().find("bert.pooler.dense.bias"), nullptr);
+  std::vector<std::string> notices;
+  Model m = load_model(tmp.path(), with_heads(kClassification), &notices);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("newly initialized: [classifier.bias, classifier.weight]"), std::string::npos);
+  expect_same_tensor(base, m, "bert.pooler.dense.weight");
+  expect_same_tensor(base, m, "bert.encoder.layer.1.output.LayerNorm.bias");
+}
+
+TEST(Checkpoint, PreTrainingAndLegacyNamesLoad) {
+  TempDir tmp;
+  BertConfig c = tiny_config();
+  Model m = random_model(c, Heads{.pooler = true, .classifier = false, .mlm = true});
+  save_model(m, tmp.path());
+  std::vector<float> decoder(c.vocab_size * c.hidden_size), nsp(2 * c.hidden_size), ids(c.max_position_embeddings);
+  rewrite_weights(m, tmp.path(), [&](std::vector<TensorToWrite>& t) {
+    for (TensorToWrite& w : t) {  // TF-era LayerNorm names
+      if (w.name.ends_with("LayerNorm.weight")) w.name.replace(w.name.size() - 6, 6, "gamma");
+      if (w.name.ends_with("LayerNorm.bias")) w.name.replace(w.name.size() - 4, 4, "beta");
+    }
+    t.push_back({"cls.predictions.decoder.weight", {c.vocab_size, c.hidden_size}, decoder.data()});
+    t.push_back({"cls.seq_relationship.weight", {2, c.hidden_size}, nsp.data()});
+    t.push_back({"cls.seq_relationship.bias", {2}, nsp.data()});
+    t.push_back({"bert.embeddings.position_ids", {1, c.max_position_embeddings}, ids.data()});
+  });
+  std::vector<std::string> notices;
+  Model mlm = load_model(tmp.path(), with_heads({.pooler = true, .classifier = false, .mlm = true}), &notices);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("not used when initializing BertForMaskedLM: [cls.seq_relationship.bias, "
+                            "cls.seq_relationship.weight]"),
+            std::string::npos)
+      << notices[0];
+  for (const TensorSpec& s : m.params.specs()) expect_same_tensor(m, mlm, s.name);
+
+  notices.clear();
+  Model cls = load_model(tmp.path(), with_heads(kClassification), &notices);
+  ASSERT_EQ(notices.size(), 2u);
+  EXPECT_NE(notices[0].find("cls.predictions.decoder.weight"), std::string::npos);
+  EXPECT_NE(notices[1].find("newly initialized: [classifier.bias, classifier.weight]"), std::string::npos);
+  expect_same_tensor(m, cls, "bert.embeddings.LayerNorm.weight");
+}
+
+TEST(Checkpoint, MLMBiasUnderItsTiedDecoderName) {
+  TempDir tmp;
+  Model m = random_model(tiny_config(), kMaskedLM);
+  save_model(m, tmp.path());
+  rewrite_weights(m, tmp.path(), [](std::vector<TensorToWrite>& t) {
+    for (TensorToWrite& w : t)
+      if (w.name == "cls.predictions.bias") w.name = "cls.predictions.decoder.bias";
+  });
+  std::vector<std::string> notices;
+  Model back = load_model(tmp.path(), with_heads(kMaskedLM), &notices);
+  EXPECT_TRUE(notices.empty());
+  expect_same_tensor(m, back, "cls.predictions.bias");
+}
+
+TEST(Checkpoint, ShapeAndPresenceErrorsNameTheTensor) {
+  TempDir tmp;
+  BertConfig c = tiny_config();
+  Model m = random_model(c, kClassification);
+  save_model(m, tmp.path());
+  const std::string weights = tmp / "model.safetensors";
+
+  std::string config_text = read_file(tmp / "config.json");
+  BertConfig wider = c;
+  wider.vocab_size = 41;
+  write_file_atomic(tmp / "config.json", config_to_json(wider));
+  EXPECT_EQ(load_error(tmp.path(), with_heads(kClassification)),
+            weights + ": tensor 'bert.embeddings.word_embeddings.weight' has shape [40,8], config.json implies [41,8]");
+
+  BertConfig three = c;
+  three.id2label = {"a", "b", "c"};
+  write_file_atomic(tmp / "config.json", config_to_json(three));
+  EXPECT_EQ(load_error(tmp.path(), with_heads(kClassification)),
+            weights + ": tensor 'classifier.weight' has shape [2,8], config.json implies [3,8] (3 labels)");
+  // ... unless the caller relabels on purpose, as HF's ignore_mismatched_sizes does.
+  std::vector<std::string> notices;
+  LoadOptions relabel = with_heads(kClassification);
+  relabel.id2label = std::vector<std::string>{"x", "y", "z", "w"};
+  Model relabelled = load_model(tmp.path(), relabel, &notices);
+  EXPECT_EQ(relabelled.config.num_labels(), 4);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("because the shapes did not match: [classifier.weight: found shape [2,8] in the "
+                            "checkpoint and [4,8] in the model instantiated, classifier.bias: found shape [2] "
+                            "in the checkpoint and [4] in the model instantiated]"),
+            std::string::npos)
+      << notices[0];
+
+  BertConfig deeper = c;
+  deeper.num_hidden_layers = 3;
+  write_file_atomic(tmp / "config.json", config_to_json(deeper));
+  EXPECT_EQ(load_error(tmp.path(), with_heads(kClassification)),
+            weights + ": missing tensor 'bert.encoder.layer.2.attention.self.query.weight' and 15 more "
+                      "(config.json: 3 layers, hidden_size 8)");
+  write_file_atomic(tmp / "config.json", config_text);
+
+  float x = 0;
+  write_safetensors(weights, {{"gpt.wte", {1}, &x}}, DType::F32);
+  EXPECT_EQ(load_error(tmp.path()), weights + ": no BERT encoder tensors found (expected names like "
+                                              "'bert.embeddings.word_embeddings.weight')");
+
+  rewrite_weights(m, tmp.path(), [&](std::vector<TensorToWrite>& t) {
+    t.push_back({"embeddings.word_embeddings.weight", {c.vocab_size, c.hidden_size}, m.params.word_emb});
+  });
+  EXPECT_EQ(load_error(tmp.path()), weights + ": tensors 'bert.embeddings.word_embeddings.weight' and "
+                                              "'embeddings.word_embeddings.weight' are the same weight "
+                                              "'bert.embeddings.word_embeddings.weight'");
+
+  std::vector<float> decoder(c.vocab_size * 4);
+  rewrite_weights(m, tmp.path(), [&](std::vector<TensorToWrite>& t) {
+    t.push_back({"cls.predictions.decoder.weight", {c.vocab_size, 4}, decoder.data()});
+  });
+  EXPECT_NE(load_error(tmp.path(), with_heads({.pooler = true, .classifier = true, .mlm = true}))
+                .find("tensor 'cls.predictions.decoder.weight' has shape [40,4], config.json implies [40,8] "
+                      "(tied to the word embeddings)"),
+            std::string::npos);
+}
+
+TEST(Checkpoint, UnconvertibleDtypeOfAUsedTensorIsAnError) {
+  TempDir tmp;
+  Model m = random_model(tiny_config(), kClassification);
+  save_model(m, tmp.path());
+  const std::string weights = tmp / "model.safetensors";
+  // Same bytes, dtype relabelled: I32 has the F32 size, so the file stays valid.
+  std::string bytes = read_file(weights);
+  size_t at = bytes.find("\"classifier.bias\":{\"dtype\":\"F32\"");
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(bytes.find("F32", at), 3, "I32");
+  write_file_atomic(weights, bytes);
+  EXPECT_EQ(load_error(tmp.path(), with_heads(kClassification)),
+            weights + ": unsupported dtype I32 for tensor 'classifier.bias' (bertft reads F32, F16, BF16 and F64)");
+}
+
+TEST(Checkpoint, MissingOrForeignWeightFilesAreExplained) {
+  TempDir tmp;
+  EXPECT_NE(load_error(tmp / "nope").find("nope: not a model directory"), std::string::npos);
+  EXPECT_EQ(load_error(tmp.path()), tmp / "model.safetensors" + ": not found");
+  write_file_atomic(tmp / "pytorch_model.bin", "PK");
+  std::string message = load_error(tmp.path());
+  EXPECT_EQ(message.rfind(tmp / "pytorch_model.bin: weights in this format are not supported, only model.safetensors", 0),
+            0u)
+      << message;
+  write_file_atomic(tmp / "config.json", "{}");
+  write_file_atomic(tmp / "model.safetensors", "garbage!");
+  EXPECT_NE(load_error(tmp.path()).find("model.safetensors: header length"), std::string::npos);
+}
+
+TEST(Checkpoint, CopiesTokenizerFiles) {
+  TempDir tmp;
+  const std::string src = tmp / "src", dst = tmp / "dst";
+  fs::create_directories(src);
+  EXPECT_THROW(copy_tokenizer_files(src, dst), Error);
+  write_file_atomic(src + "/vocab.txt", "[PAD]\n[UNK]\n");
+  write_file_atomic(src + "/tokenizer_config.json", "{}");
+  write_file_atomic(src + "/other.txt", "x");
+  EXPECT_EQ(copy_tokenizer_files(src, dst), (std::vector<std::string>{"vocab.txt", "tokenizer_config.json"}));
+  EXPECT_EQ(read_file(dst + "/vocab.txt"), "[PAD]\n[UNK]\n");
+  EXPECT_FALSE(fs::exists(dst + "/other.txt"));
+  EXPECT_EQ(copy_tokenizer_files(dst, dst).size(), 2u);
+}
+
+}  // namespace bertft

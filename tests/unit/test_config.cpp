@@ -1,0 +1,225 @@
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "model/config.h"
+
+namespace bertft {
+
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_config(text, "config.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+void expect_rejected(const std::string& text, const std::string& expected) {
+  std::string message = error_of(text);
+  EXPECT_NE(message.find(expected), std::string::npos) << "message: " << message;
+  EXPECT_EQ(message.rfind("config.json: ", 0), 0u) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+}
+
+}  // namespace
+
+TEST(Config, EmptyObjectGivesTransformersDefaults) {
+  BertConfig c = parse_config("{}", "config.json");
+  BertConfig d;
+  EXPECT_EQ(c.vocab_size, 30522);
+  EXPECT_EQ(c.hidden_size, d.hidden_size);
+  EXPECT_EQ(c.id2label, (std::vector<std::string>{"LABEL_0", "LABEL_1"}));
+  EXPECT_FALSE(c.classifier_dropout.has_value());
+  EXPECT_TRUE(c.extra.empty());
+}
+
+TEST(Config, ReadsEveryField) {
+  BertConfig c = parse_config(R"({
+    "architectures": ["BertForMaskedLM"], "attention_probs_dropout_prob": 0.2, "classifier_dropout": 0.3,
+    "hidden_act": "gelu_new", "hidden_dropout_prob": 0, "hidden_size": 64, "initializer_range": 0.05,
+    "intermediate_size": 96, "layer_norm_eps": 1e-5, "max_position_embeddings": 40, "model_type": "bert",
+    "num_attention_heads": 4, "num_hidden_layers": 3, "pad_token_id": 2, "position_embedding_type": "absolute",
+    "type_vocab_size": 1, "vocab_size": 99, "problem_type": "multi_label_classification",
+    "id2label": {"1": "pos", "0": "neg", "2": "mixed"}, "label2id": {"neg": 0, "pos": 1, "mixed": 2},
+    "torch_dtype": "bfloat16", "use_cache": false, "my_key": {"nested": [1, 2]}, "transformers_version": "4.30.0"
+  })",
+                              "config.json");
+  EXPECT_EQ(c.architectures, (std::vector<std::string>{"BertForMaskedLM"}));
+  EXPECT_FLOAT_EQ(c.attention_probs_dropout_prob, 0.2f);
+  EXPECT_FLOAT_EQ(*c.classifier_dropout, 0.3f);
+  EXPECT_EQ(c.hidden_act, "gelu_new");
+  EXPECT_EQ(c.hidden_dropout_prob, 0.0f);
+  EXPECT_EQ(c.hidden_size, 64);
+  EXPECT_FLOAT_EQ(c.initializer_range, 0.05f);
+  EXPECT_EQ(c.intermediate_size, 96);
+  EXPECT_FLOAT_EQ(c.layer_norm_eps, 1e-5f);
+  EXPECT_EQ(c.max_position_embeddings, 40);
+  EXPECT_EQ(c.num_attention_heads, 4);
+  EXPECT_EQ(c.head_size(), 16);
+  EXPECT_EQ(c.num_hidden_layers, 3);
+  EXPECT_EQ(c.pad_token_id, 2);
+  EXPECT_EQ(c.type_vocab_size, 1);
+  EXPECT_EQ(c.vocab_size, 99);
+  EXPECT_EQ(c.problem_type, "multi_label_classification");
+  EXPECT_EQ(c.id2label, (std::vector<std::string>{"neg", "pos", "mixed"}));
+  EXPECT_EQ(c.num_labels(), 3);
+  EXPECT_EQ(c.extra["torch_dtype"], "bfloat16");
+  EXPECT_EQ(c.extra["use_cache"], false);
+  EXPECT_EQ(c.extra["my_key"]["nested"][1], 2);
+  EXPECT_FALSE(c.extra.contains("model_type"));
+  EXPECT_FALSE(c.extra.contains("label2id"));
+}
+
+TEST(Config, NumLabelsWithoutId2LabelNamesThemLikeTransformers) {
+  BertConfig c = parse_config(R"({"num_labels": 3})", "config.json");
+  EXPECT_EQ(c.id2label, (std::vector<std::string>{"LABEL_0", "LABEL_1", "LABEL_2"}));
+  EXPECT_EQ(parse_config(R"({"num_labels": 2, "id2label": {"0": "a", "1": "b"}})", "c").id2label[1], "b");
+  EXPECT_EQ(parse_config(R"({"id2label": null, "label2id": null, "architectures": null, "problem_type": null})", "c")
+                .num_labels(),
+            2);
+}
+
+TEST(Config, SerialisesAsTransformersDoes) {
+  BertConfig c = parse_config(R"({"hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 16,
+    "num_hidden_layers": 1, "vocab_size": 50, "max_position_embeddings": 16, "hidden_act": "gelu",
+    "id2label": {"0": "n\u00e9g", "1": "pos"}, "gradient_checkpointing": false})",
+                              "config.json");
+  c.architectures = {"BertForSequenceClassification"};
+  EXPECT_EQ(config_to_json(c), R"({
+  "architectures": [
+    "BertForSequenceClassification"
+  ],
+  "attention_probs_dropout_prob": 0.1,
+  "classifier_dropout": null,
+  "gradient_checkpointing": false,
+  "hidden_act": "gelu",
+  "hidden_dropout_prob": 0.1,
+  "hidden_size": 8,
+  "id2label": {
+    "0": "n\u00e9g",
+    "1": "pos"
+  },
+  "initializer_range": 0.02,
+  "intermediate_size": 16,
+  "label2id": {
+    "n\u00e9g": 0,
+    "pos": 1
+  },
+  "layer_norm_eps": 1e-12,
+  "max_position_embeddings": 16,
+  "model_type": "bert",
+  "num_attention_heads": 2,
+  "num_hidden_layers": 1,
+  "pad_token_id": 0,
+  "position_embedding_type": "absolute",
+  "torch_dtype": "float32",
+  "transformers_version": "4.46.0",
+  "type_vocab_size": 2,
+  "use_cache": true,
+  "vocab_size": 50
+}
+)");
+}
+
+TEST(Config, RoundTripKeepsEverything) {
+  const std::string text = R"({"hidden_size": 12, "num_attention_heads": 3, "classifier_dropout": 0.25,
+    "problem_type": "regression", "num_labels": 1, "layer_norm_eps": 1e-7, "torch_dtype": "float16",
+    "custom": {"a": [1, 2.5, null, "x"]}, "use_cache": false, "transformers_version": "4.0.0"})";
+  BertConfig a = parse_config(text, "config.json");
+  std::string once = config_to_json(a);
+  BertConfig b = parse_config(once, "config.json");
+  EXPECT_EQ(config_to_json(b), once);
+  EXPECT_EQ(b.id2label, (std::vector<std::string>{"LABEL_0"}));
+  EXPECT_EQ(*b.classifier_dropout, 0.25f);
+  EXPECT_EQ(b.problem_type, "regression");
+  EXPECT_EQ(b.layer_norm_eps, 1e-7f);
+  EXPECT_EQ(b.extra["custom"], a.extra["custom"]);
+  EXPECT_NE(once.find("\"layer_norm_eps\": 1e-07,"), std::string::npos) << once;  // Python's repr, not 9.99e-08
+  EXPECT_NE(once.find("\"torch_dtype\": \"float16\""), std::string::npos);
+  EXPECT_NE(once.find("\"use_cache\": false"), std::string::npos);
+  EXPECT_NE(once.find("\"transformers_version\": \"4.46.0\""), std::string::npos);
+}
+
+TEST(Config, RejectsWrongTypesAndRanges) {
+  expect_rejected(R"({"hidden_size": "768"})", "field 'hidden_size': expected a positive integer, got \"768\"");
+  expect_rejected(R"({"hidden_size": 768.0})", "field 'hidden_size': expected a positive integer, got 768.0");
+  expect_rejected(R"({"hidden_size": 0})", "field 'hidden_size': expected a positive integer");
+  expect_rejected(R"({"num_hidden_layers": -2})", "field 'num_hidden_layers': expected a positive integer, got -2");
+  expect_rejected(R"({"vocab_size": 99999999999})", "field 'vocab_size': expected a positive integer");
+  expect_rejected(R"({"vocab_size": true})", "field 'vocab_size': expected a positive integer, got true");
+  expect_rejected(R"({"vocab_size": null})", "field 'vocab_size': expected a positive integer, got null");
+  expect_rejected(R"({"hidden_dropout_prob": 1.5})", "field 'hidden_dropout_prob': expected a number in [0, 1]");
+  expect_rejected(R"({"classifier_dropout": "0.1"})", "field 'classifier_dropout': expected null or a number");
+  expect_rejected(R"({"layer_norm_eps": 0})", "field 'layer_norm_eps': expected a positive number");
+  expect_rejected(R"({"layer_norm_eps": 1e-60})", "field 'layer_norm_eps': expected a positive number");
+  expect_rejected(R"({"initializer_range": -1})", "field 'initializer_range': expected a non-negative number");
+  expect_rejected(R"({"pad_token_id": -1})", "field 'pad_token_id': expected a non-negative integer");
+  expect_rejected(R"({"pad_token_id": 30522})", "field 'pad_token_id': 30522 is outside the vocabulary 0..30521");
+  expect_rejected(R"({"hidden_act": 3})", "field 'hidden_act': expected a string, got 3");
+  expect_rejected(R"({"architectures": "Bert"})", "field 'architectures': expected a list of class names");
+  expect_rejected(R"({"architectures": [1]})", "field 'architectures': expected a string");
+  expect_rejected(R"({"label2id": {"a": "0"}})", "field 'label2id': id of label 'a' must be an integer");
+  expect_rejected(R"({"num_labels": 0})", "field 'num_labels': expected a positive integer");
+}
+
+TEST(Config, RejectsWhatBertftCannotRun) {
+  expect_rejected(R"({"hidden_size": 770})", "hidden_size 770 is not a multiple of num_attention_heads 12");
+  expect_rejected(R"({"hidden_act": "gelu_fast"})",
+                  "field 'hidden_act': 'gelu_fast' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish)");
+  expect_rejected(R"({"position_embedding_type": "relative_key"})",
+                  "field 'position_embedding_type': 'relative_key' is not supported (only 'absolute')");
+  expect_rejected(R"({"model_type": "roberta"})", "field 'model_type': 'roberta' is not supported");
+  expect_rejected(R"({"problem_type": "ranking"})", "field 'problem_type': 'ranking' is not one of");
+  expect_rejected(R"({"vocab_size": 2000000000, "hidden_size": 2000000000, "num_attention_heads": 1})",
+                  "parameters, more than bertft supports");
+  for (const char* act : {"gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish"})
+    EXPECT_EQ(parse_config(std::string(R"({"hidden_act": ")") + act + "\"}", "c").hidden_act, act);
+}
+
+TEST(Config, RejectsBadLabelMaps) {
+  expect_rejected(R"({"id2label": {"0": "a", "2": "b"}})", "field 'id2label': keys must be the label ids 0..1, got '2'");
+  expect_rejected(R"({"id2label": {"0": "a", "01": "b"}})", "got '01'");
+  expect_rejected(R"({"id2label": {"-1": "a"}})", "got '-1'");
+  expect_rejected(R"({"id2label": {"x": "a"}})", "got 'x'");
+  expect_rejected(R"({"id2label": {"0": 5}})", "field 'id2label': label '0' must be a string, got 5");
+  expect_rejected(R"({"id2label": {}})", "field 'id2label': expected a non-empty object");
+  expect_rejected(R"({"id2label": ["a", "b"]})", "field 'id2label': expected a non-empty object");
+  expect_rejected(R"({"num_labels": 3, "id2label": {"0": "a", "1": "b"}})",
+                  "field 'num_labels': 3 disagrees with the 2 labels of id2label");
+}
+
+TEST(Config, ValidateRejectsLabelsThatAreNotUtf8) {
+  BertConfig c;
+  c.id2label = {"ok", "bad\xff"};
+  try {
+    validate_config(c, "out/config.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "out/config.json: field 'id2label': labels must be valid UTF-8");
+  }
+}
+
+TEST(Config, RejectsMalformedJsonWithItsPosition) {
+  expect_rejected("{\n  \"hidden_size\": 768,\n  \"vocab_size\": ,\n}",
+                  "invalid JSON: parse error at line 3, column 17: syntax error while parsing value");
+  expect_rejected("", "invalid JSON: parse error at line 1, column 1");
+  expect_rejected("[1]", "expected a JSON object, got [1]");
+  expect_rejected(R"({"a": 1, "a": 2})", "duplicate key 'a'");
+  expect_rejected(R"({"x": 1e999})", "invalid JSON: number overflow");
+  expect_rejected(std::string(300, '[') + std::string(300, ']'), "JSON nested deeper than 256 levels");
+  expect_rejected("{\"x\": \"\xff\"}", "invalid JSON");
+  expect_rejected(std::string("{}\0{\"hidden_size\": -1}", 22), "invalid JSON: NUL byte at line 1, column 3");
+}
+
+TEST(Config, LoadNamesTheMissingFile) {
+  try {
+    load_config("/nonexistent/config.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("/nonexistent/config.json: cannot open", 0), 0u) << e.what();
+  }
+}
+
+}  // namespace bertft
