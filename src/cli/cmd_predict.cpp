@@ -18,8 +18,8 @@
 
 #include "cli/command.h"
 #include "common/error.h"
+#include "data/text_input.h"
 #include "inference/classifier.h"
-#include "inference/input_reader.h"
 #include "kernels/classifier_head.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
@@ -72,18 +72,13 @@ void append_prediction(std::string& out, const BertConfig& config, const float* 
   out += "}\n";
 }
 
-// "FILE:LINE" for a record read from a file, the source alone ("--text") otherwise.
-std::string location(const std::string& source, const InputRecord& record) {
-  return record.line > 0 ? source + ":" + std::to_string(record.line) : source;
-}
-
 class Predictor {
  public:
   Predictor(const Model& model, const BertTokenizer& tokenizer, int batch_size, int max_length)
       : model_(model), tokenizer_(tokenizer), classifier_(model, batch_size, max_length) {}
 
   // Classifies `records` (read from `source`) and writes one line per record, in order, to stdout.
-  void run(const std::vector<InputRecord>& records, const std::string& source) {
+  void run(const std::vector<TextInput>& records, const std::string& source) {
     const size_t n = records.size();
     const size_t max_length = static_cast<size_t>(classifier_.max_length());
     std::vector<TokenizedInput> encoded(n);
@@ -92,7 +87,7 @@ class Predictor {
         encoded[i] = encode(records[i], max_length);
         check_input_fits(model_.config, encoded[i], static_cast<int>(max_length));
       } catch (const Error& e) {
-        throw Error(location(source, records[i]) + ": " + e.what());
+        throw Error(input_location(source, records[i]) + ": " + e.what());
       }
     }
     // Batches of similar lengths, then logits scattered back to input order.
@@ -116,7 +111,7 @@ class Predictor {
     for (size_t i = 0; i < n; i++) {
       const float* row = logits.data() + i * C;
       if (!std::all_of(row, row + C, [](float v) { return std::isfinite(v); }))
-        throw Error(location(source, records[i]) +
+        throw Error(input_location(source, records[i]) +
                     ": the model produced non-finite logits (is the checkpoint corrupt?)");
       append_prediction(out, model_.config, row);
     }
@@ -128,7 +123,7 @@ class Predictor {
 
  private:
   // HF truncation=True: longer inputs keep their first tokens (longest-first for pairs).
-  TokenizedInput encode(const InputRecord& record, size_t max_length) {
+  TokenizedInput encode(const TextInput& record, size_t max_length) {
     TokenizedInput input;
     if (!record.text_pair) {
       input.ids = tokenizer_.encode_ids(record.text);
@@ -179,7 +174,7 @@ void run_predict(const PredictOptions& opt) {
 
   Predictor predictor(model, tokenizer, opt.batch_size, max_length);
   if (opt.input.empty()) {
-    InputRecord record;
+    TextInput record;
     record.text = opt.text;
     if (sanitize_utf8(record.text))
       std::fprintf(stderr, "bertft: warning: --text: invalid UTF-8 replaced with U+FFFD\n");
@@ -191,21 +186,17 @@ void run_predict(const PredictOptions& opt) {
       file.open(opt.input, std::ios::binary);
       if (!file) fail_file(opt.input, std::string("cannot open: ") + std::strerror(errno));
     }
-    InputReader reader(opt.input == "-" ? std::cin : file, opt.input == "-" ? "<stdin>" : opt.input);
-    std::vector<InputRecord> chunk;
-    InputRecord record;
+    TextInputReader reader(opt.input == "-" ? std::cin : file, opt.input == "-" ? "stdin" : opt.input);
+    std::vector<TextInput> chunk;
+    TextInput record;
     bool more = true;
     while (more) {
       chunk.clear();
       while (chunk.size() < kChunkInputs && (more = reader.next(record))) chunk.push_back(std::move(record));
       if (!chunk.empty()) predictor.run(chunk, reader.name());
     }
-    if (reader.sanitized_lines() > 0)
-      std::fprintf(stderr,
-                   "bertft: warning: %s: invalid UTF-8 replaced with U+FFFD in %lld line(s), the "
-                   "first being line %lld\n",
-                   reader.name().c_str(), static_cast<long long>(reader.sanitized_lines()),
-                   static_cast<long long>(reader.first_sanitized_line()));
+    if (const std::string warning = reader.sanitized_warning(); !warning.empty())
+      std::fprintf(stderr, "bertft: warning: %s\n", warning.c_str());
   }
   if (predictor.truncated() > 0)
     std::fprintf(stderr, "bertft: note: %lld input(s) longer than %d tokens were truncated\n",
@@ -224,8 +215,8 @@ void setup_predict(CLI::App& app) {
   source->add_option("--text", opt->text, "Classify this one text");
   source->add_option("--input", opt->input,
                      "File to classify, '-' for stdin: JSON Lines ({\"text\": ..., optional "
-                     "\"text_pair\": ...}) if its first non-blank line is a JSON object, else one "
-                     "text per line");
+                     "\"text_pair\": ...}; blank lines skipped) if its first non-blank line is a JSON "
+                     "object, else one text per line");
   source->require_option(1);
   sub->add_option("--batch-size", opt->batch_size, "Inputs per forward pass (sorted by length)");
   sub->add_option("--max-length", opt->max_length,

@@ -10,7 +10,7 @@
 
 #include "common/error.h"
 #include "common/io.h"
-#include "model/json_input.h"
+#include "common/json_input.h"
 
 namespace bertft {
 
@@ -25,12 +25,6 @@ constexpr const char* kTiedDecoderWeight = "cls.predictions.decoder.weight";
 constexpr const char* kTiedDecoderBias = "cls.predictions.decoder.bias";
 
 std::string in_dir(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
-
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); i++) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 std::string name_list(const std::vector<std::string>& names) {
   std::string s = "[";

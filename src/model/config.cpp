@@ -9,8 +9,8 @@
 
 #include "common/error.h"
 #include "common/io.h"
+#include "common/json_input.h"
 #include "model/float_convert.h"
-#include "model/json_input.h"
 
 namespace bertft {
 
@@ -157,8 +157,7 @@ void validate_config(const BertConfig& c, const std::string& path) {
 }
 
 BertConfig parse_config(const std::string& json_text, const std::string& path) {
-  json j = parse_json_input(json_text, path);
-  if (!j.is_object()) fail_file(path, "expected a JSON object, got " + brief(j));
+  json j = parse_json_object(json_text, path);
   FieldReader r(path);
   BertConfig c;
   std::optional<int64_t> num_labels;

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_input.h"
 #include "model/float_convert.h"
-#include "model/json_input.h"
 
 namespace bertft {
 
@@ -25,12 +25,6 @@ struct DtypeInfo {
 constexpr DtypeInfo kDtypes[] = {{"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1},
                                  {"I16", 2},  {"U16", 2}, {"F16", 2}, {"BF16", 2},    {"I32", 4},
                                  {"U32", 4},  {"F32", 4}, {"F64", 8}, {"I64", 8},     {"U64", 8}};
-
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); i++) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 class HeaderParser {
  public:
@@ -129,6 +123,12 @@ const char* torch_dtype_name(DType dtype) {
 }
 
 size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); i++) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
 
 SafetensorsReader::SafetensorsReader(const unsigned char* bytes, size_t size, std::string path)
     : path_(std::move(path)) {

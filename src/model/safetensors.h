@@ -28,6 +28,9 @@ struct SafetensorsEntry {
   size_t begin = 0, end = 0;  // byte range within the data section
 };
 
+// A shape as error messages show it: [2,768].
+std::string shape_string(const std::vector<int64_t>& shape);
+
 // A validated view of a safetensors file held in memory (which must outlive the reader). The
 // constructor checks everything the format requires and throws Error("path: ...") otherwise; after
 // that every entry's bytes are known to be in range.

@@ -1,7 +1,7 @@
 #include <cstdint>
 #include <map>
 
-#include "tokenizer/json_field.h"
+#include "common/json_input.h"
 #include "tokenizer/loaders.h"
 
 namespace bertft {
@@ -10,7 +10,7 @@ namespace {
 void read_model(const JsonField& model, TokenizerData& data) {
   model.as_object();
   std::string type = model["type"].string_or("WordPiece");
-  if (type != "WordPiece") model["type"].fail("unsupported model type " + json_quoted(type) + " (bertft supports WordPiece)");
+  if (type != "WordPiece") model["type"].fail("unsupported model type " + single_quoted(type) + " (bertft supports WordPiece)");
   data.wordpiece = WordPiece(model["continuing_subword_prefix"].string_or("##"),
                              static_cast<size_t>(model["max_input_chars_per_word"].int_or(100, 0, INT32_MAX)));
   JsonField vocab = model["vocab"];
@@ -22,7 +22,7 @@ void read_model(const JsonField& model, TokenizerData& data) {
   }
   std::string unk = model["unk_token"].string_or("[UNK]");
   int32_t unk_id = data.wordpiece.token_to_id(unk);
-  if (unk_id < 0) model["unk_token"].fail(json_quoted(unk) + " is not in model.vocab");
+  if (unk_id < 0) model["unk_token"].fail(single_quoted(unk) + " is not in model.vocab");
   data.wordpiece.set_unk_id(unk_id);
 }
 
@@ -33,7 +33,7 @@ void read_normalizer(const JsonField& normalizer, TokenizerData& data) {
   }
   std::string type = normalizer["type"].as_string();
   if (type != "BertNormalizer")
-    normalizer["type"].fail("unsupported normalizer " + json_quoted(type) + " (bertft supports BertNormalizer)");
+    normalizer["type"].fail("unsupported normalizer " + single_quoted(type) + " (bertft supports BertNormalizer)");
   bool lowercase = normalizer["lowercase"].bool_or(true);
   // null strip_accents means "strip when lowercasing".
   bool strip_accents = normalizer["strip_accents"].bool_or(lowercase);
@@ -55,7 +55,7 @@ Template read_template(const JsonField& post, const char* key) {
     if (!item["SpecialToken"].absent()) {
       JsonField special = item["SpecialToken"];
       const std::string& name = special["id"].as_string();
-      if (specials[name].absent()) special["id"].fail(json_quoted(name) + " is not in post_processor.special_tokens");
+      if (specials[name].absent()) special["id"].fail(single_quoted(name) + " is not in post_processor.special_tokens");
       JsonField ids = specials[name]["ids"];
       for (size_t k = 0; k < ids.as_array().size(); ++k)
         part.ids.push_back(static_cast<int32_t>(ids[k].as_int(0, kMaxTokenId)));
@@ -95,7 +95,7 @@ void read_post_processor(const JsonField& post, TokenizerData& data) {
     data.pair.push_back({P::kSequenceB, 1, {}});
     data.pair.push_back({P::kSpecial, 1, {sep}});
   } else {
-    post["type"].fail("unsupported post_processor " + json_quoted(type) +
+    post["type"].fail("unsupported post_processor " + single_quoted(type) +
                       " (bertft supports TemplateProcessing and BertProcessing)");
   }
 }
@@ -112,7 +112,7 @@ std::unique_ptr<TokenizerData> load_tokenizer_json(std::string_view text, const 
   JsonField pre = root["pre_tokenizer"];
   std::string pre_type = pre.absent() ? "none" : pre["type"].as_string();
   if (pre_type != "BertPreTokenizer")
-    pre.fail("unsupported pre_tokenizer " + json_quoted(pre_type) + " (bertft supports BertPreTokenizer)");
+    pre.fail("unsupported pre_tokenizer " + single_quoted(pre_type) + " (bertft supports BertPreTokenizer)");
   read_post_processor(root["post_processor"], *data);
   JsonField added = root["added_tokens"];
   if (!added.absent()) {

@@ -1,7 +1,7 @@
 #include <cstdint>
 
 #include "common/error.h"
-#include "tokenizer/json_field.h"
+#include "common/json_input.h"
 #include "tokenizer/loaders.h"
 #include "tokenizer/utf8.h"
 
@@ -17,7 +17,7 @@ int32_t special_id(const TokenizerData& data, const std::string& origin, const c
                    const std::optional<std::string>& name) {
   if (!name) fail_file(origin, std::string(role) + " is null in tokenizer_config.json but BERT needs it");
   int32_t id = data.wordpiece.token_to_id(*name);
-  if (id < 0) fail_file(origin, std::string(role) + " " + json_quoted(*name) + " is not in the vocabulary");
+  if (id < 0) fail_file(origin, std::string(role) + " " + single_quoted(*name) + " is not in the vocabulary");
   return id;
 }
 
@@ -41,7 +41,7 @@ std::unique_ptr<TokenizerData> load_vocab_txt(std::string_view vocab, const std:
     if (line > static_cast<size_t>(kMaxTokenId)) fail_line(origin, number, "too many tokens");
     int32_t existing = data->wordpiece.token_to_id(token);
     if (existing >= 0)
-      fail_line(origin, number, "duplicate token " + json_quoted(token) + " (first on line " + std::to_string(existing + 1) + ")");
+      fail_line(origin, number, "duplicate token " + single_quoted(token) + " (first on line " + std::to_string(existing + 1) + ")");
     data->add_vocab_token(token, static_cast<int32_t>(line));
   }
   if (line == 0) fail_file(origin, "empty vocabulary");

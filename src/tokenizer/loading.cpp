@@ -3,7 +3,7 @@
 
 #include "common/error.h"
 #include "common/io.h"
-#include "tokenizer/json_field.h"
+#include "common/json_input.h"
 #include "tokenizer/loaders.h"
 #include "tokenizer/tokenizer.h"
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "tokenizer/json_field.h"
+#include "common/json_input.h"
 
 namespace bertft {
 namespace {

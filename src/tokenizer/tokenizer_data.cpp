@@ -1,7 +1,7 @@
 #include "tokenizer/tokenizer_data.h"
 
 #include "common/error.h"
-#include "tokenizer/json_field.h"
+#include "common/json_input.h"
 #include "tokenizer/pre_tokenizer.h"
 
 namespace bertft {
@@ -15,10 +15,10 @@ void set_token(std::vector<std::string>& id_to_token, int32_t id, std::string_vi
 }  // namespace
 
 std::string TokenizerData::add_vocab_token(std::string_view token, int32_t id) {
-  if (wordpiece.token_to_id(token) >= 0) return "duplicate token " + json_quoted(token);
+  if (wordpiece.token_to_id(token) >= 0) return "duplicate token " + single_quoted(token);
   if (static_cast<size_t>(id) < id_to_token.size() && !id_to_token[static_cast<size_t>(id)].empty())
-    return "id " + std::to_string(id) + " is used by both " + json_quoted(id_to_token[static_cast<size_t>(id)]) +
-           " and " + json_quoted(token);
+    return "id " + std::to_string(id) + " is used by both " + single_quoted(id_to_token[static_cast<size_t>(id)]) +
+           " and " + single_quoted(token);
   wordpiece.add(token, id);
   set_token(id_to_token, id, token);
   return "";
@@ -41,7 +41,7 @@ void TokenizerData::finish(const std::string& origin, const std::optional<std::s
   if (!pad_token) fail_file(origin, "no pad token (pad_token is null)");
   pad_id = token_to_id(*pad_token);
   if (pad_id < 0)
-    fail_file(origin, "pad token " + json_quoted(*pad_token) + " is neither in the vocabulary nor an added token");
+    fail_file(origin, "pad token " + single_quoted(*pad_token) + " is neither in the vocabulary nor an added token");
 
   for (const Template* t : {&single, &pair})
     for (const TemplatePart& part : *t)

@@ -1,30 +1,25 @@
 """Test-only stand-in for transformers' BERT checkpoint handling (transformers is not packaged here).
 
-The module tree below uses transformers' exact attribute names (modeling_bert.py, v4.46), so its
-state_dict keys are those of BertForSequenceClassification / BertForMaskedLM / BertForPreTraining /
-BertModel. save_pretrained writes a directory the way transformers' save_pretrained does
-(safetensors with {"format": "pt"}, tied weights dropped, config.json via to_json_string), and
-from_pretrained applies the checks transformers' from_pretrained applies before it would accept a
-directory. Only parameters matter here: there is no forward pass.
+The model classes are torch_bert's, whose module tree uses transformers' exact attribute names
+(modeling_bert.py, v4.46), so their state_dict keys are those of BertForSequenceClassification /
+BertForMaskedLM / BertForPreTraining / BertModel; here they only gain what loading and saving need
+to know (tied aliases, ignored unexpected keys). save_pretrained writes a directory the way
+transformers' save_pretrained does (safetensors with {"format": "pt"}, tied weights dropped,
+config.json via to_json_string), and from_pretrained applies the checks transformers'
+from_pretrained applies before it would accept a directory. Only parameters matter here: the
+forward passes go unused.
 """
 import json
 import os
 
 import torch
-from torch import nn
 
+import torch_bert
 from hf_format import load_safetensors, save_safetensors
+from torch_bert import BERT_DEFAULTS
 
 TRANSFORMERS_VERSION = "4.46.0"
 
-# BertConfig.__init__'s arguments and defaults.
-BERT_DEFAULTS = {
-    "vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
-    "intermediate_size": 3072, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-    "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 512, "type_vocab_size": 2,
-    "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0,
-    "position_embedding_type": "absolute", "use_cache": True, "classifier_dropout": None,
-}
 TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -89,177 +84,28 @@ class BertConfig:
         return json.dumps(d, indent=2, sort_keys=True) + "\n"
 
 
-class BertEmbeddings(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden_size, padding_idx=c.pad_token_id)
-        self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.hidden_size)
-        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.hidden_size)
-        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
-        self.dropout = nn.Dropout(c.hidden_dropout_prob)
-        self.register_buffer("position_ids", torch.arange(c.max_position_embeddings).expand((1, -1)),
-                             persistent=False)
-        self.register_buffer("token_type_ids", torch.zeros((1, c.max_position_embeddings), dtype=torch.long),
-                             persistent=False)
-
-
-class BertSelfAttention(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.query = nn.Linear(c.hidden_size, c.hidden_size)
-        self.key = nn.Linear(c.hidden_size, c.hidden_size)
-        self.value = nn.Linear(c.hidden_size, c.hidden_size)
-        self.dropout = nn.Dropout(c.attention_probs_dropout_prob)
-
-
-class BertSelfOutput(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c.hidden_size, c.hidden_size)
-        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
-        self.dropout = nn.Dropout(c.hidden_dropout_prob)
-
-
-class BertAttention(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.self = BertSelfAttention(c)
-        self.output = BertSelfOutput(c)
-
-
-class BertIntermediate(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c.hidden_size, c.intermediate_size)
-
-
-class BertOutput(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c.intermediate_size, c.hidden_size)
-        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
-        self.dropout = nn.Dropout(c.hidden_dropout_prob)
-
-
-class BertLayer(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.attention = BertAttention(c)
-        self.intermediate = BertIntermediate(c)
-        self.output = BertOutput(c)
-
-
-class BertEncoder(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.layer = nn.ModuleList([BertLayer(c) for _ in range(c.num_hidden_layers)])
-
-
-class BertPooler(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c.hidden_size, c.hidden_size)
-        self.activation = nn.Tanh()
-
-
-class BertPreTrainedModel(nn.Module):
-    base_model_prefix = "bert"
+class CheckpointModel:
+    """What transformers' from_pretrained / save_pretrained know about a class beyond its modules."""
     tied = {}  # state_dict key -> the key it aliases; save_pretrained drops the alias
     ignored_unexpected = ()  # _keys_to_ignore_on_load_unexpected: prefixes loaded silently
 
-    def __init__(self, config):
-        super().__init__()
-        self.config = config
 
-    def init_weights(self):
-        """transformers' BertPreTrainedModel._init_weights, applied to every module."""
-        std = self.config.initializer_range
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                m.weight.data.normal_(mean=0.0, std=std)
-                if m.bias is not None:
-                    m.bias.data.zero_()
-            elif isinstance(m, nn.Embedding):
-                m.weight.data.normal_(mean=0.0, std=std)
-                if m.padding_idx is not None:
-                    m.weight.data[m.padding_idx].zero_()
-            elif isinstance(m, nn.LayerNorm):
-                m.bias.data.zero_()
-                m.weight.data.fill_(1.0)
-            elif isinstance(m, BertLMPredictionHead):
-                m.bias.data.zero_()
-
-    def tie_weights(self):
-        pass
+class BertModel(CheckpointModel, torch_bert.BertModel):
+    pass
 
 
-class BertModel(BertPreTrainedModel):
-    def __init__(self, c, add_pooling_layer=True):
-        super().__init__(c)
-        self.embeddings = BertEmbeddings(c)
-        self.encoder = BertEncoder(c)
-        self.pooler = BertPooler(c) if add_pooling_layer else None
+class BertForSequenceClassification(CheckpointModel, torch_bert.BertForSequenceClassification):
+    pass
 
 
-class BertForSequenceClassification(BertPreTrainedModel):
-    def __init__(self, c):
-        super().__init__(c)
-        self.bert = BertModel(c)
-        dropout = c.classifier_dropout if c.classifier_dropout is not None else c.hidden_dropout_prob
-        self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(c.hidden_size, c.num_labels)
-
-
-class BertPredictionHeadTransform(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c.hidden_size, c.hidden_size)
-        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
-
-
-class BertLMPredictionHead(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.transform = BertPredictionHeadTransform(c)
-        self.decoder = nn.Linear(c.hidden_size, c.vocab_size, bias=False)
-        self.bias = nn.Parameter(torch.zeros(c.vocab_size))
-        self.decoder.bias = self.bias
-
-
-class BertOnlyMLMHead(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.predictions = BertLMPredictionHead(c)
-
-
-class BertPreTrainingHeads(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.predictions = BertLMPredictionHead(c)
-        self.seq_relationship = nn.Linear(c.hidden_size, 2)
-
-
-class BertForMaskedLM(BertPreTrainedModel):
+class BertForMaskedLM(CheckpointModel, torch_bert.BertForMaskedLM):
     tied = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
             "cls.predictions.decoder.bias": "cls.predictions.bias"}
     ignored_unexpected = ("bert.pooler.",)
 
-    def __init__(self, c):
-        super().__init__(c)
-        self.bert = BertModel(c, add_pooling_layer=False)
-        self.cls = BertOnlyMLMHead(c)
 
-    def tie_weights(self):
-        self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
-
-
-class BertForPreTraining(BertForMaskedLM):
-    ignored_unexpected = ()
-
-    def __init__(self, c):
-        BertPreTrainedModel.__init__(self, c)
-        self.bert = BertModel(c)
-        self.cls = BertPreTrainingHeads(c)
+class BertForPreTraining(CheckpointModel, torch_bert.BertForPreTraining):
+    tied = BertForMaskedLM.tied
 
 
 CLASSES = {cls.__name__: cls for cls in (BertModel, BertForSequenceClassification, BertForMaskedLM,

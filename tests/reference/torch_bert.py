@@ -29,27 +29,25 @@ ACT2FN = {
 }
 
 
+# BertConfig.__init__'s arguments and defaults (hf_checkpoint.BertConfig uses them too).
+BERT_DEFAULTS = {
+    "vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+    "intermediate_size": 3072, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 512, "type_vocab_size": 2,
+    "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0,
+    "position_embedding_type": "absolute", "use_cache": True, "classifier_dropout": None,
+}
+
+
 class Config:
     """The config.json fields the model reads, with BertConfig's defaults."""
 
     def __init__(self, d):
-        self.vocab_size = d.get("vocab_size", 30522)
-        self.hidden_size = d.get("hidden_size", 768)
-        self.num_hidden_layers = d.get("num_hidden_layers", 12)
-        self.num_attention_heads = d.get("num_attention_heads", 12)
-        self.intermediate_size = d.get("intermediate_size", 3072)
-        self.hidden_act = d.get("hidden_act", "gelu")
-        self.hidden_dropout_prob = d.get("hidden_dropout_prob", 0.1)
-        self.attention_probs_dropout_prob = d.get("attention_probs_dropout_prob", 0.1)
-        self.max_position_embeddings = d.get("max_position_embeddings", 512)
-        self.type_vocab_size = d.get("type_vocab_size", 2)
-        self.layer_norm_eps = d.get("layer_norm_eps", 1e-12)
-        self.pad_token_id = d.get("pad_token_id", 0)
-        self.initializer_range = d.get("initializer_range", 0.02)
+        for key, default in BERT_DEFAULTS.items():
+            setattr(self, key, d.get(key, default))  # classifier_dropout None: hidden_dropout_prob
         self.id2label = d.get("id2label", {"0": "LABEL_0", "1": "LABEL_1"})
         self.num_labels = len(self.id2label)
-        self.classifier_dropout = d.get("classifier_dropout")  # None: hidden_dropout_prob
-        if d.get("position_embedding_type", "absolute") != "absolute":
+        if self.position_embedding_type != "absolute":
             raise ValueError("only absolute position embeddings are modelled")
 
 

@@ -186,13 +186,13 @@ TEST(TokenizerFiles, VocabTxtErrors) {
   auto load = [](const std::string& vocab, const std::string& config = "") {
     return BertTokenizer::from_vocab_txt(vocab, "m/vocab.txt", config);
   };
-  EXPECT_ERROR(load(kVocab + "hello\n"), "m/vocab.txt:11: duplicate token \"hello\" (first on line 6)");
-  EXPECT_ERROR(load("\n" + kVocab + "\n"), "m/vocab.txt:12: duplicate token \"\" (first on line 1)");
+  EXPECT_ERROR(load(kVocab + "hello\n"), "m/vocab.txt:11: duplicate token 'hello' (first on line 6)");
+  EXPECT_ERROR(load("\n" + kVocab + "\n"), "m/vocab.txt:12: duplicate token '' (first on line 1)");
   EXPECT_ERROR(load("[PAD]\r\n[UNK]\r\n"), "m/vocab.txt:1: token ends in \\r");
   EXPECT_ERROR(load(kVocab + "caf\xE9\n"), "m/vocab.txt:11: invalid UTF-8");
   EXPECT_ERROR(load(""), "m/vocab.txt: empty vocabulary");
-  EXPECT_ERROR(load("[PAD]\n[CLS]\n[SEP]\n"), "m/vocab.txt: unk_token \"[UNK]\" is not in the vocabulary");
-  EXPECT_ERROR(load("[PAD]\n[UNK]\n[CLS]\n[SEP]\n"), "mask_token \"[MASK]\" is not in the vocabulary");
+  EXPECT_ERROR(load("[PAD]\n[CLS]\n[SEP]\n"), "m/vocab.txt: unk_token '[UNK]' is not in the vocabulary");
+  EXPECT_ERROR(load("[PAD]\n[UNK]\n[CLS]\n[SEP]\n"), "mask_token '[MASK]' is not in the vocabulary");
   EXPECT_ERROR(load(kVocab, R"({"do_lower_case": "yes"})"), "tokenizer_config.json: do_lower_case: expected true or false, got string");
   EXPECT_ERROR(load(kVocab, R"({"model_max_length": -5})"), "tokenizer_config.json: model_max_length: must be a positive integer");
   EXPECT_ERROR(load(kVocab, R"({"sep_token": null})"), "sep_token is null");
@@ -200,7 +200,7 @@ TEST(TokenizerFiles, VocabTxtErrors) {
   // Found by fuzzing: nlohmann reports number overflow as out_of_range, not parse_error.
   EXPECT_ERROR(load(kVocab, R"({"model_max_length": 2e22222222})"), "tokenizer_config.json: invalid JSON: number overflow");
   EXPECT_ERROR(load(kVocab, R"({"added_tokens_decoder": {"x": {"content": "a"}}})"),
-               "added_tokens_decoder[\"x\"]: key must be a token id");
+               "added_tokens_decoder['x']: key must be a token id");
   // No trailing newline is fine; an empty line still takes an id, as in transformers.
   EXPECT_EQ(load(kVocab.substr(0, kVocab.size() - 1)).vocab_size(), 10u);
   BertTokenizer blank = load("\n" + kVocab);
@@ -218,32 +218,36 @@ TEST(TokenizerFiles, TokenizerJsonErrors) {
   const std::string good = tokenizer_json();
   EXPECT_ERROR(load("{\"model\": "), "m/tokenizer.json: invalid JSON: ");
   EXPECT_ERROR(load("[]"), "m/tokenizer.json: expected a JSON object");
+  // Parsed as strictly as config.json and safetensors headers (common/json_input.h).
+  EXPECT_ERROR(load(replace(good, R"("hello": 5)", R"("hello": 5, "hello": 5)")),
+               "m/tokenizer.json: duplicate key 'hello'");
+  EXPECT_ERROR(load(std::string("{}\0", 3)), "m/tokenizer.json: invalid JSON: NUL byte at line 1, column 3");
   EXPECT_ERROR(load("{}"), "m/tokenizer.json: model: expected an object, got nothing");
   EXPECT_ERROR(load(replace(good, R"("type": "WordPiece", "unk)", R"("type": "BPE", "unk)")),
-               "m/tokenizer.json: model.type: unsupported model type \"BPE\" (bertft supports WordPiece)");
+               "m/tokenizer.json: model.type: unsupported model type 'BPE' (bertft supports WordPiece)");
   EXPECT_ERROR(load(replace(good, R"("hello": 5)", R"("hello": "5")")),
-               "m/tokenizer.json: model.vocab[\"hello\"]: expected an integer, got string");
-  EXPECT_ERROR(load(replace(good, R"("hello": 5)", R"("hello": -1)")), "model.vocab[\"hello\"]: must be at least 0");
+               "m/tokenizer.json: model.vocab['hello']: expected an integer, got string");
+  EXPECT_ERROR(load(replace(good, R"("hello": 5)", R"("hello": -1)")), "model.vocab['hello']: must be at least 0");
   EXPECT_ERROR(load(replace(good, R"("hello": 5)", R"("hello": 6)")),
-               "model.vocab[\"world\"]: id 6 is used by both \"hello\" and \"world\"");
+               "model.vocab['world']: id 6 is used by both 'hello' and 'world'");
   EXPECT_ERROR(load(replace(good, R"("unk_token": "[UNK]")", R"("unk_token": "<unk>")")),
-               "model.unk_token: \"<unk>\" is not in model.vocab");
+               "model.unk_token: '<unk>' is not in model.vocab");
   EXPECT_ERROR(load(replace(good, R"("vocab": {)", R"("vocab": {}, "x": {)")), "model.vocab: empty vocabulary");
   EXPECT_ERROR(load(replace(good, R"("lowercase": true)", R"("lowercase": 1)")),
                "normalizer.lowercase: expected true or false, got number");
   EXPECT_ERROR(load(replace(good, R"("type": "BertNormalizer")", R"("type": "NFKC")")),
-               "normalizer.type: unsupported normalizer \"NFKC\"");
+               "normalizer.type: unsupported normalizer 'NFKC'");
   EXPECT_ERROR(load(replace(good, R"({"type": "BertPreTokenizer"})", "null")),
-               "pre_tokenizer: unsupported pre_tokenizer \"none\"");
+               "pre_tokenizer: unsupported pre_tokenizer 'none'");
   EXPECT_ERROR(load(replace(good, R"("type": "TemplateProcessing")", R"("type": "RobertaProcessing")")),
-               "post_processor.type: unsupported post_processor \"RobertaProcessing\"");
+               "post_processor.type: unsupported post_processor 'RobertaProcessing'");
   EXPECT_ERROR(load(replace(good, R"("ids": [2])", R"("ids": [99])")), "post_processor: special token id 99 has no token");
   EXPECT_ERROR(load(replace(good, R"({"id": "A", "type_id": 0})", R"({"id": "C", "type_id": 0})")),
                "post_processor.single[1].Sequence.id: expected \"A\" or \"B\"");
   EXPECT_ERROR(load(replace(good, R"("content": "[PAD]")", R"("content": 7)")),
                "added_tokens[0].content: expected a string, got number");
   EXPECT_ERROR(BertTokenizer::from_tokenizer_json(good, "m/tokenizer.json", R"({"pad_token": "<pad>"})"),
-               "m/tokenizer.json: pad token \"<pad>\" is neither in the vocabulary nor an added token");
+               "m/tokenizer.json: pad token '<pad>' is neither in the vocabulary nor an added token");
 }
 
 }  // namespace

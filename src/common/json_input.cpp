@@ -1,4 +1,4 @@
-#include "model/json_input.h"
+#include "common/json_input.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -22,6 +22,11 @@ std::string without_exception_id(const char* message) {
     if (close != std::string::npos) m.erase(0, close + 2);
   }
   return m;
+}
+
+const nlohmann::json& null_json() {
+  static const nlohmann::json null;
+  return null;
 }
 
 }  // namespace
@@ -50,9 +55,15 @@ nlohmann::json parse_json_input(std::string_view text, const std::string& path, 
   }
   try {
     return nlohmann::json::parse(text.begin(), text.end(), check);
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const nlohmann::json::exception& e) {  // syntax, or out_of_range for numbers like 1e999
     fail_file(path, what + ": " + without_exception_id(e.what()));
   }
+}
+
+nlohmann::json parse_json_object(std::string_view text, const std::string& path) {
+  nlohmann::json value = parse_json_input(text, path);
+  if (!value.is_object()) fail_file(path, "expected a JSON object, got " + brief(value));
+  return value;
 }
 
 std::string single_quoted(std::string_view text) {
@@ -79,6 +90,69 @@ std::string brief(const nlohmann::json& value) {
   std::string s = value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
   if (s.size() > 40) s = s.substr(0, 37) + "...";
   return s;
+}
+
+JsonField JsonField::operator[](std::string_view key) const {
+  const nlohmann::json& object = as_object();
+  auto it = object.find(key);
+  std::string path = path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  return JsonField(it == object.end() ? null_json() : *it, *origin_, std::move(path));
+}
+
+JsonField JsonField::operator[](size_t index) const {
+  const nlohmann::json& array = as_array();
+  std::string path = path_ + "[" + std::to_string(index) + "]";
+  if (index >= array.size()) JsonField(null_json(), *origin_, path).fail("missing");
+  return JsonField(array[index], *origin_, std::move(path));
+}
+
+JsonField JsonField::entry(const std::string& key, const nlohmann::json& value) const {
+  return JsonField(value, *origin_, path_ + "[" + single_quoted(key) + "]");
+}
+
+const nlohmann::json& JsonField::as_object() const {
+  if (!value_->is_object()) fail_type("an object");
+  return *value_;
+}
+
+const nlohmann::json& JsonField::as_array() const {
+  if (!value_->is_array()) fail_type("an array");
+  return *value_;
+}
+
+bool JsonField::as_bool() const {
+  if (!value_->is_boolean()) fail_type("true or false");
+  return value_->get<bool>();
+}
+
+const std::string& JsonField::as_string() const {
+  if (!value_->is_string()) fail_type("a string");
+  return value_->get_ref<const std::string&>();
+}
+
+int64_t JsonField::as_int(int64_t min, int64_t max) const {
+  int64_t v = 0;
+  if (value_->is_number_unsigned()) {
+    uint64_t u = value_->get<uint64_t>();
+    if (u > static_cast<uint64_t>(max)) fail("must be at most " + std::to_string(max));
+    v = static_cast<int64_t>(u);
+  } else if (value_->is_number_integer()) {
+    v = value_->get<int64_t>();
+  } else {
+    fail_type("an integer");
+  }
+  if (v < min) fail("must be at least " + std::to_string(min));
+  if (v > max) fail("must be at most " + std::to_string(max));
+  return v;
+}
+
+void JsonField::fail(const std::string& problem) const {
+  fail_file(*origin_, (path_.empty() ? "" : path_ + ": ") + problem);
+}
+
+void JsonField::fail_type(const char* expected) const {
+  fail(std::string("expected ") + expected + ", got " +
+       (value_->is_null() ? "nothing" : value_->type_name()));
 }
 
 }  // namespace bertft
