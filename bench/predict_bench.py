@@ -6,8 +6,8 @@
 
 bertft is timed end to end (process start, model load, tokenization, forward, output) and once more
 on a single input; the difference is its steady-state throughput. PyTorch is timed on the forward
-pass alone, twice: as Debian's python3-torch runs nn.Linear (its BLAS, which on this image is the
-reference netlib BLAS, so only a few batches are timed) and with torch.utils.mkldnn.to_mkldnn, which
+pass alone, in three modes: fp32 as Debian's python3-torch runs nn.Linear (on OpenBLAS, which
+scripts/install-deps.sh installs), bf16 autocast, and fp32 through torch.utils.mkldnn.to_mkldnn, which
 routes nn.Linear through oneDNN, the library bertft uses."""
 import argparse
 import json
@@ -67,11 +67,11 @@ def time_bertft(bertft, model_dir, texts):
     return elapsed
 
 
-def time_torch(model, batches, batch_size):
+def time_torch(model, batches, batch_size, autocast_bf16=False):
     ids = torch.randint(5, len(VOCAB), (batch_size, SEQ_LEN))
     ids[:, 0], ids[:, -1] = 2, 3
     mask, types = torch.ones_like(ids), torch.zeros_like(ids)
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast_bf16):
         model(ids[:1], mask[:1], types[:1])  # warm-up
         start = time.perf_counter()
         for _ in range(batches):
@@ -98,12 +98,13 @@ def main():
     bertft_tps = (tokens - SEQ_LEN) / (full - one)
     rows = [("bertft predict (steady state)", bertft_tps),
             ("bertft predict (end to end, incl. %.2fs start-up)" % one, tokens / full)]
-    torch_batches = 1
-    t = time_torch(model, torch_batches, 4)
-    rows.append(("PyTorch %s fp32 (nn.Linear on its BLAS)" % torch.__version__, torch_batches * 4 * SEQ_LEN / t))
+    t = time_torch(model, 4, 8)
+    rows.append(("PyTorch %s fp32" % torch.__version__, 4 * 8 * SEQ_LEN / t))
+    t = time_torch(model, 4, 8, autocast_bf16=True)
+    rows.append(("PyTorch %s bf16 autocast" % torch.__version__, 4 * 8 * SEQ_LEN / t))
     mkldnn_model = torch.utils.mkldnn.to_mkldnn(model)
-    t = time_torch(mkldnn_model, 2, 32)
-    rows.append(("PyTorch %s fp32, to_mkldnn (nn.Linear on oneDNN)" % torch.__version__, 2 * 32 * SEQ_LEN / t))
+    t = time_torch(mkldnn_model, 4, 8)
+    rows.append(("PyTorch %s fp32, to_mkldnn (nn.Linear on oneDNN)" % torch.__version__, 4 * 8 * SEQ_LEN / t))
 
     print("BERT-base, %d tokens per input, %d threads, %d inputs" % (SEQ_LEN, THREADS, args.texts))
     for name, tps in rows:
