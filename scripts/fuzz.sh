@@ -41,6 +41,8 @@ for target in build-fuzz/fuzz/fuzz_*; do
     fuzz_safetensors) cp "$seed_model/model.safetensors" "$corpus/seed" ;;
     fuzz_config) cp "$seed_model/config.json" "$corpus/seed" ;;
     fuzz_tokenizer) head -c 4000 examples/reviews.jsonl > "$corpus/seed" ;;
+    fuzz_dataset) { printf '\002'; ./build/bertft synth --n 8 --seed 1 --output -; } > "$corpus/seed-jsonl"
+                  printf '\000text,label\n"a ""quoted""\nreview",positive\nbad,negative\n' > "$corpus/seed-csv" ;;
   esac
   echo "fuzz: $name for ${seconds}s" >&2
   if ! "$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \

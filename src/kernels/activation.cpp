@@ -55,4 +55,58 @@ void activation_forward(Activation activation, float* out, const float* in, int6
   }
 }
 
+// d/dx [x Phi(x)] = Phi(x) + x phi(x)
+void gelu_backward(float* din, const float* dout, const float* in, int64_t n) {
+#pragma omp parallel for simd
+  for (int64_t i = 0; i < n; i++) {
+    const float x = in[i];
+    const float cdf = 0.5f * (1.0f + fast_erf(x * 0.70710678118654752f));
+    const float pdf = 0.39894228040143268f * fast_exp(-0.5f * x * x);
+    din[i] = dout[i] * (cdf + x * pdf);
+  }
+}
+
+void gelu_tanh_backward(float* din, const float* dout, const float* in, int64_t n) {
+#pragma omp parallel for simd
+  for (int64_t i = 0; i < n; i++) {
+    const float x = in[i];
+    const float k = 0.79788456080286536f;
+    // 1 + tanh(u) = 2 s and 1 - tanh(u) = 2 e s with e = exp(-2u), s = 1 / (1 + e): no cancellation
+    // in the tails, where 1 +- tanh(u) computed from tanh(u) would round to 0.
+    const float e = fast_exp(-2.0f * k * (x + 0.044715f * x * x * x));
+    const float s = 1.0f / (1.0f + e);
+    const float one_plus_t = 2.0f * s, one_minus_t = 2.0f * e * s;
+    const float d = 0.5f * one_plus_t + 0.5f * x * (one_plus_t * one_minus_t) * k * (1.0f + 3.0f * 0.044715f * x * x);
+    din[i] = dout[i] * d;
+  }
+}
+
+void relu_backward(float* din, const float* dout, const float* in, int64_t n) {
+#pragma omp parallel for simd
+  for (int64_t i = 0; i < n; i++) din[i] = in[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+// d/dx [x s(x)] = s (1 + x (1 - s))
+void silu_backward(float* din, const float* dout, const float* in, int64_t n) {
+#pragma omp parallel for simd
+  for (int64_t i = 0; i < n; i++) {
+    const float x = in[i];
+    const float s = 1.0f / (1.0f + fast_exp(-x));
+    din[i] = dout[i] * s * (1.0f + x * (1.0f - s));
+  }
+}
+
+void activation_backward(Activation activation, float* din, const float* dout, const float* in, int64_t n) {
+  switch (activation) {
+    case Activation::GeluErf: return gelu_backward(din, dout, in, n);
+    case Activation::GeluTanh: return gelu_tanh_backward(din, dout, in, n);
+    case Activation::Relu: return relu_backward(din, dout, in, n);
+    case Activation::Silu: return silu_backward(din, dout, in, n);
+  }
+}
+
+void tanh_backward(float* din, const float* dout, const float* out, int64_t n) {
+  for (int64_t i = 0; i < n; i++) din[i] = dout[i] * (1.0f - out[i] * out[i]);
+}
+
 }  // namespace bertft

@@ -24,4 +24,15 @@ void tanh_forward(float* out, const float* in, int64_t n);
 
 void activation_forward(Activation activation, float* out, const float* in, int64_t n);
 
+// Backward passes: din[n] = dout[n] * f'(in[n]), `in` being the forward input (pre-activation).
+// din may alias dout.
+void gelu_backward(float* din, const float* dout, const float* in, int64_t n);
+void gelu_tanh_backward(float* din, const float* dout, const float* in, int64_t n);
+void relu_backward(float* din, const float* dout, const float* in, int64_t n);
+void silu_backward(float* din, const float* dout, const float* in, int64_t n);
+void activation_backward(Activation activation, float* din, const float* dout, const float* in, int64_t n);
+
+// Backward of tanh_forward from its OUTPUT: din[n] = dout[n] * (1 - out[n]^2). din may alias dout.
+void tanh_backward(float* din, const float* dout, const float* out, int64_t n);
+
 }  // namespace bertft

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/dropout.h"
+#include "kernels/matmul.h"
 #include "kernels/vector_math.h"
 
 namespace bertft {
@@ -98,6 +100,126 @@ void attention_forward(float* out, const float* q, const float* k, const float* 
           }
         }
       }
+    }
+  }
+}
+
+int64_t attention_train_scratch_per_thread(int max_seq_len) {
+  return 2 * static_cast<int64_t>(max_seq_len) * max_seq_len;
+}
+
+namespace {
+
+int max_kv_length(const AttentionShape& shape) {
+  int n = 0;
+  for (int s = 0; s < shape.num_seqs; s++) n = std::max(n, shape.kv_offsets[s + 1] - shape.kv_offsets[s]);
+  for (int s = 0; s < shape.num_seqs; s++) n = std::max(n, shape.q_offsets[s + 1] - shape.q_offsets[s]);
+  return n;
+}
+
+// probs[nq, nk] = softmax(q k^T / sqrt(d)) of sequence s, head h.
+void attention_probs(float* probs, const float* q, const float* k, const AttentionShape& shape, int s,
+                     int h) {
+  const int d = shape.head_size;
+  const int q0 = shape.q_offsets[s], nq = shape.q_offsets[s + 1] - q0;
+  const int k0 = shape.kv_offsets[s], nk = shape.kv_offsets[s + 1] - k0;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  gemm(false, true, nq, nk, d, scale, q + q0 * shape.q_stride + h * d, shape.q_stride,
+       k + k0 * shape.kv_stride + h * d, shape.kv_stride, 0.0f, probs, nk);
+  for (int i = 0; i < nq; i++) softmax_inplace(probs + static_cast<int64_t>(i) * nk, nk);
+}
+
+// Dropout on probs[nq, nk] of sequence s, head h (same mask in forward and backward).
+void attention_dropout(float* dst, const float* src, const AttentionShape& shape, int s, int h, float p,
+                       uint64_t key) {
+  const int q0 = shape.q_offsets[s], nq = shape.q_offsets[s + 1] - q0;
+  const int nk = shape.kv_offsets[s + 1] - shape.kv_offsets[s];
+  const float scale = 1.0f / (1.0f - p);
+  for (int i = 0; i < nq; i++) {
+    const uint64_t base = (static_cast<uint64_t>(q0 + i) * shape.num_heads + h) << 20;
+    const float* in = src + static_cast<int64_t>(i) * nk;
+    float* out = dst + static_cast<int64_t>(i) * nk;
+#pragma omp simd
+    for (int j = 0; j < nk; j++) out[j] = dropout_keep(key, base + j, p) ? in[j] * scale : 0.0f;
+  }
+}
+
+}  // namespace
+
+void attention_forward_train(float* out, const float* q, const float* k, const float* v,
+                             const AttentionShape& shape, float dropout_p, uint64_t seed,
+                             uint64_t stream, float* scratch) {
+  const int d = shape.head_size;
+  const int64_t out_stride = static_cast<int64_t>(shape.num_heads) * d;
+  const int64_t per_thread = attention_train_scratch_per_thread(max_kv_length(shape));
+  const uint64_t key = dropout_stream_key(seed, stream);
+#pragma omp parallel for collapse(2) schedule(dynamic)
+  for (int s = 0; s < shape.num_seqs; s++) {
+    for (int h = 0; h < shape.num_heads; h++) {
+      float* probs = scratch + omp_get_thread_num() * per_thread;
+      const int q0 = shape.q_offsets[s], nq = shape.q_offsets[s + 1] - q0;
+      const int k0 = shape.kv_offsets[s], nk = shape.kv_offsets[s + 1] - k0;
+      if (nq == 0) continue;
+      attention_probs(probs, q, k, shape, s, h);
+      if (dropout_p > 0.0f) attention_dropout(probs, probs, shape, s, h, dropout_p, key);
+      gemm(false, false, nq, d, nk, 1.0f, probs, nk, v + k0 * shape.kv_stride + h * d, shape.kv_stride,
+           0.0f, out + q0 * out_stride + h * d, out_stride);
+    }
+  }
+}
+
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                        const float* k, const float* v, const AttentionShape& shape, float dropout_p,
+                        uint64_t seed, uint64_t stream, float* scratch) {
+  const int d = shape.head_size;
+  const int64_t out_stride = static_cast<int64_t>(shape.num_heads) * d;
+  const int max_len = max_kv_length(shape);
+  const int64_t per_thread = attention_train_scratch_per_thread(max_len);
+  const uint64_t key = dropout_stream_key(seed, stream);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+#pragma omp parallel for collapse(2) schedule(dynamic)
+  for (int s = 0; s < shape.num_seqs; s++) {
+    for (int h = 0; h < shape.num_heads; h++) {
+      const int q0 = shape.q_offsets[s], nq = shape.q_offsets[s + 1] - q0;
+      const int k0 = shape.kv_offsets[s], nk = shape.kv_offsets[s + 1] - k0;
+      float* probs = scratch + omp_get_thread_num() * per_thread;  // [nq, nk]
+      float* dprobs = probs + static_cast<int64_t>(max_len) * max_len;  // [nq, nk]
+      const float* qs = q + q0 * shape.q_stride + h * d;
+      const float* ks = k + k0 * shape.kv_stride + h * d;
+      const float* vs = v + k0 * shape.kv_stride + h * d;
+      const float* dos = dout + q0 * out_stride + h * d;
+      float* dqs = dq + q0 * shape.q_stride + h * d;
+      float* dks = dk + k0 * shape.kv_stride + h * d;
+      float* dvs = dv + k0 * shape.kv_stride + h * d;
+      if (nq == 0) {  // no queries: nothing flows to these keys and values
+        for (int j = 0; j < nk; j++)
+          for (int c = 0; c < d; c++) dks[j * shape.kv_stride + c] = dvs[j * shape.kv_stride + c] = 0.0f;
+        continue;
+      }
+      attention_probs(probs, q, k, shape, s, h);
+      // dv = dropped_probs^T dout (dprobs holds the dropped probabilities for a moment).
+      const float* dropped = probs;
+      if (dropout_p > 0.0f) {
+        attention_dropout(dprobs, probs, shape, s, h, dropout_p, key);
+        dropped = dprobs;
+      }
+      gemm(true, false, nk, d, nq, 1.0f, dropped, nk, dos, out_stride, 0.0f, dvs, shape.kv_stride);
+      // dprobs = dout v^T, then through the dropout mask.
+      gemm(false, true, nq, nk, d, 1.0f, dos, out_stride, vs, shape.kv_stride, 0.0f, dprobs, nk);
+      if (dropout_p > 0.0f) attention_dropout(dprobs, dprobs, shape, s, h, dropout_p, key);
+      // Softmax backward: dscores = p * (dp - sum_j p dp), in place in dprobs.
+      for (int i = 0; i < nq; i++) {
+        const float* p = probs + static_cast<int64_t>(i) * nk;
+        float* g = dprobs + static_cast<int64_t>(i) * nk;
+        float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+        for (int j = 0; j < nk; j++) dot += p[j] * g[j];
+#pragma omp simd
+        for (int j = 0; j < nk; j++) g[j] = p[j] * (g[j] - dot);
+      }
+      // scores = scale q k^T: dq = scale dscores k, dk = scale dscores^T q.
+      gemm(false, false, nq, d, nk, scale, dprobs, nk, ks, shape.kv_stride, 0.0f, dqs, shape.q_stride);
+      gemm(true, false, nk, d, nq, scale, dprobs, nk, qs, shape.q_stride, 0.0f, dks, shape.kv_stride);
     }
   }
 }

@@ -26,4 +26,23 @@ int64_t attention_scratch_per_thread(int max_seq_len, int head_size);
 void attention_forward(float* out, const float* q, const float* k, const float* v,
                        const AttentionShape& shape, float* scratch);
 
+// Training: attention_forward plus dropout with probability p on the attention probabilities (as
+// HF's BertSelfAttention does after the softmax), and its backward pass. Probabilities are not kept:
+// the backward pass recomputes them per (sequence, head), and the dropout mask is regenerated from
+// (seed, stream, element) with element = ((query_row * num_heads + head) << 20) + key_index.
+// Floats of scratch each of omp_get_max_threads() threads needs for sequences of up to max_seq_len.
+int64_t attention_train_scratch_per_thread(int max_seq_len);
+
+// out[Tq, num_heads * head_size] as attention_forward, with dropout on the probabilities.
+void attention_forward_train(float* out, const float* q, const float* k, const float* v,
+                             const AttentionShape& shape, float dropout_p, uint64_t seed,
+                             uint64_t stream, float* scratch);
+
+// Given dout[Tq, num_heads * head_size] = dLoss/dout, writes (overwrites) dq (row stride
+// shape.q_stride, like q) and dk, dv (row stride shape.kv_stride, like k and v), columns
+// [h*d, (h+1)*d) for every head h. dq/dk/dv may be interleaved in one buffer (the fused [T, 3H]).
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                        const float* k, const float* v, const AttentionShape& shape, float dropout_p,
+                        uint64_t seed, uint64_t stream, float* scratch);
+
 }  // namespace bertft

@@ -1,5 +1,8 @@
 #include "kernels/classifier_head.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "kernels/activation.h"
 #include "kernels/linear.h"
 #include "kernels/vector_math.h"
@@ -24,6 +27,47 @@ void softmax_forward(float* probs, const float* logits, int64_t B, int64_t C) {
       for (int64_t c = 0; c < C; c++) row[c] = logits[b * C + c];
     softmax_inplace(row, static_cast<int>(C));
   }
+}
+
+float crossentropy_forward(const float* logits, const int32_t* labels, int64_t B, int64_t C) {
+  double total = 0.0;
+  for (int64_t b = 0; b < B; b++) {
+    const float* row = logits + b * C;
+    double max = row[0];
+    for (int64_t c = 1; c < C; c++) max = std::max<double>(max, row[c]);
+    double sum = 0.0;
+    for (int64_t c = 0; c < C; c++) sum += std::exp(static_cast<double>(row[c]) - max);
+    total += max + std::log(sum) - row[labels[b]];
+  }
+  return B > 0 ? static_cast<float>(total / static_cast<double>(B)) : 0.0f;
+}
+
+void crossentropy_backward(float* dlogits, const float* logits, const int32_t* labels, int64_t B,
+                           int64_t C, float scale) {
+  for (int64_t b = 0; b < B; b++) {
+    const float* row = logits + b * C;
+    float* d = dlogits + b * C;
+    double max = row[0];
+    for (int64_t c = 1; c < C; c++) max = std::max<double>(max, row[c]);
+    double sum = 0.0;
+    for (int64_t c = 0; c < C; c++) sum += std::exp(static_cast<double>(row[c]) - max);
+    const double factor = static_cast<double>(scale) / static_cast<double>(B);
+    for (int64_t c = 0; c < C; c++) {
+      const double p = std::exp(static_cast<double>(row[c]) - max) / sum;
+      d[c] = static_cast<float>(factor * (p - (c == labels[b] ? 1.0 : 0.0)));
+    }
+  }
+}
+
+void classifier_backward(float* dpooled, float* dweight, float* dbias, const float* dlogits,
+                         const float* pooled, const float* weight, int64_t B, int64_t H, int64_t C) {
+  linear_backward(dpooled, dweight, dbias, dlogits, pooled, weight, B, C, H);
+}
+
+void pooler_backward(float* dcls, float* dweight, float* dbias, float* dpooled, const float* pooled,
+                     const float* cls, const float* weight, int64_t B, int64_t H) {
+  tanh_backward(dpooled, dpooled, pooled, B * H);
+  linear_backward(dcls, dweight, dbias, dpooled, cls, weight, B, H, H);
 }
 
 }  // namespace bertft

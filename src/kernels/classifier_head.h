@@ -15,4 +15,22 @@ void classifier_forward(float* logits, const float* pooled, const float* weight,
 // probs[B, C] = softmax over each row of logits[B, C]. probs may alias logits.
 void softmax_forward(float* probs, const float* logits, int64_t B, int64_t C);
 
+// Mean softmax cross-entropy over the batch (PyTorch F.cross_entropy, reduction "mean"):
+// mean_b [logsumexp(logits[b]) - logits[b, labels[b]]], accumulated in double.
+float crossentropy_forward(const float* logits, const int32_t* labels, int64_t B, int64_t C);
+// dlogits[B, C] = scale * (softmax(logits) - onehot(labels)) / B  (overwritten).
+void crossentropy_backward(float* dlogits, const float* logits, const int32_t* labels, int64_t B,
+                           int64_t C, float scale = 1.0f);
+
+// Backward of classifier_forward: dpooled[B, H] = dlogits · weight (overwritten; nullptr skips),
+// dweight[C, H] += dlogits^T · pooled, dbias[C] += column sums of dlogits.
+void classifier_backward(float* dpooled, float* dweight, float* dbias, const float* dlogits,
+                         const float* pooled, const float* weight, int64_t B, int64_t H, int64_t C);
+
+// Backward of pooler_forward given its output pooled[B, H] and input cls[B, H]: dpooled is
+// overwritten (it ends holding the gradient before the tanh); dcls[B, H] = dLoss/dcls (overwritten;
+// nullptr skips), dweight[H, H] += , dbias[H] += .
+void pooler_backward(float* dcls, float* dweight, float* dbias, float* dpooled, const float* pooled,
+                     const float* cls, const float* weight, int64_t B, int64_t H);
+
 }  // namespace bertft

@@ -1,0 +1,99 @@
+// bertft eval: score a classifier on labeled data; optionally list its mistakes, most confident first.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "cli/command.h"
+#include "cli/dataset_options.h"
+#include "common/error.h"
+#include "common/io.h"
+#include "data/dataset.h"
+#include "evaluation/evaluate.h"
+#include "model/checkpoint.h"
+#include "tokenizer/tokenizer.h"
+#include "training/encoded_dataset.h"
+#include "training/metrics.h"
+
+namespace bertft {
+namespace {
+
+struct EvalOptions {
+  std::string model_dir, data, errors_file;
+  DatasetCliOptions dataset;
+  int batch_size = 64;
+  int max_length = 0;
+  int threads = omp_get_num_procs();
+};
+
+// JSON Lines of the misclassified examples: {"text", "true", "predicted", "confidence", "origin"},
+// most confident mistakes first.
+std::string format_errors(const Dataset& data, const Evaluation& ev, const std::vector<std::string>& names) {
+  const int C = static_cast<int>(names.size());
+  std::vector<size_t> wrong;
+  for (size_t i = 0; i < data.examples.size(); i++)
+    if (ev.predicted[i] != data.examples[i].label) wrong.push_back(i);
+  auto confidence = [&](size_t i) { return ev.probs[i * C + ev.predicted[i]]; };
+  std::stable_sort(wrong.begin(), wrong.end(), [&](size_t a, size_t b) { return confidence(a) > confidence(b); });
+  std::string out;
+  for (size_t i : wrong) {
+    const Example& ex = data.examples[i];
+    nlohmann::ordered_json line = {{"text", ex.text}, {"true", names[ex.label]},
+                                   {"predicted", names[ev.predicted[i]]}, {"confidence", confidence(i)},
+                                   {"origin", ex.origin}};
+    if (ex.rating >= 0) line["rating"] = ex.rating;
+    out += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  return out;
+}
+
+void run_eval(const EvalOptions& o) {
+  const BertTokenizer tokenizer = BertTokenizer::from_dir(o.model_dir);
+  std::vector<std::string> notices;
+  const Model model = load_model(o.model_dir, LoadOptions{}, &notices);
+  for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
+  const int max_length = o.max_length > 0 ? o.max_length : model.config.max_position_embeddings;
+  if (max_length > model.config.max_position_embeddings)
+    throw Error("--max-length exceeds the model's max_position_embeddings (" +
+                std::to_string(model.config.max_position_embeddings) + ")");
+  DatasetOptions options = o.dataset.to_options();
+  options.known_labels = model.config.id2label;
+  const Dataset data = load_dataset(o.data, options);
+  if (data.label_names != model.config.id2label)
+    throw Error(o.data + ": labels do not match the model's id2label");
+  const EncodedDataset encoded = encode_dataset(tokenizer, data, max_length);
+  const Evaluation ev = evaluate(model, encoded, o.batch_size, max_length);
+  const ClassificationMetrics metrics = compute_metrics(encoded.labels, ev.predicted, model.config.num_labels(),
+                                                       model.config.id2label, ev.losses);
+  nlohmann::json out = metrics.to_json();
+  out["examples"] = data.examples.size();
+  out["truncated"] = encoded.truncated;
+  if (!o.errors_file.empty()) write_file_atomic(o.errors_file, format_errors(data, ev, model.config.id2label));
+  std::printf("%s\n", out.dump().c_str());
+}
+
+void setup_eval(CLI::App& app) {
+  auto o = std::make_shared<EvalOptions>();
+  CLI::App* sub = app.add_subcommand("eval", "Evaluate a classifier on labeled data: metrics as one JSON line");
+  sub->add_option("--model", o->model_dir, "Model directory (HF format)")->required();
+  sub->add_option("--data", o->data, kDatasetSpecHelp)->required();
+  sub->add_option("--errors", o->errors_file, "Write misclassified examples here (JSONL, most confident first)");
+  sub->add_option("--batch-size", o->batch_size, "Examples per forward pass");
+  sub->add_option("--max-length", o->max_length, "Tokens per example incl. [CLS]/[SEP] (0: the model's maximum)");
+  add_dataset_options(sub, o->dataset);
+  sub->add_option("--threads", o->threads, "Threads");
+  sub->callback([o] {
+    if (o->threads < 1) throw Error("--threads must be at least 1");
+    if (o->batch_size < 1) throw Error("--batch-size must be at least 1");
+    omp_set_num_threads(o->threads);
+    run_eval(*o);
+  });
+}
+
+const bool registered = register_command("eval", setup_eval);
+
+}  // namespace
+}  // namespace bertft

@@ -1,0 +1,31 @@
+#pragma once
+// The dataset options every command that reads labeled data shares (train, eval, dataset-stats), so
+// they are spelled and documented the same everywhere. See data/dataset.h for the semantics.
+#include <memory>
+#include <string>
+
+#include "cli/command.h"
+#include "data/dataset.h"
+
+namespace bertft {
+
+struct DatasetCliOptions {
+  std::string text_column, label_column, text_pair_column;
+  std::string label_map;  // "4=positive,0=negative"
+  bool strip_html = false;
+  bool no_header = false;
+  size_t max_samples = 0;
+
+  // Parses label_map (throws Error on a malformed one); known_labels is left for the caller.
+  DatasetOptions to_options() const;
+};
+
+// Adds --text-column, --text-pair-column, --label-column, --no-header, --label-map, --strip-html and
+// (unless the command has its own per-split limits) --max-samples to `sub`, bound to `o` (which must
+// outlive parsing).
+void add_dataset_options(CLI::App* sub, DatasetCliOptions& o, bool with_max_samples = true);
+
+// Help text for a --data / --train-data option.
+extern const char* const kDatasetSpecHelp;
+
+}  // namespace bertft

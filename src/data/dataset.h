@@ -1,0 +1,102 @@
+#pragma once
+// Labeled datasets for training and evaluation, read from the formats people keep them in.
+//
+// load_dataset(SPEC, options), SPEC being one of:
+//   FILE.jsonl / FILE.json   JSON Lines, one object per line: {"text": "...", "label": 1} or
+//                            {"text": "...", "label": "positive"}, optional "text_pair" (absent,
+//                            null or "" = single text). Blank lines are skipped. Parsed strictly
+//                            (common/json_input.h).
+//   FILE.csv / FILE.tsv      Comma / tab separated, RFC 4180 quoting: a field that starts with '"'
+//                            is quoted, may hold delimiters, newlines and "" (a literal quote), and
+//                            must be followed by a delimiter or the end of the record; a '"' inside
+//                            an unquoted field is an ordinary character. A UTF-8 BOM is ignored,
+//                            "\r\n" ends a record like "\n", empty records are skipped. The first
+//                            record is the header unless options.no_header.
+//   DIR                      An aclImdb-style directory (e.g. aclImdb/train): DIR/neg/*.txt are
+//                            "negative", DIR/pos/*.txt "positive", other entries (unsup/, urls,
+//                            .feat files) ignored. Files are read in byte-wise sorted name order,
+//                            neg before pos; a name like 123_8.txt sets Example::rating to 8.
+//   ARCHIVE#MEMBER           The same inside an archive libarchive reads (.tar.gz, .tgz, .tar,
+//                            .zip, ...): MEMBER is a directory in aclImdb layout
+//                            (data/aclImdb.tar.gz#aclImdb/train) or a .jsonl/.csv/.tsv file.
+//
+// Columns / keys: the text is options.text_column if given, else the first of text, review,
+// sentence, content present (case-insensitive in CSV headers); the label is options.label_column,
+// else label, sentiment, labels, class; the pair is options.text_pair_column, else text_pair if
+// present. With no_header (CSV/TSV) the columns are 0-based indexes and text_column /
+// label_column are required; e.g. AG News: --no-header --label-column 0 --text-column 2.
+// In JSON Lines the keys are chosen from the first record and then required in every record.
+//
+// Labels, in this order:
+//   1. options.label_map ("4=positive,0=negative") rewrites every raw label value (a JSON integer is
+//      matched by its decimal text) to a name; a value not in the map is an error.
+//   2. Integer class ids (JSON integers; in CSV/TSV, when every label of the file is a decimal
+//      integer; never after a label_map): used as they are, like HF's integer "label" column.
+//      label_names = known_labels if every id is below its size, else LABEL_0 .. LABEL_<max id>
+//      (the names transformers gives a config without id2label).
+//   3. Names (strings; CSV labels when not all are integers): if every name is in known_labels,
+//      the ids are their positions there and label_names = known_labels (so an existing model's
+//      id2label is kept); otherwise the distinct names sorted byte-wise get ids 0..n-1 (negative=0,
+//      positive=1, as in the IMDb/SST-2 conventions). Mixing JSON integers and strings is an error.
+// Label ids are fixed from the whole file before max_samples, so a sample never renumbers classes.
+//
+// Text: invalid UTF-8 is replaced with U+FFFD; options.strip_html turns <br />, <br/>, <br> (any
+// case) into a space. An empty text is kept; an empty label is an error.
+// max_samples > 0 keeps that many examples chosen by a fixed-seed shuffle (the same every run),
+// kept in their file order: for class-sorted sources like aclImdb the sample has both classes in
+// about their proportions, which "the first N" would not.
+//
+// Every error is one line naming where: "FILE:LINE: ..." (CSV: the line the record starts on),
+// "ARCHIVE#aclImdb/train/pos/1_8.txt: ...", or the spec.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bertft {
+
+struct Example {
+  std::string text;
+  std::string text_pair;  // empty = none
+  int label = 0;
+  int rating = -1;        // aclImdb star rating from the file name, -1 if none
+  std::string origin;     // "file:line" or archive member path, for errors and error analysis
+};
+
+struct Dataset {
+  std::vector<Example> examples;
+  std::vector<std::string> label_names;  // id -> name
+};
+
+struct DatasetOptions {
+  std::string text_column, label_column;  // "" = auto; 0-based indexes with no_header
+  std::string text_pair_column;           // "" = "text_pair" if present
+  std::vector<std::pair<std::string, std::string>> label_map;  // raw value -> name
+  bool strip_html = false;
+  bool no_header = false;                 // CSV/TSV only
+  std::vector<std::string> known_labels;  // the model's id2label, used when the labels fit
+  size_t max_samples = 0;                 // 0 = all
+};
+
+Dataset load_dataset(const std::string& spec, const DatasetOptions& options);
+
+// The same for a file's contents already in memory; `name` picks the format by its extension
+// (.jsonl/.json, .csv, .tsv) and prefixes errors.
+Dataset parse_dataset_text(const std::string& data, const std::string& name, const DatasetOptions& options);
+
+// "4=positive,0=negative" -> {{"4","positive"},{"0","negative"}}; names and values are trimmed of
+// spaces and may not contain ',' or '='. Throws Error("--label-map: ...") on a malformed entry or a
+// value given twice.
+std::vector<std::pair<std::string, std::string>> parse_label_map(const std::string& text);
+
+// Replaces <br />, <br/>, <br> (case-insensitive) with one space each.
+std::string strip_html_breaks(const std::string& text);
+
+// Splits into (train, valid): for each class, round-to-nearest of its share goes to valid, the
+// remainders distributed so valid has round(n * valid_fraction) examples overall (largest
+// remainder first, then lower class id). Which examples go where is a seeded shuffle per class; both
+// halves keep the input order. valid_fraction must be in (0, 1). Deterministic in seed.
+std::pair<Dataset, Dataset> stratified_split(const Dataset& dataset, double valid_fraction, uint64_t seed);
+
+}  // namespace bertft

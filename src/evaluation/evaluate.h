@@ -1,0 +1,20 @@
+#pragma once
+// Classifies an encoded dataset with the inference engine and scores it: the evaluation that
+// `bertft train` runs on its validation / test sets and `bertft eval` runs on its own.
+#include <vector>
+
+#include "model/checkpoint.h"
+#include "training/encoded_dataset.h"
+
+namespace bertft {
+
+struct Evaluation {
+  std::vector<int32_t> predicted;   // [n]
+  std::vector<float> probs;         // [n, num_labels], softmax of the logits
+  std::vector<float> losses;        // [n], cross-entropy of each example
+};
+
+// Batches inputs by length (longest first) for the padding-free forward; results in input order.
+Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_size, int max_length);
+
+}  // namespace bertft

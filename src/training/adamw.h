@@ -1,0 +1,56 @@
+#pragma once
+// torch.optim.AdamW (torch 1.13, single-tensor path) over the flat parameter array, with HF Trainer's
+// two parameter groups: weight decay on everything except biases and LayerNorm weights.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/params.h"
+
+namespace bertft {
+
+struct AdamWOptions {
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.01;
+};
+
+// HF Trainer.get_decay_parameter_names: no decay for names ending in "bias" or containing
+// "LayerNorm" (the embeddings, including the word embeddings, are decayed).
+bool is_weight_decayed(const std::string& hf_name);
+
+class AdamW {
+ public:
+  // Zero moments sized to `params`; the decay groups come from its tensor names.
+  AdamW(const BertParams& params, AdamWOptions options);
+
+  // One update with learning rate `lr` (from the schedule), in torch's order per element:
+  //   p *= 1 - lr*wd;  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g;
+  //   p += -(lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+  // Scalars are formed in double as Python does and rounded to fp32 where torch rounds them.
+  void step(BertParams& params, const BertParams& grads, double lr);
+
+  int64_t steps_taken() const { return step_; }
+  const AdamWOptions& options() const { return options_; }
+  const std::vector<float>& exp_avg() const { return m_; }
+  const std::vector<float>& exp_avg_sq() const { return v_; }
+
+  // State as safetensors: F32 tensors "exp_avg" and "exp_avg_sq" of shape [numel], metadata
+  // "step", "numel" and "layout" (a hash of the tensor names and shapes, so a state cannot be
+  // resumed onto a different model of the same size). Written atomically.
+  void save(const std::string& path) const;
+  // Replaces the state with the file's; throws Error("path: ...") if it does not fit this model.
+  void load(const std::string& path);
+
+ private:
+  // A run of the flat array with one weight-decay setting (adjacent tensors of a group merged).
+  struct Segment {
+    size_t begin, end;
+    bool decay;
+  };
+  AdamWOptions options_;
+  std::vector<Segment> segments_;
+  std::string layout_;
+  std::vector<float> m_, v_;
+  int64_t step_ = 0;
+};
+
+}  // namespace bertft

@@ -1,0 +1,416 @@
+#include "training/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "common/json_input.h"
+#include "common/progress.h"
+#include "data/rng.h"
+#include "kernels/dropout.h"
+#include "evaluation/evaluate.h"
+#include "model/checkpoint.h"
+#include "tokenizer/tokenizer.h"
+#include "training/adamw.h"
+#include "training/batch.h"
+#include "training/classifier_step.h"
+#include "training/encoded_dataset.h"
+#include "training/grad_clip.h"
+#include "training/metrics.h"
+#include "training/schedule.h"
+
+namespace fs = std::filesystem;
+
+namespace bertft {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* kCheckpointPrefix = "checkpoint-";
+constexpr const char* kStateFile = "trainer_state.json";
+constexpr const char* kOptimizerFile = "optimizer.safetensors";
+
+// Everything a resumed run needs besides weights and optimizer moments. Shuffles and dropout masks
+// are derived from (seed, epoch, step), so no random-generator state has to be stored.
+struct TrainerState {
+  int64_t global_step = 0;      // optimizer steps taken
+  int64_t epoch = 0;            // current epoch (0-based)
+  int64_t batch_in_epoch = 0;   // micro-batches of the current epoch already consumed
+  double best_metric = std::numeric_limits<double>::quiet_NaN();
+  int64_t best_step = -1;
+  int evals_without_improvement = 0;
+  json log_history = json::array();  // every line of --log, in order
+
+  json to_json() const {
+    return {{"global_step", global_step}, {"epoch", epoch}, {"batch_in_epoch", batch_in_epoch},
+            {"best_metric", std::isnan(best_metric) ? json(nullptr) : json(best_metric)},
+            {"best_step", best_step}, {"evals_without_improvement", evals_without_improvement},
+            {"log_history", log_history}};
+  }
+
+  static TrainerState load(const std::string& path) {
+    const json j = parse_json_object(read_file(path), path);
+    TrainerState s;
+    try {
+      s.global_step = j.at("global_step").get<int64_t>();
+      s.epoch = j.at("epoch").get<int64_t>();
+      s.batch_in_epoch = j.at("batch_in_epoch").get<int64_t>();
+      if (!j.at("best_metric").is_null()) s.best_metric = j.at("best_metric").get<double>();
+      s.best_step = j.at("best_step").get<int64_t>();
+      s.evals_without_improvement = j.at("evals_without_improvement").get<int>();
+      s.log_history = j.at("log_history");
+    } catch (const json::exception& e) {
+      fail_file(path, std::string("malformed trainer state: ") + e.what());
+    }
+    return s;
+  }
+};
+
+// The order of the training examples in `epoch`: file order with --no-shuffle, else a shuffle
+// that depends only on (seed, epoch).
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool shuffle) {
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  if (shuffle) DataRng(seed ^ (0x5EED0000ULL + static_cast<uint64_t>(epoch) * 0x9E3779B97F4A7C15ULL)).shuffle(order);
+  return order;
+}
+
+bool higher_is_better(const std::string& metric) { return metric != "loss" && metric != "eval_loss"; }
+
+std::string checkpoint_name(int64_t step) { return kCheckpointPrefix + std::to_string(step); }
+
+// Checkpoint directories in `output`, oldest first.
+std::vector<std::pair<int64_t, fs::path>> list_checkpoints(const std::string& output) {
+  std::vector<std::pair<int64_t, fs::path>> found;
+  if (!fs::is_directory(output)) return found;
+  for (const auto& entry : fs::directory_iterator(output)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || name.rfind(kCheckpointPrefix, 0) != 0) continue;
+    const std::string digits = name.substr(std::string(kCheckpointPrefix).size());
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    found.emplace_back(std::stoll(digits), entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainOptions& options) : o_(options) {}
+
+  void run() {
+    validate_options();
+    load_data_and_model();
+    train();
+    finish();
+  }
+
+ private:
+  void validate_options() {
+    if (o_.batch_size < 1) throw Error("--batch-size must be at least 1");
+    if (o_.grad_accum_steps < 1) throw Error("--grad-accum-steps must be at least 1");
+    if (o_.learning_rate < 0) throw Error("--learning-rate must not be negative");
+    if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
+    if (o_.valid_split < 0 || o_.valid_split >= 1) throw Error("--valid-split must be in [0, 1)");
+    if (!o_.valid_data.empty() && o_.valid_split > 0)
+      throw Error("give either --valid or --valid-split, not both");
+    if (o_.eval_strategy != "epoch" && o_.eval_strategy != "steps" && o_.eval_strategy != "no")
+      throw Error("--eval-strategy must be epoch, steps or no, not '" + o_.eval_strategy + "'");
+    if (o_.eval_strategy == "steps" && o_.eval_steps < 1) throw Error("--eval-steps must be at least 1");
+    schedule_ = parse_lr_schedule(o_.lr_scheduler);
+    ClassificationMetrics probe;  // rejects an unknown --metric-for-best-model before any training
+    probe.loss = 0;
+    probe.get(o_.metric_for_best_model);
+  }
+
+  void load_data_and_model() {
+    tokenizer_ = BertTokenizer::from_dir(o_.model_dir);
+    const BertConfig base = load_config((fs::path(o_.model_dir) / "config.json").string());
+
+    DatasetOptions data = o_.data;
+    data.known_labels = base.id2label;
+    data.max_samples = o_.max_train_samples;
+    Dataset train = load_dataset(o_.train_data, data);
+    if (train.examples.empty()) throw Error(o_.train_data + ": no training examples");
+    Dataset valid;
+    data.known_labels = train.label_names;
+    data.max_samples = o_.max_eval_samples;
+    if (!o_.valid_data.empty()) {
+      valid = load_dataset(o_.valid_data, data);
+    } else if (o_.valid_split > 0) {
+      std::tie(train, valid) = stratified_split(train, o_.valid_split, o_.seed);
+      if (o_.max_eval_samples > 0 && valid.examples.size() > o_.max_eval_samples)
+        valid.examples.resize(o_.max_eval_samples);
+    }
+    if (!o_.test_data.empty()) test_ = load_dataset(o_.test_data, data);
+    check_labels(valid, train, o_.valid_data);
+    check_labels(test_, train, o_.test_data);
+
+    // Resume from the newest checkpoint in the output directory, else start from --model.
+    std::string source = o_.model_dir;
+    const auto checkpoints = list_checkpoints(o_.output_dir);
+    if (o_.resume && !checkpoints.empty()) resume_from_ = checkpoints.back().second.string();
+    if (o_.resume && resume_from_.empty())
+      std::fprintf(stderr, "bertft: --resume: no checkpoint in %s, starting from %s\n", o_.output_dir.c_str(),
+                   o_.model_dir.c_str());
+    if (!o_.resume && !checkpoints.empty())
+      throw Error(o_.output_dir + ": holds checkpoints of an earlier run; pass --resume to continue it, "
+                  "or choose another --output");
+    if (!resume_from_.empty()) source = resume_from_;
+
+    LoadOptions load;
+    load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
+    load.seed = o_.seed;
+    if (train.label_names != base.id2label) {
+      load.id2label = train.label_names;
+      if (resume_from_.empty())
+        std::fprintf(stderr, "bertft: notice: the data's labels [%s] differ from the model's; the classifier "
+                     "is created for the data's labels\n", join(train.label_names).c_str());
+    }
+    std::vector<std::string> notices;
+    model_ = load_model(source, load, &notices);
+    for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
+    BertConfig& c = model_.config;
+    max_length_ = o_.max_length > 0 ? o_.max_length : c.max_position_embeddings;
+    if (max_length_ > c.max_position_embeddings)
+      throw Error("--max-length " + std::to_string(max_length_) + " exceeds the model's max_position_embeddings (" +
+                  std::to_string(c.max_position_embeddings) + ")");
+    if (o_.dropout) {
+      if (*o_.dropout < 0 || *o_.dropout >= 1) throw Error("--dropout must be in [0, 1)");
+      c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
+      c.classifier_dropout = *o_.dropout;
+    }
+
+    train_ = encode_dataset(tokenizer_, train, max_length_);
+    valid_ = encode_dataset(tokenizer_, valid, max_length_);
+    test_encoded_ = encode_dataset(tokenizer_, test_, max_length_);
+    std::fprintf(stderr, "bertft: train %zu examples (%lld truncated to %d tokens), valid %zu, test %zu; labels [%s]\n",
+                 train_.inputs.size(), static_cast<long long>(train_.truncated), max_length_, valid_.inputs.size(),
+                 test_encoded_.inputs.size(), join(c.id2label).c_str());
+  }
+
+  static void check_labels(const Dataset& split, const Dataset& train, const std::string& name) {
+    if (!split.examples.empty() && split.label_names != train.label_names)
+      throw Error(name + ": labels [" + join(split.label_names) + "] differ from the training data's [" +
+                  join(train.label_names) + "]");
+  }
+
+  static std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
+    return out;
+  }
+
+  void train() {
+    const int64_t n = static_cast<int64_t>(train_.inputs.size());
+    batches_per_epoch_ = (n + o_.batch_size - 1) / o_.batch_size;
+    steps_per_epoch_ = (batches_per_epoch_ + o_.grad_accum_steps - 1) / o_.grad_accum_steps;
+    total_steps_ = o_.max_steps > 0 ? o_.max_steps
+                                    : static_cast<int64_t>(std::ceil(o_.epochs * steps_per_epoch_));
+    warmup_steps_ = resolve_warmup_steps(o_.warmup_steps, o_.warmup_ratio, total_steps_);
+
+    AdamWOptions adam;
+    adam.weight_decay = o_.weight_decay;
+    AdamW optimizer(model_.params, adam);
+    BertParams grads(model_.config, model_.params.heads());
+    ClassifierStep step(model_.config, static_cast<size_t>(o_.batch_size) * max_length_, o_.batch_size);
+    if (!resume_from_.empty()) {
+      optimizer.load((fs::path(resume_from_) / kOptimizerFile).string());
+      state_ = TrainerState::load((fs::path(resume_from_) / kStateFile).string());
+      std::fprintf(stderr, "bertft: resuming from %s (step %lld of %lld)\n", resume_from_.c_str(),
+                   static_cast<long long>(state_.global_step), static_cast<long long>(total_steps_));
+    }
+    fs::create_directories(o_.output_dir);
+    rewrite_log();
+
+    StepOptions step_options = step_options_from_config(model_.config);
+    step_options.grad_scale = 1.0f / o_.grad_accum_steps;
+    step_options.train_encoder = !o_.freeze_encoder;
+
+    Progress progress("train", total_steps_);
+    const auto start = std::chrono::steady_clock::now();
+    int64_t tokens_seen = 0;
+    Batch batch;
+    while (state_.global_step < total_steps_) {
+      const std::vector<int64_t> order = epoch_order(n, o_.seed, state_.epoch, !o_.no_shuffle);
+      while (state_.batch_in_epoch < batches_per_epoch_ && state_.global_step < total_steps_) {
+        step.zero_grads(grads);
+        const int micro = static_cast<int>(
+            std::min<int64_t>(o_.grad_accum_steps, batches_per_epoch_ - state_.batch_in_epoch));
+        double loss = 0;
+        for (int m = 0; m < micro; m++) {
+          const int64_t first = (state_.batch_in_epoch + m) * o_.batch_size;
+          const int64_t last = std::min(n, first + o_.batch_size);
+          fill_batch(batch, order, first, last);
+          tokens_seen += static_cast<int64_t>(batch.ids.size());
+          step_options.dropout_seed = dropout_step_seed(o_.seed, static_cast<uint64_t>(state_.global_step) * 1024 + m);
+          loss += step.forward_backward(model_.params, grads, batch, step_options);
+        }
+        loss /= micro;
+        if (!std::isfinite(loss)) {
+          const auto saved = list_checkpoints(o_.output_dir);
+          throw Error("training diverged: the loss of step " + std::to_string(state_.global_step + 1) +
+                      " is " + std::to_string(loss) + "; try a lower --learning-rate. Last good checkpoint: " +
+                      (saved.empty() ? std::string("none") : saved.back().second.string()));
+        }
+        const double grad_norm = clip_grad_norm(grads, o_.max_grad_norm);
+        const double lr = learning_rate_at(schedule_, o_.learning_rate, state_.global_step, warmup_steps_, total_steps_);
+        optimizer.step(model_.params, grads, lr);
+        state_.global_step++;
+        state_.batch_in_epoch += micro;
+        log({{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"loss", loss},
+             {"learning_rate", lr}, {"grad_norm", grad_norm}});
+
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        char status[96];
+        std::snprintf(status, sizeof status, "epoch %.2f loss %.4f %.0f tok/s", fractional_epoch(), loss,
+                      tokens_seen / std::max(seconds, 1e-9));
+        progress.update(state_.global_step, status);
+
+        const bool epoch_done = state_.batch_in_epoch == batches_per_epoch_;
+        if (epoch_done) {
+          state_.epoch++;
+          state_.batch_in_epoch = 0;
+        }
+        const bool last = state_.global_step == total_steps_;
+        const bool eval_now = o_.eval_strategy == "steps" ? state_.global_step % o_.eval_steps == 0 || last
+                              : o_.eval_strategy == "epoch" ? epoch_done || last
+                                                            : false;
+        bool stop = false;
+        if (eval_now && !valid_.inputs.empty()) stop = evaluate_and_keep_best();
+        const bool save_now = o_.save_steps > 0 ? state_.global_step % o_.save_steps == 0 || last : eval_now || last;
+        if (save_now || stop) save_checkpoint(optimizer);
+        if (stop) {
+          progress.finish();
+          std::fprintf(stderr, "bertft: early stopping: no improvement of %s in %d evaluations\n",
+                       o_.metric_for_best_model.c_str(), o_.early_stopping_patience);
+          return;
+        }
+      }
+    }
+    progress.finish();
+  }
+
+  double fractional_epoch() const {
+    return state_.epoch + static_cast<double>(state_.batch_in_epoch) / batches_per_epoch_;
+  }
+
+  void fill_batch(Batch& batch, const std::vector<int64_t>& order, int64_t first, int64_t last) const {
+    batch.clear();
+    for (int64_t k = first; k < last; k++) {
+      const TokenizedInput& in = train_.inputs[order[k]];
+      batch.add(in.ids, in.type_ids, train_.labels[order[k]]);
+    }
+  }
+
+  ClassificationMetrics score(const EncodedDataset& data) const {
+    const Evaluation ev = evaluate(model_, data, o_.eval_batch_size, max_length_);
+    return compute_metrics(data.labels, ev.predicted, model_.config.num_labels(), model_.config.id2label, ev.losses);
+  }
+
+  // Evaluates on the validation set, logs, saves the model to --output when it is the best so far;
+  // returns true when early stopping should end training.
+  bool evaluate_and_keep_best() {
+    const ClassificationMetrics metrics = score(valid_);
+    json entry = {{"step", state_.global_step}, {"epoch", fractional_epoch()}};
+    const json scores = metrics.to_json();
+    for (const auto& [key, value] : scores.items()) entry["eval_" + key] = value;
+    const double value = metrics.get(o_.metric_for_best_model);
+    const bool better = std::isnan(state_.best_metric) ||
+                        (higher_is_better(o_.metric_for_best_model) ? value > state_.best_metric
+                                                                    : value < state_.best_metric);
+    log(entry);
+    if (better) {
+      state_.best_metric = value;
+      state_.best_step = state_.global_step;
+      state_.evals_without_improvement = 0;
+      save_model_dir(o_.output_dir);
+    } else {
+      state_.evals_without_improvement++;
+    }
+    return o_.early_stopping_patience > 0 && state_.evals_without_improvement >= o_.early_stopping_patience;
+  }
+
+  void save_model_dir(const std::string& dir) const {
+    save_model(model_, dir);
+    copy_tokenizer_files(o_.model_dir, dir);
+  }
+
+  // checkpoint-STEP/ is written under a temporary name and renamed into place, so a killed run never
+  // leaves a half-written checkpoint for --resume to find.
+  void save_checkpoint(const AdamW& optimizer) {
+    const fs::path final_dir = fs::path(o_.output_dir) / checkpoint_name(state_.global_step);
+    const fs::path tmp_dir = final_dir.string() + ".tmp";
+    fs::remove_all(tmp_dir);
+    save_model_dir(tmp_dir.string());
+    optimizer.save((tmp_dir / kOptimizerFile).string());
+    write_file_atomic((tmp_dir / kStateFile).string(), state_.to_json().dump(1) + "\n");
+    fs::remove_all(final_dir);
+    fs::rename(tmp_dir, final_dir);
+    auto checkpoints = list_checkpoints(o_.output_dir);
+    const size_t keep = static_cast<size_t>(std::max(1, o_.save_total_limit));
+    for (size_t i = 0; i + keep < checkpoints.size(); i++) fs::remove_all(checkpoints[i].second);
+  }
+
+  void log(const json& entry) {
+    state_.log_history.push_back(entry);
+    if (o_.log_file.empty()) return;
+    std::ofstream out(o_.log_file, std::ios::app);
+    out << entry.dump() << "\n";
+    if (!out) fail_file(o_.log_file, "cannot write the log");
+  }
+
+  // On resume the log restarts from the checkpoint's history: steps logged after that checkpoint
+  // by the killed run are replayed and must not appear twice.
+  void rewrite_log() const {
+    if (o_.log_file.empty()) return;
+    std::string text;
+    for (const json& entry : state_.log_history) text += entry.dump() + "\n";
+    write_file_atomic(o_.log_file, text);
+  }
+
+  void finish() {
+    // Without a validation set there is no "best": the final model is the output.
+    if (valid_.inputs.empty()) save_model_dir(o_.output_dir);
+    std::vector<std::string> notices;
+    LoadOptions load;
+    model_ = load_model(o_.output_dir, load, &notices);
+    json metrics = {{"best_step", state_.best_step}, {"global_step", state_.global_step}};
+    if (!valid_.inputs.empty()) metrics["valid"] = score(valid_).to_json();
+    if (!test_encoded_.inputs.empty()) metrics["test"] = score(test_encoded_).to_json();
+    json history = json::array();
+    for (const json& entry : state_.log_history)
+      if (entry.contains("eval_loss")) history.push_back(entry);
+    metrics["history"] = history;
+    write_file_atomic((fs::path(o_.output_dir) / "metrics.json").string(), metrics.dump(2) + "\n");
+    json summary = {{"output", o_.output_dir}, {"global_step", state_.global_step}};
+    if (metrics.contains("valid")) summary["valid_accuracy"] = metrics["valid"]["accuracy"];
+    if (metrics.contains("test")) summary["test_accuracy"] = metrics["test"]["accuracy"];
+    std::printf("%s\n", summary.dump().c_str());
+  }
+
+  const TrainOptions& o_;
+  LrSchedule schedule_ = LrSchedule::Linear;
+  BertTokenizer tokenizer_;
+  Model model_;
+  Dataset test_;
+  EncodedDataset train_, valid_, test_encoded_;
+  int max_length_ = 0;
+  std::string resume_from_;
+  TrainerState state_;
+  int64_t batches_per_epoch_ = 0, steps_per_epoch_ = 0, total_steps_ = 0, warmup_steps_ = 0;
+};
+
+}  // namespace
+
+void run_training(const TrainOptions& options) { Trainer(options).run(); }
+
+}  // namespace bertft

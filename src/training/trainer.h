@@ -1,0 +1,52 @@
+#pragma once
+// `bertft train`: fine-tunes BertForSequenceClassification with Hugging Face Trainer semantics
+// (AdamW, warmup + decay schedule, clipping, accumulation), evaluates, keeps the best model and
+// checkpoints for --resume.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "data/dataset.h"
+
+namespace bertft {
+
+struct TrainOptions {
+  std::string model_dir;
+  std::string train_data;
+  std::string valid_data;       // or valid_split > 0
+  double valid_split = 0;
+  std::string test_data;
+  std::string output_dir;
+  DatasetOptions data;          // columns, label map, strip-html (shared by every split)
+
+  double epochs = 3;
+  int batch_size = 16;
+  double learning_rate = 2e-5;
+  double weight_decay = 0.01;
+  int64_t warmup_steps = 0;
+  double warmup_ratio = 0.1;
+  std::string lr_scheduler = "linear";
+  double max_grad_norm = 1.0;
+  int grad_accum_steps = 1;
+  int max_length = 0;           // 0: the model's max_position_embeddings
+  int64_t max_steps = 0;        // 0: epochs x steps per epoch
+  size_t max_train_samples = 0;
+  size_t max_eval_samples = 0;
+  uint64_t seed = 42;
+  std::optional<float> dropout; // overrides hidden and attention dropout
+  bool no_shuffle = false;
+  std::string eval_strategy = "epoch";  // epoch | steps | no
+  int64_t eval_steps = 500;
+  int early_stopping_patience = 0;      // evaluations without improvement; 0: off
+  std::string metric_for_best_model = "accuracy";
+  bool freeze_encoder = false;
+  int64_t save_steps = 0;       // 0: checkpoint at every evaluation (and at the end)
+  int save_total_limit = 2;
+  bool resume = false;
+  std::string log_file;
+  int eval_batch_size = 64;
+};
+
+void run_training(const TrainOptions& options);
+
+}  // namespace bertft
