@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Build + runtime libraries (see README "Dependencies" for why each one).
 build_pkgs=(g++ cmake make pkg-config nlohmann-json3-dev libcli11-dev libicu-dev libdnnl-dev libarchive-dev libgtest-dev)
-# Test references and tools: PyTorch for numerics, Node for @huggingface/tokenizers, clang for libFuzzer.
-test_pkgs=(python3 python3-torch python3-numpy python3-sklearn clang libclang-rt-14-dev libomp-14-dev)
+# Test references and tools: PyTorch (on OpenBLAS, not the slow reference BLAS) for numerics, scikit-learn
+# for metrics, Node for @huggingface/tokenizers, clang for libFuzzer.
+test_pkgs=(python3 python3-torch python3-numpy python3-sklearn libopenblas0-pthread clang libclang-rt-14-dev libomp-14-dev)
 command -v node >/dev/null 2>&1 || test_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || test_pkgs+=(npm)
 

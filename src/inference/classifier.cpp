@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <limits>
-#include <new>
 #include <stdexcept>
 
+#include "common/arena.h"
 #include "common/error.h"
 #include "kernels/attention.h"
 #include "kernels/classifier_head.h"
@@ -16,7 +16,7 @@
 
 namespace bertft {
 
-// Every activation lives in one allocation sized up front; the views below partition it. T is the
+// Every activation lives in one allocation (common/arena.h); the views below partition it. T is the
 // packed token count of a batch (at most max_batch_size * max_length), B its number of inputs.
 struct SequenceClassifier::Workspace {
   std::unique_ptr<float[]> storage;  // uninitialised: pages are only touched as batches need them
@@ -83,29 +83,29 @@ SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, i
   Workspace& ws = *ws_;
   ws.threads = omp_get_max_threads();
   const int64_t scratch = attention_scratch_per_thread(max_length, c.head_size()) * ws.threads;
-  const int64_t total = T * (H + 3 * H + H + H + I) + B * (5 * H + I) + scratch;
   if (T > std::numeric_limits<int>::max())
     throw Error("batch size " + std::to_string(max_batch_size) + " x maximum length " +
                 std::to_string(max_length) + " is too many tokens for one batch");
-  ws.storage.reset(new (std::nothrow) float[total]);
-  if (!ws.storage)
-    throw Error("cannot allocate " + std::to_string(total * sizeof(float) >> 20) +
-                " MiB of activations for batch size " + std::to_string(max_batch_size) +
-                " x maximum length " + std::to_string(max_length) + " (try a smaller batch size)");
-  float* p = ws.storage.get();
-  auto take = [&p](int64_t n) { float* view = p; p += n; return view; };
-  ws.hidden = take(T * H);
-  ws.qkv = take(T * 3 * H);
-  ws.context = take(T * H);
-  ws.attn_norm = take(T * H);
-  ws.intermediate = take(T * I);
-  ws.cls_hidden = take(B * H);
-  ws.cls_query = take(B * H);
-  ws.cls_context = take(B * H);
-  ws.cls_attn_norm = take(B * H);
-  ws.cls_intermediate = take(B * I);
-  ws.pooled = take(B * H);
-  ws.attention_scratch = take(scratch);
+  ws.storage = allocate_arena(
+      [&](FloatArena& a) {
+        ws.hidden = a.take(T * H);
+        ws.qkv = a.take(T * 3 * H);
+        ws.context = a.take(T * H);
+        ws.attn_norm = a.take(T * H);
+        ws.intermediate = a.take(T * I);
+        ws.cls_hidden = a.take(B * H);
+        ws.cls_query = a.take(B * H);
+        ws.cls_context = a.take(B * H);
+        ws.cls_attn_norm = a.take(B * H);
+        ws.cls_intermediate = a.take(B * I);
+        ws.pooled = a.take(B * H);
+        ws.attention_scratch = a.take(scratch);
+      },
+      [&](size_t bytes) {
+        return "cannot allocate " + std::to_string(bytes >> 20) + " MiB of activations for batch size " +
+               std::to_string(max_batch_size) + " x maximum length " + std::to_string(max_length) +
+               " (try a smaller batch size)";
+      });
   ws.ids.resize(T);
   ws.type_ids.resize(T);
   ws.positions.resize(T);

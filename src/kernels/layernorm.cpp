@@ -5,6 +5,17 @@
 
 namespace bertft {
 
+namespace {
+
+// The un-normalised row into out, unless the kernel runs in place.
+inline void copy_row(float* out, const float* in, int64_t H) {
+  if (out == in) return;
+#pragma omp simd
+  for (int64_t i = 0; i < H; i++) out[i] = in[i];
+}
+
+}  // namespace
+
 void layernorm_row(float* row, const float* weight, const float* bias, int64_t H, float eps) {
   float mean, rstd;
   layernorm_row_stats(row, weight, bias, H, eps, &mean, &rstd);
@@ -32,10 +43,7 @@ void layernorm_forward(float* out, const float* in, const float* weight, const f
   for (int64_t r = 0; r < rows; r++) {
     float* o = out + r * H;
     const float* x = in + r * H;
-    if (o != x) {
-#pragma omp simd
-      for (int64_t i = 0; i < H; i++) o[i] = x[i];
-    }
+    copy_row(o, x, H);
     layernorm_row(o, weight, bias, H, eps);
   }
 }
@@ -60,10 +68,7 @@ void layernorm_forward_train(float* out, float* mean, float* rstd, const float* 
   for (int64_t r = 0; r < rows; r++) {
     float* o = out + r * H;
     const float* x = in + r * H;
-    if (o != x) {
-#pragma omp simd
-      for (int64_t i = 0; i < H; i++) o[i] = x[i];
-    }
+    copy_row(o, x, H);
     layernorm_row_stats(o, weight, bias, H, eps, mean + r, rstd + r);
   }
 }

@@ -1,5 +1,6 @@
 #include "training/adamw.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -49,6 +50,9 @@ int64_t parse_count(const std::map<std::string, std::string>& meta, const std::s
 AdamW::AdamW(const BertParams& params, AdamWOptions options)
     : options_(options), layout_(layout_hash(params)), m_(params.size(), 0.0f), v_(params.size(), 0.0f) {
   for (const TensorSpec& s : params.specs()) {
+    const bool frozen = std::any_of(options_.frozen_prefixes.begin(), options_.frozen_prefixes.end(),
+                                    [&](const std::string& prefix) { return s.name.rfind(prefix, 0) == 0; });
+    if (frozen) continue;
     const bool decay = is_weight_decayed(s.name);
     if (!segments_.empty() && segments_.back().decay == decay && segments_.back().end == s.offset)
       segments_.back().end = s.offset + s.numel;

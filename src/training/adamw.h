@@ -11,6 +11,9 @@ namespace bertft {
 
 struct AdamWOptions {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.01;
+  // Tensors whose names start with one of these are frozen: left out of the update entirely (not
+  // even decayed), as parameters with requires_grad=False are left out of a torch optimizer.
+  std::vector<std::string> frozen_prefixes;
 };
 
 // HF Trainer.get_decay_parameter_names: no decay for names ending in "bias" or containing

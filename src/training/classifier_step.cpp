@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <limits>
-#include <new>
 #include <stdexcept>
 #include <string>
 
+#include "common/arena.h"
 #include "common/error.h"
 #include "kernels/attention.h"
 #include "kernels/classifier_head.h"
@@ -88,51 +88,47 @@ ClassifierStep::ClassifierStep(const BertConfig& config, size_t max_tokens, int 
   Workspace& ws = *ws_;
   ws.threads = omp_get_max_threads();
   const int64_t scratch = attention_train_scratch_per_thread(max_len) * ws.threads;
-  const int64_t per_layer = T * (3 * H + H + H + H + I + H) + 4 * T;
-  const int64_t total = L * per_layer + (L + 1) * T * H + T * H + 2 * T + T * (H + I + H + H + H + I + 3 * H + H) +
-                        B * (6 * H + 2 * C) + scratch;
-  ws.storage.reset(new (std::nothrow) float[total]);
-  if (!ws.storage)
-    throw Error("cannot allocate " + std::to_string(total * sizeof(float) >> 20) +
-                " MiB of training activations for " + std::to_string(max_tokens) +
-                " tokens per batch (try a smaller batch size or maximum length)");
-  float* p = ws.storage.get();
-  auto take = [&p](int64_t n) { float* view = p; p += n; return view; };
   ws.layers.resize(L);
-  for (auto& layer : ws.layers) {
-    layer.qkv = take(T * 3 * H);
-    layer.context = take(T * H);
-    layer.attn_sum = take(T * H);
-    layer.attn_mean = take(T);
-    layer.attn_rstd = take(T);
-    layer.attn_norm = take(T * H);
-    layer.inter_pre = take(T * I);
-    layer.out_sum = take(T * H);
-    layer.out_mean = take(T);
-    layer.out_rstd = take(T);
-  }
   ws.hidden.resize(L + 1);
-  for (auto& h : ws.hidden) h = take(T * H);
-  ws.emb_sum = take(T * H);
-  ws.emb_mean = take(T);
-  ws.emb_rstd = take(T);
-  ws.tmp = take(T * H);
-  ws.act = take(T * I);
-  ws.d_hidden = take(T * H);
-  ws.d_norm = take(T * H);
-  ws.d_tmp = take(T * H);
-  ws.d_inter = take(T * I);
-  ws.d_qkv = take(T * 3 * H);
-  ws.d_context = take(T * H);
-  ws.cls = take(B * H);
-  ws.pooled = take(B * H);
-  ws.dropped = take(B * H);
-  ws.dpooled = take(B * H);
-  ws.dcls = take(B * H);
-  ws.logits = take(B * C);
-  ws.dlogits = take(B * C);
-  take(B * H);  // spare row block (keeps the size formula simple)
-  ws.attention_scratch = take(scratch);
+  ws.storage = allocate_arena(
+      [&](FloatArena& a) {
+        for (auto& layer : ws.layers) {
+          layer.qkv = a.take(T * 3 * H);
+          layer.context = a.take(T * H);
+          layer.attn_sum = a.take(T * H);
+          layer.attn_mean = a.take(T);
+          layer.attn_rstd = a.take(T);
+          layer.attn_norm = a.take(T * H);
+          layer.inter_pre = a.take(T * I);
+          layer.out_sum = a.take(T * H);
+          layer.out_mean = a.take(T);
+          layer.out_rstd = a.take(T);
+        }
+        for (auto& h : ws.hidden) h = a.take(T * H);
+        ws.emb_sum = a.take(T * H);
+        ws.emb_mean = a.take(T);
+        ws.emb_rstd = a.take(T);
+        ws.tmp = a.take(T * H);
+        ws.act = a.take(T * I);
+        ws.d_hidden = a.take(T * H);
+        ws.d_norm = a.take(T * H);
+        ws.d_tmp = a.take(T * H);
+        ws.d_inter = a.take(T * I);
+        ws.d_qkv = a.take(T * 3 * H);
+        ws.d_context = a.take(T * H);
+        ws.cls = a.take(B * H);
+        ws.pooled = a.take(B * H);
+        ws.dropped = a.take(B * H);
+        ws.dpooled = a.take(B * H);
+        ws.dcls = a.take(B * H);
+        ws.logits = a.take(B * C);
+        ws.dlogits = a.take(B * C);
+        ws.attention_scratch = a.take(scratch);
+      },
+      [&](size_t bytes) {
+        return "cannot allocate " + std::to_string(bytes >> 20) + " MiB of training activations for " +
+               std::to_string(max_tokens) + " tokens per batch (try a smaller batch size or maximum length)";
+      });
   ws.positions.resize(T);
   seen_.assign(config.vocab_size, 0);
   touched_.reserve(config.vocab_size);

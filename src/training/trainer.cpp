@@ -219,6 +219,7 @@ class Trainer {
 
     AdamWOptions adam;
     adam.weight_decay = o_.weight_decay;
+    if (o_.freeze_encoder) adam.frozen_prefixes = {"bert.embeddings.", "bert.encoder."};
     AdamW optimizer(model_.params, adam);
     BertParams grads(model_.config, model_.params.heads());
     ClassifierStep step(model_.config, static_cast<size_t>(o_.batch_size) * max_length_, o_.batch_size);

@@ -3,7 +3,6 @@
 #include <omp.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "common/error.h"
@@ -16,35 +15,18 @@
 #include "kernels/matmul.h"
 #include "kernels/vector_math.h"
 
+#include "test_util.h"
+
 namespace bertft {
 namespace {
 
-std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
+using test::naive_layernorm;
+using test::random_vector;
+using test::to_double;
 
 void expect_close(const std::vector<float>& got, const std::vector<double>& want, double tol) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); i++) ASSERT_NEAR(got[i], want[i], tol) << "at index " << i;
-}
-
-std::vector<double> naive_layernorm(const std::vector<double>& x, const std::vector<float>& w,
-                                    const std::vector<float>& b, int64_t rows, int64_t H, double eps) {
-  std::vector<double> out(x.size());
-  for (int64_t r = 0; r < rows; r++) {
-    double mean = 0, var = 0;
-    for (int64_t i = 0; i < H; i++) mean += x[r * H + i];
-    mean /= H;
-    for (int64_t i = 0; i < H; i++) var += (x[r * H + i] - mean) * (x[r * H + i] - mean);
-    var /= H;
-    for (int64_t i = 0; i < H; i++)
-      out[r * H + i] = (x[r * H + i] - mean) / std::sqrt(var + eps) * w[i] + b[i];
-  }
-  return out;
 }
 
 TEST(Kernels, MatmulAndLinearMatchNaiveLoops) {
@@ -72,13 +54,13 @@ TEST(Kernels, LayerNormAndResidualLayerNormMatchNaiveLoops) {
   const float eps = 1e-5f;
   std::vector<float> out(rows * H);
   layernorm_forward(out.data(), x.data(), w.data(), b.data(), rows, H, eps);
-  expect_close(out, naive_layernorm(std::vector<double>(x.begin(), x.end()), w, b, rows, H, eps), 1e-5);
+  expect_close(out, naive_layernorm(to_double(x), to_double(w), to_double(b), rows, H, eps), 1e-5);
 
   std::vector<double> sum(rows * H);
   for (int64_t i = 0; i < rows * H; i++) sum[i] = double(x[i]) + res[i];
   std::vector<float> in_place = x;  // out aliasing in, as the encoder uses it
   residual_layernorm_forward(in_place.data(), in_place.data(), res.data(), w.data(), b.data(), rows, H, eps);
-  expect_close(in_place, naive_layernorm(sum, w, b, rows, H, eps), 1e-5);
+  expect_close(in_place, naive_layernorm(sum, to_double(w), to_double(b), rows, H, eps), 1e-5);
 }
 
 TEST(Kernels, EmbeddingsSumWordTypePositionThenNormalise) {
@@ -93,7 +75,7 @@ TEST(Kernels, EmbeddingsSumWordTypePositionThenNormalise) {
   for (int64_t t = 0; t < T; t++)
     for (int64_t i = 0; i < H; i++)
       sum[t * H + i] = double(word[ids[t] * H + i]) + type[types[t] * H + i] + pos[positions[t] * H + i];
-  expect_close(out, naive_layernorm(sum, w, b, T, H, 1e-12), 1e-5);
+  expect_close(out, naive_layernorm(sum, to_double(w), to_double(b), T, H, 1e-12), 1e-5);
 }
 
 TEST(Kernels, ActivationsMatchLibm) {

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <random>
 #include <vector>
 
 #include "common/error.h"
@@ -23,18 +22,14 @@
 #include "training/batch.h"
 #include "training/classifier_step.h"
 
+#include "test_util.h"
+
 namespace bertft {
 namespace {
 
-std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+using test::naive_layernorm;
+using test::random_vector;
+using test::to_double;
 
 // d/dx_i of f at x, central differences in double.
 std::vector<double> numeric_grad(const std::function<double(const std::vector<double>&)>& f,
@@ -115,20 +110,6 @@ TEST(KernelsBackward, LinearMatchesFiniteDifferences) {
   auto want_db = numeric_grad([&](const auto& v) { return loss(X, W, v); }, B);
   for (double& v : want_db) v *= 2;
   expect_grad(db, want_db, 1e-6, "dbias twice");
-}
-
-std::vector<double> naive_layernorm(const std::vector<double>& x, const std::vector<double>& w,
-                                    const std::vector<double>& b, int64_t rows, int64_t H, double eps) {
-  std::vector<double> out(x.size());
-  for (int64_t r = 0; r < rows; r++) {
-    double mean = 0, var = 0;
-    for (int64_t i = 0; i < H; i++) mean += x[r * H + i];
-    mean /= H;
-    for (int64_t i = 0; i < H; i++) var += (x[r * H + i] - mean) * (x[r * H + i] - mean);
-    var /= H;
-    for (int64_t i = 0; i < H; i++) out[r * H + i] = (x[r * H + i] - mean) / std::sqrt(var + eps) * w[i] + b[i];
-  }
-  return out;
 }
 
 TEST(KernelsBackward, LayerNormMatchesFiniteDifferences) {

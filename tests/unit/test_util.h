@@ -1,0 +1,37 @@
+#pragma once
+// Helpers shared by the kernel unit tests.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace bertft::test {
+
+// n normal(0, scale) floats, reproducible from seed.
+inline std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+inline std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+// LayerNorm over each of rows rows of H values, in double.
+inline std::vector<double> naive_layernorm(const std::vector<double>& x, const std::vector<double>& w,
+                                           const std::vector<double>& b, int64_t rows, int64_t H, double eps) {
+  std::vector<double> out(x.size());
+  for (int64_t r = 0; r < rows; r++) {
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < H; i++) mean += x[r * H + i];
+    mean /= H;
+    for (int64_t i = 0; i < H; i++) var += (x[r * H + i] - mean) * (x[r * H + i] - mean);
+    var /= H;
+    for (int64_t i = 0; i < H; i++) out[r * H + i] = (x[r * H + i] - mean) / std::sqrt(var + eps) * w[i] + b[i];
+  }
+  return out;
+}
+
+}  // namespace bertft::test
