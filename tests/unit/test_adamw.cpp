@@ -10,22 +10,15 @@
 #include "model/safetensors.h"
 #include "training/adamw.h"
 
+#include "test_util.h"
+
 namespace bertft {
 
 namespace {
 
 namespace fs = std::filesystem;
 
-BertConfig tiny_config(int layers = 2) {
-  BertConfig c;
-  c.vocab_size = 40;
-  c.hidden_size = 8;
-  c.num_hidden_layers = layers;
-  c.num_attention_heads = 2;
-  c.intermediate_size = 16;
-  c.max_position_embeddings = 12;
-  return c;
-}
+using test::tiny_config;
 
 void fill_random(BertParams& p, uint32_t seed, float scale) {
   std::mt19937 rng(seed);

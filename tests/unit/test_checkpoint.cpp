@@ -12,20 +12,17 @@
 #include "model/checkpoint.h"
 #include "model/float_convert.h"
 
+#include "test_util.h"
+
 namespace bertft {
 
 namespace {
 
 namespace fs = std::filesystem;
 
+// pad_token_id 1: init must zero that row, not row 0.
 BertConfig tiny_config() {
-  BertConfig c;
-  c.vocab_size = 40;
-  c.hidden_size = 8;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 2;
-  c.intermediate_size = 12;
-  c.max_position_embeddings = 16;
+  BertConfig c = test::tiny_config();
   c.pad_token_id = 1;
   return c;
 }

@@ -4,20 +4,13 @@
 
 #include "training/grad_clip.h"
 
+#include "test_util.h"
+
 namespace bertft {
 
 namespace {
 
-BertConfig tiny_config() {
-  BertConfig c;
-  c.vocab_size = 40;
-  c.hidden_size = 8;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 2;
-  c.intermediate_size = 16;
-  c.max_position_embeddings = 12;
-  return c;
-}
+using test::tiny_config;
 
 }  // namespace
 

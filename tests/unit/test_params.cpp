@@ -1,18 +1,12 @@
 #include <gtest/gtest.h>
 
 #include "model/params.h"
+#include "test_util.h"
 
 namespace bertft {
 
 TEST(Params, QkvWeightsAreOneContiguousMatrix) {
-  BertConfig c;
-  c.vocab_size = 50;
-  c.hidden_size = 8;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 2;
-  c.intermediate_size = 16;
-  c.max_position_embeddings = 12;
-  BertParams p(c, Heads{});
+  BertParams p(test::tiny_config(), Heads{});
   for (int i = 0; i < 2; i++) {
     const std::string pre = "bert.encoder.layer." + std::to_string(i) + ".attention.self.";
     EXPECT_EQ(p.layers[i].qkv_w + 64, p.tensor(*p.find(pre + "key.weight")));

@@ -1,12 +1,26 @@
 #pragma once
-// Helpers shared by the kernel unit tests.
+// Helpers shared by the unit tests.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <random>
 #include <vector>
 
+#include "model/config.h"
+
 namespace bertft::test {
+
+// A BertConfig small enough for exhaustive checks: vocabulary 40, hidden 8, 2 heads, FFN 16.
+inline BertConfig tiny_config(int layers = 2) {
+  BertConfig c;
+  c.vocab_size = 40;
+  c.hidden_size = 8;
+  c.num_hidden_layers = layers;
+  c.num_attention_heads = 2;
+  c.intermediate_size = 16;
+  c.max_position_embeddings = 12;
+  return c;
+}
 
 // n normal(0, scale) floats, reproducible from seed.
 inline std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
