@@ -379,8 +379,9 @@ class Trainer {
   }
 
   void finish() {
-    // Without a validation set there is no "best": the final model is the output.
-    if (valid_.inputs.empty()) save_model_dir(o_.output_dir);
+    // Without an evaluation (no validation set, or --eval-strategy no) there is no "best": the final
+    // model is the output.
+    if (state_.best_step < 0) save_model_dir(o_.output_dir);
     std::vector<std::string> notices;
     LoadOptions load;
     model_ = load_model(o_.output_dir, load, &notices);
