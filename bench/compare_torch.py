@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""`bertft bench` against PyTorch (tests/reference/torch_bert.py) on the same shapes, 2 threads, random
+"""`bertft bench` (fp32 and bf16 mixed precision) against PyTorch (tests/reference/torch_bert.py) on the same shapes, 2 threads, random
 weights and token ids, no padding: fp32 training step (forward + CE loss + backward + clip_grad_norm_
 + AdamW step, dropout 0.1) and inference (no_grad forward), batch 8. PyTorch runs in fp32 and in bf16
 autocast, each case in its own subprocess so its peak RSS (RUSAGE_CHILDREN) is its own.
 
   /usr/bin/python3 bench/compare_torch.py [--bertft build/bertft] [--quick] [--seconds 4]
 
-Defaults: 3 shapes x T in (128, 512) x (train, infer), 4 s per timed run (3 runs per row): ~12 min.
+Defaults: 3 shapes x T in (128, 512) x (train, infer), 4 s per timed run: ~15 min. Prints the
+comparison table and a per-op profile of bertft's bf16 runs.
 
 --quick: BERT-tiny and BERT-mini at T=128 only, 2 s each. Prints one markdown table."""
 import argparse
@@ -96,11 +97,11 @@ def run_torch(shape, T, mode, dtype, seconds):
     return out["tokens_per_s"], out["peak_rss_mb"]
 
 
-def run_bertft(bertft, shape, T, mode, seconds):
+def run_bertft(bertft, shape, T, mode, precision, seconds):
     L, H, A, I = shape
     cmd = [bertft, "bench", "--layers", str(L), "--hidden", str(H), "--heads", str(A), "--intermediate", str(I),
-           "--batch-size", str(BATCH[mode]), "--seq-len", str(T), "--mode", mode, "--seconds", str(seconds),
-           "--threads", str(THREADS)]
+           "--batch-size", str(BATCH[mode]), "--seq-len", str(T), "--mode", mode, "--precision", precision,
+           "--seconds", str(seconds), "--threads", str(THREADS)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"bertft bench failed: {' '.join(cmd)}\n{r.stderr}")
@@ -126,18 +127,32 @@ def main():
     seconds = args.seconds or (2 if args.quick else 4)
     shapes = SHAPES[:2] if args.quick else SHAPES
     lens = [128] if args.quick else [128, 512]
-    print("| shape | T | mode | bertft tok/s | PyTorch fp32 tok/s | PyTorch bf16 tok/s | ratio vs best PyTorch "
-          "| bertft GFLOP/s | peak RSS MB bertft / PyTorch fp32 / bf16 |")
+    print("| shape | T | mode | bertft fp32 | bertft bf16 | PyTorch fp32 | PyTorch bf16 | speed vs best PyTorch "
+          "| bertft bf16 GFLOP/s (share of bf16 matmul peak) | peak RSS MB bertft bf16 / best PyTorch (ratio) |")
     print("|---|---|---|---|---|---|---|---|---|")
+    profiles = []
     for name, *shape in shapes:
         for T in lens:
             for mode in ("train", "infer"):
-                b = run_bertft(args.bertft, shape, T, mode, seconds)
-                f32, rss32 = run_torch(shape, T, mode, "fp32", seconds)
-                b16, rss16 = run_torch(shape, T, mode, "bf16", seconds)
-                print(f"| {name} | {T} | {mode} | {b['tokens_per_s']:.0f} | {f32:.0f} | {b16:.0f} | "
-                      f"{b['tokens_per_s'] / max(f32, b16):.2f} | {b['gflops']:.1f} | "
-                      f"{b['peak_rss_mb']:.0f} / {rss32:.0f} / {rss16:.0f} |", flush=True)
+                b32 = run_bertft(args.bertft, shape, T, mode, "fp32", seconds)
+                b16 = run_bertft(args.bertft, shape, T, mode, "bf16", seconds)
+                t32, rss32 = run_torch(shape, T, mode, "fp32", seconds)
+                t16, rss16 = run_torch(shape, T, mode, "bf16", seconds)
+                best, best_rss = (t16, rss16) if t16 >= t32 else (t32, rss32)
+                ours = max(b32["tokens_per_s"], b16["tokens_per_s"])
+                print(f"| {name} | {T} | {mode} | {b32['tokens_per_s']:.0f} | {b16['tokens_per_s']:.0f} | {t32:.0f} | "
+                      f"{t16:.0f} | **{ours / best:.2f}x** | {b16['gflops']:.0f} ({100 * b16['peak_share']:.0f}%) | "
+                      f"{b16['peak_rss_mb']:.0f} / {best_rss:.0f} ({b16['peak_rss_mb'] / best_rss:.2f}) |", flush=True)
+                profiles.append((name, T, mode, b16))
+    print("\nWhere bertft bf16's time goes (share of a step; `bertft bench` prints milliseconds per op):\n")
+    ops = ["linear", "attention", "optimizer", "convert", "activation", "layernorm", "dropout", "embeddings", "head",
+           "other"]
+    print("| shape | T | mode | " + " | ".join(ops) + " |")
+    print("|---|---|---|" + "---|" * len(ops))
+    for name, T, mode, b in profiles:
+        prof = b["profile_ms_per_step"]
+        total = b["ms_per_step"]
+        print(f"| {name} | {T} | {mode} | " + " | ".join(f"{100 * prof.get(op, 0) / total:.0f}%" for op in ops) + " |")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-// bertft bench: time the real fp32 training step or inference forward on a random in-memory model.
+// bertft bench: time the real training step or inference forward on a random in-memory model, in
+// fp32 or bf16, with a per-op profile and the share of this machine's measured matrix-product peak.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -13,6 +14,10 @@
 
 #include "cli/command.h"
 #include "common/error.h"
+#include "common/precision.h"
+#include "common/profile.h"
+#include "kernels/bf16.h"
+#include "kernels/matmul.h"
 #include "inference/classifier.h"
 #include "kernels/dropout.h"
 #include "model/checkpoint.h"
@@ -27,6 +32,7 @@ namespace {
 struct BenchOptions {
   int layers = 2, hidden = 128, heads = 2, intermediate = 512, vocab = 30522, batch_size = 8, seq_len = 128;
   std::string mode = "train";
+  std::string precision = "fp32";
   double seconds = 10;
   int warmup_steps = 2;
   int threads = omp_get_num_procs();
@@ -38,7 +44,8 @@ struct BenchOptions {
 // Inference's last layer computes only the [CLS] rows after K/V: K,V 4NH^2 + Q 2BH^2 + scores 2BTH
 //   + probs x V 2BTH + attention output 2BH^2 + FFN 4BHI.
 // Heads: pooler 2BH^2 + classifier 2BHC. Embeddings, LayerNorm, softmax, GELU are not counted.
-// Training counts 3x the full forward (backward = 2x forward: grads w.r.t. inputs and weights).
+// Training counts 3x the forward (backward = 2x forward: grads w.r.t. inputs and weights); both
+// compute only the [CLS] rows of the last layer, so the count is the work actually done.
 double forward_flops(const BenchOptions& o, int num_labels, bool cls_only_last) {
   const double B = o.batch_size, T = o.seq_len, H = o.hidden, I = o.intermediate, N = B * T;
   const double full = 8 * N * H * H + 4 * N * H * I + 4 * B * T * T * H;
@@ -50,6 +57,33 @@ double forward_flops(const BenchOptions& o, int num_labels, bool cls_only_last) 
       f += full;
   }
   return f + 2 * B * H * H + 2 * B * H * num_labels;
+}
+
+// GFLOP/s of one large matrix product [M, K] x [K, N] (M = 2048, N = K = 1024) in the given
+// precision, the best of a few runs: the ceiling the model's products are measured against.
+std::string format_ms(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", ms);
+  return buf;
+}
+
+double matmul_peak_gflops(Precision precision) {
+  const int64_t M = 2048, N = 1024, K = 1024;
+  std::vector<float> a(M * K, 0.5f), b(N * K, 0.25f), c(M * N);
+  std::vector<bf16> a_b(M * K), b_b(N * K);
+  to_bf16(a_b.data(), a.data(), M * K);
+  to_bf16(b_b.data(), b.data(), N * K);
+  double best = 0;
+  for (int run = 0; run < 8; run++) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (precision == Precision::Bf16)
+      matmul_forward(c.data(), a_b.data(), b_b.data(), nullptr, M, N, K);
+    else
+      matmul_forward(c.data(), a.data(), b.data(), M, N, K);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * M * N * K / s / 1e9);
+  }
+  return best;
 }
 
 void run_bench(const BenchOptions& o) {
@@ -71,6 +105,7 @@ void run_bench(const BenchOptions& o) {
                 std::to_string(o.heads) + ")");
   if (o.mode != "train" && o.mode != "infer") throw Error("--mode must be train or infer");
   if (o.vocab < 3) throw Error("--vocab must be at least 3");
+  const Precision precision = precision_from_name(o.precision);
 
   omp_set_num_threads(o.threads);
   Model model;
@@ -107,7 +142,7 @@ void run_bench(const BenchOptions& o) {
   StepOptions sopts = step_options_from_config(cfg);  // dropout 0.1 (config defaults)
   if (train) {
     make_batch(batch, inputs, labels);
-    cstep = std::make_unique<ClassifierStep>(cfg, batch.ids.size(), o.batch_size);
+    cstep = std::make_unique<ClassifierStep>(cfg, batch.ids.size(), o.batch_size, precision);
     grads = std::make_unique<BertParams>(cfg, Heads{});
     adamw = std::make_unique<AdamW>(model.params, AdamWOptions{});
     step = [&](int64_t s) {
@@ -115,16 +150,20 @@ void run_bench(const BenchOptions& o) {
       StepOptions so = sopts;
       so.dropout_seed = dropout_step_seed(42, static_cast<uint64_t>(s));
       cstep->forward_backward(model.params, *grads, batch, so);
+      OpScope scope(Op::Optimizer);
       clip_grad_norm(*grads, 1.0);
       adamw->step(model.params, *grads, 2e-5);
     };
   } else {
-    classifier = std::make_unique<SequenceClassifier>(model, o.batch_size, o.seq_len);
+    classifier = std::make_unique<SequenceClassifier>(model, o.batch_size, o.seq_len, precision);
     step = [&](int64_t) { classifier->forward(inputs, logits.data()); };
   }
 
   int64_t s = 0;
   for (int w = 0; w < o.warmup_steps; w++) step(s++);
+  OpProfile& profile = OpProfile::global();
+  profile.reset();
+  profile.enable(true);
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   int64_t steps = 0;
@@ -134,24 +173,35 @@ void run_bench(const BenchOptions& o) {
     steps++;
     elapsed = std::chrono::duration<double>(clock::now() - t0).count();
   } while (elapsed < o.seconds);
+  profile.enable(false);
 
-  const double flops = train ? 3 * forward_flops(o, cfg.num_labels(), false)
-                             : forward_flops(o, cfg.num_labels(), true);
+  const double flops = (train ? 3 : 1) * forward_flops(o, cfg.num_labels(), true);
+  const double gflops = flops * steps / elapsed / 1e9;
+  const double peak = matmul_peak_gflops(precision);
+  std::string ops;
+  double profiled = 0;
+  for (size_t i = 0; i < static_cast<size_t>(Op::Count); i++) {
+    const double ms = 1000.0 * profile.seconds(static_cast<Op>(i)) / steps;
+    profiled += ms;
+    if (ms > 0) ops += (ops.empty() ? "\"" : ",\"") + std::string(op_name(static_cast<Op>(i))) + "\":" + format_ms(ms);
+  }
+  ops += std::string(ops.empty() ? "" : ",") + "\"other\":" + format_ms(std::max(0.0, 1000.0 * elapsed / steps - profiled));
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   const double tokens = static_cast<double>(steps) * o.batch_size * o.seq_len;
   std::printf(
-      "{\"mode\":\"%s\",\"layers\":%d,\"hidden\":%d,\"heads\":%d,\"intermediate\":%d,\"batch_size\":%d,"
+      "{\"mode\":\"%s\",\"precision\":\"%s\",\"layers\":%d,\"hidden\":%d,\"heads\":%d,\"intermediate\":%d,\"batch_size\":%d,"
       "\"seq_len\":%d,\"threads\":%d,\"steps\":%lld,\"tokens_per_s\":%.2f,\"ms_per_step\":%.3f,"
-      "\"gflops\":%.2f,\"peak_rss_mb\":%.1f}\n",
-      o.mode.c_str(), o.layers, o.hidden, o.heads, o.intermediate, o.batch_size, o.seq_len, o.threads,
-      static_cast<long long>(steps), tokens / elapsed, 1000.0 * elapsed / steps, flops * steps / elapsed / 1e9,
-      ru.ru_maxrss / 1024.0);
+      "\"gflops\":%.2f,\"matmul_peak_gflops\":%.1f,\"peak_share\":%.3f,\"peak_rss_mb\":%.1f,"
+      "\"profile_ms_per_step\":{%s}}\n",
+      o.mode.c_str(), o.precision.c_str(), o.layers, o.hidden, o.heads, o.intermediate, o.batch_size, o.seq_len,
+      o.threads, static_cast<long long>(steps), tokens / elapsed, 1000.0 * elapsed / steps, gflops, peak,
+      gflops / peak, ru.ru_maxrss / 1024.0, ops.c_str());
 }
 
 void setup_bench(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
-  CLI::App* sub = app.add_subcommand("bench", "Time the fp32 training step or inference on a random model");
+  CLI::App* sub = app.add_subcommand("bench", "Time the training step or inference on a random model");
   sub->add_option("--layers", o->layers, "Encoder layers");
   sub->add_option("--hidden", o->hidden, "Hidden size");
   sub->add_option("--heads", o->heads, "Attention heads");
@@ -160,6 +210,7 @@ void setup_bench(CLI::App& app) {
   sub->add_option("--batch-size", o->batch_size, "Sequences per step");
   sub->add_option("--seq-len", o->seq_len, "Tokens per sequence");
   sub->add_option("--mode", o->mode, "train | infer");
+  sub->add_option("--precision", o->precision, "fp32 | bf16 (mixed precision: bf16 products, fp32 master weights)");
   sub->add_option("--seconds", o->seconds, "Timed duration after warm-up");
   sub->add_option("--warmup-steps", o->warmup_steps, "Untimed steps first");
   sub->add_option("--threads", o->threads, "Threads");

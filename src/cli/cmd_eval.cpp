@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "cli/command.h"
+#include "common/precision.h"
 #include "cli/dataset_options.h"
 #include "common/error.h"
 #include "common/io.h"
@@ -27,6 +28,7 @@ struct EvalOptions {
   int batch_size = 64;
   int max_length = 0;
   int threads = omp_get_num_procs();
+  std::string precision = "auto";
 };
 
 // JSON Lines of the misclassified examples: {"text", "true", "predicted", "confidence", "origin"},
@@ -65,7 +67,7 @@ void run_eval(const EvalOptions& o) {
   if (data.label_names != model.config.id2label)
     throw Error(o.data + ": labels do not match the model's id2label");
   const EncodedDataset encoded = encode_dataset(tokenizer, data, max_length);
-  const Evaluation ev = evaluate(model, encoded, o.batch_size, max_length);
+  const Evaluation ev = evaluate(model, encoded, o.batch_size, max_length, precision_from_name(o.precision));
   const ClassificationMetrics metrics = compute_metrics(encoded.labels, ev.predicted, model.config.num_labels(),
                                                        model.config.id2label, ev.losses);
   nlohmann::json out = metrics.to_json();
@@ -85,6 +87,7 @@ void setup_eval(CLI::App& app) {
   sub->add_option("--max-length", o->max_length, "Tokens per example incl. [CLS]/[SEP] (0: the model's maximum)");
   add_dataset_options(sub, o->dataset);
   sub->add_option("--threads", o->threads, "Threads");
+  sub->add_option("--precision", o->precision, kPrecisionHelp);
   sub->callback([o] {
     if (o->threads < 1) throw Error("--threads must be at least 1");
     if (o->batch_size < 1) throw Error("--batch-size must be at least 1");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "common/precision.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/json_input.h"
@@ -28,6 +29,7 @@ struct GradCheckArgs {
   std::string model_dir, input, output;
   int micro_batches = 1;
   int threads = 0;  // 0: OpenMP default
+  std::string precision = "fp32";
   int bench = 0;    // extra timed steps
   bool freeze_encoder = false;
   StepOptions step;
@@ -82,7 +84,7 @@ void run_grad_check(GradCheckArgs a) {
     max_tokens = std::max(max_tokens, b.ids.size());
     max_batch = std::max(max_batch, b.num_seqs());
   }
-  ClassifierStep step(model.config, max_tokens, max_batch);
+  ClassifierStep step(model.config, max_tokens, max_batch, precision_from_name(a.precision));
   BertParams grads(model.config, load.heads);
   a.step.train_encoder = !a.freeze_encoder;
   std::string losses;
@@ -128,6 +130,7 @@ void setup_grad_check(CLI::App& app) {
   sub->add_option("--classifier-dropout", a->step.classifier_dropout, "Classifier dropout (default 0)");
   sub->add_option("--dropout-seed", a->step.dropout_seed, "Dropout seed");
   sub->add_option("--threads", a->threads, "Threads (0: default)");
+  sub->add_option("--precision", a->precision, "fp32 | bf16");
   sub->add_option("--bench", a->bench, "Also time N steps over the first micro-batch");
   sub->callback([a] { run_grad_check(*a); });
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "common/precision.h"
 #include "common/error.h"
 #include "data/text_input.h"
 #include "inference/classifier.h"
@@ -38,6 +39,7 @@ struct PredictOptions {
   int batch_size = 32;
   int max_length = 0;  // 0: the model's max_position_embeddings
   int threads = omp_get_num_procs();
+  std::string precision = "auto";
 };
 
 void append_float(std::string& out, float value) {
@@ -74,8 +76,8 @@ void append_prediction(std::string& out, const BertConfig& config, const float* 
 
 class Predictor {
  public:
-  Predictor(const Model& model, const BertTokenizer& tokenizer, int batch_size, int max_length)
-      : model_(model), tokenizer_(tokenizer), classifier_(model, batch_size, max_length) {}
+  Predictor(const Model& model, const BertTokenizer& tokenizer, int batch_size, int max_length, Precision precision)
+      : model_(model), tokenizer_(tokenizer), classifier_(model, batch_size, max_length, precision) {}
 
   // Classifies `records` (read from `source`) and writes one line per record, in order, to stdout.
   void run(const std::vector<TextInput>& records, const std::string& source) {
@@ -172,7 +174,7 @@ void run_predict(const PredictOptions& opt) {
     throw Error("--max-length " + std::to_string(max_length) + " leaves no room for the " +
                 std::to_string(min_length) + " special tokens");
 
-  Predictor predictor(model, tokenizer, opt.batch_size, max_length);
+  Predictor predictor(model, tokenizer, opt.batch_size, max_length, precision_from_name(opt.precision));
   if (opt.input.empty()) {
     TextInput record;
     record.text = opt.text;
@@ -223,6 +225,7 @@ void setup_predict(CLI::App& app) {
                   "Tokens per input incl. special tokens; longer inputs are truncated "
                   "(0: the model's max_position_embeddings)");
   sub->add_option("--threads", opt->threads, "Threads (default: all cores of this machine)");
+  sub->add_option("--precision", opt->precision, kPrecisionHelp);
   sub->callback([opt] { run_predict(*opt); });
 }
 

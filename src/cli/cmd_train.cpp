@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "common/precision.h"
 #include "common/error.h"
 #include "cli/dataset_options.h"
 #include "training/trainer.h"
@@ -16,6 +17,7 @@ void setup_train(CLI::App& app) {
   auto dataset = std::make_shared<DatasetCliOptions>();
   auto dropout = std::make_shared<float>(-1);
   auto threads = std::make_shared<int>(omp_get_num_procs());
+  auto precision = std::make_shared<std::string>("auto");
   CLI::App* sub = app.add_subcommand("train", "Fine-tune a BertForSequenceClassification model on labeled text");
   sub->add_option("--model", o->model_dir, "Model directory to start from (HF format)")->required();
   sub->add_option("--train", o->train_data, std::string("Training data. ") + kDatasetSpecHelp)->required();
@@ -53,9 +55,11 @@ void setup_train(CLI::App& app) {
   sub->add_flag("--resume", o->resume, "Continue from the newest checkpoint in --output");
   sub->add_option("--log", o->log_file, "JSON Lines log: one line per optimizer step and per evaluation");
   sub->add_option("--threads", *threads, "Threads");
+  sub->add_option("--precision", *precision, kPrecisionHelp);
   add_dataset_options(sub, *dataset, /*with_max_samples=*/false);
-  sub->callback([o, dataset, dropout, threads] {
+  sub->callback([o, dataset, dropout, threads, precision] {
     o->data = dataset->to_options();
+    o->precision = precision_from_name(*precision);
     if (*dropout >= 0) o->dropout = *dropout;
     if (*threads < 1) throw Error("--threads must be at least 1");
     omp_set_num_threads(*threads);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/float_convert.h"
 
 namespace bertft {
 
@@ -22,6 +23,9 @@ class FloatArena {
     used_ += n;
     return view;
   }
+  // n bfloat16 values, in whole 64-byte lines of floats so every view stays 64-byte aligned relative
+  // to the base.
+  bf16* take_bf16(int64_t n) { return reinterpret_cast<bf16*>(take((n + 31) / 32 * 16)); }
   int64_t used() const { return used_; }
 
  private:

@@ -21,7 +21,8 @@ float cross_entropy(const float* logits, int C, int label) {
 
 }  // namespace
 
-Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_size, int max_length) {
+Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_size, int max_length,
+                    Precision precision) {
   const int C = model.config.num_labels();
   const size_t n = data.inputs.size();
   Evaluation out;
@@ -36,7 +37,7 @@ Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_si
     return data.inputs[a].ids.size() > data.inputs[b].ids.size();
   });
 
-  SequenceClassifier classifier(model, batch_size, max_length);
+  SequenceClassifier classifier(model, batch_size, max_length, precision);
   std::vector<TokenizedInput> batch;
   std::vector<float> logits(static_cast<size_t>(batch_size) * C);
   for (size_t start = 0; start < n; start += batch_size) {

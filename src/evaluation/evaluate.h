@@ -3,6 +3,7 @@
 // `bertft train` runs on its validation / test sets and `bertft eval` runs on its own.
 #include <vector>
 
+#include "common/precision.h"
 #include "model/checkpoint.h"
 #include "training/encoded_dataset.h"
 
@@ -15,6 +16,7 @@ struct Evaluation {
 };
 
 // Batches inputs by length (longest first) for the padding-free forward; results in input order.
-Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_size, int max_length);
+Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_size, int max_length,
+                    Precision precision = Precision::Fp32);
 
 }  // namespace bertft

@@ -9,6 +9,7 @@
 #include "common/arena.h"
 #include "common/error.h"
 #include "kernels/attention.h"
+#include "kernels/bf16.h"
 #include "kernels/classifier_head.h"
 #include "kernels/embeddings.h"
 #include "kernels/layernorm.h"
@@ -32,7 +33,8 @@ struct SequenceClassifier::Workspace {
   float* cls_attn_norm;     // [B, H]
   float* cls_intermediate;  // [B, I]
   float* pooled;            // [B, H]
-  float* attention_scratch;  // attention_scratch_per_thread(max_length, d) per thread
+  float* attention_scratch;  // per thread: attention_scratch_per_thread (fp32) or attention_train_scratch_per_thread (bf16)
+  bf16* operand_b;           // bf16 mode: [T, max(3H, I)], the current product's input rounded to bf16
   int threads;
   // Packed inputs, [T] each, and sequence boundaries [B + 1].
   std::vector<int32_t> ids, type_ids, positions;
@@ -61,9 +63,11 @@ void check_input_fits(const BertConfig& config, const TokenizedInput& input, int
   }
 }
 
-SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, int max_length)
+SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, int max_length,
+                                       Precision precision)
     : model_(model),
       activation_(activation_from_name(model.config.hidden_act)),
+      precision_(precision),
       max_batch_size_(max_batch_size),
       max_length_(max_length),
       ws_(std::make_unique<Workspace>()) {
@@ -82,7 +86,10 @@ SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, i
   const int64_t T = static_cast<int64_t>(max_batch_size) * max_length, B = max_batch_size;
   Workspace& ws = *ws_;
   ws.threads = omp_get_max_threads();
-  const int64_t scratch = attention_scratch_per_thread(max_length, c.head_size()) * ws.threads;
+  const bool bf16_mode = precision == Precision::Bf16;
+  const int64_t scratch = (bf16_mode ? attention_train_scratch_per_thread(max_length)
+                                     : attention_scratch_per_thread(max_length, c.head_size())) *
+                          ws.threads;
   if (T > std::numeric_limits<int>::max())
     throw Error("batch size " + std::to_string(max_batch_size) + " x maximum length " +
                 std::to_string(max_length) + " is too many tokens for one batch");
@@ -100,6 +107,8 @@ SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, i
         ws.cls_intermediate = a.take(B * I);
         ws.pooled = a.take(B * H);
         ws.attention_scratch = a.take(scratch);
+        // kv and q rounded side by side in the last layer: T * 2H + B * H <= T * 3H
+        ws.operand_b = bf16_mode ? a.take_bf16(T * std::max(3 * H, I)) : nullptr;
       },
       [&](size_t bytes) {
         return "cannot allocate " + std::to_string(bytes >> 20) + " MiB of activations for batch size " +
@@ -112,29 +121,62 @@ SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, i
   ws.seq_offsets.resize(B + 1);
   ws.cls_offsets.resize(B + 1);
   for (int b = 0; b <= B; b++) ws.cls_offsets[b] = b;
+  if (bf16_mode) {
+    weights_b_ = std::make_unique<EncoderWeightsBf16>(c);
+    weights_b_->update(model.params);
+  }
+}
+
+// out[rows, N] = in · weight^T + bias, in the classifier's precision (bf16: `in` rounded into in_b).
+void SequenceClassifier::dense(float* out, const float* in, bf16* in_b, const float* weight,
+                               const bf16* weight_b, const float* bias, int64_t rows, int64_t N, int64_t K) {
+  if (precision_ == Precision::Bf16) {
+    to_bf16(in_b, in, rows * K);
+    linear_forward(out, in_b, weight_b, bias, rows, N, K);
+  } else {
+    linear_forward(out, in, weight, bias, rows, N, K);
+  }
+}
+
+// Attention of q[q_rows] over kv[kv_rows] (keys, then values H columns later); bf16 rounds both
+// into q_b and kv_b first.
+void SequenceClassifier::attention(float* out, const float* q, bf16* q_b, const float* kv, bf16* kv_b,
+                                   const AttentionShape& shape, int64_t q_rows, int64_t kv_rows) {
+  const int64_t H = model_.config.hidden_size;
+  if (precision_ == Precision::Bf16) {
+    to_bf16(q_b, q, q_rows * shape.q_stride);
+    if (kv_b != q_b + H) to_bf16(kv_b, kv, kv_rows * shape.kv_stride);
+    attention_forward_train(out, q_b, kv_b, kv_b + H, shape, 0.0f, 0, 0, ws_->attention_scratch);
+  } else {
+    attention_forward(out, q, kv, kv + H, shape, ws_->attention_scratch);
+  }
 }
 
 SequenceClassifier::~SequenceClassifier() = default;
 
 // One full encoder layer over all T packed tokens: ws.hidden in, ws.hidden out.
-void SequenceClassifier::encoder_layer_forward(const LayerParams& layer, int64_t T, int num_seqs) {
+void SequenceClassifier::encoder_layer_forward(int l, int64_t T, int num_seqs) {
   const BertConfig& c = model_.config;
+  const LayerParams& layer = model_.params.layers[l];
+  const LayerWeightsBf16* wb = weights_b_ ? &weights_b_->layer(l) : nullptr;
   const int64_t H = c.hidden_size, I = c.intermediate_size;
   Workspace& ws = *ws_;
-  linear_forward(ws.qkv, ws.hidden, layer.qkv_w, layer.qkv_b, T, 3 * H, H);
+  bf16* op = ws.operand_b;
+  dense(ws.qkv, ws.hidden, op, layer.qkv_w, wb ? wb->qkv_w : nullptr, layer.qkv_b, T, 3 * H, H);
   AttentionShape shape;
   shape.num_seqs = num_seqs;
   shape.num_heads = c.num_attention_heads;
   shape.head_size = c.head_size();
   shape.q_stride = shape.kv_stride = 3 * H;
   shape.q_offsets = shape.kv_offsets = ws.seq_offsets.data();
-  attention_forward(ws.context, ws.qkv, ws.qkv + H, ws.qkv + 2 * H, shape, ws.attention_scratch);
-  linear_forward(ws.attn_norm, ws.context, layer.attn_out_w, layer.attn_out_b, T, H, H);
+  attention(ws.context, ws.qkv, op, ws.qkv + H, op ? op + H : nullptr, shape, T, T);
+  // The attention's bf16 operands are dead once it returns: op is free for the next product.
+  dense(ws.attn_norm, ws.context, op, layer.attn_out_w, wb ? wb->attn_out_w : nullptr, layer.attn_out_b, T, H, H);
   residual_layernorm_forward(ws.attn_norm, ws.attn_norm, ws.hidden, layer.attn_ln_w, layer.attn_ln_b,
                              T, H, c.layer_norm_eps);
-  linear_forward(ws.intermediate, ws.attn_norm, layer.inter_w, layer.inter_b, T, I, H);
+  dense(ws.intermediate, ws.attn_norm, op, layer.inter_w, wb ? wb->inter_w : nullptr, layer.inter_b, T, I, H);
   activation_forward(activation_, ws.intermediate, ws.intermediate, T * I);
-  linear_forward(ws.hidden, ws.intermediate, layer.out_w, layer.out_b, T, H, I);
+  dense(ws.hidden, ws.intermediate, op, layer.out_w, wb ? wb->out_w : nullptr, layer.out_b, T, H, I);
   residual_layernorm_forward(ws.hidden, ws.hidden, ws.attn_norm, layer.out_ln_w, layer.out_ln_b, T,
                              H, c.layer_norm_eps);
 }
@@ -142,13 +184,16 @@ void SequenceClassifier::encoder_layer_forward(const LayerParams& layer, int64_t
 // The last encoder layer where only the [CLS] rows feed the pooler: keys and values for every
 // token, but queries, attention output, feed-forward and LayerNorms for the B [CLS] rows only.
 // ws.hidden (all tokens) and ws.cls_hidden (its [CLS] rows) in, ws.cls_hidden out.
-void SequenceClassifier::last_layer_cls_forward(const LayerParams& layer, int64_t T, int num_seqs) {
+void SequenceClassifier::last_layer_cls_forward(int l, int64_t T, int num_seqs) {
   const BertConfig& c = model_.config;
+  const LayerParams& layer = model_.params.layers[l];
+  const LayerWeightsBf16* wb = weights_b_ ? &weights_b_->layer(l) : nullptr;
   const int64_t H = c.hidden_size, I = c.intermediate_size, B = num_seqs;
   Workspace& ws = *ws_;
+  bf16* op = ws.operand_b;
   float* kv = ws.qkv;  // [T, 2H]: rows H..3H of the fused projection are key then value
-  linear_forward(kv, ws.hidden, layer.qkv_w + H * H, layer.qkv_b + H, T, 2 * H, H);
-  linear_forward(ws.cls_query, ws.cls_hidden, layer.qkv_w, layer.qkv_b, B, H, H);
+  dense(kv, ws.hidden, op, layer.qkv_w + H * H, wb ? wb->qkv_w + H * H : nullptr, layer.qkv_b + H, T, 2 * H, H);
+  dense(ws.cls_query, ws.cls_hidden, op, layer.qkv_w, wb ? wb->qkv_w : nullptr, layer.qkv_b, B, H, H);
   AttentionShape shape;
   shape.num_seqs = num_seqs;
   shape.num_heads = c.num_attention_heads;
@@ -157,13 +202,14 @@ void SequenceClassifier::last_layer_cls_forward(const LayerParams& layer, int64_
   shape.kv_stride = 2 * H;
   shape.q_offsets = ws.cls_offsets.data();
   shape.kv_offsets = ws.seq_offsets.data();
-  attention_forward(ws.cls_context, ws.cls_query, kv, kv + H, shape, ws.attention_scratch);
-  linear_forward(ws.cls_attn_norm, ws.cls_context, layer.attn_out_w, layer.attn_out_b, B, H, H);
+  attention(ws.cls_context, ws.cls_query, op ? op + T * 2 * H : nullptr, kv, op, shape, B, T);
+  dense(ws.cls_attn_norm, ws.cls_context, op, layer.attn_out_w, wb ? wb->attn_out_w : nullptr, layer.attn_out_b,
+        B, H, H);
   residual_layernorm_forward(ws.cls_attn_norm, ws.cls_attn_norm, ws.cls_hidden, layer.attn_ln_w,
                              layer.attn_ln_b, B, H, c.layer_norm_eps);
-  linear_forward(ws.cls_intermediate, ws.cls_attn_norm, layer.inter_w, layer.inter_b, B, I, H);
+  dense(ws.cls_intermediate, ws.cls_attn_norm, op, layer.inter_w, wb ? wb->inter_w : nullptr, layer.inter_b, B, I, H);
   activation_forward(activation_, ws.cls_intermediate, ws.cls_intermediate, B * I);
-  linear_forward(ws.cls_hidden, ws.cls_intermediate, layer.out_w, layer.out_b, B, H, I);
+  dense(ws.cls_hidden, ws.cls_intermediate, op, layer.out_w, wb ? wb->out_w : nullptr, layer.out_b, B, H, I);
   residual_layernorm_forward(ws.cls_hidden, ws.cls_hidden, ws.cls_attn_norm, layer.out_ln_w,
                              layer.out_ln_b, B, H, c.layer_norm_eps);
 }
@@ -196,12 +242,12 @@ void SequenceClassifier::forward(std::span<const TokenizedInput> batch, float* l
                      params.word_emb, params.type_emb, params.pos_emb, params.emb_ln_w,
                      params.emb_ln_b, c.layer_norm_eps);
   const int L = c.num_hidden_layers;
-  for (int l = 0; l + 1 < L; l++) encoder_layer_forward(params.layers[l], T, B);
+  for (int l = 0; l + 1 < L; l++) encoder_layer_forward(l, T, B);
   for (int b = 0; b < B; b++) {
     const float* cls = ws.hidden + static_cast<int64_t>(ws.seq_offsets[b]) * H;
     std::copy(cls, cls + H, ws.cls_hidden + b * H);
   }
-  if (L > 0) last_layer_cls_forward(params.layers[L - 1], T, B);
+  if (L > 0) last_layer_cls_forward(L - 1, T, B);
   pooler_forward(ws.pooled, ws.cls_hidden, params.pool_w, params.pool_b, B, H);
   classifier_forward(logits, ws.pooled, params.cls_w, params.cls_b, B, H, c.num_labels());
 }

@@ -1,5 +1,6 @@
 #pragma once
-// Batched fp32 forward pass of BertForSequenceClassification, with no compute on padding: the tokens
+// Batched forward pass of BertForSequenceClassification (fp32, or bf16 mixed precision: bf16
+// operands for every matrix product, fp32 accumulation and everything else), with no compute on padding: the tokens
 // of a batch are packed into one [total_tokens, H] matrix for every per-token op, and attention runs
 // per (sequence, head) over that sequence's own tokens.
 #include <cstdint>
@@ -8,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "common/precision.h"
 #include "kernels/activation.h"
+#include "model/bf16_weights.h"
 #include "model/checkpoint.h"
 
 namespace bertft {
@@ -28,7 +31,8 @@ class SequenceClassifier {
   // Sizes every buffer for batches of up to max_batch_size inputs of up to max_length tokens
   // (max_length <= max_position_embeddings) and the current OpenMP thread count. `model` must
   // outlive this object and carry the pooler and classifier heads.
-  SequenceClassifier(const Model& model, int max_batch_size, int max_length);
+  SequenceClassifier(const Model& model, int max_batch_size, int max_length,
+                     Precision precision = Precision::Fp32);
   ~SequenceClassifier();
 
   // logits[batch.size(), num_labels]. Each input is checked with check_input_fits first.
@@ -39,14 +43,20 @@ class SequenceClassifier {
 
  private:
   struct Workspace;
-  void encoder_layer_forward(const LayerParams& layer, int64_t tokens, int num_seqs);
-  void last_layer_cls_forward(const LayerParams& layer, int64_t tokens, int num_seqs);
+  void encoder_layer_forward(int layer, int64_t tokens, int num_seqs);
+  void last_layer_cls_forward(int layer, int64_t tokens, int num_seqs);
+  void dense(float* out, const float* in, bf16* in_b, const float* weight, const bf16* weight_b,
+             const float* bias, int64_t rows, int64_t N, int64_t K);
+  void attention(float* out, const float* q, bf16* q_b, const float* kv, bf16* kv_b, const struct AttentionShape& shape,
+                 int64_t q_rows, int64_t kv_rows);
 
   const Model& model_;
   Activation activation_;
+  Precision precision_;
   int max_batch_size_;
   int max_length_;
   std::unique_ptr<Workspace> ws_;
+  std::unique_ptr<EncoderWeightsBf16> weights_b_;  // bf16 mode only
 };
 
 }  // namespace bertft

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/bf16.h"
 #include "kernels/dropout.h"
 #include "kernels/matmul.h"
 #include "kernels/vector_math.h"
@@ -105,7 +106,9 @@ void attention_forward(float* out, const float* q, const float* k, const float* 
 }
 
 int64_t attention_train_scratch_per_thread(int max_seq_len) {
-  return 2 * static_cast<int64_t>(max_seq_len) * max_seq_len;
+  // probs and dprobs in fp32, and one bf16 copy of either for the bf16 products
+  const int64_t square = static_cast<int64_t>(max_seq_len) * max_seq_len;
+  return 2 * square + (square + 1) / 2;
 }
 
 namespace {
@@ -117,16 +120,55 @@ int max_kv_length(const AttentionShape& shape) {
   return n;
 }
 
+// c[M, N] = op(a) · op(b) in the precision of the operands.
+void product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda,
+             const float* b, int64_t ldb, float* c, int64_t ldc) {
+  gemm(trans_a, trans_b, M, N, K, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+}
+void product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const bf16* a, int64_t lda,
+             const bf16* b, int64_t ldb, float* c, int64_t ldc) {
+  gemm(trans_a, trans_b, M, N, K, a, lda, b, ldb, 0.0f, c, ldc);
+}
+
+// x[n] in the operand precision In, scaled: fp32 values are scaled in place, bf16 ones converted
+// into `converted`.
+const float* as_operand(float* x, float scale, int64_t n, float*) {
+  if (scale != 1.0f)
+    for (int64_t i = 0; i < n; i++) x[i] *= scale;
+  return x;
+}
+const bf16* as_operand(float* x, float scale, int64_t n, bf16* converted) {
+  to_bf16_scaled(converted, x, scale, n);
+  return converted;
+}
+
+// Per-thread scratch: fp32 probs and dprobs [max_len^2] each, then the In copy.
+struct HeadScratch {
+  float* probs;
+  float* dprobs;
+  void* operand;
+};
+HeadScratch head_scratch(float* scratch, int max_len) {
+  const int64_t square = static_cast<int64_t>(max_len) * max_len;
+  float* base = scratch + omp_get_thread_num() * attention_train_scratch_per_thread(max_len);
+  return {base, base + square, base + 2 * square};
+}
+
 // probs[nq, nk] = softmax(q k^T / sqrt(d)) of sequence s, head h.
-void attention_probs(float* probs, const float* q, const float* k, const AttentionShape& shape, int s,
-                     int h) {
+template <class In>
+void attention_probs(float* probs, const In* q, const In* k, const AttentionShape& shape, int s, int h) {
   const int d = shape.head_size;
   const int q0 = shape.q_offsets[s], nq = shape.q_offsets[s + 1] - q0;
   const int k0 = shape.kv_offsets[s], nk = shape.kv_offsets[s + 1] - k0;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  gemm(false, true, nq, nk, d, scale, q + q0 * shape.q_stride + h * d, shape.q_stride,
-       k + k0 * shape.kv_stride + h * d, shape.kv_stride, 0.0f, probs, nk);
-  for (int i = 0; i < nq; i++) softmax_inplace(probs + static_cast<int64_t>(i) * nk, nk);
+  product(false, true, nq, nk, d, q + q0 * shape.q_stride + h * d, shape.q_stride,
+          k + k0 * shape.kv_stride + h * d, shape.kv_stride, probs, nk);
+  for (int i = 0; i < nq; i++) {
+    float* row = probs + static_cast<int64_t>(i) * nk;
+#pragma omp simd
+    for (int j = 0; j < nk; j++) row[j] *= scale;
+    softmax_inplace(row, nk);
+  }
 }
 
 // Dropout on probs[nq, nk] of sequence s, head h (same mask in forward and backward).
@@ -144,37 +186,36 @@ void attention_dropout(float* dst, const float* src, const AttentionShape& shape
   }
 }
 
-}  // namespace
-
-void attention_forward_train(float* out, const float* q, const float* k, const float* v,
-                             const AttentionShape& shape, float dropout_p, uint64_t seed,
-                             uint64_t stream, float* scratch) {
+template <class In>
+void attention_forward_train_impl(float* out, const In* q, const In* k, const In* v, const AttentionShape& shape,
+                                  float dropout_p, uint64_t seed, uint64_t stream, float* scratch) {
   const int d = shape.head_size;
   const int64_t out_stride = static_cast<int64_t>(shape.num_heads) * d;
-  const int64_t per_thread = attention_train_scratch_per_thread(max_kv_length(shape));
+  const int max_len = max_kv_length(shape);
   const uint64_t key = dropout_stream_key(seed, stream);
 #pragma omp parallel for collapse(2) schedule(dynamic)
   for (int s = 0; s < shape.num_seqs; s++) {
     for (int h = 0; h < shape.num_heads; h++) {
-      float* probs = scratch + omp_get_thread_num() * per_thread;
+      const HeadScratch work = head_scratch(scratch, max_len);
       const int q0 = shape.q_offsets[s], nq = shape.q_offsets[s + 1] - q0;
       const int k0 = shape.kv_offsets[s], nk = shape.kv_offsets[s + 1] - k0;
       if (nq == 0) continue;
-      attention_probs(probs, q, k, shape, s, h);
-      if (dropout_p > 0.0f) attention_dropout(probs, probs, shape, s, h, dropout_p, key);
-      gemm(false, false, nq, d, nk, 1.0f, probs, nk, v + k0 * shape.kv_stride + h * d, shape.kv_stride,
-           0.0f, out + q0 * out_stride + h * d, out_stride);
+      attention_probs(work.probs, q, k, shape, s, h);
+      if (dropout_p > 0.0f) attention_dropout(work.probs, work.probs, shape, s, h, dropout_p, key);
+      const In* probs = as_operand(work.probs, 1.0f, static_cast<int64_t>(nq) * nk, static_cast<In*>(work.operand));
+      product(false, false, nq, d, nk, probs, nk, v + k0 * shape.kv_stride + h * d, shape.kv_stride,
+              out + q0 * out_stride + h * d, out_stride);
     }
   }
 }
 
-void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
-                        const float* k, const float* v, const AttentionShape& shape, float dropout_p,
-                        uint64_t seed, uint64_t stream, float* scratch) {
+template <class In>
+void attention_backward_impl(float* dq, float* dk, float* dv, const In* dout, const In* q, const In* k,
+                             const In* v, const AttentionShape& shape, float dropout_p, uint64_t seed,
+                             uint64_t stream, float* scratch) {
   const int d = shape.head_size;
   const int64_t out_stride = static_cast<int64_t>(shape.num_heads) * d;
   const int max_len = max_kv_length(shape);
-  const int64_t per_thread = attention_train_scratch_per_thread(max_len);
   const uint64_t key = dropout_stream_key(seed, stream);
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
 #pragma omp parallel for collapse(2) schedule(dynamic)
@@ -182,12 +223,15 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
     for (int h = 0; h < shape.num_heads; h++) {
       const int q0 = shape.q_offsets[s], nq = shape.q_offsets[s + 1] - q0;
       const int k0 = shape.kv_offsets[s], nk = shape.kv_offsets[s + 1] - k0;
-      float* probs = scratch + omp_get_thread_num() * per_thread;  // [nq, nk]
-      float* dprobs = probs + static_cast<int64_t>(max_len) * max_len;  // [nq, nk]
-      const float* qs = q + q0 * shape.q_stride + h * d;
-      const float* ks = k + k0 * shape.kv_stride + h * d;
-      const float* vs = v + k0 * shape.kv_stride + h * d;
-      const float* dos = dout + q0 * out_stride + h * d;
+      const HeadScratch work = head_scratch(scratch, max_len);
+      float* probs = work.probs;    // [nq, nk]
+      float* dprobs = work.dprobs;  // [nq, nk]
+      In* operand = static_cast<In*>(work.operand);
+      const int64_t n = static_cast<int64_t>(nq) * nk;
+      const In* qs = q + q0 * shape.q_stride + h * d;
+      const In* ks = k + k0 * shape.kv_stride + h * d;
+      const In* vs = v + k0 * shape.kv_stride + h * d;
+      const In* dos = dout + q0 * out_stride + h * d;
       float* dqs = dq + q0 * shape.q_stride + h * d;
       float* dks = dk + k0 * shape.kv_stride + h * d;
       float* dvs = dv + k0 * shape.kv_stride + h * d;
@@ -198,14 +242,15 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
       }
       attention_probs(probs, q, k, shape, s, h);
       // dv = dropped_probs^T dout (dprobs holds the dropped probabilities for a moment).
-      const float* dropped = probs;
+      float* dropped = probs;
       if (dropout_p > 0.0f) {
         attention_dropout(dprobs, probs, shape, s, h, dropout_p, key);
         dropped = dprobs;
       }
-      gemm(true, false, nk, d, nq, 1.0f, dropped, nk, dos, out_stride, 0.0f, dvs, shape.kv_stride);
+      product(true, false, nk, d, nq, as_operand(dropped, 1.0f, n, operand), nk, dos, out_stride, dvs,
+              shape.kv_stride);
       // dprobs = dout v^T, then through the dropout mask.
-      gemm(false, true, nq, nk, d, 1.0f, dos, out_stride, vs, shape.kv_stride, 0.0f, dprobs, nk);
+      product(false, true, nq, nk, d, dos, out_stride, vs, shape.kv_stride, dprobs, nk);
       if (dropout_p > 0.0f) attention_dropout(dprobs, dprobs, shape, s, h, dropout_p, key);
       // Softmax backward: dscores = p * (dp - sum_j p dp), in place in dprobs.
       for (int i = 0; i < nq; i++) {
@@ -218,10 +263,37 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
         for (int j = 0; j < nk; j++) g[j] = p[j] * (g[j] - dot);
       }
       // scores = scale q k^T: dq = scale dscores k, dk = scale dscores^T q.
-      gemm(false, false, nq, d, nk, scale, dprobs, nk, ks, shape.kv_stride, 0.0f, dqs, shape.q_stride);
-      gemm(true, false, nk, d, nq, scale, dprobs, nk, qs, shape.q_stride, 0.0f, dks, shape.kv_stride);
+      const In* dscores = as_operand(dprobs, scale, n, operand);
+      product(false, false, nq, d, nk, dscores, nk, ks, shape.kv_stride, dqs, shape.q_stride);
+      product(true, false, nk, d, nq, dscores, nk, qs, shape.q_stride, dks, shape.kv_stride);
     }
   }
+}
+
+}  // namespace
+
+void attention_forward_train(float* out, const float* q, const float* k, const float* v,
+                             const AttentionShape& shape, float dropout_p, uint64_t seed,
+                             uint64_t stream, float* scratch) {
+  attention_forward_train_impl(out, q, k, v, shape, dropout_p, seed, stream, scratch);
+}
+
+void attention_forward_train(float* out, const bf16* q, const bf16* k, const bf16* v,
+                             const AttentionShape& shape, float dropout_p, uint64_t seed,
+                             uint64_t stream, float* scratch) {
+  attention_forward_train_impl(out, q, k, v, shape, dropout_p, seed, stream, scratch);
+}
+
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                        const float* k, const float* v, const AttentionShape& shape, float dropout_p,
+                        uint64_t seed, uint64_t stream, float* scratch) {
+  attention_backward_impl(dq, dk, dv, dout, q, k, v, shape, dropout_p, seed, stream, scratch);
+}
+
+void attention_backward(float* dq, float* dk, float* dv, const bf16* dout, const bf16* q, const bf16* k,
+                        const bf16* v, const AttentionShape& shape, float dropout_p, uint64_t seed,
+                        uint64_t stream, float* scratch) {
+  attention_backward_impl(dq, dk, dv, dout, q, k, v, shape, dropout_p, seed, stream, scratch);
 }
 
 }  // namespace bertft

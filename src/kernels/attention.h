@@ -4,6 +4,8 @@
 // computes, without spending anything on padding.
 #include <cstdint>
 
+#include "common/float_convert.h"
+
 namespace bertft {
 
 struct AttentionShape {
@@ -38,11 +40,20 @@ void attention_forward_train(float* out, const float* q, const float* k, const f
                              const AttentionShape& shape, float dropout_p, uint64_t seed,
                              uint64_t stream, float* scratch);
 
+// bf16 mixed precision: bf16 q, k, v; the products in bf16 with fp32 accumulation, softmax and
+// dropout in fp32, the probabilities rounded to bf16 for the product with v (as PyTorch's autocast).
+void attention_forward_train(float* out, const bf16* q, const bf16* k, const bf16* v,
+                             const AttentionShape& shape, float dropout_p, uint64_t seed,
+                             uint64_t stream, float* scratch);
+
 // Given dout[Tq, num_heads * head_size] = dLoss/dout, writes (overwrites) dq (row stride
 // shape.q_stride, like q) and dk, dv (row stride shape.kv_stride, like k and v), columns
 // [h*d, (h+1)*d) for every head h. dq/dk/dv may be interleaved in one buffer (the fused [T, 3H]).
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
                         const float* k, const float* v, const AttentionShape& shape, float dropout_p,
                         uint64_t seed, uint64_t stream, float* scratch);
+void attention_backward(float* dq, float* dk, float* dv, const bf16* dout, const bf16* q, const bf16* k,
+                        const bf16* v, const AttentionShape& shape, float dropout_p, uint64_t seed,
+                        uint64_t stream, float* scratch);
 
 }  // namespace bertft

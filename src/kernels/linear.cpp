@@ -42,4 +42,16 @@ void linear_backward(float* din, float* dweight, float* dbias, const float* dout
   if (dbias) bias_backward(dbias, dout, M, N);
 }
 
+void linear_forward(float* out, const bf16* in, const bf16* weight, const float* bias, int64_t M,
+                    int64_t N, int64_t K) {
+  matmul_forward(out, in, weight, bias, M, N, K);
+}
+
+void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const bf16* dout_bf16,
+                     const bf16* in, const bf16* weight, int64_t M, int64_t N, int64_t K, float din_beta) {
+  if (din) matmul_backward_input(din, dout_bf16, weight, M, N, K, din_beta);
+  matmul_backward_weight(dweight, dout_bf16, in, M, N, K, 1.0f);
+  if (dbias) bias_backward(dbias, dout, M, N);
+}
+
 }  // namespace bertft

@@ -2,6 +2,8 @@
 // Fully connected layer, PyTorch nn.Linear semantics.
 #include <cstdint>
 
+#include "common/float_convert.h"
+
 namespace bertft {
 
 // out[M, N] = in[M, K] · weight[N, K]^T + bias[N]
@@ -14,6 +16,17 @@ void linear_forward(float* out, const float* in, const float* weight, const floa
 //   dbias[N]      += column sums of dout                 (skipped when dbias is nullptr)
 void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                      const float* weight, int64_t M, int64_t N, int64_t K, float din_beta = 0.0f);
+
+// bf16 mixed precision: bf16 inputs and weights, fp32 accumulation, output and gradients.
+// out[M, N] = in[M, K] · weight[N, K]^T + bias[N]
+void linear_forward(float* out, const bf16* in, const bf16* weight, const float* bias, int64_t M,
+                    int64_t N, int64_t K);
+
+// As the fp32 linear_backward, given dout both in fp32 (for the bias) and in bf16 (dout_bf16, for
+// the products).
+void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const bf16* dout_bf16,
+                     const bf16* in, const bf16* weight, int64_t M, int64_t N, int64_t K,
+                     float din_beta = 0.0f);
 
 // dbias[N] += sum over rows of dout[M, N]. Deterministic: each thread owns a block of columns.
 void bias_backward(float* dbias, const float* dout, int64_t M, int64_t N);

@@ -10,7 +10,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/json_input.h"
-#include "model/float_convert.h"
+#include "common/float_convert.h"
 
 namespace bertft {
 

@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 #include "common/json_input.h"
-#include "model/float_convert.h"
+#include "common/float_convert.h"
 
 namespace bertft {
 

@@ -9,6 +9,8 @@
 
 #include "common/arena.h"
 #include "common/error.h"
+#include "common/profile.h"
+#include "kernels/bf16.h"
 #include "kernels/attention.h"
 #include "kernels/classifier_head.h"
 #include "kernels/dropout.h"
@@ -26,25 +28,38 @@ uint64_t layer_stream(int layer, Site site) { return static_cast<uint64_t>(layer
 constexpr uint64_t kEmbeddingStream = 1ULL << 32;
 constexpr uint64_t kPooledStream = (1ULL << 32) + 1;
 
+void round_bf16(bf16* dst, const float* src, int64_t n) {
+  OpScope scope(Op::Convert);
+  to_bf16(dst, src, n);
+}
+
 }  // namespace
 
-// Everything the backward pass needs, in one allocation: T = max_tokens, B = max_batch.
+// Everything the backward pass needs, in one allocation: T = max_tokens, B = max_batch. Full layers
+// keep T rows; the last layer keeps T rows of keys and values and B rows ([CLS]) of everything else.
+// In bf16 mode the products' operands are kept in bf16 and the fp32 buffers marked (transient) are
+// shared by all layers, since only the forward pass reads them.
 struct ClassifierStep::Workspace {
   std::unique_ptr<float[]> storage;
   struct Layer {
-    float* qkv;        // [T, 3H] fused projections
-    float* context;    // [T, H]  attention output (input of the attention output dense)
+    float* qkv;        // [T, 3H] fused projections (last layer: keys and values [T, 2H], then [CLS] queries [B, H]) (transient)
+    float* context;    // [T, H]  attention output (input of the attention output dense) (transient)
     float* attn_sum;   // [T, H]  dropout(dense(context)) + input: the first LayerNorm's input
     float* attn_mean;  // [T]
     float* attn_rstd;  // [T]
-    float* attn_norm;  // [T, H]  first LayerNorm output: FFN input and second residual
+    float* attn_norm;  // [T, H]  first LayerNorm output: FFN input and second residual (transient)
     float* inter_pre;  // [T, I]  intermediate dense output, before the activation
     float* out_sum;    // [T, H]  dropout(dense(act)) + attn_norm: the second LayerNorm's input
     float* out_mean;   // [T]
     float* out_rstd;   // [T]
+    // bf16 mode only: the products' operands.
+    bf16* input_b;      // [T, H] the layer input
+    bf16* qkv_b;        // like qkv
+    bf16* context_b;    // [T, H]
+    bf16* attn_norm_b;  // [T, H]
   };
   std::vector<Layer> layers;
-  std::vector<float*> hidden;  // L + 1 of [T, H]: hidden[l] is layer l's input, hidden[L] the output
+  std::vector<float*> hidden;  // L + 1 of [T, H]: hidden[l] is layer l's input (transient)
   float* emb_sum;              // [T, H] embeddings LayerNorm input
   float* emb_mean;             // [T]
   float* emb_rstd;             // [T]
@@ -57,22 +72,31 @@ struct ClassifierStep::Workspace {
   float* d_inter;    // [T, I]
   float* d_qkv;      // [T, 3H]
   float* d_context;  // [T, H]
-  // Head, B rows.
-  float* cls;      // [B, H]
-  float* pooled;   // [B, H] tanh output
-  float* dropped;  // [B, H] dropout(pooled): classifier input
-  float* logits;   // [B, C]
-  float* dlogits;  // [B, C]
-  float* dpooled;  // [B, H]
-  float* dcls;     // [B, H]
+  bf16* act_b;       // [T, I]
+  bf16* grad_b;      // [T, max(3H, I)]: a gradient rounded for the products of a backward pass
+  // Head and the last layer's [CLS] rows, B rows.
+  float* cls_in;    // [B, H] last layer input at the [CLS] rows
+  bf16* cls_in_b;   // [B, H]
+  float* d_cls_in;  // [B, H]
+  float* d_cls_q;   // [B, H]
+  float* cls;       // [B, H] last layer output at the [CLS] rows: the pooler input
+  float* pooled;    // [B, H] tanh output
+  float* dropped;   // [B, H] dropout(pooled): classifier input
+  float* logits;    // [B, C]
+  float* dlogits;   // [B, C]
+  float* dpooled;   // [B, H]
+  float* dcls;      // [B, H]
   float* attention_scratch;
   int threads = 1;
   std::vector<int32_t> positions;  // [T]
+  std::vector<int> cls_offsets;    // 0, 1, ..., B: one [CLS] query per sequence in the last layer
+  std::unique_ptr<EncoderWeightsBf16> weights_b;
 };
 
-ClassifierStep::ClassifierStep(const BertConfig& config, size_t max_tokens, int max_batch)
+ClassifierStep::ClassifierStep(const BertConfig& config, size_t max_tokens, int max_batch, Precision precision)
     : config_(config),
       activation_(activation_from_name(config.hidden_act)),
+      precision_(precision),
       max_tokens_(max_tokens),
       max_batch_(max_batch),
       ws_(std::make_unique<Workspace>()) {
@@ -85,6 +109,7 @@ ClassifierStep::ClassifierStep(const BertConfig& config, size_t max_tokens, int 
   const int64_t H = config.hidden_size, I = config.intermediate_size, L = config.num_hidden_layers;
   const int64_t T = static_cast<int64_t>(max_tokens), B = max_batch, C = config.num_labels();
   const int max_len = static_cast<int>(std::min<int64_t>(T, config.max_position_embeddings));
+  const bool bf16_mode = precision == Precision::Bf16;
   Workspace& ws = *ws_;
   ws.threads = omp_get_max_threads();
   const int64_t scratch = attention_train_scratch_per_thread(max_len) * ws.threads;
@@ -92,19 +117,38 @@ ClassifierStep::ClassifierStep(const BertConfig& config, size_t max_tokens, int 
   ws.hidden.resize(L + 1);
   ws.storage = allocate_arena(
       [&](FloatArena& a) {
+        float *shared_qkv = nullptr, *shared_context = nullptr, *shared_attn_norm = nullptr;
+        if (bf16_mode) {
+          shared_qkv = a.take(T * 3 * H);
+          shared_context = a.take(T * H);
+          shared_attn_norm = a.take(T * H);
+        }
         for (auto& layer : ws.layers) {
-          layer.qkv = a.take(T * 3 * H);
-          layer.context = a.take(T * H);
+          layer.qkv = bf16_mode ? shared_qkv : a.take(T * 3 * H);
+          layer.context = bf16_mode ? shared_context : a.take(T * H);
           layer.attn_sum = a.take(T * H);
           layer.attn_mean = a.take(T);
           layer.attn_rstd = a.take(T);
-          layer.attn_norm = a.take(T * H);
+          layer.attn_norm = bf16_mode ? shared_attn_norm : a.take(T * H);
           layer.inter_pre = a.take(T * I);
           layer.out_sum = a.take(T * H);
           layer.out_mean = a.take(T);
           layer.out_rstd = a.take(T);
+          layer.input_b = layer.qkv_b = layer.context_b = layer.attn_norm_b = nullptr;
+          if (bf16_mode) {
+            layer.input_b = a.take_bf16(T * H);
+            layer.qkv_b = a.take_bf16(T * 3 * H);
+            layer.context_b = a.take_bf16(T * H);
+            layer.attn_norm_b = a.take_bf16(T * H);
+          }
         }
-        for (auto& h : ws.hidden) h = a.take(T * H);
+        if (bf16_mode) {  // two buffers, alternating: layer l reads hidden[l] and writes hidden[l + 1]
+          float* even = a.take(T * H);
+          float* odd = a.take(T * H);
+          for (size_t l = 0; l < ws.hidden.size(); l++) ws.hidden[l] = l % 2 ? odd : even;
+        } else {
+          for (auto& h : ws.hidden) h = a.take(T * H);
+        }
         ws.emb_sum = a.take(T * H);
         ws.emb_mean = a.take(T);
         ws.emb_rstd = a.take(T);
@@ -116,6 +160,15 @@ ClassifierStep::ClassifierStep(const BertConfig& config, size_t max_tokens, int 
         ws.d_inter = a.take(T * I);
         ws.d_qkv = a.take(T * 3 * H);
         ws.d_context = a.take(T * H);
+        ws.act_b = ws.grad_b = ws.cls_in_b = nullptr;
+        if (bf16_mode) {
+          ws.act_b = a.take_bf16(T * I);
+          ws.grad_b = a.take_bf16(T * std::max(3 * H, I));
+          ws.cls_in_b = a.take_bf16(B * H);
+        }
+        ws.cls_in = a.take(B * H);
+        ws.d_cls_in = a.take(B * H);
+        ws.d_cls_q = a.take(B * H);
         ws.cls = a.take(B * H);
         ws.pooled = a.take(B * H);
         ws.dropped = a.take(B * H);
@@ -130,6 +183,9 @@ ClassifierStep::ClassifierStep(const BertConfig& config, size_t max_tokens, int 
                std::to_string(max_tokens) + " tokens per batch (try a smaller batch size or maximum length)";
       });
   ws.positions.resize(T);
+  ws.cls_offsets.resize(B + 1);
+  for (int b = 0; b <= B; b++) ws.cls_offsets[b] = b;
+  if (bf16_mode) ws.weights_b = std::make_unique<EncoderWeightsBf16>(config);
   seen_.assign(config.vocab_size, 0);
   touched_.reserve(config.vocab_size);
 }
@@ -198,85 +254,221 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
   const int L = c.num_hidden_layers;
   const float eps = c.layer_norm_eps;
   const uint64_t seed = opts.dropout_seed;
+  const bool bf16_mode = precision_ == Precision::Bf16;
+  const int* offsets = batch.offsets.data();
   for (int b = 0; b < B; b++)
-    for (int32_t t = batch.offsets[b]; t < batch.offsets[b + 1]; t++) ws.positions[t] = t - batch.offsets[b];
+    for (int32_t t = offsets[b]; t < offsets[b + 1]; t++) ws.positions[t] = t - offsets[b];
+  if (bf16_mode) {
+    OpScope scope(Op::Convert);
+    ws.weights_b->update(params);
+  }
 
-  AttentionShape shape;
-  shape.num_seqs = B;
-  shape.num_heads = c.num_attention_heads;
-  shape.head_size = c.head_size();
-  shape.q_stride = shape.kv_stride = 3 * H;
-  shape.q_offsets = shape.kv_offsets = batch.offsets.data();
+  // A dense layer over `rows` rows, in the step's precision. In bf16 mode `in_b` already holds the
+  // input rounded to bf16 (so the backward pass finds it); in fp32 mode it is unused.
+  auto dense_forward = [&](float* out, const float* in, const bf16* in_b, const float* w, const bf16* w_b,
+                           const float* bias, int64_t rows, int64_t N, int64_t K) {
+    OpScope scope(Op::Linear);
+    if (bf16_mode)
+      linear_forward(out, in_b, w_b, bias, rows, N, K);
+    else
+      linear_forward(out, in, w, bias, rows, N, K);
+  };
+  auto dense_backward = [&](float* din, float* dw, float* db, const float* dout, const float* in, const bf16* in_b,
+                            const float* w, const bf16* w_b, int64_t rows, int64_t N, int64_t K, float din_beta) {
+    if (bf16_mode) {
+      round_bf16(ws.grad_b, dout, rows * N);
+      OpScope scope(Op::Linear);
+      linear_backward(din, dw, db, dout, ws.grad_b, in_b, w_b, rows, N, K, din_beta);
+    } else {
+      OpScope scope(Op::Linear);
+      linear_backward(din, dw, db, dout, in, w, rows, N, K, din_beta);
+    }
+  };
+  auto round = [&](bf16* dst, const float* src, int64_t n) {
+    if (bf16_mode) round_bf16(dst, src, n);
+  };
+  auto dropout = [&](float* x, int64_t n, float p, uint64_t stream, bool backward) {
+    OpScope scope(Op::Dropout);
+    if (backward)
+      dropout_backward(x, x, n, p, seed, stream);
+    else
+      dropout_forward(x, x, n, p, seed, stream);
+  };
 
   // ---- forward ----
-  embeddings_forward_train(ws.hidden[0], ws.emb_sum, ws.emb_mean, ws.emb_rstd, batch.ids.data(),
-                           batch.type_ids.data(), ws.positions.data(), T, H, params.word_emb,
-                           params.type_emb, params.pos_emb, params.emb_ln_w, params.emb_ln_b, eps);
-  dropout_forward(ws.hidden[0], ws.hidden[0], T * H, opts.hidden_dropout, seed, kEmbeddingStream);
+  {
+    OpScope scope(Op::Embeddings);
+    embeddings_forward_train(ws.hidden[0], ws.emb_sum, ws.emb_mean, ws.emb_rstd, batch.ids.data(),
+                             batch.type_ids.data(), ws.positions.data(), T, H, params.word_emb,
+                             params.type_emb, params.pos_emb, params.emb_ln_w, params.emb_ln_b, eps);
+  }
+  dropout(ws.hidden[0], T * H, opts.hidden_dropout, kEmbeddingStream, false);
   for (int l = 0; l < L; l++) {
     const LayerParams& W = params.layers[l];
+    const LayerWeightsBf16* Wb = bf16_mode ? &ws.weights_b->layer(l) : nullptr;
     Workspace::Layer& A = ws.layers[l];
     const float* x = ws.hidden[l];
-    linear_forward(A.qkv, x, W.qkv_w, W.qkv_b, T, 3 * H, H);
-    attention_forward_train(A.context, A.qkv, A.qkv + H, A.qkv + 2 * H, shape, opts.attention_dropout,
-                            seed, layer_stream(l, kAttentionProbs), ws.attention_scratch);
-    linear_forward(ws.tmp, A.context, W.attn_out_w, W.attn_out_b, T, H, H);
-    dropout_forward(ws.tmp, ws.tmp, T * H, opts.hidden_dropout, seed, layer_stream(l, kAttentionOutput));
-    residual_layernorm_forward_train(A.attn_norm, A.attn_sum, A.attn_mean, A.attn_rstd, ws.tmp, x,
-                                     W.attn_ln_w, W.attn_ln_b, T, H, eps);
-    linear_forward(A.inter_pre, A.attn_norm, W.inter_w, W.inter_b, T, I, H);
-    activation_forward(activation_, ws.act, A.inter_pre, T * I);
-    linear_forward(ws.tmp, ws.act, W.out_w, W.out_b, T, H, I);
-    dropout_forward(ws.tmp, ws.tmp, T * H, opts.hidden_dropout, seed, layer_stream(l, kFfnOutput));
-    residual_layernorm_forward_train(ws.hidden[l + 1], A.out_sum, A.out_mean, A.out_rstd, ws.tmp,
-                                     A.attn_norm, W.out_ln_w, W.out_ln_b, T, H, eps);
+    // Only the [CLS] rows of the last layer's output reach the classifier: its queries, attention
+    // output, feed-forward and LayerNorms run on those B rows, its keys and values on all T.
+    const bool last = l == L - 1;
+    const int64_t R = last ? B : T;
+    round(A.input_b, x, T * H);
+    AttentionShape shape{B, c.num_attention_heads, static_cast<int>(c.head_size()), 3 * H, 3 * H, offsets, offsets};
+    const float* residual = x;
+    const bf16* q_b = A.qkv_b;
+    if (!last) {
+      dense_forward(A.qkv, x, A.input_b, W.qkv_w, Wb ? Wb->qkv_w : nullptr, W.qkv_b, T, 3 * H, H);
+      round(A.qkv_b, A.qkv, T * 3 * H);
+    } else {
+      for (int b = 0; b < B; b++) std::copy_n(x + static_cast<int64_t>(offsets[b]) * H, H, ws.cls_in + b * H);
+      round(ws.cls_in_b, ws.cls_in, B * H);
+      dense_forward(A.qkv, x, A.input_b, W.qkv_w + H * H, Wb ? Wb->qkv_w + H * H : nullptr, W.qkv_b + H, T,
+                    2 * H, H);
+      dense_forward(A.qkv + T * 2 * H, ws.cls_in, ws.cls_in_b, W.qkv_w, Wb ? Wb->qkv_w : nullptr, W.qkv_b, B, H, H);
+      round(A.qkv_b, A.qkv, T * 2 * H + B * H);
+      shape = AttentionShape{B, c.num_attention_heads, static_cast<int>(c.head_size()), H, 2 * H,
+                             ws.cls_offsets.data(), offsets};
+      residual = ws.cls_in;
+      q_b = bf16_mode ? A.qkv_b + T * 2 * H : nullptr;
+    }
+    const float* q = last ? A.qkv + T * 2 * H : A.qkv;
+    const float* kv = last ? A.qkv : A.qkv + H;
+    const bf16* kv_b = bf16_mode ? (last ? A.qkv_b : A.qkv_b + H) : nullptr;
+    {
+      OpScope scope(Op::Attention);
+      if (bf16_mode)
+        attention_forward_train(A.context, q_b, kv_b, kv_b + H, shape, opts.attention_dropout, seed,
+                                layer_stream(l, kAttentionProbs), ws.attention_scratch);
+      else
+        attention_forward_train(A.context, q, kv, kv + H, shape, opts.attention_dropout, seed,
+                                layer_stream(l, kAttentionProbs), ws.attention_scratch);
+    }
+    round(A.context_b, A.context, R * H);
+    dense_forward(ws.tmp, A.context, A.context_b, W.attn_out_w, Wb ? Wb->attn_out_w : nullptr, W.attn_out_b, R, H, H);
+    dropout(ws.tmp, R * H, opts.hidden_dropout, layer_stream(l, kAttentionOutput), false);
+    {
+      OpScope scope(Op::LayerNorm);
+      residual_layernorm_forward_train(A.attn_norm, A.attn_sum, A.attn_mean, A.attn_rstd, ws.tmp, residual,
+                                       W.attn_ln_w, W.attn_ln_b, R, H, eps);
+    }
+    round(A.attn_norm_b, A.attn_norm, R * H);
+    dense_forward(A.inter_pre, A.attn_norm, A.attn_norm_b, W.inter_w, Wb ? Wb->inter_w : nullptr, W.inter_b, R, I, H);
+    {
+      OpScope scope(Op::Activation);
+      activation_forward(activation_, ws.act, A.inter_pre, R * I);
+    }
+    round(ws.act_b, ws.act, R * I);
+    dense_forward(ws.tmp, ws.act, ws.act_b, W.out_w, Wb ? Wb->out_w : nullptr, W.out_b, R, H, I);
+    dropout(ws.tmp, R * H, opts.hidden_dropout, layer_stream(l, kFfnOutput), false);
+    OpScope scope(Op::LayerNorm);
+    residual_layernorm_forward_train(last ? ws.cls : ws.hidden[l + 1], A.out_sum, A.out_mean, A.out_rstd, ws.tmp,
+                                     A.attn_norm, W.out_ln_w, W.out_ln_b, R, H, eps);
   }
-  for (int b = 0; b < B; b++) {
-    const float* row = ws.hidden[L] + static_cast<int64_t>(batch.offsets[b]) * H;
-    std::copy(row, row + H, ws.cls + b * H);
-  }
-  pooler_forward(ws.pooled, ws.cls, params.pool_w, params.pool_b, B, H);
+  if (L == 0)
+    for (int b = 0; b < B; b++) std::copy_n(ws.hidden[0] + static_cast<int64_t>(offsets[b]) * H, H, ws.cls + b * H);
   const float cls_p = opts.classifier_dropout;
-  dropout_forward(ws.dropped, ws.pooled, B * H, cls_p, seed, kPooledStream);
-  classifier_forward(ws.logits, ws.dropped, params.cls_w, params.cls_b, B, H, C);
-  const float loss = crossentropy_forward(ws.logits, batch.labels.data(), B, C);
+  float loss;
+  {
+    OpScope scope(Op::Head);
+    pooler_forward(ws.pooled, ws.cls, params.pool_w, params.pool_b, B, H);
+    dropout_forward(ws.dropped, ws.pooled, B * H, cls_p, seed, kPooledStream);
+    classifier_forward(ws.logits, ws.dropped, params.cls_w, params.cls_b, B, H, C);
+    loss = crossentropy_forward(ws.logits, batch.labels.data(), B, C);
 
-  // ---- backward ----
-  crossentropy_backward(ws.dlogits, ws.logits, batch.labels.data(), B, C, opts.grad_scale);
-  classifier_backward(ws.dpooled, grads.cls_w, grads.cls_b, ws.dlogits, ws.dropped, params.cls_w, B, H, C);
-  dropout_backward(ws.dpooled, ws.dpooled, B * H, cls_p, seed, kPooledStream);
-  pooler_backward(opts.train_encoder ? ws.dcls : nullptr, grads.pool_w, grads.pool_b, ws.dpooled,
-                  ws.pooled, ws.cls, params.pool_w, B, H);
+    // ---- backward ----
+    crossentropy_backward(ws.dlogits, ws.logits, batch.labels.data(), B, C, opts.grad_scale);
+    classifier_backward(ws.dpooled, grads.cls_w, grads.cls_b, ws.dlogits, ws.dropped, params.cls_w, B, H, C);
+    dropout_backward(ws.dpooled, ws.dpooled, B * H, cls_p, seed, kPooledStream);
+    pooler_backward(opts.train_encoder ? ws.dcls : nullptr, grads.pool_w, grads.pool_b, ws.dpooled, ws.pooled,
+                    ws.cls, params.pool_w, B, H);
+  }
   if (!opts.train_encoder) return loss;
 
-  std::fill(ws.d_hidden, ws.d_hidden + T * H, 0.0f);
-  for (int b = 0; b < B; b++)
-    std::copy(ws.dcls + b * H, ws.dcls + (b + 1) * H, ws.d_hidden + static_cast<int64_t>(batch.offsets[b]) * H);
+  if (L == 0) {
+    std::fill(ws.d_hidden, ws.d_hidden + T * H, 0.0f);
+    for (int b = 0; b < B; b++) std::copy_n(ws.dcls + b * H, H, ws.d_hidden + static_cast<int64_t>(offsets[b]) * H);
+  }
   for (int l = L - 1; l >= 0; l--) {
     const LayerParams& W = params.layers[l];
+    const LayerWeightsBf16* Wb = bf16_mode ? &ws.weights_b->layer(l) : nullptr;
     LayerParams& G = grads.layers[l];
     Workspace::Layer& A = ws.layers[l];
-    // Second Add & Norm: d_hidden is dLoss/d(layer output).
-    residual_layernorm_backward(ws.d_tmp, ws.d_norm, G.out_ln_w, G.out_ln_b, ws.d_hidden, A.out_sum,
-                                W.out_ln_w, A.out_mean, A.out_rstd, T, H);
-    dropout_backward(ws.d_tmp, ws.d_tmp, T * H, opts.hidden_dropout, seed, layer_stream(l, kFfnOutput));
+    const bool last = l == L - 1;
+    const int64_t R = last ? B : T;
+    // Second Add & Norm: d_out is dLoss/d(layer output), its [CLS] rows for the last layer.
+    float* d_out = last ? ws.dcls : ws.d_hidden;
+    {
+      OpScope scope(Op::LayerNorm);
+      residual_layernorm_backward(ws.d_tmp, ws.d_norm, G.out_ln_w, G.out_ln_b, d_out, A.out_sum, W.out_ln_w,
+                                  A.out_mean, A.out_rstd, R, H);
+    }
+    dropout(ws.d_tmp, R * H, opts.hidden_dropout, layer_stream(l, kFfnOutput), true);
     // Feed-forward.
-    activation_forward(activation_, ws.act, A.inter_pre, T * I);
-    linear_backward(ws.d_inter, G.out_w, G.out_b, ws.d_tmp, ws.act, W.out_w, T, H, I);
-    activation_backward(activation_, ws.d_inter, ws.d_inter, A.inter_pre, T * I);
-    linear_backward(ws.d_norm, G.inter_w, G.inter_b, ws.d_inter, A.attn_norm, W.inter_w, T, I, H, 1.0f);
+    {
+      OpScope scope(Op::Activation);
+      activation_forward(activation_, ws.act, A.inter_pre, R * I);
+    }
+    round(ws.act_b, ws.act, R * I);
+    dense_backward(ws.d_inter, G.out_w, G.out_b, ws.d_tmp, ws.act, ws.act_b, W.out_w, Wb ? Wb->out_w : nullptr,
+                   R, H, I, 0.0f);
+    {
+      OpScope scope(Op::Activation);
+      activation_backward(activation_, ws.d_inter, ws.d_inter, A.inter_pre, R * I);
+    }
+    dense_backward(ws.d_norm, G.inter_w, G.inter_b, ws.d_inter, A.attn_norm, A.attn_norm_b, W.inter_w,
+                   Wb ? Wb->inter_w : nullptr, R, I, H, 1.0f);
     // First Add & Norm: the residual's gradient goes straight to the layer input.
-    residual_layernorm_backward(ws.d_tmp, ws.d_hidden, G.attn_ln_w, G.attn_ln_b, ws.d_norm, A.attn_sum,
-                                W.attn_ln_w, A.attn_mean, A.attn_rstd, T, H);
-    dropout_backward(ws.d_tmp, ws.d_tmp, T * H, opts.hidden_dropout, seed, layer_stream(l, kAttentionOutput));
+    float* d_residual = last ? ws.d_cls_in : ws.d_hidden;
+    {
+      OpScope scope(Op::LayerNorm);
+      residual_layernorm_backward(ws.d_tmp, d_residual, G.attn_ln_w, G.attn_ln_b, ws.d_norm, A.attn_sum,
+                                  W.attn_ln_w, A.attn_mean, A.attn_rstd, R, H);
+    }
+    dropout(ws.d_tmp, R * H, opts.hidden_dropout, layer_stream(l, kAttentionOutput), true);
     // Attention.
-    linear_backward(ws.d_context, G.attn_out_w, G.attn_out_b, ws.d_tmp, A.context, W.attn_out_w, T, H, H);
-    attention_backward(ws.d_qkv, ws.d_qkv + H, ws.d_qkv + 2 * H, ws.d_context, A.qkv, A.qkv + H,
-                       A.qkv + 2 * H, shape, opts.attention_dropout, seed, layer_stream(l, kAttentionProbs),
-                       ws.attention_scratch);
-    linear_backward(ws.d_hidden, G.qkv_w, G.qkv_b, ws.d_qkv, ws.hidden[l], W.qkv_w, T, 3 * H, H, 1.0f);
+    dense_backward(ws.d_context, G.attn_out_w, G.attn_out_b, ws.d_tmp, A.context, A.context_b, W.attn_out_w,
+                   Wb ? Wb->attn_out_w : nullptr, R, H, H, 0.0f);
+    AttentionShape shape{B, c.num_attention_heads, static_cast<int>(c.head_size()), 3 * H, 3 * H, offsets, offsets};
+    float* dq = ws.d_qkv;
+    float* dkv = ws.d_qkv + H;
+    if (last) {
+      shape = AttentionShape{B, c.num_attention_heads, static_cast<int>(c.head_size()), H, 2 * H,
+                             ws.cls_offsets.data(), offsets};
+      dq = ws.d_qkv + T * 2 * H;
+      dkv = ws.d_qkv;
+    }
+    const float* q = last ? A.qkv + T * 2 * H : A.qkv;
+    const float* kv = last ? A.qkv : A.qkv + H;
+    if (bf16_mode) {
+      round_bf16(ws.grad_b, ws.d_context, R * H);
+      const bf16* q_b = last ? A.qkv_b + T * 2 * H : A.qkv_b;
+      const bf16* kv_b = last ? A.qkv_b : A.qkv_b + H;
+      OpScope scope(Op::Attention);
+      attention_backward(dq, dkv, dkv + H, ws.grad_b, q_b, kv_b, kv_b + H, shape, opts.attention_dropout, seed,
+                         layer_stream(l, kAttentionProbs), ws.attention_scratch);
+    } else {
+      OpScope scope(Op::Attention);
+      attention_backward(dq, dkv, dkv + H, ws.d_context, q, kv, kv + H, shape, opts.attention_dropout, seed,
+                         layer_stream(l, kAttentionProbs), ws.attention_scratch);
+    }
+    const float* x = ws.hidden[l];  // fp32 mode only: bf16 mode reads A.input_b
+    if (!last) {
+      dense_backward(ws.d_hidden, G.qkv_w, G.qkv_b, ws.d_qkv, x, A.input_b, W.qkv_w, Wb ? Wb->qkv_w : nullptr,
+                     T, 3 * H, H, 1.0f);
+      continue;
+    }
+    // Last layer: keys and values from every row, queries from the [CLS] rows, plus the residual.
+    dense_backward(ws.d_hidden, G.qkv_w + H * H, G.qkv_b + H, dkv, x, A.input_b, W.qkv_w + H * H,
+                   Wb ? Wb->qkv_w + H * H : nullptr, T, 2 * H, H, 0.0f);
+    dense_backward(ws.d_cls_q, G.qkv_w, G.qkv_b, dq, ws.cls_in, ws.cls_in_b, W.qkv_w, Wb ? Wb->qkv_w : nullptr,
+                   B, H, H, 0.0f);
+    for (int b = 0; b < B; b++) {
+      float* row = ws.d_hidden + static_cast<int64_t>(offsets[b]) * H;
+      for (int64_t i = 0; i < H; i++) row[i] += ws.d_cls_q[b * H + i] + ws.d_cls_in[b * H + i];
+    }
   }
-  dropout_backward(ws.d_hidden, ws.d_hidden, T * H, opts.hidden_dropout, seed, kEmbeddingStream);
+  dropout(ws.d_hidden, T * H, opts.hidden_dropout, kEmbeddingStream, true);
+  OpScope scope(Op::Embeddings);
   embedding_touched_rows(batch.ids.data(), T, c.pad_token_id, seen_.data(), touched_);
   embeddings_backward(grads.word_emb, grads.type_emb, grads.pos_emb, grads.emb_ln_w, grads.emb_ln_b,
                       ws.d_hidden, ws.emb_sum, ws.emb_mean, ws.emb_rstd, batch.ids.data(),

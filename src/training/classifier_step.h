@@ -1,5 +1,5 @@
 #pragma once
-// One fp32 forward + backward pass of BertForSequenceClassification (single-label, mean softmax
+// One forward + backward pass (fp32, or bf16 mixed precision) of BertForSequenceClassification (single-label, mean softmax
 // cross-entropy) over a packed batch, matching Hugging Face / PyTorch autograd. Dropout sits where
 // HF's modules put it: after the embeddings LayerNorm, on the attention probabilities, after the
 // attention output dense and the FFN output dense (before each residual + LayerNorm), and on the
@@ -10,7 +10,9 @@
 #include <memory>
 #include <vector>
 
+#include "common/precision.h"
 #include "kernels/activation.h"
+#include "model/bf16_weights.h"
 #include "model/config.h"
 #include "model/params.h"
 #include "training/batch.h"
@@ -40,7 +42,10 @@ class ClassifierStep {
   // Allocates every activation buffer once for batches of up to max_batch sequences and max_tokens
   // packed tokens, at the current OpenMP thread count (omp_get_max_threads()); forward_backward
   // then allocates nothing.
-  ClassifierStep(const BertConfig& config, size_t max_tokens, int max_batch);
+  // bf16: the dense layers' and attention's products take bf16 operands (weights rounded from the
+  // fp32 parameters at every call); everything else, and every gradient, stays fp32.
+  ClassifierStep(const BertConfig& config, size_t max_tokens, int max_batch,
+                 Precision precision = Precision::Fp32);
   ~ClassifierStep();
   ClassifierStep(const ClassifierStep&) = delete;
   ClassifierStep& operator=(const ClassifierStep&) = delete;
@@ -68,6 +73,7 @@ class ClassifierStep {
 
   BertConfig config_;
   Activation activation_;
+  Precision precision_;
   size_t max_tokens_;
   int max_batch_;
   std::unique_ptr<Workspace> ws_;

@@ -222,7 +222,8 @@ class Trainer {
     if (o_.freeze_encoder) adam.frozen_prefixes = {"bert.embeddings.", "bert.encoder."};
     AdamW optimizer(model_.params, adam);
     BertParams grads(model_.config, model_.params.heads());
-    ClassifierStep step(model_.config, static_cast<size_t>(o_.batch_size) * max_length_, o_.batch_size);
+    ClassifierStep step(model_.config, static_cast<size_t>(o_.batch_size) * max_length_, o_.batch_size,
+                        o_.precision);
     if (!resume_from_.empty()) {
       optimizer.load((fs::path(resume_from_) / kOptimizerFile).string());
       state_ = TrainerState::load((fs::path(resume_from_) / kStateFile).string());
@@ -313,7 +314,7 @@ class Trainer {
   }
 
   ClassificationMetrics score(const EncodedDataset& data) const {
-    const Evaluation ev = evaluate(model_, data, o_.eval_batch_size, max_length_);
+    const Evaluation ev = evaluate(model_, data, o_.eval_batch_size, max_length_, o_.precision);
     return compute_metrics(data.labels, ev.predicted, model_.config.num_labels(), model_.config.id2label, ev.losses);
   }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "common/precision.h"
 #include "data/dataset.h"
 
 namespace bertft {
@@ -17,6 +18,7 @@ struct TrainOptions {
   double valid_split = 0;
   std::string test_data;
   std::string output_dir;
+  Precision precision = Precision::Fp32;
   DatasetOptions data;          // columns, label map, strip-html (shared by every split)
 
   double epochs = 3;

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "common/error.h"
-#include "model/float_convert.h"
+#include "common/float_convert.h"
 #include "model/safetensors.h"
 
 namespace bertft {

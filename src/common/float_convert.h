@@ -9,6 +9,10 @@
 
 namespace bertft {
 
+// A bfloat16 value as stored: the top 16 bits of a float. A distinct type so bf16 and f16 buffers
+// cannot be mixed up.
+enum class bf16 : uint16_t {};
+
 inline float bf16_to_f32(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
 
 inline uint16_t f32_to_bf16(float f) {
@@ -51,6 +55,9 @@ inline uint16_t f32_to_f16(float f) {
   if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++;  // a carry may round up to inf: correct
   return sign | static_cast<uint16_t>(h);
 }
+
+inline float to_f32(bf16 h) { return bf16_to_f32(static_cast<uint16_t>(h)); }
+inline bf16 to_bf16(float f) { return static_cast<bf16>(f32_to_bf16(f)); }
 
 // double -> float with IEEE overflow to infinity. A plain cast of a value beyond float's range is
 // undefined behaviour in C++, and untrusted files can hold such values.
