@@ -151,8 +151,8 @@ void run_bench(const BenchOptions& o) {
       so.dropout_seed = dropout_step_seed(42, static_cast<uint64_t>(s));
       cstep->forward_backward(model.params, *grads, batch, so);
       OpScope scope(Op::Optimizer);
-      clip_grad_norm(*grads, 1.0);
-      adamw->step(model.params, *grads, 2e-5);
+      const double norm = global_grad_norm(*grads, &cstep->touched_word_rows());
+      adamw->step(model.params, *grads, 2e-5, clip_coefficient(norm, 1.0));
     };
   } else {
     classifier = std::make_unique<SequenceClassifier>(model, o.batch_size, o.seq_len, precision);

@@ -15,11 +15,11 @@ enum class bf16 : uint16_t {};
 
 inline float bf16_to_f32(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
 
+// Written as a select, so loops over arrays of it vectorise.
 inline uint16_t f32_to_bf16(float f) {
-  uint32_t x = std::bit_cast<uint32_t>(f);
-  if ((x & 0x7fffffffu) > 0x7f800000u) return 0x7fc0;  // NaN (c10::BFloat16 returns this one)
-  x += 0x7fffu + ((x >> 16) & 1u);                      // carries into the exponent, up to inf
-  return static_cast<uint16_t>(x >> 16);
+  const uint32_t x = std::bit_cast<uint32_t>(f);
+  const uint16_t rounded = static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);  // carries up to inf
+  return (x & 0x7fffffffu) > 0x7f800000u ? uint16_t{0x7fc0} : rounded;  // NaN: c10::BFloat16's one
 }
 
 inline float f16_to_f32(uint16_t h) {

@@ -8,6 +8,7 @@
 
 #include "common/arena.h"
 #include "common/error.h"
+#include "common/profile.h"
 #include "kernels/attention.h"
 #include "kernels/bf16.h"
 #include "kernels/classifier_head.h"
@@ -34,7 +35,10 @@ struct SequenceClassifier::Workspace {
   float* cls_intermediate;  // [B, I]
   float* pooled;            // [B, H]
   float* attention_scratch;  // per thread: attention_scratch_per_thread (fp32) or attention_train_scratch_per_thread (bf16)
-  bf16* operand_b;           // bf16 mode: [T, max(3H, I)], the current product's input rounded to bf16
+  // bf16 mode only:
+  bf16* operand_b;       // [T, H]: the current product's fp32 input rounded to bf16
+  bf16* qkv_b;           // [T, 3H] projections (last layer: keys and values [T, 2H], then [CLS] queries [B, H])
+  bf16* intermediate_b;  // [T, I] feed-forward activations
   int threads;
   // Packed inputs, [T] each, and sequence boundaries [B + 1].
   std::vector<int32_t> ids, type_ids, positions;
@@ -107,8 +111,12 @@ SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, i
         ws.cls_intermediate = a.take(B * I);
         ws.pooled = a.take(B * H);
         ws.attention_scratch = a.take(scratch);
-        // kv and q rounded side by side in the last layer: T * 2H + B * H <= T * 3H
-        ws.operand_b = bf16_mode ? a.take_bf16(T * std::max(3 * H, I)) : nullptr;
+        ws.operand_b = ws.qkv_b = ws.intermediate_b = nullptr;
+        if (bf16_mode) {
+          ws.operand_b = a.take_bf16(T * H);
+          ws.qkv_b = a.take_bf16(T * 3 * H);
+          ws.intermediate_b = a.take_bf16(T * I);
+        }
       },
       [&](size_t bytes) {
         return "cannot allocate " + std::to_string(bytes >> 20) + " MiB of activations for batch size " +
@@ -127,58 +135,97 @@ SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, i
   }
 }
 
+SequenceClassifier::~SequenceClassifier() = default;
+
 // out[rows, N] = in · weight^T + bias, in the classifier's precision (bf16: `in` rounded into in_b).
 void SequenceClassifier::dense(float* out, const float* in, bf16* in_b, const float* weight,
                                const bf16* weight_b, const float* bias, int64_t rows, int64_t N, int64_t K) {
   if (precision_ == Precision::Bf16) {
-    to_bf16(in_b, in, rows * K);
+    round_to_bf16(in_b, in, rows * K);
+    OpScope scope(Op::Linear);
     linear_forward(out, in_b, weight_b, bias, rows, N, K);
   } else {
+    OpScope scope(Op::Linear);
     linear_forward(out, in, weight, bias, rows, N, K);
   }
 }
 
-// Attention of q[q_rows] over kv[kv_rows] (keys, then values H columns later); bf16 rounds both
-// into q_b and kv_b first.
-void SequenceClassifier::attention(float* out, const float* q, bf16* q_b, const float* kv, bf16* kv_b,
-                                   const AttentionShape& shape, int64_t q_rows, int64_t kv_rows) {
-  const int64_t H = model_.config.hidden_size;
-  if (precision_ == Precision::Bf16) {
-    to_bf16(q_b, q, q_rows * shape.q_stride);
-    if (kv_b != q_b + H) to_bf16(kv_b, kv, kv_rows * shape.kv_stride);
-    attention_forward_train(out, q_b, kv_b, kv_b + H, shape, 0.0f, 0, 0, ws_->attention_scratch);
-  } else {
-    attention_forward(out, q, kv, kv + H, shape, ws_->attention_scratch);
-  }
+void SequenceClassifier::round_to_bf16(bf16* dst, const float* src, int64_t n) {
+  OpScope scope(Op::Convert);
+  to_bf16(dst, src, n);
 }
 
-SequenceClassifier::~SequenceClassifier() = default;
+// The feed-forward block over `rows` rows: out = dense(activation(dense(in))), in and out [rows, H].
+void SequenceClassifier::feed_forward(float* out, const float* in, int l, int64_t rows) {
+  const BertConfig& c = model_.config;
+  const LayerParams& layer = model_.params.layers[l];
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  Workspace& ws = *ws_;
+  if (weights_b_) {  // the activation writes the second product's bf16 operand directly
+    const LayerWeightsBf16& wb = weights_b_->layer(l);
+    round_to_bf16(ws.operand_b, in, rows * H);
+    {
+      OpScope scope(Op::Linear);
+      linear_forward(ws.intermediate, ws.operand_b, wb.inter_w, layer.inter_b, rows, I, H);
+    }
+    {
+      OpScope scope(Op::Activation);
+      activation_forward(activation_, ws.intermediate_b, ws.intermediate, rows * I);
+    }
+    OpScope scope(Op::Linear);
+    linear_forward(out, ws.intermediate_b, wb.out_w, layer.out_b, rows, H, I);
+    return;
+  }
+  {
+    OpScope scope(Op::Linear);
+    linear_forward(ws.intermediate, in, layer.inter_w, layer.inter_b, rows, I, H);
+  }
+  {
+    OpScope scope(Op::Activation);
+    activation_forward(activation_, ws.intermediate, ws.intermediate, rows * I);
+  }
+  OpScope scope(Op::Linear);
+  linear_forward(out, ws.intermediate, layer.out_w, layer.out_b, rows, H, I);
+}
 
 // One full encoder layer over all T packed tokens: ws.hidden in, ws.hidden out.
 void SequenceClassifier::encoder_layer_forward(int l, int64_t T, int num_seqs) {
   const BertConfig& c = model_.config;
   const LayerParams& layer = model_.params.layers[l];
   const LayerWeightsBf16* wb = weights_b_ ? &weights_b_->layer(l) : nullptr;
-  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  const int64_t H = c.hidden_size;
   Workspace& ws = *ws_;
-  bf16* op = ws.operand_b;
-  dense(ws.qkv, ws.hidden, op, layer.qkv_w, wb ? wb->qkv_w : nullptr, layer.qkv_b, T, 3 * H, H);
   AttentionShape shape;
   shape.num_seqs = num_seqs;
   shape.num_heads = c.num_attention_heads;
   shape.head_size = c.head_size();
   shape.q_stride = shape.kv_stride = 3 * H;
   shape.q_offsets = shape.kv_offsets = ws.seq_offsets.data();
-  attention(ws.context, ws.qkv, op, ws.qkv + H, op ? op + H : nullptr, shape, T, T);
-  // The attention's bf16 operands are dead once it returns: op is free for the next product.
-  dense(ws.attn_norm, ws.context, op, layer.attn_out_w, wb ? wb->attn_out_w : nullptr, layer.attn_out_b, T, H, H);
-  residual_layernorm_forward(ws.attn_norm, ws.attn_norm, ws.hidden, layer.attn_ln_w, layer.attn_ln_b,
-                             T, H, c.layer_norm_eps);
-  dense(ws.intermediate, ws.attn_norm, op, layer.inter_w, wb ? wb->inter_w : nullptr, layer.inter_b, T, I, H);
-  activation_forward(activation_, ws.intermediate, ws.intermediate, T * I);
-  dense(ws.hidden, ws.intermediate, op, layer.out_w, wb ? wb->out_w : nullptr, layer.out_b, T, H, I);
-  residual_layernorm_forward(ws.hidden, ws.hidden, ws.attn_norm, layer.out_ln_w, layer.out_ln_b, T,
-                             H, c.layer_norm_eps);
+  if (wb) {
+    dense(ws.qkv, ws.hidden, ws.operand_b, layer.qkv_w, wb->qkv_w, layer.qkv_b, T, 3 * H, H);
+    round_to_bf16(ws.qkv_b, ws.qkv, T * 3 * H);
+    OpScope scope(Op::Attention);
+    attention_forward_train(ws.context, ws.qkv_b, ws.qkv_b + H, ws.qkv_b + 2 * H, shape, 0.0f, 0, 0,
+                            ws.attention_scratch);
+  } else {
+    {
+      OpScope scope(Op::Linear);
+      linear_forward(ws.qkv, ws.hidden, layer.qkv_w, layer.qkv_b, T, 3 * H, H);
+    }
+    OpScope scope(Op::Attention);
+    attention_forward(ws.context, ws.qkv, ws.qkv + H, ws.qkv + 2 * H, shape, ws.attention_scratch);
+  }
+  dense(ws.attn_norm, ws.context, ws.operand_b, layer.attn_out_w, wb ? wb->attn_out_w : nullptr, layer.attn_out_b,
+        T, H, H);
+  {
+    OpScope scope(Op::LayerNorm);
+    residual_layernorm_forward(ws.attn_norm, ws.attn_norm, ws.hidden, layer.attn_ln_w, layer.attn_ln_b, T, H,
+                               c.layer_norm_eps);
+  }
+  feed_forward(ws.hidden, ws.attn_norm, l, T);
+  OpScope scope(Op::LayerNorm);
+  residual_layernorm_forward(ws.hidden, ws.hidden, ws.attn_norm, layer.out_ln_w, layer.out_ln_b, T, H,
+                             c.layer_norm_eps);
 }
 
 // The last encoder layer where only the [CLS] rows feed the pooler: keys and values for every
@@ -188,12 +235,8 @@ void SequenceClassifier::last_layer_cls_forward(int l, int64_t T, int num_seqs) 
   const BertConfig& c = model_.config;
   const LayerParams& layer = model_.params.layers[l];
   const LayerWeightsBf16* wb = weights_b_ ? &weights_b_->layer(l) : nullptr;
-  const int64_t H = c.hidden_size, I = c.intermediate_size, B = num_seqs;
+  const int64_t H = c.hidden_size, B = num_seqs;
   Workspace& ws = *ws_;
-  bf16* op = ws.operand_b;
-  float* kv = ws.qkv;  // [T, 2H]: rows H..3H of the fused projection are key then value
-  dense(kv, ws.hidden, op, layer.qkv_w + H * H, wb ? wb->qkv_w + H * H : nullptr, layer.qkv_b + H, T, 2 * H, H);
-  dense(ws.cls_query, ws.cls_hidden, op, layer.qkv_w, wb ? wb->qkv_w : nullptr, layer.qkv_b, B, H, H);
   AttentionShape shape;
   shape.num_seqs = num_seqs;
   shape.num_heads = c.num_attention_heads;
@@ -202,16 +245,37 @@ void SequenceClassifier::last_layer_cls_forward(int l, int64_t T, int num_seqs) 
   shape.kv_stride = 2 * H;
   shape.q_offsets = ws.cls_offsets.data();
   shape.kv_offsets = ws.seq_offsets.data();
-  attention(ws.cls_context, ws.cls_query, op ? op + T * 2 * H : nullptr, kv, op, shape, B, T);
-  dense(ws.cls_attn_norm, ws.cls_context, op, layer.attn_out_w, wb ? wb->attn_out_w : nullptr, layer.attn_out_b,
-        B, H, H);
-  residual_layernorm_forward(ws.cls_attn_norm, ws.cls_attn_norm, ws.cls_hidden, layer.attn_ln_w,
-                             layer.attn_ln_b, B, H, c.layer_norm_eps);
-  dense(ws.cls_intermediate, ws.cls_attn_norm, op, layer.inter_w, wb ? wb->inter_w : nullptr, layer.inter_b, B, I, H);
-  activation_forward(activation_, ws.cls_intermediate, ws.cls_intermediate, B * I);
-  dense(ws.cls_hidden, ws.cls_intermediate, op, layer.out_w, wb ? wb->out_w : nullptr, layer.out_b, B, H, I);
-  residual_layernorm_forward(ws.cls_hidden, ws.cls_hidden, ws.cls_attn_norm, layer.out_ln_w,
-                             layer.out_ln_b, B, H, c.layer_norm_eps);
+  // Rows H..3H of the fused projection are key then value: kv [T, 2H], then the queries [B, H].
+  if (wb) {
+    bf16* kv = ws.qkv_b;
+    bf16* query = ws.qkv_b + T * 2 * H;
+    dense(ws.qkv, ws.hidden, ws.operand_b, layer.qkv_w + H * H, wb->qkv_w + H * H, layer.qkv_b + H, T, 2 * H, H);
+    dense(ws.cls_query, ws.cls_hidden, ws.operand_b, layer.qkv_w, wb->qkv_w, layer.qkv_b, B, H, H);
+    round_to_bf16(kv, ws.qkv, T * 2 * H);
+    round_to_bf16(query, ws.cls_query, B * H);
+    OpScope scope(Op::Attention);
+    attention_forward_train(ws.cls_context, query, kv, kv + H, shape, 0.0f, 0, 0, ws.attention_scratch);
+  } else {
+    float* kv = ws.qkv;
+    {
+      OpScope scope(Op::Linear);
+      linear_forward(kv, ws.hidden, layer.qkv_w + H * H, layer.qkv_b + H, T, 2 * H, H);
+      linear_forward(ws.cls_query, ws.cls_hidden, layer.qkv_w, layer.qkv_b, B, H, H);
+    }
+    OpScope scope(Op::Attention);
+    attention_forward(ws.cls_context, ws.cls_query, kv, kv + H, shape, ws.attention_scratch);
+  }
+  dense(ws.cls_attn_norm, ws.cls_context, ws.operand_b, layer.attn_out_w, wb ? wb->attn_out_w : nullptr,
+        layer.attn_out_b, B, H, H);
+  {
+    OpScope scope(Op::LayerNorm);
+    residual_layernorm_forward(ws.cls_attn_norm, ws.cls_attn_norm, ws.cls_hidden, layer.attn_ln_w,
+                               layer.attn_ln_b, B, H, c.layer_norm_eps);
+  }
+  feed_forward(ws.cls_hidden, ws.cls_attn_norm, l, B);
+  OpScope scope(Op::LayerNorm);
+  residual_layernorm_forward(ws.cls_hidden, ws.cls_hidden, ws.cls_attn_norm, layer.out_ln_w, layer.out_ln_b, B, H,
+                             c.layer_norm_eps);
 }
 
 void SequenceClassifier::forward(std::span<const TokenizedInput> batch, float* logits) {

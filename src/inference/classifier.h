@@ -47,8 +47,8 @@ class SequenceClassifier {
   void last_layer_cls_forward(int layer, int64_t tokens, int num_seqs);
   void dense(float* out, const float* in, bf16* in_b, const float* weight, const bf16* weight_b,
              const float* bias, int64_t rows, int64_t N, int64_t K);
-  void attention(float* out, const float* q, bf16* q_b, const float* kv, bf16* kv_b, const struct AttentionShape& shape,
-                 int64_t q_rows, int64_t kv_rows);
+  void feed_forward(float* out, const float* in, int layer, int64_t rows);
+  static void round_to_bf16(bf16* dst, const float* src, int64_t n);
 
   const Model& model_;
   Activation activation_;

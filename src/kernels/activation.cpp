@@ -1,6 +1,7 @@
 #include "kernels/activation.h"
 
 #include <cmath>
+#include <cstdint>
 
 #include "common/error.h"
 #include "kernels/vector_math.h"
@@ -16,43 +17,52 @@ Activation activation_from_name(const std::string& hidden_act) {
               "' is not supported (use gelu, gelu_new, gelu_pytorch_tanh, relu or silu)");
 }
 
-void gelu_forward(float* out, const float* in, int64_t n) {
+namespace {
+
+inline float gelu(float x) { return 0.5f * x * (1.0f + fast_erf(x * 0.70710678118654752f)); }
+inline float gelu_tanh(float x) {
+  return 0.5f * x * (1.0f + fast_tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+}
+inline float relu(float x) { return x > 0.0f ? x : 0.0f; }
+inline float silu(float x) { return x / (1.0f + fast_exp(-x)); }
+
+inline void store(float* out, int64_t i, float y) { out[i] = y; }
+inline void store(bf16* out, int64_t i, float y) { reinterpret_cast<uint16_t*>(out)[i] = f32_to_bf16(y); }
+
+// f a lambda (not a function pointer), so it inlines into the vectorised loop.
+template <class Out, class F>
+void map(Out* out, const float* in, int64_t n, F f) {
 #pragma omp parallel for simd
-  for (int64_t i = 0; i < n; i++) {
-    const float x = in[i];
-    out[i] = 0.5f * x * (1.0f + fast_erf(x * 0.70710678118654752f));
+  for (int64_t i = 0; i < n; i++) store(out, i, f(in[i]));
+}
+
+template <class Out>
+void activation_forward_any(Activation activation, Out* out, const float* in, int64_t n) {
+  switch (activation) {
+    case Activation::GeluErf: return map(out, in, n, [](float x) { return gelu(x); });
+    case Activation::GeluTanh: return map(out, in, n, [](float x) { return gelu_tanh(x); });
+    case Activation::Relu: return map(out, in, n, [](float x) { return relu(x); });
+    case Activation::Silu: return map(out, in, n, [](float x) { return silu(x); });
   }
 }
 
-void gelu_tanh_forward(float* out, const float* in, int64_t n) {
-#pragma omp parallel for simd
-  for (int64_t i = 0; i < n; i++) {
-    const float x = in[i];
-    out[i] = 0.5f * x * (1.0f + fast_tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
-  }
-}
+}  // namespace
 
-void relu_forward(float* out, const float* in, int64_t n) {
-#pragma omp parallel for simd
-  for (int64_t i = 0; i < n; i++) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
-}
-
-void silu_forward(float* out, const float* in, int64_t n) {
-#pragma omp parallel for simd
-  for (int64_t i = 0; i < n; i++) out[i] = in[i] / (1.0f + fast_exp(-in[i]));
-}
+void gelu_forward(float* out, const float* in, int64_t n) { map(out, in, n, [](float x) { return gelu(x); }); }
+void gelu_tanh_forward(float* out, const float* in, int64_t n) { map(out, in, n, [](float x) { return gelu_tanh(x); }); }
+void relu_forward(float* out, const float* in, int64_t n) { map(out, in, n, [](float x) { return relu(x); }); }
+void silu_forward(float* out, const float* in, int64_t n) { map(out, in, n, [](float x) { return silu(x); }); }
 
 void tanh_forward(float* out, const float* in, int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] = std::tanh(in[i]);
 }
 
 void activation_forward(Activation activation, float* out, const float* in, int64_t n) {
-  switch (activation) {
-    case Activation::GeluErf: return gelu_forward(out, in, n);
-    case Activation::GeluTanh: return gelu_tanh_forward(out, in, n);
-    case Activation::Relu: return relu_forward(out, in, n);
-    case Activation::Silu: return silu_forward(out, in, n);
-  }
+  activation_forward_any(activation, out, in, n);
+}
+
+void activation_forward(Activation activation, bf16* out, const float* in, int64_t n) {
+  activation_forward_any(activation, out, in, n);
 }
 
 // d/dx [x Phi(x)] = Phi(x) + x phi(x)

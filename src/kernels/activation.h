@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/float_convert.h"
+
 namespace bertft {
 
 enum class Activation { GeluErf, GeluTanh, Relu, Silu };
@@ -23,6 +25,8 @@ void silu_forward(float* out, const float* in, int64_t n);
 void tanh_forward(float* out, const float* in, int64_t n);
 
 void activation_forward(Activation activation, float* out, const float* in, int64_t n);
+// The same, rounded to bf16 on the way out (bf16 mixed precision: the output feeds a bf16 product).
+void activation_forward(Activation activation, bf16* out, const float* in, int64_t n);
 
 // Backward passes: din[n] = dout[n] * f'(in[n]), `in` being the forward input (pre-activation).
 // din may alias dout.

@@ -4,6 +4,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 #include <stdexcept>
+#include <mutex>
 #include <unordered_map>
 #include <string>
 
@@ -14,58 +15,72 @@ namespace {
 constexpr int64_t kRuntime = DNNL_RUNTIME_DIM_VAL;
 using dnnl::memory;
 
-// One oneDNN matmul primitive per (transpositions, accumulate, bias), every size and leading
-// dimension a runtime argument: oneDNN's bf16 gemm then serves all shapes at full speed, and no
-// primitive is ever created inside a training step.
+// One oneDNN matmul primitive per variant (transpositions, accumulate, bias), every size and leading dimension a runtime argument: oneDNN's bf16 gemm then serves
+// all shapes at full speed, and a variant is created once, at its first use, never per shape.
 class Bf16Matmuls {
  public:
-  Bf16Matmuls() : engine_(dnnl::engine::kind::cpu, 0) {
-    for (int i = 0; i < 16; i++) primitives_[i] = create(i & 1, i & 2, i & 4, i & 8);
-  }
+  struct Variant {
+    bool trans_a = false, trans_b = false, accumulate = false, bias = false;
+    int index() const { return trans_a | trans_b << 1 | accumulate << 2 | bias << 3; }
+  };
 
-  void run(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const bf16* a, int64_t lda,
-           const bf16* b, int64_t ldb, float beta, float* c, int64_t ldc, const float* bias) {
-    if (beta != 0.0f && beta != 1.0f) throw std::logic_error("bf16 gemm: beta must be 0 or 1");
-    const int index = trans_a | trans_b << 1 | (beta != 0.0f) << 2 | (bias != nullptr) << 3;
+  Bf16Matmuls() : engine_(dnnl::engine::kind::cpu, 0) {}
+
+  void run(const Variant& variant, int64_t M, int64_t N, int64_t K, const bf16* a, int64_t lda, const bf16* b,
+           int64_t ldb, float* c, int64_t ldc, const float* bias) {
+    const dnnl::matmul& primitive = get(variant);
     thread_local dnnl::stream stream(engine_);
     using dt = memory::data_type;
-    memory a_mem({{M, K}, dt::bf16, trans_a ? memory::dims{1, lda} : memory::dims{lda, 1}}, engine_,
+    memory a_mem({{M, K}, dt::bf16, variant.trans_a ? memory::dims{1, lda} : memory::dims{lda, 1}}, engine_,
                  const_cast<bf16*>(a));
-    memory b_mem({{K, N}, dt::bf16, trans_b ? memory::dims{1, ldb} : memory::dims{ldb, 1}}, engine_,
+    memory b_mem({{K, N}, dt::bf16, variant.trans_b ? memory::dims{1, ldb} : memory::dims{ldb, 1}}, engine_,
                  const_cast<bf16*>(b));
     memory c_mem({{M, N}, dt::f32, memory::dims{ldc, 1}}, engine_, c);
     std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}};
     if (bias)
       args.emplace(DNNL_ARG_BIAS, memory({{1, N}, dt::f32, memory::dims{N, 1}}, engine_, const_cast<float*>(bias)));
-    primitives_[index].execute(stream, args);
+    primitive.execute(stream, args);
   }
 
  private:
-  dnnl::matmul create(bool trans_a, bool trans_b, bool accumulate, bool bias) {
+  const dnnl::matmul& get(const Variant& variant) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = primitives_.find(variant.index());
+    if (it == primitives_.end()) it = primitives_.emplace(variant.index(), create(variant)).first;
+    return it->second;
+  }
+
+  dnnl::matmul create(const Variant& v) {
     using dt = memory::data_type;
     const memory::dims rows{kRuntime, 1}, cols{1, kRuntime};
-    const memory::desc a({kRuntime, kRuntime}, dt::bf16, trans_a ? cols : rows);
-    const memory::desc b({kRuntime, kRuntime}, dt::bf16, trans_b ? cols : rows);
+    const memory::desc a({kRuntime, kRuntime}, dt::bf16, v.trans_a ? cols : rows);
+    const memory::desc b({kRuntime, kRuntime}, dt::bf16, v.trans_b ? cols : rows);
     const memory::desc c({kRuntime, kRuntime}, dt::f32, rows);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // none is needed; never a shared one
-    if (accumulate) {
+    if (v.accumulate) {
       dnnl::post_ops ops;
       ops.append_sum(1.0f);
       attr.set_post_ops(ops);
     }
-    const auto desc = bias ? dnnl::matmul::desc(a, b, memory::desc({1, kRuntime}, dt::f32, rows), c)
-                           : dnnl::matmul::desc(a, b, c);
+    const auto desc = v.bias ? dnnl::matmul::desc(a, b, memory::desc({1, kRuntime}, dt::f32, rows), c)
+                             : dnnl::matmul::desc(a, b, c);
     return dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, engine_));
   }
 
   dnnl::engine engine_;
-  dnnl::matmul primitives_[16];
+  std::mutex mutex_;
+  std::unordered_map<int, dnnl::matmul> primitives_;
 };
 
-Bf16Matmuls& bf16_matmuls() {
-  static Bf16Matmuls instance;
-  return instance;
+void run_bf16(const Bf16Matmuls::Variant& variant, int64_t M, int64_t N, int64_t K, const bf16* a, int64_t lda,
+              const bf16* b, int64_t ldb, float* c, int64_t ldc, const float* bias) {
+  static Bf16Matmuls matmuls;
+  try {
+    matmuls.run(variant, M, N, K, a, lda, b, ldb, c, ldc, bias);
+  } catch (const dnnl::error& e) {
+    throw std::runtime_error(std::string("oneDNN bf16 matmul failed: ") + e.what());
+  }
 }
 
 }  // namespace
@@ -93,12 +108,16 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const bf1
         c[m * ldc + n] = (beta == 0.0f ? 0.0f : c[m * ldc + n]) + (bias ? bias[n] : 0.0f);
     return;
   }
-  try {
-    bf16_matmuls().run(trans_a, trans_b, M, N, K, a, lda, b, ldb, beta, c, ldc, bias);
-  } catch (const dnnl::error& e) {
-    throw std::runtime_error(std::string("oneDNN bf16 matmul failed: ") + e.what());
-  }
+  if (beta != 0.0f && beta != 1.0f) throw std::logic_error("bf16 gemm: beta must be 0 or 1");
+  Bf16Matmuls::Variant variant;
+  variant.trans_a = trans_a;
+  variant.trans_b = trans_b;
+  variant.accumulate = beta != 0.0f;
+  variant.bias = bias != nullptr;
+  run_bf16(variant, M, N, K, a, lda, b, ldb, c, ldc, bias);
 }
+
+
 
 void matmul_forward(float* out, const bf16* in, const bf16* weight, const float* bias, int64_t M,
                     int64_t N, int64_t K) {

@@ -61,7 +61,7 @@ AdamW::AdamW(const BertParams& params, AdamWOptions options)
   }
 }
 
-void AdamW::step(BertParams& params, const BertParams& grads, double lr) {
+void AdamW::step(BertParams& params, const BertParams& grads, double lr, float grad_scale) {
   if (params.size() != m_.size() || grads.size() != m_.size())
     throw Error("AdamW::step: parameter/gradient size differs from the optimizer state");
   step_++;
@@ -91,8 +91,9 @@ void AdamW::step(BertParams& params, const BertParams& grads, double lr) {
 #pragma omp for simd schedule(static) nowait
     for (ptrdiff_t i = begin; i < end; i++) {
       const float pi = p[i] * keep;
-      const float mi = m[i] * b1 + one_minus_b1 * g[i];
-      const float vi = v[i] * b2 + one_minus_b2 * g[i] * g[i];
+      const float gi = g[i] * grad_scale;  // what clip_grad_norm_ would have left in the gradient
+      const float mi = m[i] * b1 + one_minus_b1 * gi;
+      const float vi = v[i] * b2 + one_minus_b2 * gi * gi;
       const float denom = std::sqrt(vi) / bc2_sqrt + eps;
       m[i] = mi;
       v[i] = vi;

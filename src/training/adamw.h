@@ -29,7 +29,8 @@ class AdamW {
   //   p *= 1 - lr*wd;  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g;
   //   p += -(lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
   // Scalars are formed in double as Python does and rounded to fp32 where torch rounds them.
-  void step(BertParams& params, const BertParams& grads, double lr);
+  // g is grads * grad_scale (the clipping coefficient: see clip_coefficient), formed on the fly.
+  void step(BertParams& params, const BertParams& grads, double lr, float grad_scale = 1.0f);
 
   int64_t steps_taken() const { return step_; }
   const AdamWOptions& options() const { return options_; }

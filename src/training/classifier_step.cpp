@@ -287,6 +287,14 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
   auto round = [&](bf16* dst, const float* src, int64_t n) {
     if (bf16_mode) round_bf16(dst, src, n);
   };
+  // The activation's output, recomputed in the backward pass: ws.act, or straight to ws.act_b.
+  auto activation = [&](const float* in, int64_t n) {
+    OpScope scope(Op::Activation);
+    if (bf16_mode)
+      activation_forward(activation_, ws.act_b, in, n);
+    else
+      activation_forward(activation_, ws.act, in, n);
+  };
   auto dropout = [&](float* x, int64_t n, float p, uint64_t stream, bool backward) {
     OpScope scope(Op::Dropout);
     if (backward)
@@ -353,11 +361,7 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
     }
     round(A.attn_norm_b, A.attn_norm, R * H);
     dense_forward(A.inter_pre, A.attn_norm, A.attn_norm_b, W.inter_w, Wb ? Wb->inter_w : nullptr, W.inter_b, R, I, H);
-    {
-      OpScope scope(Op::Activation);
-      activation_forward(activation_, ws.act, A.inter_pre, R * I);
-    }
-    round(ws.act_b, ws.act, R * I);
+    activation(A.inter_pre, R * I);
     dense_forward(ws.tmp, ws.act, ws.act_b, W.out_w, Wb ? Wb->out_w : nullptr, W.out_b, R, H, I);
     dropout(ws.tmp, R * H, opts.hidden_dropout, layer_stream(l, kFfnOutput), false);
     OpScope scope(Op::LayerNorm);
@@ -404,11 +408,7 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
     }
     dropout(ws.d_tmp, R * H, opts.hidden_dropout, layer_stream(l, kFfnOutput), true);
     // Feed-forward.
-    {
-      OpScope scope(Op::Activation);
-      activation_forward(activation_, ws.act, A.inter_pre, R * I);
-    }
-    round(ws.act_b, ws.act, R * I);
+    activation(A.inter_pre, R * I);
     dense_backward(ws.d_inter, G.out_w, G.out_b, ws.d_tmp, ws.act, ws.act_b, W.out_w, Wb ? Wb->out_w : nullptr,
                    R, H, I, 0.0f);
     {

@@ -263,9 +263,9 @@ class Trainer {
                       " is " + std::to_string(loss) + "; try a lower --learning-rate. Last good checkpoint: " +
                       (saved.empty() ? std::string("none") : saved.back().second.string()));
         }
-        const double grad_norm = clip_grad_norm(grads, o_.max_grad_norm);
+        const double grad_norm = global_grad_norm(grads, &step.touched_word_rows());
         const double lr = learning_rate_at(schedule_, o_.learning_rate, state_.global_step, warmup_steps_, total_steps_);
-        optimizer.step(model_.params, grads, lr);
+        optimizer.step(model_.params, grads, lr, clip_coefficient(grad_norm, o_.max_grad_norm));
         state_.global_step++;
         state_.batch_in_epoch += micro;
         log({{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"loss", loss},
