@@ -42,6 +42,9 @@ void setup_train(CLI::App& app) {
   sub->add_option("--seed", o->seed, "Seed for initialisation, dropout and shuffling");
   sub->add_option("--dropout", *dropout, "Override hidden and attention dropout (-1: the config's)");
   sub->add_flag("--no-shuffle", o->no_shuffle, "Batches are consecutive rows in file order");
+  sub->add_flag("--pad-to-max-length", o->pad_to_max_length,
+                "Pad every sequence to --max-length as HF's padding=\"max_length\" does, instead of packing "
+                "(same results, only slower: for measuring what packing saves)");
   sub->add_option("--eval-strategy", o->eval_strategy, "epoch | steps | no");
   sub->add_option("--eval-steps", o->eval_steps, "Evaluate every N steps (with --eval-strategy steps)");
   sub->add_option("--eval-batch-size", o->eval_batch_size, "Examples per evaluation batch");

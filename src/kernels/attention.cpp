@@ -161,13 +161,15 @@ void attention_probs(float* probs, const In* q, const In* k, const AttentionShap
   const int q0 = shape.q_offsets[s], nq = shape.q_offsets[s + 1] - q0;
   const int k0 = shape.kv_offsets[s], nk = shape.kv_offsets[s + 1] - k0;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  const int valid = shape.kv_lengths ? std::min(shape.kv_lengths[s], nk) : nk;
   product(false, true, nq, nk, d, q + q0 * shape.q_stride + h * d, shape.q_stride,
           k + k0 * shape.kv_stride + h * d, shape.kv_stride, probs, nk);
   for (int i = 0; i < nq; i++) {
     float* row = probs + static_cast<int64_t>(i) * nk;
 #pragma omp simd
-    for (int j = 0; j < nk; j++) row[j] *= scale;
-    softmax_inplace(row, nk);
+    for (int j = 0; j < valid; j++) row[j] *= scale;
+    softmax_inplace(row, valid);
+    std::fill(row + valid, row + nk, 0.0f);
   }
 }
 

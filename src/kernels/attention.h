@@ -16,6 +16,9 @@ struct AttentionShape {
   int64_t kv_stride = 0;     // floats between consecutive key (and value) rows
   const int* q_offsets = nullptr;   // [num_seqs + 1]: sequence s owns query rows [q_offsets[s], q_offsets[s+1])
   const int* kv_offsets = nullptr;  // [num_seqs + 1]: sequence s owns key/value rows [kv_offsets[s], kv_offsets[s+1])
+  // Training only, optional [num_seqs]: keys kv_lengths[s] and later of sequence s are padding,
+  // masked out (probability 0) as HF's attention mask does.
+  const int* kv_lengths = nullptr;
 };
 
 // Floats of scratch attention_forward needs per thread for sequences of up to max_seq_len tokens.

@@ -233,6 +233,13 @@ void ClassifierStep::check_batch(const BertParams& params, const BertParams& gra
       throw Error("training batch: label " + std::to_string(batch.labels[b]) + " of sequence " +
                   std::to_string(b) + " is outside 0.." + std::to_string(c.num_labels() - 1));
   }
+  if (!batch.lengths.empty()) {
+    if (batch.lengths.size() != static_cast<size_t>(B)) throw Error("training batch: lengths do not match the sequences");
+    for (int b = 0; b < B; b++)
+      if (batch.lengths[b] < 1 || batch.lengths[b] > batch.offsets[b + 1] - batch.offsets[b])
+        throw Error("training batch: sequence " + std::to_string(b) + " has " + std::to_string(batch.lengths[b]) +
+                    " real tokens, outside 1.." + std::to_string(batch.offsets[b + 1] - batch.offsets[b]));
+  }
   for (int64_t t = 0; t < T; t++) {
     if (batch.ids[t] < 0 || batch.ids[t] >= c.vocab_size)
       throw Error("training batch: token id " + std::to_string(batch.ids[t]) + " is outside the vocab_size " +
@@ -256,6 +263,7 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
   const uint64_t seed = opts.dropout_seed;
   const bool bf16_mode = precision_ == Precision::Bf16;
   const int* offsets = batch.offsets.data();
+  const int* kv_lengths = batch.lengths.empty() ? nullptr : batch.lengths.data();
   for (int b = 0; b < B; b++)
     for (int32_t t = offsets[b]; t < offsets[b + 1]; t++) ws.positions[t] = t - offsets[b];
   if (bf16_mode) {
@@ -321,7 +329,8 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
     const bool last = l == L - 1;
     const int64_t R = last ? B : T;
     round(A.input_b, x, T * H);
-    AttentionShape shape{B, c.num_attention_heads, static_cast<int>(c.head_size()), 3 * H, 3 * H, offsets, offsets};
+    AttentionShape shape{B, c.num_attention_heads, static_cast<int>(c.head_size()), 3 * H, 3 * H, offsets, offsets,
+                         kv_lengths};
     const float* residual = x;
     const bf16* q_b = A.qkv_b;
     if (!last) {
@@ -335,7 +344,7 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
       dense_forward(A.qkv + T * 2 * H, ws.cls_in, ws.cls_in_b, W.qkv_w, Wb ? Wb->qkv_w : nullptr, W.qkv_b, B, H, H);
       round(A.qkv_b, A.qkv, T * 2 * H + B * H);
       shape = AttentionShape{B, c.num_attention_heads, static_cast<int>(c.head_size()), H, 2 * H,
-                             ws.cls_offsets.data(), offsets};
+                             ws.cls_offsets.data(), offsets, kv_lengths};
       residual = ws.cls_in;
       q_b = bf16_mode ? A.qkv_b + T * 2 * H : nullptr;
     }
@@ -428,12 +437,13 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
     // Attention.
     dense_backward(ws.d_context, G.attn_out_w, G.attn_out_b, ws.d_tmp, A.context, A.context_b, W.attn_out_w,
                    Wb ? Wb->attn_out_w : nullptr, R, H, H, 0.0f);
-    AttentionShape shape{B, c.num_attention_heads, static_cast<int>(c.head_size()), 3 * H, 3 * H, offsets, offsets};
+    AttentionShape shape{B, c.num_attention_heads, static_cast<int>(c.head_size()), 3 * H, 3 * H, offsets, offsets,
+                         kv_lengths};
     float* dq = ws.d_qkv;
     float* dkv = ws.d_qkv + H;
     if (last) {
       shape = AttentionShape{B, c.num_attention_heads, static_cast<int>(c.head_size()), H, 2 * H,
-                             ws.cls_offsets.data(), offsets};
+                             ws.cls_offsets.data(), offsets, kv_lengths};
       dq = ws.d_qkv + T * 2 * H;
       dkv = ws.d_qkv;
     }

@@ -309,7 +309,10 @@ class Trainer {
     batch.clear();
     for (int64_t k = first; k < last; k++) {
       const TokenizedInput& in = train_.inputs[order[k]];
-      batch.add(in.ids, in.type_ids, train_.labels[order[k]]);
+      if (o_.pad_to_max_length)
+        batch.add_padded(in.ids, in.type_ids, train_.labels[order[k]], max_length_, model_.config.pad_token_id);
+      else
+        batch.add(in.ids, in.type_ids, train_.labels[order[k]]);
     }
   }
 

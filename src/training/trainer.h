@@ -37,6 +37,9 @@ struct TrainOptions {
   uint64_t seed = 42;
   std::optional<float> dropout; // overrides hidden and attention dropout
   bool no_shuffle = false;
+  // Pad every training sequence to the maximum length (HF padding="max_length") instead of packing:
+  // only to measure what packing saves.
+  bool pad_to_max_length = false;
   std::string eval_strategy = "epoch";  // epoch | steps | no
   int64_t eval_steps = 500;
   int early_stopping_patience = 0;      // evaluations without improvement; 0: off
