@@ -22,9 +22,9 @@ void linear_backward(float* din, float* dweight, float* dbias, const float* dout
 void linear_forward(float* out, const bf16* in, const bf16* weight, const float* bias, int64_t M,
                     int64_t N, int64_t K);
 
-// As the fp32 linear_backward, given dout both in fp32 (for the bias) and in bf16 (dout_bf16, for
-// the products).
-void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const bf16* dout_bf16,
+// As the fp32 linear_backward, with dout rounded into dout_bf16 ([M, N] scratch, overwritten) for
+// the products, in the same pass over dout that sums the bias gradient.
+void linear_backward(float* din, float* dweight, float* dbias, const float* dout, bf16* dout_bf16,
                      const bf16* in, const bf16* weight, int64_t M, int64_t N, int64_t K,
                      float din_beta = 0.0f);
 

@@ -284,7 +284,6 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
   auto dense_backward = [&](float* din, float* dw, float* db, const float* dout, const float* in, const bf16* in_b,
                             const float* w, const bf16* w_b, int64_t rows, int64_t N, int64_t K, float din_beta) {
     if (bf16_mode) {
-      round_bf16(ws.grad_b, dout, rows * N);
       OpScope scope(Op::Linear);
       linear_backward(din, dw, db, dout, ws.grad_b, in_b, w_b, rows, N, K, din_beta);
     } else {
