@@ -19,7 +19,7 @@ cat > "$out/config.json" <<'JSON'
  "intermediate_size": 1024, "max_position_embeddings": 512, "type_vocab_size": 2, "hidden_act": "gelu"}
 JSON
 rm -rf "$out/init"
-"$bertft" init --config "$out/config.json" --tokenizer "$vocab" --labels negative,positive --seed 1 --output "$out/init"
+"$bertft" init --config "$out/config.json" --tokenizer "$vocab" --labels negative,positive --seed 1 --output "$out/init" >&2
 epoch() {  # $1: name, then extra train options; prints the epoch's seconds
   local name=$1
   shift

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Throughput of `bertft predict` against PyTorch fp32 on BERT-base shapes (12 layers, 768 hidden,
+"""Throughput of `bertft predict` (bf16 and fp32, end to end from text) against PyTorch on BERT-base shapes (12 layers, 768 hidden,
 3072 intermediate, vocab 30522), inputs of 128 tokens, 2 threads. One run, printed side by side.
 
   /usr/bin/python3 bench/predict_bench.py [--bertft build/bertft] [--texts 64]
@@ -54,12 +54,12 @@ def make_model(model_dir):
     return model
 
 
-def time_bertft(bertft, model_dir, texts):
+def time_bertft(bertft, model_dir, texts, precision):
     path = os.path.join(model_dir, "inputs-%d.txt" % len(texts))
     with open(path, "w") as f:
         f.write("\n".join(texts) + "\n")
     cmd = [bertft, "predict", "--model", model_dir, "--input", path, "--threads", str(THREADS),
-           "--batch-size", "32"]
+           "--batch-size", "32", "--precision", precision]
     start = time.perf_counter()
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     elapsed = time.perf_counter() - start
@@ -90,14 +90,15 @@ def main():
         model = make_model(model_dir)
         words = [WORDS[i % len(WORDS)] for i in range(SEQ_LEN - 2)]  # one token each
         texts = [" ".join(words[i % 7:] + words[:i % 7]) for i in range(args.texts)]
-        time_bertft(args.bertft, model_dir, texts[:1])  # page cache, JIT warm-up
-        one = time_bertft(args.bertft, model_dir, texts[:1])
-        full = time_bertft(args.bertft, model_dir, texts)
-
-    tokens = args.texts * SEQ_LEN
-    bertft_tps = (tokens - SEQ_LEN) / (full - one)
-    rows = [("bertft predict (steady state)", bertft_tps),
-            ("bertft predict (end to end, incl. %.2fs start-up)" % one, tokens / full)]
+        tokens = args.texts * SEQ_LEN
+        rows = []
+        for precision in ("bf16", "fp32"):
+            time_bertft(args.bertft, model_dir, texts[:1], precision)  # page cache, JIT warm-up
+            one = time_bertft(args.bertft, model_dir, texts[:1], precision)
+            full = time_bertft(args.bertft, model_dir, texts, precision)
+            rows.append(("bertft predict %s (steady state)" % precision, (tokens - SEQ_LEN) / (full - one)))
+            rows.append(("bertft predict %s (end to end, incl. %.2fs start-up)" % (precision, one), tokens / full))
+        bertft_tps = rows[0][1]
     t = time_torch(model, 4, 8)
     rows.append(("PyTorch %s fp32" % torch.__version__, 4 * 8 * SEQ_LEN / t))
     t = time_torch(model, 4, 8, autocast_bf16=True)
@@ -108,7 +109,7 @@ def main():
 
     print("BERT-base, %d tokens per input, %d threads, %d inputs" % (SEQ_LEN, THREADS, args.texts))
     for name, tps in rows:
-        print("  %-55s %9.1f tokens/s   bertft steady state is %.2fx" % (name, tps, bertft_tps / tps))
+        print("  %-55s %9.1f tokens/s   bertft bf16 steady state is %.2fx" % (name, tps, bertft_tps / tps))
 
 
 if __name__ == "__main__":

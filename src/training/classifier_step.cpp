@@ -283,13 +283,11 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
   };
   auto dense_backward = [&](float* din, float* dw, float* db, const float* dout, const float* in, const bf16* in_b,
                             const float* w, const bf16* w_b, int64_t rows, int64_t N, int64_t K, float din_beta) {
-    if (bf16_mode) {
-      OpScope scope(Op::Linear);
+    OpScope scope(Op::Linear);
+    if (bf16_mode)
       linear_backward(din, dw, db, dout, ws.grad_b, in_b, w_b, rows, N, K, din_beta);
-    } else {
-      OpScope scope(Op::Linear);
+    else
       linear_backward(din, dw, db, dout, in, w, rows, N, K, din_beta);
-    }
   };
   auto round = [&](bf16* dst, const float* src, int64_t n) {
     if (bf16_mode) round_bf16(dst, src, n);
