@@ -53,6 +53,7 @@ std::string format_errors(const Dataset& data, const Evaluation& ev, const std::
 }
 
 void run_eval(const EvalOptions& o) {
+  const Precision precision = precision_from_name(o.precision);
   const BertTokenizer tokenizer = BertTokenizer::from_dir(o.model_dir);
   std::vector<std::string> notices;
   const Model model = load_model(o.model_dir, LoadOptions{}, &notices);
@@ -67,7 +68,7 @@ void run_eval(const EvalOptions& o) {
   if (data.label_names != model.config.id2label)
     throw Error(o.data + ": labels do not match the model's id2label");
   const EncodedDataset encoded = encode_dataset(tokenizer, data, max_length);
-  const Evaluation ev = evaluate(model, encoded, o.batch_size, max_length, precision_from_name(o.precision));
+  const Evaluation ev = evaluate(model, encoded, o.batch_size, max_length, precision);
   const ClassificationMetrics metrics = compute_metrics(encoded.labels, ev.predicted, model.config.num_labels(),
                                                        model.config.id2label, ev.losses);
   nlohmann::json out = metrics.to_json();

@@ -155,6 +155,7 @@ class Predictor {
 void run_predict(const PredictOptions& opt) {
   if (opt.batch_size < 1) throw Error("--batch-size must be at least 1");
   if (opt.threads < 1) throw Error("--threads must be at least 1");
+  const Precision precision = precision_from_name(opt.precision);
   omp_set_num_threads(opt.threads);
 
   std::vector<std::string> notices;
@@ -174,7 +175,7 @@ void run_predict(const PredictOptions& opt) {
     throw Error("--max-length " + std::to_string(max_length) + " leaves no room for the " +
                 std::to_string(min_length) + " special tokens");
 
-  Predictor predictor(model, tokenizer, opt.batch_size, max_length, precision_from_name(opt.precision));
+  Predictor predictor(model, tokenizer, opt.batch_size, max_length, precision);
   if (opt.input.empty()) {
     TextInput record;
     record.text = opt.text;

@@ -4,7 +4,6 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 #include <stdexcept>
-#include <mutex>
 #include <unordered_map>
 #include <string>
 
@@ -15,8 +14,9 @@ namespace {
 constexpr int64_t kRuntime = DNNL_RUNTIME_DIM_VAL;
 using dnnl::memory;
 
-// One oneDNN matmul primitive per variant (transpositions, accumulate, bias), every size and leading dimension a runtime argument: oneDNN's bf16 gemm then serves
-// all shapes at full speed, and a variant is created once, at its first use, never per shape.
+// One oneDNN matmul primitive per variant (transpositions, accumulate, bias), every size and leading
+// dimension a runtime argument: oneDNN's bf16 gemm then serves all shapes at full speed, and no
+// primitive is created per shape.
 class Bf16Matmuls {
  public:
   struct Variant {
@@ -24,11 +24,14 @@ class Bf16Matmuls {
     int index() const { return trans_a | trans_b << 1 | accumulate << 2 | bias << 3; }
   };
 
-  Bf16Matmuls() : engine_(dnnl::engine::kind::cpu, 0) {}
+  // All 16 variants up front (a few ms): afterwards lookups need no lock, from any thread.
+  Bf16Matmuls() : engine_(dnnl::engine::kind::cpu, 0) {
+    for (int i = 0; i < kVariants; i++) primitives_[i] = create(Variant{(i & 1) != 0, (i & 2) != 0, (i & 4) != 0, (i & 8) != 0});
+  }
 
   void run(const Variant& variant, int64_t M, int64_t N, int64_t K, const bf16* a, int64_t lda, const bf16* b,
            int64_t ldb, float* c, int64_t ldc, const float* bias) {
-    const dnnl::matmul& primitive = get(variant);
+    const dnnl::matmul& primitive = primitives_[variant.index()];
     thread_local dnnl::stream stream(engine_);
     using dt = memory::data_type;
     memory a_mem({{M, K}, dt::bf16, variant.trans_a ? memory::dims{1, lda} : memory::dims{lda, 1}}, engine_,
@@ -43,13 +46,6 @@ class Bf16Matmuls {
   }
 
  private:
-  const dnnl::matmul& get(const Variant& variant) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = primitives_.find(variant.index());
-    if (it == primitives_.end()) it = primitives_.emplace(variant.index(), create(variant)).first;
-    return it->second;
-  }
-
   dnnl::matmul create(const Variant& v) {
     using dt = memory::data_type;
     const memory::dims rows{kRuntime, 1}, cols{1, kRuntime};
@@ -68,9 +64,9 @@ class Bf16Matmuls {
     return dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, engine_));
   }
 
+  static constexpr int kVariants = 16;
   dnnl::engine engine_;
-  std::mutex mutex_;
-  std::unordered_map<int, dnnl::matmul> primitives_;
+  dnnl::matmul primitives_[kVariants];
 };
 
 void run_bf16(const Bf16Matmuls::Variant& variant, int64_t M, int64_t N, int64_t K, const bf16* a, int64_t lda,
