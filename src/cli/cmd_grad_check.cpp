@@ -1,12 +1,15 @@
-// bertft grad-check (hidden, for tests/integration/test_grad_parity): one ClassifierStep
-// forward_backward over given token sequences, so its loss and every gradient can be compared with
-// PyTorch autograd. Input: JSON Lines {"ids": [...], "type_ids": [...] (optional, default 0),
-// "label": n}. Output: a safetensors file with each gradient under its parameter's HF name and
-// metadata "loss" (the micro-batch losses, comma-separated) and "touched_rows".
+// bertft grad-check (hidden, for tests/integration/test_grad_parity and test_mlm_parity): one
+// ClassifierStep (--head classifier) or MaskedLMStep (--head mlm) forward_backward over given token
+// sequences, so its loss and every gradient can be compared with PyTorch autograd. Input: JSON Lines
+// {"ids": [...], "type_ids": [...] (optional, default 0), "label": n} for the classifier,
+// {"ids", "type_ids"?, "labels": [per token: the id to predict, or -100]} (HF's MLM labels) for mlm.
+// Output: a safetensors file with each gradient under its parameter's HF name and metadata "loss"
+// (the micro-batch losses, comma-separated), "touched_rows" and, for mlm, "correct" (per micro-batch).
 #include <omp.h>
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -21,6 +24,7 @@
 #include "model/safetensors.h"
 #include "training/batch.h"
 #include "training/classifier_step.h"
+#include "training/masked_lm_step.h"
 
 namespace bertft {
 namespace {
@@ -30,15 +34,22 @@ struct GradCheckArgs {
   int micro_batches = 1;
   int threads = 0;  // 0: OpenMP default
   std::string precision = "fp32";
+  std::string head = "classifier";
   int bench = 0;    // extra timed steps
   bool freeze_encoder = false;
   StepOptions step;
 };
 
-std::vector<Batch> read_batches(const std::string& path, int micro_batches) {
+struct MicroBatch {
+  Batch batch;
+  MaskedTokens masked;  // mlm only
+};
+
+std::vector<MicroBatch> read_batches(const std::string& path, int micro_batches, bool mlm) {
   const std::string text = read_file(path);
   std::vector<TokenizedInput> inputs;
   std::vector<int32_t> labels;
+  std::vector<std::vector<int32_t>> token_labels;
   std::istringstream lines(text);
   std::string line;
   int number = 0;
@@ -54,64 +65,104 @@ std::vector<Batch> read_batches(const std::string& path, int micro_batches) {
       for (const auto& v : root["type_ids"].as_array()) input.type_ids.push_back(v.get<int32_t>());
     else
       input.type_ids.assign(input.ids.size(), 0);
-    labels.push_back(static_cast<int32_t>(root["label"].as_int(0, 1 << 30)));
+    if (mlm) {
+      std::vector<int32_t> per_token;
+      for (const auto& v : root["labels"].as_array()) per_token.push_back(v.get<int32_t>());
+      if (per_token.size() != input.ids.size()) fail_file(where, "'labels' must have one entry per id");
+      token_labels.push_back(std::move(per_token));
+      labels.push_back(0);
+    } else {
+      labels.push_back(static_cast<int32_t>(root["label"].as_int(0, 1 << 30)));
+    }
     inputs.push_back(std::move(input));
   }
   if (inputs.empty()) fail_file(path, "no sequences");
   if (micro_batches < 1 || micro_batches > static_cast<int>(inputs.size()))
     throw Error("--micro-batches must be between 1 and the number of sequences");
-  std::vector<Batch> batches;
+  std::vector<MicroBatch> batches;
   const size_t n = inputs.size();
   for (int m = 0; m < micro_batches; m++) {
     const size_t begin = n * m / micro_batches, end = n * (m + 1) / micro_batches;
-    batches.push_back(make_batch(std::span(inputs).subspan(begin, end - begin),
-                                 std::span(labels).subspan(begin, end - begin)));
+    MicroBatch mb;
+    mb.batch = make_batch(std::span(inputs).subspan(begin, end - begin), std::span(labels).subspan(begin, end - begin));
+    if (mlm)
+      for (size_t i = begin; i < end; i++)
+        for (size_t t = 0; t < token_labels[i].size(); t++)
+          if (token_labels[i][t] != -100) {
+            mb.masked.positions.push_back(mb.batch.offsets[i - begin] + static_cast<int32_t>(t));
+            mb.masked.targets.push_back(token_labels[i][t]);
+          }
+    batches.push_back(std::move(mb));
   }
   return batches;
 }
 
 void run_grad_check(GradCheckArgs a) {
   if (a.threads > 0) omp_set_num_threads(a.threads);
+  if (a.head != "classifier" && a.head != "mlm") throw Error("--head must be classifier or mlm");
+  const bool mlm = a.head == "mlm";
   LoadOptions load;
-  load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
+  load.heads = mlm ? Heads{.pooler = false, .classifier = false, .mlm = true}
+                   : Heads{.pooler = true, .classifier = true, .mlm = false};
   std::vector<std::string> notices;
   const Model model = load_model(a.model_dir, load, &notices);
   for (const std::string& notice : notices) std::fprintf(stderr, "bertft: note: %s\n", notice.c_str());
-  const std::vector<Batch> batches = read_batches(a.input, a.micro_batches);
-  size_t max_tokens = 0;
+  const std::vector<MicroBatch> batches = read_batches(a.input, a.micro_batches, mlm);
+  size_t max_tokens = 0, max_masked = 1;
   int max_batch = 0;
-  for (const Batch& b : batches) {
-    max_tokens = std::max(max_tokens, b.ids.size());
-    max_batch = std::max(max_batch, b.num_seqs());
+  for (const MicroBatch& b : batches) {
+    max_tokens = std::max(max_tokens, b.batch.ids.size());
+    max_batch = std::max(max_batch, b.batch.num_seqs());
+    max_masked = std::max(max_masked, b.masked.positions.size());
   }
-  ClassifierStep step(model.config, max_tokens, max_batch, precision_from_name(a.precision));
-  BertParams grads(model.config, load.heads);
+  const Precision precision = precision_from_name(a.precision);
+  std::unique_ptr<ClassifierStep> classifier;
+  std::unique_ptr<MaskedLMStep> masked_lm;
+  if (mlm)
+    masked_lm = std::make_unique<MaskedLMStep>(model.config, max_tokens, max_batch, max_masked, precision);
+  else
+    classifier = std::make_unique<ClassifierStep>(model.config, max_tokens, max_batch, precision);
   a.step.train_encoder = !a.freeze_encoder;
+  std::string corrects;
+  // One step over micro-batch b, accumulating into g.
+  auto step = [&](BertParams& g, const MicroBatch& b) {
+    if (!mlm) return classifier->forward_backward(model.params, g, b.batch, a.step);
+    const MaskedLMResult r = masked_lm->forward_backward(model.params, g, b.batch, b.masked, a.step);
+    corrects += (corrects.empty() ? "" : ",") + std::to_string(r.correct);
+    return r.loss;
+  };
+  BertParams grads(model.config, load.heads);
   std::string losses;
-  for (const Batch& b : batches) {
-    const float loss = step.forward_backward(model.params, grads, b, a.step);
+  for (const MicroBatch& b : batches) {
+    const float loss = step(grads, b);
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%.9g", loss);
     losses += (losses.empty() ? "" : ",") + std::string(buffer);
   }
-  const size_t touched = step.touched_word_rows().size();
   std::vector<TensorToWrite> tensors;
   for (const TensorSpec& spec : grads.specs()) tensors.push_back({spec.name, spec.shape, grads.tensor(spec)});
-  write_safetensors(a.output, tensors, DType::F32,
-                    {{"format", "pt"}, {"loss", losses}, {"touched_rows", std::to_string(touched)}});
+  std::map<std::string, std::string> metadata{{"format", "pt"}, {"loss", losses}};
+  if (mlm)
+    metadata["correct"] = corrects;
+  else
+    metadata["touched_rows"] = std::to_string(classifier->touched_word_rows().size());
+  write_safetensors(a.output, tensors, DType::F32, metadata);
 
   if (a.bench > 0) {  // timing: zero_grads + one step over the first micro-batch, a.bench times
     BertParams scratch(model.config, load.heads);
-    step.zero_grads(scratch);
-    step.forward_backward(model.params, scratch, batches[0], a.step);  // warm-up
+    auto timed_step = [&] {
+      if (mlm)
+        masked_lm->zero_grads(scratch);
+      else
+        classifier->zero_grads(scratch);
+      step(scratch, batches[0]);
+    };
+    timed_step();  // warm-up
     const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < a.bench; i++) {
-      step.zero_grads(scratch);
-      step.forward_backward(model.params, scratch, batches[0], a.step);
-    }
+    for (int i = 0; i < a.bench; i++) timed_step();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "grad-check bench: %d steps, %.1f ms/step (%d threads, %zu tokens)\n", a.bench,
-                 ms / a.bench, omp_get_max_threads(), batches[0].ids.size());
+                 ms / a.bench, omp_get_max_threads(), batches[0].batch.ids.size());
   }
 }
 
@@ -120,7 +171,9 @@ void setup_grad_check(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("grad-check", "Debug: one training forward/backward, gradients to a file");
   sub->group("");  // hidden from --help: a test hook, not a user command
   sub->add_option("--model", a->model_dir, "Model directory")->required();
-  sub->add_option("--input", a->input, "JSON Lines: {\"ids\", \"type_ids\", \"label\"}")->required();
+  sub->add_option("--input", a->input, "JSON Lines: {\"ids\", \"type_ids\", \"label\"} (mlm: \"labels\" per token)")
+      ->required();
+  sub->add_option("--head", a->head, "classifier | mlm");
   sub->add_option("--output", a->output, "Gradients (.safetensors)")->required();
   sub->add_option("--micro-batches", a->micro_batches, "Split the input into N accumulated micro-batches");
   sub->add_option("--grad-scale", a->step.grad_scale, "grads += scale * dLoss/dθ");

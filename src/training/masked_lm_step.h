@@ -1,0 +1,75 @@
+#pragma once
+// One forward + backward pass (fp32, or bf16 mixed precision) of BertForMaskedLM over a packed
+// batch, matching Hugging Face / PyTorch autograd: the encoder (encoder_step.h, every row), then
+// BertLMPredictionHead — transform dense + activation + LayerNorm, decoder tied to the word
+// embeddings, plus cls.predictions.bias — and the mean cross-entropy over the masked tokens.
+// HF runs the head on every token and ignores the unmasked ones (label -100); here it runs on the
+// masked rows only, which gives the same loss and gradients for a fraction of the work.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/precision.h"
+#include "kernels/activation.h"
+#include "model/config.h"
+#include "model/params.h"
+#include "training/batch.h"
+#include "training/encoder_step.h"
+
+namespace bertft {
+
+// The masked tokens of a batch: positions (ascending, distinct) index the packed tokens, targets
+// are the original ids the model must predict there (HF's labels, without the -100 entries).
+struct MaskedTokens {
+  std::vector<int32_t> positions;
+  std::vector<int32_t> targets;
+  void clear() {
+    positions.clear();
+    targets.clear();
+  }
+};
+
+struct MaskedLMResult {
+  float loss = 0;        // mean cross-entropy over the masked tokens
+  int64_t correct = 0;   // masked tokens whose most likely prediction is the target
+};
+
+class MaskedLMStep {
+ public:
+  // Sizes as EncoderStep's, plus at most max_masked masked tokens per batch.
+  MaskedLMStep(const BertConfig& config, size_t max_tokens, int max_batch, size_t max_masked,
+               Precision precision = Precision::Fp32);
+  ~MaskedLMStep();
+  MaskedLMStep(const MaskedLMStep&) = delete;
+  MaskedLMStep& operator=(const MaskedLMStep&) = delete;
+
+  // Forward and backward; ACCUMULATES grad_scale * dLoss/dθ into `grads` (same config and heads as
+  // `params`, which must carry the MLM head). The decoder makes the word-embedding gradient dense.
+  // Throws Error for a malformed batch or masked tokens.
+  MaskedLMResult forward_backward(const BertParams& params, BertParams& grads, const Batch& batch,
+                                  const MaskedTokens& masked, const StepOptions& opts);
+  // The forward pass and the loss only (evaluation); grads untouched.
+  MaskedLMResult forward(const BertParams& params, const Batch& batch, const MaskedTokens& masked,
+                         const StepOptions& opts);
+
+  // Zeroes every gradient.
+  void zero_grads(BertParams& grads);
+
+ private:
+  struct Workspace;
+  void check(const BertParams& params, const BertParams& grads, const Batch& batch, const MaskedTokens& masked) const;
+  MaskedLMResult run(const BertParams& params, BertParams* grads, const Batch& batch, const MaskedTokens& masked,
+                     const StepOptions& opts);
+  // The head over the encoder output `hidden` [T, H]: loss, and with grads its backward down to
+  // ws_->d_gathered (the gradient at the masked rows).
+  MaskedLMResult head(const BertParams& params, BertParams* grads, const float* hidden, const MaskedTokens& masked,
+                      const StepOptions& opts);
+
+  EncoderStep encoder_;
+  Activation activation_;
+  size_t max_masked_;
+  std::unique_ptr<Workspace> ws_;
+};
+
+}  // namespace bertft
