@@ -5,16 +5,11 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <limits>
 #include <nlohmann/json.hpp>
-#include <numeric>
 
 #include "common/error.h"
 #include "common/io.h"
-#include "common/json_input.h"
 #include "common/progress.h"
-#include "data/rng.h"
 #include "kernels/dropout.h"
 #include "evaluation/evaluate.h"
 #include "model/checkpoint.h"
@@ -25,6 +20,7 @@
 #include "training/encoded_dataset.h"
 #include "training/grad_clip.h"
 #include "training/metrics.h"
+#include "training/run_files.h"
 #include "training/schedule.h"
 
 namespace fs = std::filesystem;
@@ -34,77 +30,11 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kCheckpointPrefix = "checkpoint-";
-constexpr const char* kStateFile = "trainer_state.json";
-constexpr const char* kOptimizerFile = "optimizer.safetensors";
-
-// Everything a resumed run needs besides weights and optimizer moments. Shuffles and dropout masks
-// are derived from (seed, epoch, step), so no random-generator state has to be stored.
-struct TrainerState {
-  int64_t global_step = 0;      // optimizer steps taken
-  int64_t epoch = 0;            // current epoch (0-based)
-  int64_t batch_in_epoch = 0;   // micro-batches of the current epoch already consumed
-  double best_metric = std::numeric_limits<double>::quiet_NaN();
-  int64_t best_step = -1;
-  int evals_without_improvement = 0;
-  json log_history = json::array();  // every line of --log, in order
-
-  json to_json() const {
-    return {{"global_step", global_step}, {"epoch", epoch}, {"batch_in_epoch", batch_in_epoch},
-            {"best_metric", std::isnan(best_metric) ? json(nullptr) : json(best_metric)},
-            {"best_step", best_step}, {"evals_without_improvement", evals_without_improvement},
-            {"log_history", log_history}};
-  }
-
-  static TrainerState load(const std::string& path) {
-    const json j = parse_json_object(read_file(path), path);
-    TrainerState s;
-    try {
-      s.global_step = j.at("global_step").get<int64_t>();
-      s.epoch = j.at("epoch").get<int64_t>();
-      s.batch_in_epoch = j.at("batch_in_epoch").get<int64_t>();
-      if (!j.at("best_metric").is_null()) s.best_metric = j.at("best_metric").get<double>();
-      s.best_step = j.at("best_step").get<int64_t>();
-      s.evals_without_improvement = j.at("evals_without_improvement").get<int>();
-      s.log_history = j.at("log_history");
-    } catch (const json::exception& e) {
-      fail_file(path, std::string("malformed trainer state: ") + e.what());
-    }
-    return s;
-  }
-};
-
-// The order of the training examples in `epoch`: file order with --no-shuffle, else a shuffle
-// that depends only on (seed, epoch).
-std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool shuffle) {
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  if (shuffle) DataRng(seed ^ (0x5EED0000ULL + static_cast<uint64_t>(epoch) * 0x9E3779B97F4A7C15ULL)).shuffle(order);
-  return order;
-}
-
 bool higher_is_better(const std::string& metric) { return metric != "loss" && metric != "eval_loss"; }
-
-std::string checkpoint_name(int64_t step) { return kCheckpointPrefix + std::to_string(step); }
-
-// Checkpoint directories in `output`, oldest first.
-std::vector<std::pair<int64_t, fs::path>> list_checkpoints(const std::string& output) {
-  std::vector<std::pair<int64_t, fs::path>> found;
-  if (!fs::is_directory(output)) return found;
-  for (const auto& entry : fs::directory_iterator(output)) {
-    const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || name.rfind(kCheckpointPrefix, 0) != 0) continue;
-    const std::string digits = name.substr(std::string(kCheckpointPrefix).size());
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    found.emplace_back(std::stoll(digits), entry.path());
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
 
 class Trainer {
  public:
-  explicit Trainer(const TrainOptions& options) : o_(options) {}
+  explicit Trainer(const TrainOptions& options) : o_(options), log_(options.log_file) {}
 
   void run() {
     validate_options();
@@ -155,16 +85,8 @@ class Trainer {
     check_labels(test_, train, o_.test_data);
 
     // Resume from the newest checkpoint in the output directory, else start from --model.
-    std::string source = o_.model_dir;
-    const auto checkpoints = list_checkpoints(o_.output_dir);
-    if (o_.resume && !checkpoints.empty()) resume_from_ = checkpoints.back().second.string();
-    if (o_.resume && resume_from_.empty())
-      std::fprintf(stderr, "bertft: --resume: no checkpoint in %s, starting from %s\n", o_.output_dir.c_str(),
-                   o_.model_dir.c_str());
-    if (!o_.resume && !checkpoints.empty())
-      throw Error(o_.output_dir + ": holds checkpoints of an earlier run; pass --resume to continue it, "
-                  "or choose another --output");
-    if (!resume_from_.empty()) source = resume_from_;
+    resume_from_ = checkpoint_to_resume(o_.output_dir, o_.resume, o_.model_dir);
+    const std::string source = resume_from_.empty() ? o_.model_dir : resume_from_;
 
     LoadOptions load;
     load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
@@ -225,13 +147,12 @@ class Trainer {
     ClassifierStep step(model_.config, static_cast<size_t>(o_.batch_size) * max_length_, o_.batch_size,
                         o_.precision);
     if (!resume_from_.empty()) {
-      optimizer.load((fs::path(resume_from_) / kOptimizerFile).string());
-      state_ = TrainerState::load((fs::path(resume_from_) / kStateFile).string());
+      load_checkpoint(resume_from_, optimizer, state_);
       std::fprintf(stderr, "bertft: resuming from %s (step %lld of %lld)\n", resume_from_.c_str(),
                    static_cast<long long>(state_.global_step), static_cast<long long>(total_steps_));
     }
     fs::create_directories(o_.output_dir);
-    rewrite_log();
+    log_.rewrite(state_);
 
     StepOptions step_options = step_options_from_config(model_.config);
     step_options.grad_scale = 1.0f / o_.grad_accum_steps;
@@ -257,12 +178,7 @@ class Trainer {
           loss += step.forward_backward(model_.params, grads, batch, step_options);
         }
         loss /= micro;
-        if (!std::isfinite(loss)) {
-          const auto saved = list_checkpoints(o_.output_dir);
-          throw Error("training diverged: the loss of step " + std::to_string(state_.global_step + 1) +
-                      " is " + std::to_string(loss) + "; try a lower --learning-rate. Last good checkpoint: " +
-                      (saved.empty() ? std::string("none") : saved.back().second.string()));
-        }
+        if (!std::isfinite(loss)) throw Error(diverged_message(state_.global_step + 1, loss, o_.output_dir));
         const double grad_norm = global_grad_norm(grads, &step.touched_word_rows());
         const double lr = learning_rate_at(schedule_, o_.learning_rate, state_.global_step, warmup_steps_, total_steps_);
         optimizer.step(model_.params, grads, lr, clip_coefficient(grad_norm, o_.max_grad_norm));
@@ -349,38 +265,12 @@ class Trainer {
     copy_tokenizer_files(o_.model_dir, dir);
   }
 
-  // checkpoint-STEP/ is written under a temporary name and renamed into place, so a killed run never
-  // leaves a half-written checkpoint for --resume to find.
   void save_checkpoint(const AdamW& optimizer) {
-    const fs::path final_dir = fs::path(o_.output_dir) / checkpoint_name(state_.global_step);
-    const fs::path tmp_dir = final_dir.string() + ".tmp";
-    fs::remove_all(tmp_dir);
-    save_model_dir(tmp_dir.string());
-    optimizer.save((tmp_dir / kOptimizerFile).string());
-    write_file_atomic((tmp_dir / kStateFile).string(), state_.to_json().dump(1) + "\n");
-    fs::remove_all(final_dir);
-    fs::rename(tmp_dir, final_dir);
-    auto checkpoints = list_checkpoints(o_.output_dir);
-    const size_t keep = static_cast<size_t>(std::max(1, o_.save_total_limit));
-    for (size_t i = 0; i + keep < checkpoints.size(); i++) fs::remove_all(checkpoints[i].second);
+    bertft::save_checkpoint(o_.output_dir, state_, optimizer, o_.save_total_limit,
+                            [this](const std::string& dir) { save_model_dir(dir); });
   }
 
-  void log(const json& entry) {
-    state_.log_history.push_back(entry);
-    if (o_.log_file.empty()) return;
-    std::ofstream out(o_.log_file, std::ios::app);
-    out << entry.dump() << "\n";
-    if (!out) fail_file(o_.log_file, "cannot write the log");
-  }
-
-  // On resume the log restarts from the checkpoint's history: steps logged after that checkpoint
-  // by the killed run are replayed and must not appear twice.
-  void rewrite_log() const {
-    if (o_.log_file.empty()) return;
-    std::string text;
-    for (const json& entry : state_.log_history) text += entry.dump() + "\n";
-    write_file_atomic(o_.log_file, text);
-  }
+  void log(const json& entry) { log_.append(state_, entry); }
 
   void finish() {
     // Without an evaluation (no validation set, or --eval-strategy no) there is no "best": the final
@@ -404,6 +294,7 @@ class Trainer {
   }
 
   const TrainOptions& o_;
+  RunLog log_;
   LrSchedule schedule_ = LrSchedule::Linear;
   BertTokenizer tokenizer_;
   Model model_;
