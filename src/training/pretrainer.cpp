@@ -1,0 +1,269 @@
+#include "training/pretrainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "common/progress.h"
+#include "data/corpus.h"
+#include "kernels/dropout.h"
+#include "model/checkpoint.h"
+#include "tokenizer/tokenizer.h"
+#include "training/adamw.h"
+#include "training/grad_clip.h"
+#include "training/masked_lm_step.h"
+#include "training/mlm_data.h"
+#include "training/run_files.h"
+#include "training/schedule.h"
+
+namespace fs = std::filesystem;
+
+namespace bertft {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+const Heads kMaskedLM{.pooler = false, .classifier = false, .mlm = true};
+
+class Pretrainer {
+ public:
+  explicit Pretrainer(const PretrainOptions& options) : o_(options), log_(options.log_file) {}
+
+  void run() {
+    validate_options();
+    load_model_and_corpus();
+    train();
+    finish();
+  }
+
+ private:
+  void validate_options() {
+    if (o_.model_dir.empty() == o_.config_file.empty()) throw Error("give either --model or --config");
+    if (o_.corpus.empty()) throw Error("--corpus is required");
+    if (o_.batch_size < 1) throw Error("--batch-size must be at least 1");
+    if (o_.grad_accum_steps < 1) throw Error("--grad-accum-steps must be at least 1");
+    if (o_.learning_rate < 0) throw Error("--learning-rate must not be negative");
+    if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
+    if (o_.max_time < 0) throw Error("--max-time must not be negative");
+    if (o_.valid_fraction < 0 || o_.valid_fraction >= 1) throw Error("--valid-fraction must be in [0, 1)");
+    if (o_.eval_steps < 1) throw Error("--eval-steps must be at least 1");
+    if (o_.save_steps < 1) throw Error("--save-steps must be at least 1");
+    if (!(o_.adam_beta2 > 0 && o_.adam_beta2 < 1)) throw Error("--adam-beta2 must be in (0, 1)");
+    schedule_ = parse_lr_schedule(o_.lr_scheduler);
+  }
+
+  void load_model_and_corpus() {
+    resume_from_ = checkpoint_to_resume(o_.output_dir, o_.resume, o_.model_dir.empty() ? o_.config_file : o_.model_dir);
+    tokenizer_dir_ = o_.model_dir;
+    if (tokenizer_dir_.empty()) {
+      tokenizer_dir_ = o_.tokenizer_dir.empty() ? fs::path(o_.config_file).parent_path().string() : o_.tokenizer_dir;
+      if (tokenizer_dir_.empty()) tokenizer_dir_ = ".";
+    }
+    tokenizer_ = BertTokenizer::from_dir(tokenizer_dir_);
+    std::vector<std::string> notices;
+    if (!resume_from_.empty() || !o_.model_dir.empty()) {
+      LoadOptions load;
+      load.heads = kMaskedLM;
+      load.seed = o_.seed;
+      model_ = load_model(resume_from_.empty() ? o_.model_dir : resume_from_, load, &notices);
+    } else {
+      model_.config = load_config(o_.config_file);
+      model_.params = BertParams(model_.config, kMaskedLM);
+      init_params(model_.params, model_.config, o_.seed);
+    }
+    for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
+    BertConfig& c = model_.config;
+    if (static_cast<size_t>(c.vocab_size) < tokenizer_.vocab_size())
+      throw Error("the model's vocab_size (" + std::to_string(c.vocab_size) + ") is smaller than the tokenizer's (" +
+                  std::to_string(tokenizer_.vocab_size()) + " tokens in " + tokenizer_dir_ + ")");
+    if (o_.max_length > c.max_position_embeddings)
+      throw Error("--max-length " + std::to_string(o_.max_length) + " exceeds the model's max_position_embeddings (" +
+                  std::to_string(c.max_position_embeddings) + ")");
+    if (o_.dropout) {
+      if (*o_.dropout < 0 || *o_.dropout >= 1) throw Error("--dropout must be in [0, 1)");
+      c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
+    }
+
+    const auto started = Clock::now();
+    const std::vector<Document> documents = load_corpus(o_.corpus, {.text_column = "", .strip_html = o_.strip_html});
+    PackedCorpus all = pack_corpus(tokenizer_, documents, o_.max_length);
+    // The validation sequences: every k-th packed sequence, the same in every run.
+    const int64_t n = all.num_sequences();
+    int64_t valid_count = std::min<int64_t>(o_.max_valid_sequences, std::llround(o_.valid_fraction * n));
+    if (valid_count >= n) valid_count = 0;
+    const int64_t stride = valid_count > 0 ? n / valid_count : 0;
+    train_.offsets = valid_.offsets = {0};
+    for (int64_t i = 0; i < n; i++) {
+      const bool held_out = valid_count > 0 && i % stride == stride - 1 && valid_.num_sequences() < valid_count;
+      PackedCorpus& into = held_out ? valid_ : train_;
+      into.ids.insert(into.ids.end(), all.ids.begin() + all.offsets[i], all.ids.begin() + all.offsets[i + 1]);
+      into.offsets.push_back(static_cast<int64_t>(into.ids.size()));
+    }
+    train_.documents = all.documents;
+    train_.tokens = all.tokens;
+    std::fprintf(stderr,
+                 "bertft: corpus: %lld documents, %lld tokens, %lld sequences of up to %d tokens (%lld held out "
+                 "for validation), %.1f s\n",
+                 static_cast<long long>(all.documents), static_cast<long long>(all.tokens),
+                 static_cast<long long>(n), o_.max_length, static_cast<long long>(valid_.num_sequences()),
+                 std::chrono::duration<double>(Clock::now() - started).count());
+  }
+
+  void train() {
+    const int64_t n = train_.num_sequences();
+    batches_per_epoch_ = (n + o_.batch_size - 1) / o_.batch_size;
+    const int64_t steps_per_epoch = (batches_per_epoch_ + o_.grad_accum_steps - 1) / o_.grad_accum_steps;
+    total_steps_ = o_.max_steps > 0 ? o_.max_steps : static_cast<int64_t>(std::ceil(o_.epochs * steps_per_epoch));
+    const int64_t warmup = resolve_warmup_steps(o_.warmup_steps, o_.warmup_ratio, total_steps_);
+
+    AdamWOptions adam;
+    adam.weight_decay = o_.weight_decay;
+    adam.beta2 = o_.adam_beta2;
+    adam.eps = o_.adam_eps;
+    AdamW optimizer(model_.params, adam);
+    BertParams grads(model_.config, model_.params.heads());
+    const Masker masker(tokenizer_, {.mask_rate = o_.mask_rate, .whole_word = o_.whole_word_mask, .seed = o_.seed});
+    const size_t max_tokens = static_cast<size_t>(o_.batch_size) * o_.max_length;
+    MaskedLMStep step(model_.config, max_tokens, o_.batch_size,
+                      static_cast<size_t>(o_.batch_size * masker.max_masked(o_.max_length)), o_.precision);
+    if (!resume_from_.empty()) {
+      load_checkpoint(resume_from_, optimizer, state_);
+      std::fprintf(stderr, "bertft: resuming from %s (step %lld of %lld)\n", resume_from_.c_str(),
+                   static_cast<long long>(state_.global_step), static_cast<long long>(total_steps_));
+    }
+    fs::create_directories(o_.output_dir);
+    log_.rewrite(state_);
+
+    StepOptions step_options = step_options_from_config(model_.config);
+    step_options.grad_scale = 1.0f / o_.grad_accum_steps;
+    Progress progress("pretrain", total_steps_);
+    const auto start = Clock::now();
+    const double seconds_before = state_.seconds;
+    int64_t tokens_seen = 0;
+    Batch batch;
+    MaskedTokens masked;
+    while (state_.global_step < total_steps_ && !out_of_time_) {
+      const std::vector<int64_t> order = epoch_order(n, o_.seed, state_.epoch, true);
+      while (state_.batch_in_epoch < batches_per_epoch_ && state_.global_step < total_steps_) {
+        step.zero_grads(grads);
+        const int micro = static_cast<int>(
+            std::min<int64_t>(o_.grad_accum_steps, batches_per_epoch_ - state_.batch_in_epoch));
+        double loss = 0;
+        int64_t correct = 0, predicted = 0;
+        for (int m = 0; m < micro; m++) {
+          const int64_t first = (state_.batch_in_epoch + m) * o_.batch_size;
+          const int64_t last = std::min(n, first + o_.batch_size);
+          batch.clear();
+          masked.clear();
+          for (int64_t k = first; k < last; k++) masker.add(train_, order[k], state_.epoch, batch, masked);
+          tokens_seen += batch.num_tokens();
+          step_options.dropout_seed = dropout_step_seed(o_.seed, static_cast<uint64_t>(state_.global_step) * 1024 + m);
+          const MaskedLMResult r = step.forward_backward(model_.params, grads, batch, masked, step_options);
+          loss += r.loss;
+          correct += r.correct;
+          predicted += static_cast<int64_t>(masked.positions.size());
+        }
+        loss /= micro;
+        if (!std::isfinite(loss)) throw Error(diverged_message(state_.global_step + 1, loss, o_.output_dir));
+        const double grad_norm = global_grad_norm(grads);
+        const double lr = learning_rate_at(schedule_, o_.learning_rate, state_.global_step, warmup, total_steps_);
+        optimizer.step(model_.params, grads, lr, clip_coefficient(grad_norm, o_.max_grad_norm));
+        state_.global_step++;
+        state_.batch_in_epoch += micro;
+        const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        state_.seconds = seconds_before + elapsed;
+        log_.append(state_, {{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"loss", loss},
+                             {"mlm_accuracy", static_cast<double>(correct) / static_cast<double>(predicted)},
+                             {"learning_rate", lr}, {"grad_norm", grad_norm}, {"seconds", state_.seconds}});
+        char status[96];
+        std::snprintf(status, sizeof status, "epoch %.2f loss %.4f %.0f tok/s", fractional_epoch(), loss,
+                      tokens_seen / std::max(elapsed, 1e-9));
+        progress.update(state_.global_step, status);
+
+        if (state_.batch_in_epoch == batches_per_epoch_) {
+          state_.epoch++;
+          state_.batch_in_epoch = 0;
+        }
+        out_of_time_ = o_.max_time > 0 && state_.seconds >= o_.max_time;
+        const bool last = state_.global_step == total_steps_ || out_of_time_;
+        if (state_.global_step % o_.eval_steps == 0 || last) evaluate(step);
+        if (state_.global_step % o_.save_steps == 0 || last) {
+          save_checkpoint(o_.output_dir, state_, optimizer, o_.save_total_limit,
+                          [this](const std::string& dir) { save_model_dir(dir); });
+        }
+        if (out_of_time_) break;
+      }
+    }
+    progress.finish();
+  }
+
+  double fractional_epoch() const {
+    return state_.epoch + static_cast<double>(state_.batch_in_epoch) / batches_per_epoch_;
+  }
+
+  // Masked-LM loss and accuracy on the held-out sequences: dropout off, the masks of epoch 0.
+  void evaluate(MaskedLMStep& step) {
+    if (valid_.num_sequences() == 0) return;
+    const Masker masker(tokenizer_, {.mask_rate = o_.mask_rate, .whole_word = o_.whole_word_mask, .seed = o_.seed});
+    Batch batch;
+    MaskedTokens masked;
+    double loss_sum = 0;
+    int64_t correct = 0, predicted = 0;
+    for (int64_t first = 0; first < valid_.num_sequences(); first += o_.batch_size) {
+      batch.clear();
+      masked.clear();
+      for (int64_t k = first; k < std::min(valid_.num_sequences(), first + o_.batch_size); k++)
+        masker.add(valid_, k, 0, batch, masked);
+      const MaskedLMResult r = step.forward(model_.params, batch, masked, StepOptions{});
+      loss_sum += static_cast<double>(r.loss) * static_cast<double>(masked.positions.size());
+      correct += r.correct;
+      predicted += static_cast<int64_t>(masked.positions.size());
+    }
+    const double loss = loss_sum / static_cast<double>(predicted);
+    json entry = {{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"eval_loss", loss},
+                  {"eval_perplexity", std::exp(loss)},
+                  {"eval_mlm_accuracy", static_cast<double>(correct) / static_cast<double>(predicted)},
+                  {"seconds", state_.seconds}};
+    log_.append(state_, entry);
+    last_eval_ = entry;
+  }
+
+  void save_model_dir(const std::string& dir) const {
+    save_model(model_, dir);
+    copy_tokenizer_files(tokenizer_dir_, dir);
+  }
+
+  void finish() {
+    save_model_dir(o_.output_dir);
+    json summary = {{"output", o_.output_dir}, {"global_step", state_.global_step}, {"total_steps", total_steps_},
+                    {"seconds", state_.seconds}, {"stopped_by_time", out_of_time_}};
+    for (const char* key : {"eval_loss", "eval_perplexity", "eval_mlm_accuracy"})
+      if (last_eval_.contains(key)) summary[key] = last_eval_[key];
+    write_file_atomic((fs::path(o_.output_dir) / "metrics.json").string(), summary.dump(2) + "\n");
+    std::printf("%s\n", summary.dump().c_str());
+  }
+
+  const PretrainOptions& o_;
+  RunLog log_;
+  LrSchedule schedule_ = LrSchedule::Linear;
+  std::string tokenizer_dir_, resume_from_;
+  BertTokenizer tokenizer_;
+  Model model_;
+  PackedCorpus train_, valid_;
+  TrainerState state_;
+  int64_t batches_per_epoch_ = 0, total_steps_ = 0;
+  bool out_of_time_ = false;
+  json last_eval_ = json::object();
+};
+
+}  // namespace
+
+void run_pretraining(const PretrainOptions& options) { Pretrainer(options).run(); }
+
+}  // namespace bertft

@@ -1,0 +1,52 @@
+#pragma once
+// `bertft pretrain`: masked-LM pretraining (or further pretraining from a checkpoint) of
+// BertForMaskedLM on unlabeled text, with the optimizer, schedule, checkpoints, --resume and log of
+// `train` (training/run_files.h), a step budget and a wall-time budget.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/precision.h"
+
+namespace bertft {
+
+struct PretrainOptions {
+  std::string model_dir;       // start from this checkpoint (its tokenizer too), or
+  std::string config_file;     // a config.json to initialise randomly, with
+  std::string tokenizer_dir;   // ... the tokenizer files from here (default: the config's directory)
+  std::vector<std::string> corpus;
+  std::string output_dir;
+  Precision precision = Precision::Fp32;
+  bool strip_html = true;
+
+  double epochs = 1;
+  int batch_size = 32;
+  int max_length = 128;
+  double learning_rate = 5e-4;
+  double weight_decay = 0.01;
+  double adam_beta2 = 0.999;
+  double adam_eps = 1e-8;
+  int64_t warmup_steps = 0;
+  double warmup_ratio = 0.06;
+  std::string lr_scheduler = "linear";
+  double max_grad_norm = 1.0;
+  int grad_accum_steps = 1;
+  int64_t max_steps = 0;       // 0: epochs x steps per epoch
+  double max_time = 0;         // seconds of training over all resumed runs; 0: no limit
+  double mask_rate = 0.15;
+  bool whole_word_mask = false;
+  double valid_fraction = 0.01;  // of the packed sequences, held out for the masked-LM loss
+  int64_t max_valid_sequences = 2000;
+  int64_t eval_steps = 1000;
+  int64_t save_steps = 1000;
+  int save_total_limit = 2;
+  uint64_t seed = 42;
+  std::optional<float> dropout;  // overrides hidden and attention dropout
+  bool resume = false;
+  std::string log_file;
+};
+
+void run_pretraining(const PretrainOptions& options);
+
+}  // namespace bertft
