@@ -26,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" != "--runtime-only" ] && [ ! -d tests/reference/node_modules/@huggingface/tokenizers ]; then
+if [ "${1:-}" != "--runtime-only" ] && { [ ! -d tests/reference/node_modules/@huggingface/tokenizers ] || [ ! -d tests/reference/node_modules/tokenizers-linux-x64-gnu ]; }; then
   echo "install-deps: installing npm test references" >&2
   (cd tests/reference && npm ci --silent --no-audit --no-fund)
 fi

@@ -1,0 +1,115 @@
+// bertft vocab: train a WordPiece vocabulary on a corpus (tokenizer/wordpiece_trainer.h) and write
+// it as a BertTokenizer directory (vocab.txt, tokenizer_config.json, tokenizer.json).
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "common/error.h"
+#include "data/corpus.h"
+#include "tokenizer/wordpiece_trainer.h"
+
+namespace bertft {
+namespace {
+
+struct VocabCliOptions {
+  std::vector<std::string> corpus;
+  std::string output;
+  long long size = 0;
+  long long min_frequency = 2;
+  long long limit_alphabet = 1000;
+  bool no_lowercase = false;
+  std::string text_column;
+  bool keep_html = false;
+  int threads = omp_get_num_procs();
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void run_vocab(const VocabCliOptions& o) {
+  if (o.size < 1 || o.size > (1 << 22)) throw Error("--size must be between 1 and 4194304");
+  if (o.min_frequency < 0) throw Error("--min-frequency must not be negative");
+  if (o.limit_alphabet < 0) throw Error("--limit-alphabet must not be negative");
+  if (o.threads < 1) throw Error("--threads must be at least 1");
+  const auto start = std::chrono::steady_clock::now();
+
+  CorpusOptions corpus_options;
+  corpus_options.text_column = o.text_column;
+  corpus_options.strip_html = !o.keep_html;
+  const std::vector<Document> documents = load_corpus(o.corpus, corpus_options);
+  const double read_seconds = seconds_since(start);
+
+  WordPieceTrainerOptions options;
+  options.vocab_size = static_cast<size_t>(o.size);
+  options.min_frequency = static_cast<uint64_t>(o.min_frequency);
+  options.limit_alphabet = static_cast<size_t>(o.limit_alphabet);
+  options.lowercase = !o.no_lowercase;
+  options.threads = o.threads;
+  std::vector<std::string_view> texts;
+  texts.reserve(documents.size());
+  for (const Document& d : documents) texts.push_back(d.text);
+  const auto count_start = std::chrono::steady_clock::now();
+  const WordCounts counts = count_words(texts, options);
+  const double count_seconds = seconds_since(count_start);
+
+  const auto train_start = std::chrono::steady_clock::now();
+  const WordPieceVocab vocab = train_wordpiece(counts, options);
+  const double train_seconds = seconds_since(train_start);
+  write_wordpiece_tokenizer(o.output, vocab.tokens, options);
+
+  nlohmann::ordered_json summary = {
+      {"output", o.output},
+      {"vocab_size", vocab.tokens.size()},
+      {"alphabet", vocab.alphabet_size},
+      {"merges", vocab.merges},
+      {"documents", documents.size()},
+      {"words", counts.total},
+      {"distinct_words", counts.words.size()},
+      {"read_seconds", read_seconds},
+      {"count_seconds", count_seconds},
+      {"train_seconds", train_seconds},
+      {"seconds", seconds_since(start)}};
+  const std::string line = summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  if (vocab.tokens.size() < options.vocab_size)
+    std::fprintf(stderr, "bertft: notice: the vocabulary has %zu tokens, fewer than --size %zu: no pair occurs "
+                 "%llu or more times any more\n", vocab.tokens.size(), options.vocab_size,
+                 static_cast<unsigned long long>(std::max<long long>(1, o.min_frequency)));
+  else if (vocab.tokens.size() > options.vocab_size)
+    std::fprintf(stderr, "bertft: notice: the vocabulary has %zu tokens, more than --size %zu: the special tokens "
+                 "and the alphabet alone need that many (see --limit-alphabet)\n", vocab.tokens.size(), options.vocab_size);
+  if (std::fflush(stdout) != 0) throw Error("stdout: write failed");
+}
+
+void setup_vocab(CLI::App& app) {
+  auto o = std::make_shared<VocabCliOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "vocab", "Train a WordPiece vocabulary (Hugging Face BertWordPieceTokenizer.train semantics) for BertTokenizer");
+  sub->add_option("--corpus", o->corpus,
+                  "Text to train on, one or more of: FILE.txt (a document per non-blank line), FILE.jsonl "
+                  "({\"text\": ...} per line), an aclImdb-style DIR (pos/ neg/ unsup/ *.txt, or *.txt directly), "
+                  "ARCHIVE#MEMBER (e.g. aclImdb.tar.gz#aclImdb/train)")
+      ->required();
+  sub->add_option("--size", o->size, "Vocabulary size, special tokens and alphabet included")->required();
+  sub->add_option("--output", o->output, "Directory for vocab.txt, tokenizer.json, tokenizer_config.json")->required();
+  sub->add_option("--min-frequency", o->min_frequency, "Stop when the best pair occurs fewer times than this");
+  sub->add_option("--limit-alphabet", o->limit_alphabet,
+                  "Keep only this many most frequent characters (0: all); words lose the others");
+  sub->add_flag("--no-lowercase", o->no_lowercase, "Cased vocabulary: no lowercasing and no accent stripping");
+  sub->add_option("--text-column", o->text_column, "JSON Lines key of the text (default: text, review, sentence, content)");
+  sub->add_flag("--keep-html", o->keep_html, "Keep <br /> tags (default: replace them with a space)");
+  sub->add_option("--threads", o->threads, "Threads for counting words (default: all cores of this machine)");
+  sub->callback([o] { run_vocab(*o); });
+}
+
+const bool registered = register_command("vocab", setup_vocab);
+
+}  // namespace
+}  // namespace bertft
