@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "cli/command.h"
+#include "cli/truncation_options.h"
 #include "common/precision.h"
 #include "cli/dataset_options.h"
 #include "common/error.h"
@@ -29,6 +30,7 @@ struct EvalOptions {
   int max_length = 0;
   int threads = omp_get_num_procs();
   std::string precision = "auto";
+  TruncationCliOptions truncation;
 };
 
 // JSON Lines of the misclassified examples: {"text", "true", "predicted", "confidence", "origin"},
@@ -67,7 +69,7 @@ void run_eval(const EvalOptions& o) {
   const Dataset data = load_dataset(o.data, options);
   if (data.label_names != model.config.id2label)
     throw Error(o.data + ": labels do not match the model's id2label");
-  const EncodedDataset encoded = encode_dataset(tokenizer, data, max_length);
+  const EncodedDataset encoded = encode_dataset(tokenizer, data, max_length, o.truncation.to_truncation());
   const Evaluation ev = evaluate(model, encoded, o.batch_size, max_length, precision);
   const ClassificationMetrics metrics = compute_metrics(encoded.labels, ev.predicted, model.config.num_labels(),
                                                        model.config.id2label, ev.losses);
@@ -89,6 +91,7 @@ void setup_eval(CLI::App& app) {
   add_dataset_options(sub, o->dataset);
   sub->add_option("--threads", o->threads, "Threads");
   sub->add_option("--precision", o->precision, kPrecisionHelp);
+  add_truncation_options(sub, o->truncation);
   sub->callback([o] {
     if (o->threads < 1) throw Error("--threads must be at least 1");
     if (o->batch_size < 1) throw Error("--batch-size must be at least 1");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/truncation_options.h"
 #include "common/precision.h"
 #include "common/error.h"
 #include "data/text_input.h"
@@ -40,6 +41,7 @@ struct PredictOptions {
   int max_length = 0;  // 0: the model's max_position_embeddings
   int threads = omp_get_num_procs();
   std::string precision = "auto";
+  TruncationCliOptions truncation;
 };
 
 void append_float(std::string& out, float value) {
@@ -76,8 +78,12 @@ void append_prediction(std::string& out, const BertConfig& config, const float* 
 
 class Predictor {
  public:
-  Predictor(const Model& model, const BertTokenizer& tokenizer, int batch_size, int max_length, Precision precision)
-      : model_(model), tokenizer_(tokenizer), classifier_(model, batch_size, max_length, precision) {}
+  Predictor(const Model& model, const BertTokenizer& tokenizer, int batch_size, int max_length, Precision precision,
+            Truncation truncation)
+      : model_(model),
+        tokenizer_(tokenizer),
+        truncation_(truncation),
+        classifier_(model, batch_size, max_length, precision) {}
 
   // Classifies `records` (read from `source`) and writes one line per record, in order, to stdout.
   void run(const std::vector<TextInput>& records, const std::string& source) {
@@ -124,30 +130,18 @@ class Predictor {
   int64_t truncated() const { return truncated_; }
 
  private:
-  // HF truncation=True: longer inputs keep their first tokens (longest-first for pairs).
   TokenizedInput encode(const TextInput& record, size_t max_length) {
-    TokenizedInput input;
-    if (!record.text_pair) {
-      input.ids = tokenizer_.encode_ids(record.text);
-      if (input.ids.size() > max_length) {
-        truncated_++;
-        input.ids = tokenizer_.encode_ids(record.text, max_length);
-      }
-      input.type_ids.assign(input.ids.size(), 0);
-      return input;
-    }
-    Encoding encoding = tokenizer_.encode(record.text, *record.text_pair);
-    if (encoding.ids.size() > max_length) {
-      truncated_++;
-      encoding = tokenizer_.encode(record.text, *record.text_pair, max_length);
-    }
-    input.ids = std::move(encoding.ids);
-    input.type_ids = std::move(encoding.type_ids);
+    std::optional<std::string_view> pair;
+    if (record.text_pair) pair = *record.text_pair;
+    bool cut = false;
+    TokenizedInput input = encode_input(tokenizer_, record.text, pair, static_cast<int>(max_length), truncation_, &cut);
+    truncated_ += cut;
     return input;
   }
 
   const Model& model_;
   const BertTokenizer& tokenizer_;
+  Truncation truncation_;
   SequenceClassifier classifier_;
   int64_t truncated_ = 0;
 };
@@ -156,6 +150,7 @@ void run_predict(const PredictOptions& opt) {
   if (opt.batch_size < 1) throw Error("--batch-size must be at least 1");
   if (opt.threads < 1) throw Error("--threads must be at least 1");
   const Precision precision = precision_from_name(opt.precision);
+  const Truncation truncation = opt.truncation.to_truncation();
   omp_set_num_threads(opt.threads);
 
   std::vector<std::string> notices;
@@ -175,7 +170,7 @@ void run_predict(const PredictOptions& opt) {
     throw Error("--max-length " + std::to_string(max_length) + " leaves no room for the " +
                 std::to_string(min_length) + " special tokens");
 
-  Predictor predictor(model, tokenizer, opt.batch_size, max_length, precision);
+  Predictor predictor(model, tokenizer, opt.batch_size, max_length, precision, truncation);
   if (opt.input.empty()) {
     TextInput record;
     record.text = opt.text;
@@ -227,6 +222,7 @@ void setup_predict(CLI::App& app) {
                   "(0: the model's max_position_embeddings)");
   sub->add_option("--threads", opt->threads, "Threads (default: all cores of this machine)");
   sub->add_option("--precision", opt->precision, kPrecisionHelp);
+  add_truncation_options(sub, opt->truncation);
   sub->callback([opt] { run_predict(*opt); });
 }
 

@@ -7,6 +7,7 @@
 #include "common/precision.h"
 #include "common/error.h"
 #include "cli/dataset_options.h"
+#include "cli/truncation_options.h"
 #include "training/trainer.h"
 
 namespace bertft {
@@ -18,6 +19,7 @@ void setup_train(CLI::App& app) {
   auto dropout = std::make_shared<float>(-1);
   auto threads = std::make_shared<int>(omp_get_num_procs());
   auto precision = std::make_shared<std::string>("auto");
+  auto truncation = std::make_shared<TruncationCliOptions>();
   CLI::App* sub = app.add_subcommand("train", "Fine-tune a BertForSequenceClassification model on labeled text");
   sub->add_option("--model", o->model_dir, "Model directory to start from (HF format)")->required();
   sub->add_option("--train", o->train_data, std::string("Training data. ") + kDatasetSpecHelp)->required();
@@ -60,8 +62,10 @@ void setup_train(CLI::App& app) {
   sub->add_option("--threads", *threads, "Threads");
   sub->add_option("--precision", *precision, kPrecisionHelp);
   add_dataset_options(sub, *dataset, /*with_max_samples=*/false);
-  sub->callback([o, dataset, dropout, threads, precision] {
+  add_truncation_options(sub, *truncation);
+  sub->callback([o, dataset, dropout, threads, precision, truncation] {
     o->data = dataset->to_options();
+    o->truncation = truncation->to_truncation();
     o->precision = precision_from_name(*precision);
     if (*dropout >= 0) o->dropout = *dropout;
     if (*threads < 1) throw Error("--threads must be at least 1");

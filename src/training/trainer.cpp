@@ -111,9 +111,9 @@ class Trainer {
       c.classifier_dropout = *o_.dropout;
     }
 
-    train_ = encode_dataset(tokenizer_, train, max_length_);
-    valid_ = encode_dataset(tokenizer_, valid, max_length_);
-    test_encoded_ = encode_dataset(tokenizer_, test_, max_length_);
+    train_ = encode_dataset(tokenizer_, train, max_length_, o_.truncation);
+    valid_ = encode_dataset(tokenizer_, valid, max_length_, o_.truncation);
+    test_encoded_ = encode_dataset(tokenizer_, test_, max_length_, o_.truncation);
     std::fprintf(stderr, "bertft: train %zu examples (%lld truncated to %d tokens), valid %zu, test %zu; labels [%s]\n",
                  train_.inputs.size(), static_cast<long long>(train_.truncated), max_length_, valid_.inputs.size(),
                  test_encoded_.inputs.size(), join(c.id2label).c_str());

@@ -8,6 +8,7 @@
 
 #include "common/precision.h"
 #include "data/dataset.h"
+#include "training/encoded_dataset.h"
 
 namespace bertft {
 
@@ -31,6 +32,7 @@ struct TrainOptions {
   double max_grad_norm = 1.0;
   int grad_accum_steps = 1;
   int max_length = 0;           // 0: the model's max_position_embeddings
+  Truncation truncation;        // of texts longer than max_length (every split)
   int64_t max_steps = 0;        // 0: epochs x steps per epoch
   size_t max_train_samples = 0;
   size_t max_eval_samples = 0;

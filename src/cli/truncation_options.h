@@ -1,0 +1,18 @@
+#pragma once
+// --truncation / --head-tokens, shared by train, eval and predict (training/encoded_dataset.h).
+#include <string>
+
+#include "cli/command.h"
+#include "training/encoded_dataset.h"
+
+namespace bertft {
+
+struct TruncationCliOptions {
+  std::string name = "head";
+  int head_tokens = 128;
+  Truncation to_truncation() const { return truncation_from_name(name, head_tokens); }
+};
+
+void add_truncation_options(CLI::App* sub, TruncationCliOptions& o);
+
+}  // namespace bertft
