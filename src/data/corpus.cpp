@@ -10,7 +10,7 @@
 #include "common/io.h"
 #include "common/json_input.h"
 #include "data/archive.h"
-#include "data/dataset.h"
+#include "data/text_files.h"
 #include "tokenizer/tokenizer.h"
 
 namespace bertft {
@@ -18,41 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTextKeys = {"text", "review", "sentence", "content"};
 // Sorted, so that reading them in this order is the byte-wise order of "sub/name".
 const std::vector<std::string> kImdbDirs = {"neg", "pos", "unsup"};
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
-bool is_json_name(const std::string& name) {
-  const std::string n = lower(name);
-  return ends_with(n, ".jsonl") || ends_with(n, ".json");
-}
-
-bool is_archive_name(const std::string& name) {
-  const std::string n = lower(name);
-  for (const char* suffix : {".tar.gz", ".tgz", ".tar", ".zip", ".tar.bz2", ".tar.xz", ".tar.zst"})
-    if (ends_with(n, suffix)) return true;
-  return false;
-}
-
-// Hidden files (editor backups, macOS "._" forks) are not documents.
-bool document_file_name(std::string_view name) { return !name.empty() && name[0] != '.' && ends_with(name, ".txt"); }
-
-bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos; }
-
-std::string clean(std::string text, const CorpusOptions& options) {
-  sanitize_utf8(text);
-  return options.strip_html ? strip_html_breaks(text) : text;
-}
+std::string clean(std::string text, const CorpusOptions& options) { return clean_text(std::move(text), options.strip_html); }
 
 // Calls on_line(line, line_number) for every line ("\r\n" or "\n" ended) that is not blank.
 template <class OnLine>
@@ -88,7 +57,7 @@ void read_json_lines(const std::string& data, const std::string& name, const Cor
     if (!object.is_object())
       fail_file(where, "expected a JSON object like {\"text\": \"...\"}, got " + brief(object));
     if (key.empty()) {
-      for (const std::string& k : kTextKeys)
+      for (const std::string& k : kTextColumnNames)
         if (object.contains(k)) {
           key = k;
           break;
@@ -103,7 +72,7 @@ void read_json_lines(const std::string& data, const std::string& name, const Cor
 
 void read_contents(const std::string& data, const std::string& name, const CorpusOptions& options,
                    std::vector<Document>& out) {
-  if (is_json_name(name))
+  if (is_json_lines_name(name))
     read_json_lines(data, name, options, out);
   else
     read_text_lines(data, name, options, out);
@@ -115,7 +84,7 @@ std::vector<std::string> text_files_in(const fs::path& dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (document_file_name(name) && entry.is_regular_file()) names.push_back(name);
+    if (is_text_file_name(name) && entry.is_regular_file()) names.push_back(name);
   }
   if (ec) fail_file(dir.string(), "cannot list: " + ec.message());
   std::sort(names.begin(), names.end());
@@ -148,7 +117,7 @@ void take_members(std::vector<ArchiveMember>& members, const std::string& archiv
   std::vector<std::pair<std::string, size_t>> order;
   for (size_t i = 0; i < members.size(); i++) {
     const std::string& path = members[i].path;
-    if (document_file_name(std::string_view(path).substr(path.rfind('/') + 1))) order.emplace_back(path, i);
+    if (is_text_file_name(std::string_view(path).substr(path.rfind('/') + 1))) order.emplace_back(path, i);
   }
   std::sort(order.begin(), order.end());
   for (const auto& [path, i] : order)

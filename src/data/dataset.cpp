@@ -15,6 +15,7 @@
 #include "data/archive.h"
 #include "data/csv.h"
 #include "data/rng.h"
+#include "data/text_files.h"
 #include "tokenizer/tokenizer.h"
 
 namespace bertft {
@@ -28,7 +29,6 @@ constexpr int64_t kMaxClassId = 100000;
 // The seed of the max_samples shuffle: fixed, so a sample is the same on every run.
 constexpr uint64_t kSampleSeed = 0x5eed5a3b1e5ULL;
 
-const std::vector<std::string> kTextNames = {"text", "review", "sentence", "content"};
 const std::vector<std::string> kLabelNames = {"label", "sentiment", "labels", "class"};
 
 // An example before its label becomes a class id.
@@ -40,12 +40,6 @@ struct RawExample {
   int rating = -1;
   std::string origin;
 };
-
-std::string lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
 
 std::string trim(std::string_view s) {
   const size_t b = s.find_first_not_of(" \t\r\n");
@@ -63,12 +57,6 @@ std::string join(const std::vector<std::string>& items, const char* sep = ", ") 
   return out;
 }
 
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos; }
-
 // Parses an optionally signed decimal integer; nullopt unless the whole string is one.
 std::optional<int64_t> parse_integer(std::string_view s) {
   if (s.empty()) return std::nullopt;
@@ -77,12 +65,6 @@ std::optional<int64_t> parse_integer(std::string_view s) {
   const auto [ptr, ec] = std::from_chars(begin, begin + s.size(), value);
   if (ec != std::errc() || ptr != begin + s.size()) return std::nullopt;
   return value;
-}
-
-std::string clean_text(std::string text, const DatasetOptions& options) {
-  sanitize_utf8(text);
-  if (options.strip_html) text = strip_html_breaks(text);
-  return text;
 }
 
 // ---- JSON Lines ---------------------------------------------------------------------------------
@@ -118,7 +100,7 @@ std::vector<RawExample> read_json_lines(const std::string& data, const std::stri
           if (object.contains(c)) return c;
         fail_file(where, std::string("no ") + what + " field (looked for " + join(candidates) + "; use " + option + ")");
       };
-      text_key = choose(options.text_column, kTextNames, "text", "--text-column");
+      text_key = choose(options.text_column, kTextColumnNames, "text", "--text-column");
       label_key = choose(options.label_column, kLabelNames, "label", "--label-column");
     }
     const JsonField record(object, where);
@@ -126,12 +108,12 @@ std::vector<RawExample> read_json_lines(const std::string& data, const std::stri
     ex.origin = where;
     const JsonField text = record[text_key];
     if (text.absent()) fail_file(where, "missing " + single_quoted(text_key));
-    ex.text = clean_text(text.as_string(), options);
+    ex.text = clean_text(text.as_string(), options.strip_html);
     const JsonField pair = record[pair_key];
     if (pair.absent()) {
       if (pair_required) fail_file(where, "missing " + single_quoted(pair_key));
     } else {
-      ex.text_pair = clean_text(pair.as_string(), options);
+      ex.text_pair = clean_text(pair.as_string(), options.strip_html);
     }
     const JsonField label = record[label_key];
     if (label.absent()) fail_file(where, "missing label " + single_quoted(label_key));
@@ -160,12 +142,12 @@ size_t find_column(const std::vector<std::string>& header, const std::string& gi
     for (size_t i = 0; i < names.size(); i++)
       if (names[i] == given) return i;
     for (size_t i = 0; i < names.size(); i++)
-      if (lower(names[i]) == lower(given)) return i;
+      if (ascii_lower(names[i]) == ascii_lower(given)) return i;
     fail_file(where, "no column " + single_quoted(given) + " in the header (columns: " + join(names) + ")");
   }
   for (const std::string& c : candidates)
     for (size_t i = 0; i < names.size(); i++)
-      if (lower(names[i]) == c) return i;
+      if (ascii_lower(names[i]) == c) return i;
   fail_file(where, std::string("no ") + what + " column (looked for " + join(candidates) + "; columns: " +
                        join(names) + "; use " + option + ")");
 }
@@ -194,13 +176,13 @@ std::vector<RawExample> read_delimited(const std::string& data, char delimiter, 
   } else {
     if (!reader.next(record)) fail_file(name, "empty file (expected a header line)");
     const std::string where = name + ":" + std::to_string(record.line);
-    text_col = find_column(record.fields, options.text_column, kTextNames, where, "text", "--text-column");
+    text_col = find_column(record.fields, options.text_column, kTextColumnNames, where, "text", "--text-column");
     label_col = find_column(record.fields, options.label_column, kLabelNames, where, "label", "--label-column");
     if (!options.text_pair_column.empty()) {
       pair_col = find_column(record.fields, options.text_pair_column, {}, where, "text pair", "--text-pair-column");
     } else {
       for (size_t i = 0; i < record.fields.size(); i++)
-        if (lower(trim(record.fields[i])) == "text_pair") pair_col = i;
+        if (ascii_lower(trim(record.fields[i])) == "text_pair") pair_col = i;
     }
     expected_fields = record.fields.size();
   }
@@ -216,8 +198,8 @@ std::vector<RawExample> read_delimited(const std::string& data, char delimiter, 
                            std::to_string(needed));
     RawExample ex;
     ex.origin = where;
-    ex.text = clean_text(std::move(record.fields[text_col]), options);
-    if (pair_col) ex.text_pair = clean_text(std::move(record.fields[*pair_col]), options);
+    ex.text = clean_text(std::move(record.fields[text_col]), options.strip_html);
+    if (pair_col) ex.text_pair = clean_text(std::move(record.fields[*pair_col]), options.strip_html);
     ex.label = trim(record.fields[label_col]);
     if (ex.label.empty()) fail_file(where, "empty label");
     sanitize_utf8(ex.label);
@@ -232,7 +214,7 @@ const std::vector<std::string> kImdbDirs = {"neg", "pos"};  // sorted: negatives
 
 int imdb_rating(const std::string& file_name) {
   // ID_RATING.txt
-  if (!ends_with(file_name, ".txt")) return -1;
+  if (!file_name.ends_with(".txt")) return -1;
   const std::string stem = file_name.substr(0, file_name.size() - 4);
   const size_t underscore = stem.rfind('_');
   if (underscore == std::string::npos) return -1;
@@ -240,12 +222,11 @@ int imdb_rating(const std::string& file_name) {
   return value && *value >= 0 && *value <= 100 ? static_cast<int>(*value) : -1;
 }
 
-bool imdb_file_name(const std::string& name) { return !name.empty() && name[0] != '.' && ends_with(name, ".txt"); }
 
 RawExample imdb_example(std::string contents, const std::string& sub, const std::string& file_name,
                         std::string origin, const DatasetOptions& options) {
   RawExample ex;
-  ex.text = clean_text(std::move(contents), options);
+  ex.text = clean_text(std::move(contents), options.strip_html);
   ex.label = sub == "pos" ? "positive" : "negative";
   ex.rating = imdb_rating(file_name);
   ex.origin = std::move(origin);
@@ -263,7 +244,7 @@ std::vector<RawExample> read_imdb_directory(const std::string& dir, const Datase
     std::vector<std::string> names;
     for (const auto& entry : fs::directory_iterator(path, ec)) {
       const std::string name = entry.path().filename().string();
-      if (imdb_file_name(name) && entry.is_regular_file()) names.push_back(name);
+      if (is_text_file_name(name) && entry.is_regular_file()) names.push_back(name);
     }
     if (ec) fail_file(path.string(), "cannot list: " + ec.message());
     std::sort(names.begin(), names.end());
@@ -281,10 +262,10 @@ std::vector<RawExample> read_imdb_directory(const std::string& dir, const Datase
 enum class FileKind { kJsonLines, kCsv, kTsv, kUnknown };
 
 FileKind file_kind(const std::string& name) {
-  const std::string n = lower(name);
-  if (ends_with(n, ".jsonl") || ends_with(n, ".json")) return FileKind::kJsonLines;
-  if (ends_with(n, ".csv")) return FileKind::kCsv;
-  if (ends_with(n, ".tsv")) return FileKind::kTsv;
+  if (is_json_lines_name(name)) return FileKind::kJsonLines;
+  const std::string n = ascii_lower(name);
+  if (n.ends_with(".csv")) return FileKind::kCsv;
+  if (n.ends_with(".tsv")) return FileKind::kTsv;
   return FileKind::kUnknown;
 }
 
@@ -324,7 +305,7 @@ std::vector<RawExample> read_archive(const std::string& archive, const std::stri
     const std::string sub = path.substr(sub_slash + 1, slash - sub_slash - 1);
     subs.push_back(sub);
     names.push_back(name);
-    if (imdb_file_name(name)) order.emplace_back(sub + "/" + name, i);
+    if (is_text_file_name(name)) order.emplace_back(sub + "/" + name, i);
   }
   if (order.empty())
     fail_file(archive, "no member " + single_quoted(member) +
@@ -342,10 +323,8 @@ std::vector<RawExample> read_raw(const std::string& spec, const DatasetOptions& 
   std::error_code ec;
   if (fs::is_directory(spec, ec)) return read_imdb_directory(spec, options);
   if (fs::exists(spec, ec)) {
-    const std::string name = lower(spec);
-    for (const char* suffix : {".tar.gz", ".tgz", ".tar", ".zip", ".tar.bz2", ".tar.xz"})
-      if (ends_with(name, suffix))
-        fail_file(spec, "an archive: name the data inside it after '#', e.g. " + spec + "#aclImdb/train");
+    if (is_archive_name(spec))
+      fail_file(spec, "an archive: name the data inside it after '#', e.g. " + spec + "#aclImdb/train");
     if (file_kind(spec) == FileKind::kUnknown)
       fail_file(spec, std::string("unknown dataset format (") + kFormats + ")");
     return read_file_contents(read_file(spec), spec, options);

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Makes the embedded default models from IMDb train + unsup text (never test), resumably:
+#   1. bertft vocab     a 16,384-token in-domain WordPiece vocabulary
+#   2. bertft pretrain  masked LM from random init (models/imdb-bert/config.json), 128-token sequences
+#   3. bertft pretrain  further, 512-token sequences (so every position embedding is trained)
+#   4. bertft train     fine-tuning on IMDb train (labels negative/positive), length 512
+# then writes bf16 copies to models/imdb-bert and models/imdb-sentiment.
+#
+#   bash scripts/pretrain-imdb.sh [WORK_DIR]     (default ~/.cache/bertft/imdb-bert)
+#
+# Every stage resumes from its newest checkpoint in WORK_DIR and is skipped once finished, so the
+# script can be killed and rerun at any time; BUDGET (seconds of training per stage per run, default
+# unlimited) lets one session do part of it. Hardware of the committed run: see models/imdb-bert/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-$HOME/.cache/bertft/imdb-bert}
+data=${IMDB:-../shared/data/imdb/aclImdb.tar.gz}
+budget=${BUDGET:-0}
+bertft=./build/bertft
+[ -f "$data" ] || { echo "pretrain-imdb: $data not found (set IMDB=path/to/aclImdb.tar.gz)" >&2; exit 1; }
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target bertft >/dev/null
+mkdir -p "$work"
+corpus=("$data#aclImdb/train")  # pos + neg + unsup: 75,000 reviews
+
+done_stage() { [ -f "$1/metrics.json" ] && ! grep -q '"stopped_by_time": true' "$1/metrics.json"; }
+
+if [ ! -f "$work/vocab/vocab.txt" ]; then
+  echo "== vocab" >&2
+  $bertft vocab --corpus "${corpus[@]}" --size 16384 --output "$work/vocab"
+fi
+
+if ! done_stage "$work/mlm128"; then
+  echo "== pretrain, 128 tokens" >&2
+  $bertft pretrain --config models/imdb-bert/config.json --tokenizer "$work/vocab" --corpus "${corpus[@]}" \
+    --output "$work/mlm128" --max-length 128 --batch-size 32 --max-steps 12000 --warmup-steps 1000 \
+    --learning-rate 1e-3 --adam-beta2 0.98 --adam-eps 1e-6 --eval-steps 500 --save-steps 500 \
+    --max-time "$budget" --resume --log "$work/mlm128.jsonl"
+  done_stage "$work/mlm128" || exit 0
+fi
+
+if ! done_stage "$work/mlm512"; then
+  echo "== pretrain further, 512 tokens" >&2
+  $bertft pretrain --model "$work/mlm128" --corpus "${corpus[@]}" --output "$work/mlm512" --max-length 512 \
+    --batch-size 8 --max-steps 1500 --warmup-steps 150 --learning-rate 5e-4 --adam-beta2 0.98 --adam-eps 1e-6 \
+    --eval-steps 500 --save-steps 500 --max-time "$budget" --resume --log "$work/mlm512.jsonl"
+  done_stage "$work/mlm512" || exit 0
+fi
+echo "pretrain-imdb: pretraining done: $work/mlm512" >&2
