@@ -3,8 +3,9 @@
 #   1. bertft vocab     a 16,384-token in-domain WordPiece vocabulary
 #   2. bertft pretrain  masked LM from random init (models/imdb-bert/config.json), 128-token sequences
 #   3. bertft pretrain  further, 512-token sequences (so every position embedding is trained)
-#   4. bertft train     fine-tuning on IMDb train (labels negative/positive), length 512
-# then writes bf16 copies to models/imdb-bert and models/imdb-sentiment.
+#   4. bertft train     fine-tuning on IMDb train (labels negative/positive), length 512, head+tail
+# then writes bf16 copies to models/imdb-bert and models/imdb-sentiment and scores the latter on all
+# 25,000 IMDb test reviews.
 #
 #   bash scripts/pretrain-imdb.sh [WORK_DIR]     (default ~/.cache/bertft/imdb-bert)
 #
@@ -46,4 +47,16 @@ if ! done_stage "$work/mlm512"; then
     --eval-steps 500 --save-steps 500 --max-time "$budget" --resume --log "$work/mlm512.jsonl"
   done_stage "$work/mlm512" || exit 0
 fi
-echo "pretrain-imdb: pretraining done: $work/mlm512" >&2
+
+if [ ! -f "$work/sentiment/metrics.json" ]; then
+  echo "== fine-tune on IMDb train, 512 tokens (head+tail), best of 3 epochs on 10% held out" >&2
+  $bertft train --model "$work/mlm512" --train "$data#aclImdb/train" --valid-split 0.1 --strip-html \
+    --output "$work/sentiment" --epochs 3 --batch-size 32 --learning-rate 1e-4 --max-length 512 \
+    --truncation head+tail --resume --log "$work/sentiment.jsonl"
+fi
+
+echo "== bf16 copies into models/" >&2
+$bertft convert --model "$work/mlm512" --output models/imdb-bert --dtype bf16
+$bertft convert --model "$work/sentiment" --output models/imdb-sentiment --dtype bf16
+$bertft eval --model models/imdb-sentiment --data "$data#aclImdb/test" --strip-html --max-length 512 \
+  --truncation head+tail | tee "$work/imdb-sentiment-test.json"
