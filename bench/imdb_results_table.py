@@ -1,0 +1,29 @@
+#!/usr/bin/python3
+"""Prints the markdown table of bench/imdb_results.sh's measurements, in the script's row order."""
+import json
+import os
+import sys
+
+ORDER = ["tfidf-1gram", "tfidf-2gram", "tfidf-2gram-C4", "random-512", "pretrained-512", "further-512", "further-512-head",
+         "further-256", "further-128", "further-512-frozen", "further-256-lr1e-5", "further-256-lr2e-5",
+         "further-256-lr3e-5", "further-256-lr5e-5"]
+
+
+def main():
+    results = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/bertft/imdb-results")
+    print("| row | setup | accuracy | F1 | wall time |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for name in ORDER:
+        path = os.path.join(results, name + ".json")
+        if not os.path.exists(path):
+            print("| %s | (not measured yet) | | | |" % name)
+            continue
+        r = json.load(open(path))
+        m = r["metrics"]
+        minutes, seconds = divmod(int(round(r["seconds"])), 60)
+        print("| %s | %s | %.2f%% | %.3f | %d min %02d s |" % (name, r["description"], 100 * m["accuracy"], m["f1"],
+                                                            minutes, seconds))
+
+
+if __name__ == "__main__":
+    main()
