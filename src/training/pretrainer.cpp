@@ -197,7 +197,7 @@ class Pretrainer {
           save_checkpoint(o_.output_dir, state_, optimizer, o_.save_total_limit,
                           [this](const std::string& dir) { save_model_dir(dir); });
         }
-        if (out_of_time_) break;
+        if (out_of_time_ || state_.batch_in_epoch == 0) break;  // the next epoch gets its own shuffle
       }
     }
     progress.finish();

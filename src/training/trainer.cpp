@@ -212,6 +212,7 @@ class Trainer {
                        o_.metric_for_best_model.c_str(), o_.early_stopping_patience);
           return;
         }
+        if (epoch_done) break;  // the next epoch gets its own shuffle
       }
     }
     progress.finish();
