@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build + runtime libraries (see README "Dependencies" for why each one).
-build_pkgs=(g++ cmake make pkg-config nlohmann-json3-dev libcli11-dev libicu-dev libdnnl-dev libarchive-dev libgtest-dev)
+build_pkgs=(g++ cmake make pkg-config nlohmann-json3-dev libcli11-dev libicu-dev libdnnl-dev libarchive-dev libcpp-httplib-dev libgtest-dev)
 # Test references and tools: PyTorch (on OpenBLAS, not the slow reference BLAS) for numerics, scikit-learn
 # for metrics, Node for @huggingface/tokenizers, clang for libFuzzer.
 test_pkgs=(python3 python3-torch python3-numpy python3-sklearn libopenblas0-pthread clang libclang-rt-14-dev libomp-14-dev)

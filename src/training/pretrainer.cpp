@@ -91,7 +91,7 @@ class Pretrainer {
     }
 
     const auto started = Clock::now();
-    const std::vector<Document> documents = load_corpus(o_.corpus, {.text_column = "", .strip_html = o_.strip_html});
+    const std::vector<Document> documents = load_corpus(o_.corpus, {.text_column = o_.text_column, .strip_html = o_.strip_html});
     PackedCorpus all = pack_corpus(tokenizer_, documents, o_.max_length);
     // The validation sequences: every k-th packed sequence, the same in every run.
     const int64_t n = all.num_sequences();

@@ -18,6 +18,7 @@ struct PretrainOptions {
   std::vector<std::string> corpus;
   std::string output_dir;
   Precision precision = Precision::Fp32;
+  std::string text_column;      // JSON Lines key of the text ("" = text, review, sentence, content)
   bool strip_html = true;
 
   double epochs = 1;

@@ -1,0 +1,144 @@
+// bertft serve: an HTTP API over a model directory, shaped like Hugging Face Text Embeddings Inference,
+// with token-budget dynamic batching (src/serving/).
+#include <omp.h>
+
+#include <cstdio>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/truncation_options.h"
+#include "common/error.h"
+#include "common/precision.h"
+#include "inference/classifier.h"
+#include "model/checkpoint.h"
+#include "serving/batcher.h"
+#include "serving/http_server.h"
+#include "serving/service.h"
+#include "tokenizer/tokenizer.h"
+
+namespace bertft {
+namespace {
+
+struct ServeOptions {
+  std::string model_dir;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int64_t max_batch_tokens = 16384;
+  int max_concurrent = 512;
+  int64_t max_input_chars = 100000;
+  int64_t max_client_batch_size = 1024;
+  int64_t payload_limit = 2000000;
+  int max_length = 0;  // 0: the model's max_position_embeddings
+  int threads = omp_get_num_procs();
+  std::string precision = "auto";
+  TruncationCliOptions truncation;
+};
+
+// Worker threads beyond --max-concurrent, so that requests over the limit still get a quick 429 and
+// /health, /metrics stay answerable while every admitted request waits for inference.
+constexpr int kSpareWorkers = 16;
+
+void run_serve(const ServeOptions& opt) {
+  // Before any thread exists: OpenMP's pool and the inference thread must not take SIGTERM.
+  prepare_serving_signals();
+  if (opt.threads < 1) throw Error("--threads must be at least 1");
+  if (opt.max_concurrent < 1) throw Error("--max-concurrent must be at least 1");
+  if (opt.max_input_chars < 1) throw Error("--max-input-chars must be at least 1");
+  if (opt.max_client_batch_size < 1) throw Error("--max-client-batch-size must be at least 1");
+  if (opt.payload_limit < 1) throw Error("--payload-limit must be at least 1");
+  if (opt.port < 0 || opt.port > 65535) throw Error("--port must be 0..65535");
+  const Precision precision = precision_from_name(opt.precision);
+  const Truncation truncation = opt.truncation.to_truncation();
+  omp_set_num_threads(opt.threads);
+
+  std::vector<std::string> notices;
+  LoadOptions load;
+  load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
+  const Model model = load_model(opt.model_dir, load, &notices);
+  for (const std::string& notice : notices) std::fprintf(stderr, "bertft: note: %s\n", notice.c_str());
+  const BertTokenizer tokenizer = BertTokenizer::from_dir(opt.model_dir);
+
+  const int max_positions = model.config.max_position_embeddings;
+  const int max_length = opt.max_length == 0 ? max_positions : opt.max_length;
+  if (max_length > max_positions)
+    throw Error("--max-length " + std::to_string(max_length) + " is more than the model's " +
+                "max_position_embeddings " + std::to_string(max_positions));
+  const int min_length = static_cast<int>(tokenizer.num_special_tokens(true));
+  if (max_length < min_length)
+    throw Error("--max-length " + std::to_string(max_length) + " leaves no room for the " +
+                std::to_string(min_length) + " special tokens of a text pair");
+  if (opt.max_batch_tokens < max_length)
+    throw Error("--max-batch-tokens " + std::to_string(opt.max_batch_tokens) +
+                " is less than one input of --max-length " + std::to_string(max_length) + " tokens");
+
+  // The classifier's buffers hold max_inputs inputs of max_length tokens: the token budget when every
+  // input is as long as it can be.
+  const BatchLimits limits{opt.max_batch_tokens, static_cast<int>(opt.max_batch_tokens / max_length)};
+  SequenceClassifier classifier(model, limits.max_inputs, max_length, precision);
+  Metrics metrics;
+  Batcher batcher(
+      [&classifier, threads = opt.threads](std::span<const TokenizedInput> batch, float* logits) {
+        // OpenMP's thread count is per thread; the classifier's workspace was sized for this many.
+        omp_set_num_threads(threads);
+        classifier.forward(batch, logits);
+      },
+      model.config.num_labels(), limits, [&metrics](const BatchStats& stats) { metrics.record_batch(stats); });
+
+  ServiceOptions service_options;
+  service_options.model_id = opt.model_dir;
+  service_options.max_length = max_length;
+  service_options.max_concurrent = opt.max_concurrent;
+  service_options.limits = {static_cast<size_t>(opt.max_client_batch_size), static_cast<size_t>(opt.max_input_chars)};
+  service_options.batch = limits;
+  service_options.truncation = truncation;
+  service_options.precision = precision_name(precision);
+  Service service(tokenizer, model.config, batcher, metrics, service_options);
+
+  HttpOptions http;
+  http.host = opt.host;
+  http.port = opt.port;
+  http.payload_limit = static_cast<size_t>(opt.payload_limit);
+  http.workers = opt.max_concurrent + kSpareWorkers;
+  serve_http(service, metrics, http, [&](int port) {
+    std::fprintf(stderr, "bertft: serving %s on http://%s:%d (%s, max length %d, batches of up to %lld tokens)\n",
+                 opt.model_dir.c_str(), opt.host.c_str(), port, precision_name(precision), max_length,
+                 static_cast<long long>(opt.max_batch_tokens));
+    std::fflush(stderr);
+  });
+  batcher.stop();
+  std::fprintf(stderr, "bertft: stopped: every accepted request answered\n");
+}
+
+void setup_serve(CLI::App& app) {
+  auto opt = std::make_shared<ServeOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "serve",
+      "HTTP API (Text Embeddings Inference shape): POST /predict {\"inputs\": TEXT | [TEXT | [TEXT, PAIR], ...], "
+      "\"truncate\", \"raw_scores\"}; GET /health, /info, /metrics, /openapi.json. SIGTERM drains and exits");
+  sub->add_option("--model", opt->model_dir, "Model directory (config.json, model.safetensors, tokenizer files)")
+      ->required();
+  sub->add_option("--host", opt->host, "Address to listen on");
+  sub->add_option("--port", opt->port, "Port to listen on (0: any free port, printed on stderr)");
+  sub->add_option("--max-batch-tokens", opt->max_batch_tokens,
+                  "Tokens per forward pass: concurrent requests are merged up to it, larger ones split");
+  sub->add_option("--max-concurrent", opt->max_concurrent, "/predict requests in flight; more get 429");
+  sub->add_option("--max-input-chars", opt->max_input_chars,
+                  "Characters per input (text and pair); longer inputs get 413 before tokenization");
+  sub->add_option("--max-client-batch-size", opt->max_client_batch_size, "Inputs per request; more get 413");
+  sub->add_option("--payload-limit", opt->payload_limit, "Request body bytes; larger bodies get 413");
+  sub->add_option("--max-length", opt->max_length,
+                  "Tokens per input incl. special tokens; longer inputs get 422 unless \"truncate\": true "
+                  "(0: the model's max_position_embeddings)");
+  sub->add_option("--threads", opt->threads, "Inference threads (default: all cores of this machine)");
+  sub->add_option("--precision", opt->precision, kPrecisionHelp);
+  add_truncation_options(sub, opt->truncation);
+  sub->callback([opt] { run_serve(*opt); });
+}
+
+const bool registered = register_command("serve", setup_serve);
+
+}  // namespace
+}  // namespace bertft

@@ -1,0 +1,93 @@
+#include "serving/openapi.h"
+
+#include <nlohmann/json.hpp>
+
+namespace bertft {
+namespace {
+
+nlohmann::json error_response(const char* description) {
+  return {{"description", description},
+          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/ErrorResponse"}}}}}}}};
+}
+
+nlohmann::json build() {
+  using nlohmann::json;
+  const json string = {{"type", "string"}};
+  const json text_or_pair = {{"type", "array"}, {"items", string}, {"minItems", 1}, {"maxItems", 2},
+                             {"description", "[text] or [text, text_pair]"}};
+  const json prediction = {{"type", "object"},
+                           {"required", {"label", "score"}},
+                           {"properties", {{"label", string}, {"score", {{"type", "number"}}}}}};
+  const json predictions = {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/Prediction"}}},
+                            {"description", "Every label, highest score first"}};
+  json doc = {
+      {"openapi", "3.0.3"},
+      {"info",
+       {{"title", "bertft serve"},
+        {"version", BERTFT_VERSION},
+        {"description", "Text classification with a BERT model, shaped like Hugging Face Text Embeddings Inference."}}},
+      {"paths",
+       {{"/predict",
+         {{"post",
+           {{"summary", "Classify one text or a batch"},
+            {"requestBody",
+             {{"required", true},
+              {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/PredictRequest"}}}}}}}}},
+            {"responses",
+             {{"200",
+               {{"description", "One prediction list per input; a single text gets one list, a batch a list of lists"},
+                {"content", {{"application/json",
+                              {{"schema", {{"oneOf", {predictions, {{"type", "array"}, {"items", predictions}}}}}}}}}}}},
+              {"400", error_response("Body not UTF-8 or not JSON, wrong types, empty batch")},
+              {"413", error_response("Body, batch or an input too large")},
+              {"422", error_response("An input longer than the model's maximum length without \"truncate\": true")},
+              {"429", error_response("Too many requests in flight")}}}}}}},
+        {"/health", {{"get", {{"summary", "Ready to serve"}, {"responses", {{"200", {{"description", "Ready"}}}}}}}}},
+        {"/info",
+         {{"get",
+           {{"summary", "Model, labels, limits and version"},
+            {"responses", {{"200", {{"description", "Server information"},
+                                    {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}}}}}}}},
+        {"/metrics",
+         {{"get",
+           {{"summary", "Prometheus metrics"},
+            {"responses", {{"200", {{"description", "Prometheus text exposition format"},
+                                    {"content", {{"text/plain", {{"schema", string}}}}}}}}}}}}},
+        {"/openapi.json",
+         {{"get",
+           {{"summary", "This document"},
+            {"responses", {{"200", {{"description", "OpenAPI 3.0 document"},
+                                    {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}}}}}}}}}},
+      {"components",
+       {{"schemas",
+         {{"PredictRequest",
+           {{"type", "object"},
+            {"required", {"inputs"}},
+            {"properties",
+             {{"inputs",
+               {{"description", "A text, or a batch: a list of texts, [text] or [text, text_pair]"},
+                {"oneOf", {string, {{"type", "array"}, {"minItems", 1}, {"items", {{"oneOf", {string, text_or_pair}}}}}}}}},
+              {"truncate", {{"type", "boolean"}, {"default", false},
+                            {"description", "Cut inputs longer than the maximum length instead of refusing them"}}},
+              {"raw_scores", {{"type", "boolean"}, {"default", false},
+                              {"description", "Scores are the logits instead of softmax probabilities"}}}}}}},
+          {"Prediction", prediction},
+          {"ErrorResponse",
+           {{"type", "object"},
+            {"required", {"error", "error_type"}},
+            {"properties",
+             {{"error", string},
+              {"error_type", {{"type", "string"},
+                              {"enum", {"Validation", "Empty", "Overloaded", "Backend", "NotFound"}}}}}}}}}}}},
+  };
+  return doc;
+}
+
+}  // namespace
+
+const std::string& openapi_json() {
+  static const std::string text = build().dump();
+  return text;
+}
+
+}  // namespace bertft

@@ -1,0 +1,105 @@
+#include "serving/service.h"
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "common/error.h"
+#include "serving/api_error.h"
+#include "serving/openapi.h"
+
+namespace bertft {
+
+HttpReply error_reply(int status, const std::string& type, const std::string& message) {
+  return {status, error_body(type, message)};
+}
+
+Service::Service(const BertTokenizer& tokenizer, const BertConfig& config, Batcher& batcher, Metrics& metrics,
+                 ServiceOptions options)
+    : tokenizer_(tokenizer), config_(config), batcher_(batcher), metrics_(metrics), options_(std::move(options)) {}
+
+HttpReply Service::predict(std::string_view body) {
+  // Counted before any work so that a flood is refused for the price of an increment.
+  const int64_t admitted = ++in_flight_;
+  struct Release {
+    std::atomic<int64_t>& n;
+    ~Release() { --n; }
+  } release{in_flight_};
+  if (admitted > options_.max_concurrent)
+    return error_reply(429, "Overloaded",
+                       "the server is busy: " + std::to_string(options_.max_concurrent) +
+                           " requests in flight (--max-concurrent); retry later");
+  try {
+    return predict_admitted(body);
+  } catch (const ApiError& e) {
+    return error_reply(e.status, e.type, e.what());
+  }
+}
+
+HttpReply Service::predict_admitted(std::string_view body) {
+  const PredictRequest request = parse_predict_request(body, options_.limits);
+  std::vector<TokenizedInput> encoded(request.inputs.size());
+  int64_t truncated = 0;
+  for (size_t i = 0; i < encoded.size(); i++) {
+    const PredictInput& input = request.inputs[i];
+    std::optional<std::string_view> pair;
+    if (input.text_pair) pair = *input.text_pair;
+    bool cut = false;
+    encoded[i] = encode_input(tokenizer_, input.text, pair, options_.max_length, options_.truncation, &cut);
+    if (cut && !request.truncate)
+      throw ApiError(422, "Validation",
+                     (request.batch ? "inputs[" + std::to_string(i) + "]" : std::string("input")) +
+                         " is longer than the model's maximum of " + std::to_string(options_.max_length) +
+                         " tokens; send \"truncate\": true to cut it");
+    truncated += cut;
+  }
+  std::vector<float> logits;
+  try {
+    logits = batcher_.classify(std::move(encoded));
+  } catch (const std::exception& e) {
+    throw ApiError(500, "Backend", std::string("inference failed: ") + e.what());
+  }
+  metrics_.record_inputs(static_cast<int64_t>(request.inputs.size()), truncated);
+  const int C = config_.num_labels();
+  nlohmann::json reply;
+  if (request.batch) {
+    reply = nlohmann::json::array();
+    for (size_t i = 0; i < request.inputs.size(); i++)
+      reply.push_back(prediction_json(logits.data() + i * C, config_.id2label, request.raw_scores));
+  } else {
+    reply = prediction_json(logits.data(), config_.id2label, request.raw_scores);
+  }
+  return {200, reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
+HttpReply Service::health() const { return {200, "", "text/plain"}; }
+
+HttpReply Service::info() const {
+  nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
+  for (int c = 0; c < config_.num_labels(); c++) {
+    id2label[std::to_string(c)] = config_.id2label[c];
+    label2id[config_.id2label[c]] = c;
+  }
+  const nlohmann::json info = {
+      {"model_id", options_.model_id},
+      {"model_dtype", options_.precision},
+      {"model_type", {{"classifier", {{"id2label", id2label}, {"label2id", label2id}}}}},
+      {"labels", config_.id2label},
+      {"max_input_length", options_.max_length},
+      {"max_input_chars", options_.limits.max_input_chars},
+      {"max_concurrent_requests", options_.max_concurrent},
+      {"max_batch_tokens", options_.batch.max_tokens},
+      {"max_batch_requests", options_.batch.max_inputs},
+      {"max_client_batch_size", options_.limits.max_client_batch_size},
+      {"auto_truncate", false},
+      {"version", BERTFT_VERSION},
+  };
+  return {200, info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
+HttpReply Service::metrics() const {
+  return {200, metrics_.render(batcher_.queued_inputs(), in_flight_.load()), "text/plain; version=0.0.4"};
+}
+
+HttpReply Service::openapi() const { return {200, openapi_json()}; }
+
+}  // namespace bertft

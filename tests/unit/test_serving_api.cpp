@@ -1,0 +1,183 @@
+// The /predict request parser, the reply shape and the Service endpoints (serving/), without sockets:
+// the demo tokenizer and a fake forward pass whose logits are known.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "serving/api_error.h"
+#include "serving/openapi.h"
+#include "serving/predict_api.h"
+#include "serving/service.h"
+
+namespace bertft {
+namespace {
+
+int status_of(std::string_view body, const PredictLimits& limits = {}) {
+  try {
+    parse_predict_request(body, limits);
+  } catch (const ApiError& e) {
+    return e.status;
+  }
+  return 200;
+}
+
+TEST(ServingApi, RequestShapes) {
+  PredictRequest r = parse_predict_request(R"({"inputs": "hello"})", {});
+  ASSERT_EQ(r.inputs.size(), 1u);
+  EXPECT_FALSE(r.batch);
+  EXPECT_EQ(r.inputs[0].text, "hello");
+  EXPECT_FALSE(r.truncate || r.raw_scores);
+
+  r = parse_predict_request(R"({"inputs": ["a", ["b"], ["c", "d"], ""], "truncate": true, "raw_scores": true, "x": 1})", {});
+  ASSERT_EQ(r.inputs.size(), 4u);
+  EXPECT_TRUE(r.batch && r.truncate && r.raw_scores);
+  EXPECT_EQ(r.inputs[1].text, "b");
+  EXPECT_FALSE(r.inputs[1].text_pair);
+  EXPECT_EQ(*r.inputs[2].text_pair, "d");
+  EXPECT_EQ(r.inputs[3].text, "");
+}
+
+TEST(ServingApi, BadRequestsGetTheirStatus) {
+  for (const char* body : {"", "{", "[1]", "null", R"({"input": "a"})", R"({"inputs": 3})", R"({"inputs": {"a": 1}})",
+                           R"({"inputs": [1]})", R"({"inputs": [[]]})", R"({"inputs": [["a", "b", "c"]]})",
+                           R"({"inputs": [["a", 2]]})", R"({"inputs": "a", "truncate": "yes"})",
+                           R"({"inputs": "a", "inputs": "b"})"})
+    EXPECT_EQ(status_of(body), 400) << body;
+  EXPECT_EQ(status_of(std::string_view("{\"inputs\": \"a\"}\0", 16)), 400);
+  EXPECT_EQ(status_of("{\"inputs\": \"\xff\"}"), 400);
+  EXPECT_EQ(status_of(R"({"inputs": "\ud800"})"), 400);
+  try {
+    parse_predict_request(R"({"inputs": []})", {});
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status, 400);
+    EXPECT_EQ(e.type, "Empty");
+  }
+  EXPECT_EQ(status_of(R"({"inputs": ["a", "b", "c"]})", {2, 100}), 413);
+  EXPECT_EQ(status_of(R"({"inputs": ["a", "b"]})", {2, 100}), 200);
+  // Characters, not bytes: three two-byte characters fit a limit of 3.
+  EXPECT_EQ(status_of("{\"inputs\": \"\xc3\xa9\xc3\xa9\xc3\xa9\"}", {2, 3}), 200);
+  EXPECT_EQ(status_of(R"({"inputs": [["ab", "cd"]]})", {2, 3}), 413);
+}
+
+TEST(ServingApi, PredictionsAreSortedProbabilitiesOrLogits) {
+  const std::vector<std::string> labels = {"a", "b", "c"};
+  const float logits[] = {0.5f, 2.0f, -1.0f};
+  const nlohmann::json probs = prediction_json(logits, labels, false);
+  ASSERT_EQ(probs.size(), 3u);
+  EXPECT_EQ(probs[0]["label"], "b");
+  EXPECT_EQ(probs[2]["label"], "c");
+  const double z = std::exp(0.5) + std::exp(2.0) + std::exp(-1.0);
+  EXPECT_NEAR(probs[0]["score"].get<double>(), std::exp(2.0) / z, 1e-6);
+  const nlohmann::json raw = prediction_json(logits, labels, true);
+  EXPECT_EQ(raw[1]["label"], "a");
+  EXPECT_FLOAT_EQ(raw[1]["score"].get<float>(), 0.5f);
+}
+
+// Logits (number of tokens, -number of tokens): the reply says how each input was tokenized.
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tokenizer = BertTokenizer::from_dir(std::string(BERTFT_SOURCE_DIR) + "/models/demo");
+    config.id2label = {"negative", "positive"};
+    options.max_length = 8;
+    options.max_concurrent = 1;
+  }
+  Service make(Batcher& batcher) { return Service(tokenizer, config, batcher, metrics, options); }
+  static Batcher::Forward forward(std::mutex* gate = nullptr) {
+    return [gate](std::span<const TokenizedInput> batch, float* logits) {
+      if (gate) std::lock_guard hold(*gate);
+      for (size_t i = 0; i < batch.size(); i++) {
+        logits[2 * i] = static_cast<float>(batch[i].ids.size());
+        logits[2 * i + 1] = -static_cast<float>(batch[i].ids.size());
+      }
+    };
+  }
+  BertTokenizer tokenizer;
+  BertConfig config;
+  ServiceOptions options;
+  Metrics metrics;
+};
+
+TEST_F(ServiceTest, PredictSingleAndBatch) {
+  Batcher batcher(forward(), 2, {64, 8});
+  Service service = make(batcher);
+  HttpReply reply = service.predict(R"({"inputs": "good movie", "raw_scores": true})");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  nlohmann::json body = nlohmann::json::parse(reply.body);
+  ASSERT_TRUE(body.is_array() && body.size() == 2u);
+  EXPECT_EQ(body[0]["label"], "negative");
+  EXPECT_EQ(body[0]["score"], 4.0);  // [CLS] good movie [SEP]
+
+  reply = service.predict(R"({"inputs": ["good", ["good", "movie"], ""], "raw_scores": true})");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  body = nlohmann::json::parse(reply.body);
+  ASSERT_EQ(body.size(), 3u);
+  EXPECT_EQ(body[0][0]["score"], 3.0);
+  EXPECT_EQ(body[1][0]["score"], 5.0);  // [CLS] good [SEP] movie [SEP]
+  EXPECT_EQ(body[2][0]["score"], 2.0);  // an empty text is [CLS] [SEP]
+
+  reply = service.predict(R"({"inputs": "good"})");
+  body = nlohmann::json::parse(reply.body);
+  EXPECT_NEAR(body[0]["score"].get<double>() + body[1]["score"].get<double>(), 1.0, 1e-6);
+}
+
+TEST_F(ServiceTest, TooLongIs422UnlessTruncated) {
+  Batcher batcher(forward(), 2, {64, 8});
+  Service service = make(batcher);
+  const std::string text = R"("good good good good good good good good good good")";
+  HttpReply reply = service.predict(R"({"inputs": )" + text + "}");
+  EXPECT_EQ(reply.status, 422);
+  const nlohmann::json error = nlohmann::json::parse(reply.body);
+  EXPECT_EQ(error["error_type"], "Validation");
+  EXPECT_NE(error["error"].get<std::string>().find("truncate"), std::string::npos);
+  reply = service.predict(R"({"inputs": [)" + text + R"(], "truncate": true, "raw_scores": true})");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(nlohmann::json::parse(reply.body)[0][0]["score"], 8.0);
+}
+
+TEST_F(ServiceTest, OverMaxConcurrentIs429) {
+  std::mutex gate;
+  Batcher batcher(forward(&gate), 2, {64, 8});
+  Service service = make(batcher);
+  std::unique_lock hold(gate);
+  auto first = std::async(std::launch::async, [&] { return service.predict(R"({"inputs": "a"})"); });
+  while (service.metrics().body.find("bertft_requests_in_flight 1\n") == std::string::npos) std::this_thread::yield();
+  const HttpReply refused = service.predict(R"({"inputs": "b"})");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(nlohmann::json::parse(refused.body)["error_type"], "Overloaded");
+  hold.unlock();
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_EQ(service.predict(R"({"inputs": "b"})").status, 200);
+}
+
+TEST_F(ServiceTest, InfoMetricsAndOpenApi) {
+  Batcher batcher(forward(), 2, {64, 8}, [this](const BatchStats& s) { metrics.record_batch(s); });
+  Service service = make(batcher);
+  service.predict(R"({"inputs": ["a", "b"]})");
+  metrics.record_request("/predict", 200, 0.003);
+  const nlohmann::json info = nlohmann::json::parse(service.info().body);
+  EXPECT_EQ(info["labels"], (nlohmann::json{"negative", "positive"}));
+  EXPECT_EQ(info["max_input_length"], 8);
+  EXPECT_EQ(info["model_type"]["classifier"]["label2id"]["positive"], 1);
+  const std::string text = service.metrics().body;
+  EXPECT_NE(text.find("bertft_requests_total{endpoint=\"/predict\",status=\"200\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("bertft_request_duration_seconds_bucket{endpoint=\"/predict\",le=\"0.005\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("bertft_request_duration_seconds_bucket{endpoint=\"/predict\",le=\"0.0025\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("bertft_inputs_total 2\n"), std::string::npos);
+  EXPECT_NE(text.find("bertft_batch_inputs_count 1\n"), std::string::npos);
+  EXPECT_NE(text.find("bertft_tokens_total 6\n"), std::string::npos);
+  EXPECT_EQ(service.health().status, 200);
+  const nlohmann::json openapi = nlohmann::json::parse(service.openapi().body);
+  EXPECT_EQ(openapi["openapi"], "3.0.3");
+  EXPECT_TRUE(openapi["paths"].contains("/predict"));
+}
+
+}  // namespace
+}  // namespace bertft

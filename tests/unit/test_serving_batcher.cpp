@@ -1,0 +1,154 @@
+// Dynamic batching (serving/batcher.h) with a fake forward pass: token and input budgets, requests merged
+// and split, results in input order, failures, draining on stop.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "serving/batcher.h"
+
+namespace bertft {
+namespace {
+
+// An input of `length` tokens whose first id tags it, so logits can be traced back to it.
+TokenizedInput input(int tag, int length) {
+  TokenizedInput in;
+  in.ids.assign(length, 0);
+  in.ids[0] = tag;
+  in.type_ids.assign(length, 0);
+  return in;
+}
+
+// logits = (tag, length) per input; records every batch and can hold batches until released.
+struct FakeModel {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool open = true;
+  int entered = 0;
+  std::vector<std::vector<int>> batches;  // tags per batch
+  std::vector<int64_t> batch_tokens;
+
+  Batcher::Forward forward() {
+    return [this](std::span<const TokenizedInput> batch, float* logits) {
+      std::unique_lock lock(mutex);
+      entered++;
+      cv.notify_all();
+      cv.wait(lock, [&] { return open; });
+      std::vector<int> tags;
+      int64_t tokens = 0;
+      for (size_t i = 0; i < batch.size(); i++) {
+        logits[2 * i] = static_cast<float>(batch[i].ids[0]);
+        logits[2 * i + 1] = static_cast<float>(batch[i].ids.size());
+        tags.push_back(batch[i].ids[0]);
+        tokens += static_cast<int64_t>(batch[i].ids.size());
+      }
+      batches.push_back(tags);
+      batch_tokens.push_back(tokens);
+    };
+  }
+  void close() {
+    std::lock_guard lock(mutex);
+    open = false;
+  }
+  void release() {
+    std::lock_guard lock(mutex);
+    open = true;
+    cv.notify_all();
+  }
+  void wait_entered(int n) {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return entered >= n; });
+  }
+};
+
+TEST(ServingBatcher, OneRequestComesBackInInputOrder) {
+  FakeModel model;
+  Batcher batcher(model.forward(), 2, {100, 8});
+  const std::vector<float> logits = batcher.classify({input(7, 3), input(8, 1), input(9, 5)});
+  EXPECT_EQ(logits, (std::vector<float>{7, 3, 8, 1, 9, 5}));
+  EXPECT_EQ(batcher.queued_inputs(), 0);
+}
+
+TEST(ServingBatcher, ALargeRequestIsSplitByTokensAndInputs) {
+  FakeModel model;
+  Batcher batcher(model.forward(), 2, {20, 3});
+  std::vector<TokenizedInput> inputs;
+  for (int i = 0; i < 10; i++) inputs.push_back(input(i, 6));
+  const std::vector<float> logits = batcher.classify(inputs);
+  for (int i = 0; i < 10; i++) EXPECT_EQ(logits[2 * i], i);
+  // 3 inputs of 6 tokens fit 20 tokens and the 3-input cap: 3, 3, 3, 1.
+  ASSERT_EQ(model.batches.size(), 4u);
+  EXPECT_EQ(model.batches[0], (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(model.batches[3], (std::vector<int>{9}));
+
+  FakeModel by_tokens;
+  Batcher token_bound(by_tokens.forward(), 2, {10, 100});
+  token_bound.classify({input(0, 4), input(1, 4), input(2, 4), input(3, 10), input(4, 1)});
+  EXPECT_EQ(by_tokens.batches, (std::vector<std::vector<int>>{{0, 1}, {2}, {3}, {4}}));
+}
+
+TEST(ServingBatcher, ConcurrentRequestsShareBatchesWithinTheBudget) {
+  FakeModel model;
+  Batcher batcher(model.forward(), 2, {32, 16});
+  // Hold the first batch so the other requests queue up behind it.
+  model.close();
+  auto first = std::async(std::launch::async, [&] { return batcher.classify({input(100, 4)}); });
+  model.wait_entered(1);
+  std::vector<std::future<std::vector<float>>> others;
+  for (int r = 0; r < 6; r++)
+    others.push_back(std::async(std::launch::async, [&, r] { return batcher.classify({input(r, 5), input(10 + r, 3)}); }));
+  while (batcher.queued_inputs() < 12) std::this_thread::yield();
+  model.release();
+  EXPECT_EQ(first.get(), (std::vector<float>{100, 4}));
+  for (int r = 0; r < 6; r++) EXPECT_EQ(others[r].get(), (std::vector<float>{float(r), 5, float(10 + r), 3}));
+  // 6 requests x 8 tokens = 48 tokens behind the first batch: two batches of at most 32 tokens, the
+  // first holding inputs of four requests.
+  ASSERT_EQ(model.batches.size(), 3u);
+  EXPECT_EQ(model.batches[1].size(), 8u);
+  EXPECT_EQ(model.batches[2].size(), 4u);
+  for (int64_t tokens : model.batch_tokens) EXPECT_LE(tokens, 32);
+}
+
+TEST(ServingBatcher, AFailedBatchFailsItsRequestsOnly) {
+  std::atomic<bool> fail{true};
+  Batcher batcher(
+      [&](std::span<const TokenizedInput> batch, float* logits) {
+        if (fail) throw std::runtime_error("boom");
+        for (size_t i = 0; i < batch.size(); i++) logits[i] = 1;
+      },
+      1, {16, 4});
+  EXPECT_THROW(batcher.classify({input(1, 2)}), std::runtime_error);
+  fail = false;
+  EXPECT_EQ(batcher.classify({input(1, 2)}), std::vector<float>{1});
+}
+
+TEST(ServingBatcher, InputsThatCannotFitAreRefused) {
+  FakeModel model;
+  Batcher batcher(model.forward(), 2, {8, 4});
+  EXPECT_THROW(batcher.classify({input(1, 9)}), std::invalid_argument);
+  EXPECT_THROW(batcher.classify({TokenizedInput{}}), std::invalid_argument);
+  EXPECT_TRUE(batcher.classify({}).empty());
+}
+
+TEST(ServingBatcher, StopFinishesWhatWasSubmitted) {
+  FakeModel model;
+  Batcher batcher(model.forward(), 2, {8, 1});
+  model.close();
+  std::vector<std::future<std::vector<float>>> requests;
+  for (int r = 0; r < 4; r++) requests.push_back(std::async(std::launch::async, [&, r] { return batcher.classify({input(r, 2)}); }));
+  model.wait_entered(1);
+  while (batcher.queued_inputs() < 3) std::this_thread::yield();
+  auto stopped = std::async(std::launch::async, [&] { batcher.stop(); });
+  model.release();
+  stopped.get();
+  for (int r = 0; r < 4; r++) EXPECT_EQ(requests[r].get()[0], r);
+  EXPECT_THROW(batcher.classify({input(1, 2)}), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace bertft
