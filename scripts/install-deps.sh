@@ -7,8 +7,13 @@ cd "$(dirname "$0")/.."
 # Build + runtime libraries (see README "Dependencies" for why each one).
 build_pkgs=(g++ cmake make pkg-config nlohmann-json3-dev libcli11-dev libicu-dev libdnnl-dev libarchive-dev libcpp-httplib-dev libgtest-dev)
 # Test references and tools: PyTorch (on OpenBLAS, not the slow reference BLAS) for numerics, scikit-learn
-# for metrics, Node for @huggingface/tokenizers, clang for libFuzzer.
-test_pkgs=(python3 python3-torch python3-numpy python3-sklearn libopenblas0-pthread clang libclang-rt-14-dev libomp-14-dev)
+# for metrics, Node for @huggingface/tokenizers, clang for libFuzzer, Chromium for the serve page's browser
+# test (driven by playwright-core from npm, which uses this browser and never downloads its own).
+test_pkgs=(python3 python3-torch python3-numpy python3-sklearn libopenblas0-pthread clang libclang-rt-14-dev libomp-14-dev
+           chromium)
+# bench/serve_load.sh: Flask served by gunicorn (the reference server it measures bertft serve against)
+# and the wrk load generator.
+test_pkgs+=(python3-flask python3-gunicorn wrk)
 command -v node >/dev/null 2>&1 || test_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || test_pkgs+=(npm)
 
@@ -26,7 +31,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" != "--runtime-only" ] && { [ ! -d tests/reference/node_modules/@huggingface/tokenizers ] || [ ! -d tests/reference/node_modules/tokenizers-linux-x64-gnu ]; }; then
+if [ "${1:-}" != "--runtime-only" ] && { [ ! -d tests/reference/node_modules/@huggingface/tokenizers ] ||
+     [ ! -d tests/reference/node_modules/tokenizers-linux-x64-gnu ] || [ ! -d tests/reference/node_modules/playwright-core ]; }; then
   echo "install-deps: installing npm test references" >&2
-  (cd tests/reference && npm ci --silent --no-audit --no-fund)
+  (cd tests/reference && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
 fi

@@ -92,6 +92,7 @@ void run_serve(const ServeOptions& opt) {
   service_options.max_length = max_length;
   service_options.max_concurrent = opt.max_concurrent;
   service_options.limits = {static_cast<size_t>(opt.max_client_batch_size), static_cast<size_t>(opt.max_input_chars)};
+  service_options.payload_limit = static_cast<size_t>(opt.payload_limit);
   service_options.batch = limits;
   service_options.truncation = truncation;
   service_options.precision = precision_name(precision);
@@ -117,7 +118,8 @@ void setup_serve(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "serve",
       "HTTP API (Text Embeddings Inference shape): POST /predict {\"inputs\": TEXT | [TEXT | [TEXT, PAIR], ...], "
-      "\"truncate\", \"raw_scores\"}; GET /health, /info, /metrics, /openapi.json. SIGTERM drains and exits");
+      "\"truncate\", \"raw_scores\"}; GET /health, /info, /metrics, /openapi.json; a web page at GET /. "
+      "SIGTERM drains and exits");
   sub->add_option("--model", opt->model_dir, "Model directory (config.json, model.safetensors, tokenizer files)")
       ->required();
   sub->add_option("--host", opt->host, "Address to listen on");

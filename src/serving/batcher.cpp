@@ -99,6 +99,9 @@ void Batcher::run() {
       error = std::current_exception();
     }
     stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Counted before any of its requests is answered, so that a client that has its reply finds the
+    // batch in /metrics.
+    if (on_batch_) on_batch_(stats);
     for (size_t row = 0; row < slots.size(); row++) {
       auto& [job, index] = slots[row];
       if (error) job->error = error;
@@ -109,7 +112,6 @@ void Batcher::run() {
         else job->done.set_value();
       }
     }
-    if (on_batch_) on_batch_(stats);
   }
 }
 

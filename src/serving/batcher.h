@@ -33,7 +33,7 @@ struct BatchStats {
 class Batcher {
  public:
   // forward(batch, logits[batch.size() * num_labels]) runs on the inference thread only; on_batch (may
-  // be empty) is called there after each batch.
+  // be empty) is called there after each batch's forward pass, before its requests are answered.
   using Forward = std::function<void(std::span<const TokenizedInput>, float* logits)>;
   Batcher(Forward forward, int num_labels, BatchLimits limits, std::function<void(const BatchStats&)> on_batch = {});
   ~Batcher();  // stop()

@@ -25,7 +25,7 @@ class Listener : public httplib::Server {
 };
 
 const char* endpoint_label(const std::string& path) {
-  for (const char* known : {"/predict", "/health", "/info", "/metrics", "/openapi.json"})
+  for (const char* known : {"/", "/predict", "/health", "/info", "/metrics", "/openapi.json"})
     if (path == known) return known;
   return "other";  // bounded: no label per arbitrary path
 }
@@ -52,6 +52,7 @@ void raise_descriptor_limit() {
 
 void send(httplib::Response& res, const HttpReply& reply) {
   res.status = reply.status;
+  for (const auto& [name, value] : reply.headers) res.set_header(name.c_str(), value);
   res.set_content(reply.body, reply.content_type.c_str());
 }
 
@@ -97,6 +98,7 @@ void serve_http(Service& service, Metrics& metrics, const HttpOptions& options,
   server.Get("/info", [&](const httplib::Request&, httplib::Response& res) { send(res, service.info()); });
   server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) { send(res, service.metrics()); });
   server.Get("/openapi.json", [&](const httplib::Request&, httplib::Response& res) { send(res, service.openapi()); });
+  server.Get("/", [&](const httplib::Request&, httplib::Response& res) { send(res, service.index_page()); });
 
   // Replies the library makes itself (no route, body over the limit, unparsable request) get the JSON
   // error body too; replies our handlers made already have one.
@@ -105,7 +107,7 @@ void serve_http(Service& service, Metrics& metrics, const HttpOptions& options,
     HttpReply reply;
     if (res.status == 404)
       reply = error_reply(404, "NotFound", "no endpoint " + req.method + " " + req.path +
-                                               " (POST /predict, GET /health, /info, /metrics, /openapi.json)");
+                                               " (POST /predict, GET /, /health, /info, /metrics, /openapi.json)");
     else if (res.status == 413)
       reply = error_reply(413, "Validation", payload_message);
     else

@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "serving/api_error.h"
 #include "serving/openapi.h"
+#include "serving/web_page.h"
 
 namespace bertft {
 
@@ -90,6 +91,7 @@ HttpReply Service::info() const {
       {"max_batch_tokens", options_.batch.max_tokens},
       {"max_batch_requests", options_.batch.max_inputs},
       {"max_client_batch_size", options_.limits.max_client_batch_size},
+      {"payload_limit", options_.payload_limit},
       {"auto_truncate", false},
       {"version", BERTFT_VERSION},
   };
@@ -101,5 +103,20 @@ HttpReply Service::metrics() const {
 }
 
 HttpReply Service::openapi() const { return {200, openapi_json()}; }
+
+HttpReply Service::index_page() const {
+  HttpReply reply{200, std::string(index_html()), "text/html; charset=utf-8"};
+  // The page is self-contained: it may run its own inline script and style and call this server's
+  // API, and load nothing from anywhere else (no fonts, images, scripts or frames).
+  reply.headers = {
+      {"Content-Security-Policy",
+       "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
+       "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Cache-Control", "no-cache"},
+  };
+  return reply;
+}
 
 }  // namespace bertft

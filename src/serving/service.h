@@ -6,10 +6,13 @@
 //   GET  /info          model, labels, limits, version
 //   GET  /metrics       Prometheus text (metrics.h)
 //   GET  /openapi.json  the API description (openapi.h)
+//   GET  /              the web page (web_page.h)
 #include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "model/config.h"
 #include "serving/batcher.h"
@@ -24,6 +27,7 @@ struct HttpReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers = {};  // beyond Content-Type and Content-Length
 };
 
 struct ServiceOptions {
@@ -31,6 +35,7 @@ struct ServiceOptions {
   int max_length = 512;   // tokens per input, special tokens included
   int max_concurrent = 512;  // /predict requests in flight; more get 429
   PredictLimits limits;
+  size_t payload_limit = 2000000;  // request body bytes (HttpOptions::payload_limit), shown by /info
   BatchLimits batch;
   Truncation truncation;  // how "truncate": true cuts
   std::string precision = "fp32";
@@ -47,6 +52,7 @@ class Service {
   HttpReply info() const;
   HttpReply metrics() const;
   HttpReply openapi() const;
+  HttpReply index_page() const;
 
  private:
   HttpReply predict_admitted(std::string_view body);

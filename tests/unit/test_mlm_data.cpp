@@ -41,7 +41,9 @@ TEST(PackCorpus, ConcatenatesDocumentsWithSeparatorsIntoFullSequences) {
     const int64_t begin = corpus.offsets[s], end = corpus.offsets[s + 1];
     ASSERT_EQ(corpus.ids[begin], cls);
     ASSERT_EQ(corpus.ids[end - 1], sep);
-    if (s + 1 < corpus.num_sequences()) EXPECT_EQ(end - begin, 16);  // only the last may be short
+    if (s + 1 < corpus.num_sequences()) {
+      EXPECT_EQ(end - begin, 16);  // only the last may be short
+    }
     rebuilt.insert(rebuilt.end(), corpus.ids.begin() + begin + 1, corpus.ids.begin() + end - 1);
   }
   // Every sequence's closing [SEP] was added by packing, except where the stream's own [SEP] ends it.
@@ -87,9 +89,11 @@ TEST(Masker, MasksFifteenPercentEightyTenTenNeverSpecialTokens) {
       kept += now == original[p];
       replaced += now != mask && now != original[p];
     }
-    for (int64_t t = 0; t < length; t++)  // unmasked tokens are untouched
-      if (!std::binary_search(masked.positions.begin(), masked.positions.end(), static_cast<int32_t>(t)))
+    for (int64_t t = 0; t < length; t++) {  // unmasked tokens are untouched
+      if (!std::binary_search(masked.positions.begin(), masked.positions.end(), static_cast<int32_t>(t))) {
         EXPECT_EQ(batch.ids[t], original[t]);
+      }
+    }
     masked_count += static_cast<int64_t>(masked.positions.size());
   }
   EXPECT_NEAR(static_cast<double>(masked_count) / candidates, 0.15, 0.01);
