@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the embedded default models from IMDb train + unsup text (never test), resumably:
 #   1. bertft vocab     a 16,384-token in-domain WordPiece vocabulary
-#   2. bertft pretrain  masked LM from random init (models/imdb-bert/config.json), 128-token sequences
+#   2. bertft pretrain  masked LM from random init (models/imdb-bert/config.json), 128-token sequences,
+#                       sinusoidal position init and no dropout (see README, Pretraining: the plateau)
 #   3. bertft pretrain  further, 512-token sequences (so every position embedding is trained)
 #   4. bertft train     fine-tuning on IMDb train (labels negative/positive), length 512, head+tail
 # then writes bf16 copies to models/imdb-bert and models/imdb-sentiment and scores the latter on all
@@ -35,8 +36,8 @@ if ! done_stage "$work/mlm128"; then
   echo "== pretrain, 128 tokens" >&2
   $bertft pretrain --config models/imdb-bert/config.json --tokenizer "$work/vocab" --corpus "${corpus[@]}" \
     --output "$work/mlm128" --max-length 128 --batch-size 32 --max-steps 12000 --warmup-steps 1000 \
-    --learning-rate 1e-3 --adam-beta2 0.98 --adam-eps 1e-6 --eval-steps 500 --save-steps 500 \
-    --max-time "$budget" --resume --log "$work/mlm128.jsonl"
+    --learning-rate 1e-3 --adam-beta2 0.98 --adam-eps 1e-6 --dropout 0 --position-init sinusoidal \
+    --eval-steps 250 --save-steps 250 --max-time "$budget" --resume --log "$work/mlm128.jsonl"
   done_stage "$work/mlm128" || exit 0
 fi
 
@@ -51,7 +52,7 @@ fi
 if [ ! -f "$work/sentiment/metrics.json" ]; then
   echo "== fine-tune on IMDb train, 512 tokens (head+tail), best of 3 epochs on 10% held out" >&2
   $bertft train --model "$work/mlm512" --train "$data#aclImdb/train" --valid-split 0.1 --strip-html \
-    --output "$work/sentiment" --epochs 3 --batch-size 32 --learning-rate 1e-4 --max-length 512 \
+    --output "$work/sentiment" --epochs 3 --batch-size 32 --learning-rate 1e-4 --max-length 512 --dropout 0.1 \
     --truncation head+tail --resume --log "$work/sentiment.jsonl"
 fi
 

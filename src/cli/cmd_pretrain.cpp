@@ -56,6 +56,10 @@ void setup_pretrain(CLI::App& app) {
   sub->add_option("--save-total-limit", o->save_total_limit, "Checkpoints kept in --output");
   sub->add_option("--seed", o->seed, "Seed for initialisation, masks, dropout and shuffling");
   sub->add_option("--dropout", *dropout, "Override hidden and attention dropout (-1: the config's)");
+  sub->add_option("--position-init", o->position_init,
+                  "With --config: position embeddings start as sinusoids (escape the unigram plateau sooner) or normal(0, initializer_range) as HF does")
+      ->check(CLI::IsMember({"sinusoidal", "normal"}))
+      ->capture_default_str();
   sub->add_option("--text-column", o->text_column, "JSON Lines key of the text (default: text, review, sentence, content)");
   sub->add_flag("--keep-html", *keep_html, "Keep <br /> tags (by default they become spaces)");
   sub->add_flag("--resume", o->resume, "Continue from the newest checkpoint in --output");

@@ -57,4 +57,11 @@ std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const 
 void init_params(BertParams& params, const BertConfig& config, uint64_t seed);
 void init_tensor(const TensorSpec& spec, float* data, const BertConfig& config, uint64_t seed);
 
+// Overwrites the position embeddings with Vaswani et al.'s sinusoids (sin / cos pairs at geometric
+// wavelengths), scaled to the initializer_range standard deviation. Shifting a position is then a
+// linear map of its embedding, so attention can find neighbouring tokens from the first steps; with
+// normal(0, 0.02) positions, masked-LM pretraining from scratch sits for thousands of steps on the
+// unigram plateau. Still learned parameters: only the starting point differs from HF's.
+void init_sinusoidal_positions(BertParams& params, const BertConfig& config);
+
 }  // namespace bertft

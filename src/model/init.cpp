@@ -74,4 +74,18 @@ void init_params(BertParams& params, const BertConfig& config, uint64_t seed) {
   for (const TensorSpec& spec : params.specs()) init_tensor(spec, params.tensor(spec), config, seed);
 }
 
+void init_sinusoidal_positions(BertParams& params, const BertConfig& config) {
+  float* data = params.pos_emb;
+  const int64_t hidden = config.hidden_size;
+  // sin and cos of one frequency have variance 1/2 each over many positions.
+  const double scale = config.initializer_range * std::numbers::sqrt2;
+  for (int64_t pos = 0; pos < config.max_position_embeddings; pos++) {
+    for (int64_t i = 0; i < hidden; i++) {
+      const double frequency = std::pow(10000.0, -static_cast<double>(i - i % 2) / static_cast<double>(hidden));
+      const double angle = static_cast<double>(pos) * frequency;
+      data[pos * hidden + i] = static_cast<float>(scale * (i % 2 == 0 ? std::sin(angle) : std::cos(angle)));
+    }
+  }
+}
+
 }  // namespace bertft

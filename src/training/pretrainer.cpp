@@ -76,6 +76,7 @@ class Pretrainer {
       model_.config = load_config(o_.config_file);
       model_.params = BertParams(model_.config, kMaskedLM);
       init_params(model_.params, model_.config, o_.seed);
+      if (o_.position_init == "sinusoidal") init_sinusoidal_positions(model_.params, model_.config);
     }
     for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
     BertConfig& c = model_.config;

@@ -44,6 +44,7 @@ struct PretrainOptions {
   int save_total_limit = 2;
   uint64_t seed = 42;
   std::optional<float> dropout;  // overrides hidden and attention dropout
+  std::string position_init = "sinusoidal";  // with --config: "normal" (HF's) or "sinusoidal"
   bool resume = false;
   std::string log_file;
 };

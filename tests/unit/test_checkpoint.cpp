@@ -141,6 +141,36 @@ TEST(Checkpoint, InitFollowsTransformersInitWeights) {
   EXPECT_NE(std::memcmp(p.data(), other.data(), p.size() * 4), 0);
 }
 
+TEST(Checkpoint, SinusoidalPositionsShiftByRotation) {
+  BertConfig c;
+  c.vocab_size = 50;
+  c.hidden_size = 64;
+  c.max_position_embeddings = 128;
+  c.initializer_range = 0.02f;
+  BertParams p(c, Heads{});
+  init_params(p, c, 1);
+  init_sinusoidal_positions(p, c);
+  const float* pos = p.pos_emb;
+  double sq = 0;
+  for (int64_t i = 0; i < 128 * 64; i++) sq += double(pos[i]) * pos[i];
+  EXPECT_NEAR(std::sqrt(sq / (128 * 64)), 0.02, 0.002);
+  // Dimensions 2i, 2i+1 are (sin, cos) of pos * 10000^(-2i/H): position pos + k is position pos
+  // rotated by k times that frequency, the same rotation for every pos.
+  const double scale = 0.02 * std::sqrt(2.0);
+  for (int i = 0; i < 32; i++) {
+    const double w = std::pow(10000.0, -2.0 * i / 64);
+    EXPECT_NEAR(pos[2 * i], 0.0, 1e-9);
+    EXPECT_NEAR(pos[2 * i + 1], scale, 1e-7);
+    for (int k : {1, 5}) {
+      for (int at : {3, 40, 100}) {
+        const double s0 = pos[at * 64 + 2 * i], c0 = pos[at * 64 + 2 * i + 1];
+        EXPECT_NEAR(pos[(at + k) * 64 + 2 * i], s0 * std::cos(k * w) + c0 * std::sin(k * w), 1e-6) << i << " " << at;
+        EXPECT_NEAR(pos[(at + k) * 64 + 2 * i + 1], c0 * std::cos(k * w) - s0 * std::sin(k * w), 1e-6) << i << " " << at;
+      }
+    }
+  }
+}
+
 TEST(Checkpoint, SaveLoadRoundTripInEveryDtype) {
   TempDir tmp;
   BertConfig c = tiny_config();
