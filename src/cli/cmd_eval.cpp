@@ -1,4 +1,5 @@
-// bertft eval: score a classifier on labeled data; optionally list its mistakes, most confident first.
+// bertft eval: score a classifier on labeled data; optionally list its mistakes, most confident first,
+// and group them by explainable features (evaluation/error_analysis.h).
 #include <omp.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "data/dataset.h"
+#include "evaluation/error_analysis.h"
 #include "evaluation/evaluate.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
@@ -33,9 +35,11 @@ struct EvalOptions {
   TruncationCliOptions truncation;
 };
 
-// JSON Lines of the misclassified examples: {"text", "true", "predicted", "confidence", "origin"},
-// most confident mistakes first.
-std::string format_errors(const Dataset& data, const Evaluation& ev, const std::vector<std::string>& names) {
+// JSON Lines of the misclassified examples: {"text", "true", "predicted", "confidence", "origin",
+// "rating"?, "tokens", "negation", "contrast"} (the features of evaluation/error_analysis.h; tokens
+// before truncation), most confident mistakes first.
+std::string format_errors(const Dataset& data, const Evaluation& ev, const std::vector<std::string>& names,
+                          const std::vector<int32_t>& lengths) {
   const int C = static_cast<int>(names.size());
   std::vector<size_t> wrong;
   for (size_t i = 0; i < data.examples.size(); i++)
@@ -49,6 +53,10 @@ std::string format_errors(const Dataset& data, const Evaluation& ev, const std::
                                    {"predicted", names[ev.predicted[i]]}, {"confidence", confidence(i)},
                                    {"origin", ex.origin}};
     if (ex.rating >= 0) line["rating"] = ex.rating;
+    const TextFeatures a = text_features(ex.text), b = text_features(ex.text_pair);
+    line["tokens"] = lengths[i];
+    line["negation"] = a.negation || b.negation;
+    line["contrast"] = a.contrast || b.contrast;
     out += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   return out;
@@ -73,10 +81,13 @@ void run_eval(const EvalOptions& o) {
   const Evaluation ev = evaluate(model, encoded, o.batch_size, max_length, precision);
   const ClassificationMetrics metrics = compute_metrics(encoded.labels, ev.predicted, model.config.num_labels(),
                                                        model.config.id2label, ev.losses);
-  nlohmann::json out = metrics.to_json();
+  nlohmann::ordered_json out = metrics.to_json();  // the metrics (sorted keys), then what follows
   out["examples"] = data.examples.size();
   out["truncated"] = encoded.truncated;
-  if (!o.errors_file.empty()) write_file_atomic(o.errors_file, format_errors(data, ev, model.config.id2label));
+  if (!o.errors_file.empty()) {
+    out["error_analysis"] = analyze_errors(data, ev.predicted, encoded.lengths).to_json();
+    write_file_atomic(o.errors_file, format_errors(data, ev, model.config.id2label, encoded.lengths));
+  }
   std::printf("%s\n", out.dump().c_str());
 }
 
@@ -85,7 +96,10 @@ void setup_eval(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("eval", "Evaluate a classifier on labeled data: metrics as one JSON line");
   sub->add_option("--model", o->model_dir, "Model directory (HF format)")->required();
   sub->add_option("--data", o->data, kDatasetSpecHelp)->required();
-  sub->add_option("--errors", o->errors_file, "Write misclassified examples here (JSONL, most confident first)");
+  sub->add_option("--errors", o->errors_file,
+                  "Write misclassified examples here (JSONL, most confident first) and add \"error_analysis\" "
+                  "to the metrics: examples, errors and accuracy grouped by negation, contrastive words, token "
+                  "length and star rating");
   sub->add_option("--batch-size", o->batch_size, "Examples per forward pass");
   sub->add_option("--max-length", o->max_length, "Tokens per example incl. [CLS]/[SEP] (0: the model's maximum)");
   add_dataset_options(sub, o->dataset);

@@ -1,6 +1,7 @@
 #pragma once
-// The dataset options every command that reads labeled data shares (train, eval, dataset-stats), so
-// they are spelled and documented the same everywhere. See data/dataset.h for the semantics.
+// The dataset options every command that reads labeled data shares (train, eval, analyze,
+// dataset-stats), so they are spelled and documented the same everywhere. See data/dataset.h for the
+// semantics.
 #include <memory>
 #include <string>
 

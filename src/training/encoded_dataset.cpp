@@ -13,12 +13,13 @@ Truncation truncation_from_name(const std::string& name, int head_tokens) {
 
 TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view text,
                             std::optional<std::string_view> pair, int max_length, const Truncation& truncation,
-                            bool* was_truncated) {
+                            bool* was_truncated, int32_t* untruncated_length) {
   const auto limit = static_cast<size_t>(max_length);
   TokenizedInput input;
   if (pair) {
     // Untruncated first, to count what truncation cuts (re-encoding only those inputs).
     Encoding e = tokenizer.encode(text, pair, 0);
+    if (untruncated_length) *untruncated_length = static_cast<int32_t>(e.ids.size());
     *was_truncated = e.ids.size() > limit;
     if (*was_truncated) e = tokenizer.encode(text, pair, limit);
     input.ids = std::move(e.ids);
@@ -26,6 +27,7 @@ TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view tex
     return input;
   }
   input.ids = tokenizer.encode_ids(text);
+  if (untruncated_length) *untruncated_length = static_cast<int32_t>(input.ids.size());
   *was_truncated = input.ids.size() > limit;
   if (*was_truncated) {
     const size_t specials = tokenizer.num_special_tokens(false);
@@ -55,6 +57,7 @@ EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dat
   EncodedDataset out;
   out.inputs.resize(n);
   out.labels.resize(n);
+  out.lengths.resize(n);
   int64_t truncated = 0;
 #pragma omp parallel for schedule(dynamic, 64) reduction(+ : truncated)
   for (int64_t i = 0; i < n; i++) {
@@ -62,7 +65,7 @@ EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dat
     std::optional<std::string_view> pair;
     if (!ex.text_pair.empty()) pair = ex.text_pair;
     bool cut = false;
-    out.inputs[i] = encode_input(tokenizer, ex.text, pair, max_length, truncation, &cut);
+    out.inputs[i] = encode_input(tokenizer, ex.text, pair, max_length, truncation, &cut, &out.lengths[i]);
     truncated += cut;
     out.labels[i] = ex.label;
   }

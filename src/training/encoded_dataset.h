@@ -26,14 +26,15 @@ struct Truncation {
 Truncation truncation_from_name(const std::string& name, int head_tokens);
 
 // Tokenizes one input ([CLS] A [SEP] or [CLS] A [SEP] B [SEP]) and cuts it to max_length tokens;
-// sets *was_truncated when it was longer.
+// sets *was_truncated when it was longer, and *untruncated_length (if given) to its length before.
 TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view text,
                             std::optional<std::string_view> pair, int max_length, const Truncation& truncation,
-                            bool* was_truncated);
+                            bool* was_truncated, int32_t* untruncated_length = nullptr);
 
 struct EncodedDataset {
   std::vector<TokenizedInput> inputs;
   std::vector<int32_t> labels;
+  std::vector<int32_t> lengths;  // each input's token count before truncation
   int64_t truncated = 0;  // inputs cut at max_length
 };
 
