@@ -34,6 +34,8 @@ void setup_pretrain(CLI::App& app) {
       ->required();
   sub->add_option("--epochs", o->epochs, "Passes over the corpus");
   sub->add_option("--max-steps", o->max_steps, "Total optimizer steps (0: epochs x steps per epoch); sets the schedule");
+  sub->add_option("--stop-at-step", o->stop_at_step,
+                  "Stop at this step with a checkpoint, the schedule still that of --max-steps (0: run to the end); --resume continues");
   sub->add_option("--max-time", o->max_time,
                   "Stop after this many seconds of training, summed over resumed runs, with a checkpoint (0: no limit)");
   sub->add_option("--batch-size", o->batch_size, "Sequences per micro-batch");

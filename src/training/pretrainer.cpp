@@ -51,6 +51,7 @@ class Pretrainer {
     if (o_.learning_rate < 0) throw Error("--learning-rate must not be negative");
     if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
     if (o_.max_time < 0) throw Error("--max-time must not be negative");
+    if (o_.stop_at_step < 0) throw Error("--stop-at-step must not be negative");
     if (o_.valid_fraction < 0 || o_.valid_fraction >= 1) throw Error("--valid-fraction must be in [0, 1)");
     if (o_.eval_steps < 1) throw Error("--eval-steps must be at least 1");
     if (o_.save_steps < 1) throw Error("--save-steps must be at least 1");
@@ -149,7 +150,9 @@ class Pretrainer {
     int64_t tokens_seen = 0;
     Batch batch;
     MaskedTokens masked;
-    while (state_.global_step < total_steps_ && !out_of_time_) {
+    const auto at_stop_step = [this] { return o_.stop_at_step > 0 && state_.global_step >= o_.stop_at_step; };
+    stopped_at_step_ = at_stop_step();
+    while (state_.global_step < total_steps_ && !out_of_time_ && !stopped_at_step_) {
       const std::vector<int64_t> order = epoch_order(n, o_.seed, state_.epoch, true);
       while (state_.batch_in_epoch < batches_per_epoch_ && state_.global_step < total_steps_) {
         step.zero_grads(grads);
@@ -192,13 +195,14 @@ class Pretrainer {
           state_.batch_in_epoch = 0;
         }
         out_of_time_ = o_.max_time > 0 && state_.seconds >= o_.max_time;
-        const bool last = state_.global_step == total_steps_ || out_of_time_;
+        stopped_at_step_ = at_stop_step();
+        const bool last = state_.global_step == total_steps_ || out_of_time_ || stopped_at_step_;
         if (state_.global_step % o_.eval_steps == 0 || last) evaluate(step);
         if (state_.global_step % o_.save_steps == 0 || last) {
           save_checkpoint(o_.output_dir, state_, optimizer, o_.save_total_limit,
                           [this](const std::string& dir) { save_model_dir(dir); });
         }
-        if (out_of_time_ || state_.batch_in_epoch == 0) break;  // the next epoch gets its own shuffle
+        if (out_of_time_ || stopped_at_step_ || state_.batch_in_epoch == 0) break;  // the next epoch gets its own shuffle
       }
     }
     progress.finish();
@@ -243,7 +247,8 @@ class Pretrainer {
   void finish() {
     save_model_dir(o_.output_dir);
     json summary = {{"output", o_.output_dir}, {"global_step", state_.global_step}, {"total_steps", total_steps_},
-                    {"seconds", state_.seconds}, {"stopped_by_time", out_of_time_}};
+                    {"seconds", state_.seconds}, {"stopped_by_time", out_of_time_},
+                    {"stopped_at_step", stopped_at_step_ && state_.global_step < total_steps_}};
     for (const char* key : {"eval_loss", "eval_perplexity", "eval_mlm_accuracy"})
       if (last_eval_.contains(key)) summary[key] = last_eval_[key];
     write_file_atomic((fs::path(o_.output_dir) / "metrics.json").string(), summary.dump(2) + "\n");
@@ -260,6 +265,7 @@ class Pretrainer {
   TrainerState state_;
   int64_t batches_per_epoch_ = 0, total_steps_ = 0;
   bool out_of_time_ = false;
+  bool stopped_at_step_ = false;
   json last_eval_ = json::object();
 };
 

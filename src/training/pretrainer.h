@@ -35,6 +35,7 @@ struct PretrainOptions {
   int grad_accum_steps = 1;
   int64_t max_steps = 0;       // 0: epochs x steps per epoch
   double max_time = 0;         // seconds of training over all resumed runs; 0: no limit
+  int64_t stop_at_step = 0;    // stop (with a checkpoint) at this step; the schedule still ends at max_steps
   double mask_rate = 0.15;
   bool whole_word_mask = false;
   double valid_fraction = 0.01;  // of the packed sequences, held out for the masked-LM loss
