@@ -134,11 +134,7 @@ class Pretrainer {
     const size_t max_tokens = static_cast<size_t>(o_.batch_size) * o_.max_length;
     MaskedLMStep step(model_.config, max_tokens, o_.batch_size,
                       static_cast<size_t>(o_.batch_size * masker.max_masked(o_.max_length)), o_.precision);
-    if (!resume_from_.empty()) {
-      load_checkpoint(resume_from_, optimizer, state_);
-      std::fprintf(stderr, "bertft: resuming from %s (step %lld of %lld)\n", resume_from_.c_str(),
-                   static_cast<long long>(state_.global_step), static_cast<long long>(total_steps_));
-    }
+    if (!resume_from_.empty()) load_checkpoint(resume_from_, optimizer, state_, total_steps_);
     fs::create_directories(o_.output_dir);
     log_.rewrite(state_);
 

@@ -85,9 +85,11 @@ std::string checkpoint_to_resume(const std::string& output_dir, bool resume, con
   return checkpoints.back().second.string();
 }
 
-void load_checkpoint(const std::string& checkpoint_dir, AdamW& optimizer, TrainerState& state) {
+void load_checkpoint(const std::string& checkpoint_dir, AdamW& optimizer, TrainerState& state, int64_t total_steps) {
   optimizer.load((fs::path(checkpoint_dir) / kOptimizerFile).string());
   state = TrainerState::load((fs::path(checkpoint_dir) / kStateFile).string());
+  std::fprintf(stderr, "bertft: resuming from %s (step %lld of %lld)\n", checkpoint_dir.c_str(),
+               static_cast<long long>(state.global_step), static_cast<long long>(total_steps));
 }
 
 void save_checkpoint(const std::string& output_dir, const TrainerState& state, const AdamW& optimizer, int keep,

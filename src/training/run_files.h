@@ -43,8 +43,9 @@ std::vector<std::pair<int64_t, std::filesystem::path>> list_checkpoints(const st
 // `resume` is off, so an earlier run is never overwritten by accident.
 std::string checkpoint_to_resume(const std::string& output_dir, bool resume, const std::string& model_dir);
 
-// Reads the optimizer moments and the run state of a checkpoint directory.
-void load_checkpoint(const std::string& checkpoint_dir, AdamW& optimizer, TrainerState& state);
+// Reads the optimizer moments and the run state of a checkpoint directory, and says on stderr where
+// the run resumes (step N of total_steps).
+void load_checkpoint(const std::string& checkpoint_dir, AdamW& optimizer, TrainerState& state, int64_t total_steps);
 
 // Writes output_dir/checkpoint-STEP: write_model(dir) saves the model (and tokenizer) into a
 // temporary directory, which gets the optimizer and state and is renamed into place, so a killed

@@ -1,7 +1,4 @@
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,50 +6,15 @@
 
 #include "common/error.h"
 #include "data/corpus.h"
+#include "temp_files.h"
 
 namespace bertft {
 namespace {
 
 namespace fs = std::filesystem;
 
-class CorpusTest : public ::testing::Test {
+class CorpusTest : public test::TempFilesTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("bertft_corpus_test_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& contents) {
-    const fs::path path = dir_ / name;
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << contents;
-    return path.string();
-  }
-
-  std::string write_tar_gz(const std::string& name, const std::map<std::string, std::string>& files) {
-    const std::string path = (dir_ / name).string();
-    struct archive* a = archive_write_new();
-    archive_write_add_filter_gzip(a);
-    archive_write_set_format_pax_restricted(a);
-    EXPECT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
-    for (const auto& [member, contents] : files) {
-      struct archive_entry* e = archive_entry_new();
-      archive_entry_set_pathname(e, member.c_str());
-      archive_entry_set_size(e, static_cast<la_int64_t>(contents.size()));
-      archive_entry_set_filetype(e, AE_IFREG);
-      archive_entry_set_perm(e, 0644);
-      archive_write_header(a, e);
-      archive_write_data(a, contents.data(), contents.size());
-      archive_entry_free(e);
-    }
-    archive_write_close(a);
-    archive_write_free(a);
-    return path;
-  }
-
   static std::vector<std::string> texts(const std::vector<Document>& docs) {
     std::vector<std::string> out;
     for (const Document& d : docs) out.push_back(d.text);
@@ -77,7 +39,6 @@ class CorpusTest : public ::testing::Test {
             {"aclImdb/train/neg/.hidden.txt", "hidden"}, {"aclImdb/corpus.jsonl", "{\"text\": \"j\"}\n"}};
   }
 
-  fs::path dir_;
 };
 
 TEST_F(CorpusTest, TextFileOneDocumentPerNonBlankLine) {

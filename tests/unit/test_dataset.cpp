@@ -1,5 +1,3 @@
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,36 +6,20 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-#include <unistd.h>
 
 #include "common/error.h"
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "data/synth.h"
+#include "temp_files.h"
 
 namespace bertft {
 namespace {
 
 namespace fs = std::filesystem;
 
-class DatasetTest : public ::testing::Test {
+class DatasetTest : public test::TempFilesTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bertft_dataset_test_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& contents) {
-    const fs::path path = dir_ / name;
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << contents;
-    return path.string();
-  }
-
   Dataset load(const std::string& name, const std::string& contents, DatasetOptions options = {}) {
     return load_dataset(write(name, contents), options);
   }
@@ -50,30 +32,6 @@ class DatasetTest : public ::testing::Test {
     }
     return "";
   }
-
-  // A .tar.gz holding `files` (path -> contents).
-  std::string write_tar_gz(const std::string& name, const std::map<std::string, std::string>& files) {
-    const std::string path = (dir_ / name).string();
-    struct archive* a = archive_write_new();
-    archive_write_add_filter_gzip(a);
-    archive_write_set_format_pax_restricted(a);
-    EXPECT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
-    for (const auto& [member, contents] : files) {
-      struct archive_entry* e = archive_entry_new();
-      archive_entry_set_pathname(e, member.c_str());
-      archive_entry_set_size(e, static_cast<la_int64_t>(contents.size()));
-      archive_entry_set_filetype(e, AE_IFREG);
-      archive_entry_set_perm(e, 0644);
-      archive_write_header(a, e);
-      archive_write_data(a, contents.data(), contents.size());
-      archive_entry_free(e);
-    }
-    archive_write_close(a);
-    archive_write_free(a);
-    return path;
-  }
-
-  fs::path dir_;
 };
 
 TEST_F(DatasetTest, JsonLinesWithIntegerIdsAndPairs) {
