@@ -46,8 +46,8 @@ constexpr int kSpareWorkers = 16;
 // Runs `work` with `threads` OpenMP threads on a thread that ends before this returns. libgomp keeps a
 // pool of workers for every thread that opens parallel regions, and once it manages more threads than
 // there are cores, its workers sleep at every barrier instead of spinning: with the loading thread's
-// pool alive beside the inference thread's, the forward pass of a 20-token input took 4 ms instead of
-// 1.6. A pool ends with its thread, so the inference thread is left with the only one.
+// pool alive beside the inference thread's, one client got 211 short requests/s instead of 526-640
+// (bench/serve_load.sh). A pool ends with its thread, so the inference thread is left with the only one.
 void on_passing_thread(int threads, const std::function<void()>& work) {
   std::exception_ptr error;
   std::thread thread([&] {

@@ -52,6 +52,8 @@ class Pretrainer {
     if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
     if (o_.max_time < 0) throw Error("--max-time must not be negative");
     if (o_.stop_at_step < 0) throw Error("--stop-at-step must not be negative");
+    if (o_.position_init != "sinusoidal" && o_.position_init != "normal")
+      throw Error("--position-init must be sinusoidal or normal, not '" + o_.position_init + "'");
     if (o_.valid_fraction < 0 || o_.valid_fraction >= 1) throw Error("--valid-fraction must be in [0, 1)");
     if (o_.eval_steps < 1) throw Error("--eval-steps must be at least 1");
     if (o_.save_steps < 1) throw Error("--save-steps must be at least 1");
