@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string_view>
 
 #include "common/error.h"
@@ -72,7 +73,8 @@ std::optional<int64_t> parse_integer(std::string_view s) {
 std::vector<RawExample> read_json_lines(const std::string& data, const std::string& name,
                                         const DatasetOptions& options) {
   std::vector<RawExample> out;
-  std::string text_key, label_key;
+  std::vector<std::string> text_keys;
+  std::string label_key;
   const std::string pair_key = options.text_pair_column.empty() ? "text_pair" : options.text_pair_column;
   const bool pair_required = !options.text_pair_column.empty();
   size_t pos = 0;
@@ -86,29 +88,32 @@ std::vector<RawExample> read_json_lines(const std::string& data, const std::stri
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (is_blank(line)) continue;
     const std::string where = name + ":" + std::to_string(line_number);
-    if (text_key.empty() && line[line.find_first_not_of(" \t\f\v")] == '[')
+    if (text_keys.empty() && line[line.find_first_not_of(" \t\f\v")] == '[')
       fail_file(where, "a JSON array; expected JSON Lines, one object per line like {\"text\": \"...\", \"label\": 1}");
     sanitize_utf8(line);
     const nlohmann::json object = parse_json_input(line, where);
     if (!object.is_object())
       fail_file(where, "expected a JSON object like {\"text\": \"...\", \"label\": 1}, got " + brief(object));
-    if (text_key.empty()) {  // the first record picks the keys
-      auto choose = [&](const std::string& given, const std::vector<std::string>& candidates,
-                        const char* what, const char* option) {
-        if (!given.empty()) return given;
+    if (text_keys.empty()) {  // the first record picks the keys
+      auto choose = [&](const std::vector<std::string>& candidates, const char* what, const char* option) {
         for (const std::string& c : candidates)
           if (object.contains(c)) return c;
         fail_file(where, std::string("no ") + what + " field (looked for " + join(candidates) + "; use " + option + ")");
       };
-      text_key = choose(options.text_column, kTextColumnNames, "text", "--text-column");
-      label_key = choose(options.label_column, kLabelNames, "label", "--label-column");
+      text_keys = options.text_columns.empty()
+                      ? std::vector<std::string>{choose(kTextColumnNames, "text", "--text-column")}
+                      : options.text_columns;
+      label_key = options.label_column.empty() ? choose(kLabelNames, "label", "--label-column") : options.label_column;
     }
     const JsonField record(object, where);
     RawExample ex;
     ex.origin = where;
-    const JsonField text = record[text_key];
-    if (text.absent()) fail_file(where, "missing " + single_quoted(text_key));
-    ex.text = clean_text(text.as_string(), options.strip_html);
+    for (const std::string& key : text_keys) {
+      const JsonField text = record[key];
+      if (text.absent()) fail_file(where, "missing " + single_quoted(key));
+      if (!ex.text.empty()) ex.text += ' ';
+      ex.text += clean_text(text.as_string(), options.strip_html);
+    }
     const JsonField pair = record[pair_key];
     if (pair.absent()) {
       if (pair_required) fail_file(where, "missing " + single_quoted(pair_key));
@@ -164,41 +169,56 @@ std::vector<RawExample> read_delimited(const std::string& data, char delimiter, 
                                        const DatasetOptions& options) {
   CsvReader reader(data, delimiter, name);
   CsvRecord record;
-  size_t text_col = 0, label_col = 0;
+  std::vector<size_t> text_cols;
+  size_t label_col = 0;
   std::optional<size_t> pair_col;
   size_t expected_fields = 0;  // 0: any count that has the columns (no header)
-  if (options.no_header) {
-    if (options.text_column.empty() || options.label_column.empty())
+  if (options.no_header && options.column_names.empty()) {
+    if (options.text_columns.empty() || options.label_column.empty())
       fail_file(name, "--no-header needs --text-column and --label-column as 0-based column indexes");
-    text_col = column_index(options.text_column, name, "--text-column");
+    for (const std::string& column : options.text_columns)
+      text_cols.push_back(column_index(column, name, "--text-column"));
     label_col = column_index(options.label_column, name, "--label-column");
     if (!options.text_pair_column.empty()) pair_col = column_index(options.text_pair_column, name, "--text-pair-column");
   } else {
-    if (!reader.next(record)) fail_file(name, "empty file (expected a header line)");
-    const std::string where = name + ":" + std::to_string(record.line);
-    text_col = find_column(record.fields, options.text_column, kTextColumnNames, where, "text", "--text-column");
-    label_col = find_column(record.fields, options.label_column, kLabelNames, where, "label", "--label-column");
-    if (!options.text_pair_column.empty()) {
-      pair_col = find_column(record.fields, options.text_pair_column, {}, where, "text pair", "--text-pair-column");
-    } else {
-      for (size_t i = 0; i < record.fields.size(); i++)
-        if (ascii_lower(trim(record.fields[i])) == "text_pair") pair_col = i;
+    std::string where = name + " (--column-names)";
+    std::vector<std::string> header = options.column_names;
+    if (header.empty()) {
+      if (!reader.next(record)) fail_file(name, "empty file (expected a header line)");
+      where = name + ":" + std::to_string(record.line);
+      header = record.fields;
     }
-    expected_fields = record.fields.size();
+    if (options.text_columns.empty())
+      text_cols.push_back(find_column(header, "", kTextColumnNames, where, "text", "--text-column"));
+    for (const std::string& column : options.text_columns)
+      text_cols.push_back(find_column(header, column, {}, where, "text", "--text-column"));
+    label_col = find_column(header, options.label_column, kLabelNames, where, "label", "--label-column");
+    if (!options.text_pair_column.empty()) {
+      pair_col = find_column(header, options.text_pair_column, {}, where, "text pair", "--text-pair-column");
+    } else {
+      for (size_t i = 0; i < header.size(); i++)
+        if (ascii_lower(trim(header[i])) == "text_pair") pair_col = i;
+    }
+    expected_fields = header.size();
   }
-  const size_t needed = std::max({text_col, label_col, pair_col.value_or(0)}) + 1;
+  const size_t needed =
+      std::max({*std::max_element(text_cols.begin(), text_cols.end()), label_col, pair_col.value_or(0)}) + 1;
   std::vector<RawExample> out;
   while (reader.next(record)) {
     const std::string where = name + ":" + std::to_string(record.line);
     if (expected_fields && record.fields.size() != expected_fields)
-      fail_file(where, std::to_string(record.fields.size()) + " fields, the header has " +
+      fail_file(where, std::to_string(record.fields.size()) + " fields, " +
+                           (options.column_names.empty() ? "the header has " : "--column-names has ") +
                            std::to_string(expected_fields));
     if (record.fields.size() < needed)
       fail_file(where, std::to_string(record.fields.size()) + " fields, the columns given need " +
                            std::to_string(needed));
     RawExample ex;
     ex.origin = where;
-    ex.text = clean_text(std::move(record.fields[text_col]), options.strip_html);
+    for (size_t column : text_cols) {
+      if (!ex.text.empty()) ex.text += ' ';
+      ex.text += clean_text(std::move(record.fields[column]), options.strip_html);
+    }
     if (pair_col) ex.text_pair = clean_text(std::move(record.fields[*pair_col]), options.strip_html);
     ex.label = trim(record.fields[label_col]);
     if (ex.label.empty()) fail_file(where, "empty label");
@@ -275,7 +295,8 @@ std::vector<RawExample> read_file_contents(const std::string& data, const std::s
                                            const DatasetOptions& options) {
   switch (file_kind(name)) {
     case FileKind::kJsonLines:
-      if (options.no_header) fail_file(name, "--no-header applies to CSV/TSV files only");
+      if (options.no_header || !options.column_names.empty())
+        fail_file(name, "--no-header and --column-names apply to CSV/TSV files only");
       return read_json_lines(data, name, options);
     case FileKind::kCsv: return read_delimited(data, ',', name, options);
     case FileKind::kTsv: return read_delimited(data, '\t', name, options);
@@ -343,6 +364,38 @@ std::vector<RawExample> read_raw(const std::string& spec, const DatasetOptions& 
 
 // ---- labels -------------------------------------------------------------------------------------
 
+// Class ids from a fixed list of class names: when every label is one of the names, its position;
+// else every label must be an integer: 0-based ids, or 1-based when none is 0 and the largest is
+// the number of names.
+void assign_listed_classes(const std::vector<RawExample>& raw, const std::vector<std::string>& names,
+                           Dataset& dataset) {
+  std::map<std::string, int> position;
+  for (size_t i = 0; i < names.size(); i++) position.emplace(names[i], static_cast<int>(i));
+  dataset.label_names = names;
+  const bool all_named =
+      std::all_of(raw.begin(), raw.end(), [&](const RawExample& r) { return position.count(r.label) > 0; });
+  if (all_named) {
+    for (size_t i = 0; i < raw.size(); i++) dataset.examples[i].label = position.at(raw[i].label);
+    return;
+  }
+  int64_t min_id = INT64_MAX, max_id = INT64_MIN;
+  for (const RawExample& r : raw) {
+    const auto id = parse_integer(r.label);
+    if (!id) fail_file(r.origin, "label " + single_quoted(r.label) + " is not in --label-names (" + join(names) + ")");
+    min_id = std::min(min_id, *id);
+    max_id = std::max(max_id, *id);
+  }
+  const int64_t n = static_cast<int64_t>(names.size());
+  const int64_t base = min_id >= 1 && max_id == n ? 1 : 0;
+  for (size_t i = 0; i < raw.size(); i++) {
+    const int64_t id = *parse_integer(raw[i].label) - base;
+    if (id < 0 || id >= n)
+      fail_file(raw[i].origin, "label " + raw[i].label + " has no name: --label-names gives " + std::to_string(n) +
+                                   " classes (ids 0.." + std::to_string(n - 1) + ", or 1.." + std::to_string(n) + ")");
+    dataset.examples[i].label = static_cast<int>(id);
+  }
+}
+
 Dataset resolve_labels(std::vector<RawExample> raw, const std::string& spec, const DatasetOptions& options) {
   if (raw.empty()) fail_file(spec, "no examples");
   Dataset dataset;
@@ -353,6 +406,35 @@ Dataset resolve_labels(std::vector<RawExample> raw, const std::string& spec, con
     ex.text_pair = std::move(raw[i].text_pair);
     ex.rating = raw[i].rating;
     ex.origin = raw[i].origin;
+  }
+  if (options.label_from != "label" && options.label_from != "rating")
+    throw Error("--label-from must be label or rating, not " + single_quoted(options.label_from));
+  std::vector<std::string> class_order = options.label_names;
+  if (options.label_from == "rating") {
+    std::set<int> ratings;
+    for (RawExample& r : raw) {
+      if (r.rating < 0)
+        fail_file(r.origin, "--label-from rating: no star rating in the name (expected aclImdb's ID_RATING.txt)");
+      r.label = std::to_string(r.rating);
+      r.label_is_json_int = false;
+      ratings.insert(r.rating);
+    }
+    bool all_known = !options.known_labels.empty();
+    for (int rating : ratings)
+      all_known = all_known && std::count(options.known_labels.begin(), options.known_labels.end(),
+                                          std::to_string(rating));
+    if (class_order.empty() && options.label_map.empty()) {
+      if (all_known) {
+        class_order = options.known_labels;
+      } else {
+        for (int rating : ratings) class_order.push_back(std::to_string(rating));
+      }
+    }
+  }
+  if (!class_order.empty()) {
+    if (!options.label_map.empty()) throw Error("give --label-names or --label-map, not both");
+    assign_listed_classes(raw, class_order, dataset);
+    return dataset;
   }
   bool ids = false;
   if (!options.label_map.empty()) {
@@ -466,6 +548,43 @@ std::vector<std::pair<std::string, std::string>> parse_label_map(const std::stri
     out.emplace_back(std::move(value), std::move(name));
   }
   return out;
+}
+
+std::vector<std::string> parse_name_list(const std::string& text, const std::string& option) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string::npos) comma = text.size();
+    std::string name = trim(text.substr(pos, comma - pos));
+    if (name.empty()) throw Error(option + ": " + single_quoted(text) + ": an empty name");
+    out.push_back(std::move(name));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> read_label_names(const std::string& file_or_list) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  if (fs::is_regular_file(file_or_list, ec)) {
+    const std::string text = read_file(file_or_list);
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos) end = text.size();
+      std::string name = trim(text.substr(pos, end - pos));
+      if (!name.empty()) names.push_back(std::move(name));
+      pos = end + 1;
+    }
+    if (names.empty()) fail_file(file_or_list, "--label-names: no names in the file");
+  } else {
+    names = parse_name_list(file_or_list, "--label-names");
+  }
+  for (size_t i = 0; i < names.size(); i++)
+    for (size_t j = 0; j < i; j++)
+      if (names[i] == names[j]) throw Error("--label-names: " + single_quoted(names[i]) + " given twice");
+  return names;
 }
 
 Dataset load_dataset(const std::string& spec, const DatasetOptions& options) {

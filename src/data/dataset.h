@@ -11,7 +11,7 @@
 //                            must be followed by a delimiter or the end of the record; a '"' inside
 //                            an unquoted field is an ordinary character. A UTF-8 BOM is ignored,
 //                            "\r\n" ends a record like "\n", empty records are skipped. The first
-//                            record is the header unless options.no_header.
+//                            record is the header unless options.no_header or options.column_names.
 //   DIR                      An aclImdb-style directory (e.g. aclImdb/train): DIR/neg/*.txt are
 //                            "negative", DIR/pos/*.txt "positive", other entries (unsup/, urls,
 //                            .feat files) ignored. Files are read in byte-wise sorted name order,
@@ -20,21 +20,28 @@
 //                            .zip, ...): MEMBER is a directory in aclImdb layout
 //                            (data/aclImdb.tar.gz#aclImdb/train) or a .jsonl/.csv/.tsv file.
 //
-// Columns / keys: the text is options.text_column if given, else the first of text, review,
-// sentence, content present (case-insensitive in CSV headers); the label is options.label_column,
-// else label, sentiment, labels, class; the pair is options.text_pair_column, else text_pair if
-// present. With no_header (CSV/TSV) the columns are 0-based indexes and text_column /
-// label_column are required; e.g. AG News: --no-header --label-column 0 --text-column 2.
+// Columns / keys: the text is options.text_columns if given (several are joined with one space,
+// e.g. a title and a description), else the first of text, review, sentence, content present
+// (case-insensitive in CSV headers); the label is options.label_column, else label, sentiment,
+// labels, class; the pair is options.text_pair_column, else text_pair if present. With no_header
+// (CSV/TSV) the columns are 0-based indexes and text_columns / label_column are required; with
+// column_names (CSV/TSV without a header row) the columns get those names instead. AG News:
+// --column-names label,title,description --text-columns title,description --label-names classes.txt.
 // In JSON Lines the keys are chosen from the first record and then required in every record.
 //
 // Labels, in this order:
-//   1. options.label_map ("4=positive,0=negative") rewrites every raw label value (a JSON integer is
+//   0. options.label_from == "rating": the star rating from aclImdb file names is the label (every
+//      example must have one); classes are the ratings present in numeric order ("1" .. "10").
+//   1. options.label_names fixes the classes and their order: a name label must be one of them (id
+//      = its position); integer labels are 0-based ids, or 1-based when none is 0 and the largest
+//      equals the number of names (AG News' 1-4). A value outside is an error.
+//   2. options.label_map ("4=positive,0=negative") rewrites every raw label value (a JSON integer is
 //      matched by its decimal text) to a name; a value not in the map is an error.
-//   2. Integer class ids (JSON integers; in CSV/TSV, when every label of the file is a decimal
+//   3. Integer class ids (JSON integers; in CSV/TSV, when every label of the file is a decimal
 //      integer; never after a label_map): used as they are, like HF's integer "label" column.
 //      label_names = known_labels if every id is below its size, else LABEL_0 .. LABEL_<max id>
 //      (the names transformers gives a config without id2label).
-//   3. Names (strings; CSV labels when not all are integers): if every name is in known_labels,
+//   4. Names (strings; CSV labels when not all are integers): if every name is in known_labels,
 //      the ids are their positions there and label_names = known_labels (so an existing model's
 //      id2label is kept); otherwise the distinct names sorted byte-wise get ids 0..n-1 (negative=0,
 //      positive=1, as in the IMDb/SST-2 conventions). Mixing JSON integers and strings is an error.
@@ -70,9 +77,13 @@ struct Dataset {
 };
 
 struct DatasetOptions {
-  std::string text_column, label_column;  // "" = auto; 0-based indexes with no_header
+  std::vector<std::string> text_columns;  // empty = auto; several are joined with a space
+  std::string label_column;               // "" = auto; 0-based indexes with no_header
+  std::vector<std::string> column_names;  // CSV/TSV without a header row: the columns' names
   std::string text_pair_column;           // "" = "text_pair" if present
   std::vector<std::pair<std::string, std::string>> label_map;  // raw value -> name
+  std::vector<std::string> label_names;   // the classes in id order (see Labels above)
+  std::string label_from = "label";       // label | rating (aclImdb file names)
   bool strip_html = false;
   bool no_header = false;                 // CSV/TSV only
   std::vector<std::string> known_labels;  // the model's id2label, used when the labels fit
@@ -89,6 +100,14 @@ Dataset parse_dataset_text(const std::string& data, const std::string& name, con
 // spaces and may not contain ',' or '='. Throws Error("--label-map: ...") on a malformed entry or a
 // value given twice.
 std::vector<std::pair<std::string, std::string>> parse_label_map(const std::string& text);
+
+// "a,b,c" -> {"a","b","c"}, each trimmed of spaces; `option` prefixes errors (an empty item, or an
+// empty list).
+std::vector<std::string> parse_name_list(const std::string& text, const std::string& option);
+
+// --label-names: FILE (one name per line, blank lines skipped, like AG News' classes.txt) if such a
+// file exists, else a comma-separated list. Throws Error on an empty list or a name given twice.
+std::vector<std::string> read_label_names(const std::string& file_or_list);
 
 // Replaces <br />, <br/>, <br> (case-insensitive) with one space each.
 std::string strip_html_breaks(const std::string& text);

@@ -76,7 +76,7 @@ TEST_F(DatasetTest, AlternativeKeysAndExplicitColumns) {
   Dataset d = load("a.jsonl", "{\"review\": \"r\", \"sentiment\": \"pos\"}\n");
   EXPECT_EQ(d.examples[0].text, "r");
   DatasetOptions o;
-  o.text_column = "body";
+  o.text_columns = {"body"};
   o.label_column = "y";
   d = load("b.jsonl", "{\"body\": \"t\", \"y\": 0, \"text\": \"no\"}\n", o);
   EXPECT_EQ(d.examples[0].text, "t");
@@ -163,7 +163,7 @@ TEST_F(DatasetTest, TsvAndNoHeader) {
   EXPECT_EQ(d.examples[0].text, "it 's \"fine\"");
   DatasetOptions o;
   o.no_header = true;
-  o.text_column = "2";
+  o.text_columns = {"2"};
   o.label_column = "0";
   o.label_map = parse_label_map("1=World, 2=Sports");
   d = load("b.csv", "\"1\",\"Title\",\"Body one\"\n\"2\",\"T2\",\"Body two\"\n", o);
@@ -188,7 +188,7 @@ TEST_F(DatasetTest, CsvErrorsNameTheRecordStartLine) {
   EXPECT_NE(load_error("f.csv", "text,label\nx,1,extra\n").find("f.csv:2: 3 fields, the header has 2"),
             std::string::npos);
   DatasetOptions o;
-  o.text_column = "body";
+  o.text_columns = {"body"};
   EXPECT_NE(load_error("g.csv", "text,label\nx,1\n", o).find("g.csv:1: no column 'body'"), std::string::npos);
   EXPECT_NE(load_error("h.csv", "").find("h.csv: empty file"), std::string::npos);
 }
@@ -206,6 +206,58 @@ TEST_F(DatasetTest, LabelMap) {
   EXPECT_THROW(parse_label_map("4=a,4=b"), Error);
   EXPECT_THROW(parse_label_map("=a"), Error);
   EXPECT_EQ(parse_label_map("a=b,").size(), 1u);
+}
+
+TEST_F(DatasetTest, AgNewsStyleColumnNamesTextColumnsAndLabelNames) {
+  const std::string csv = "\"3\",\"Title A\",\"Body a\"\n\"1\",\"Title B\",\"Body b\"\n\"4\",\"T\",\"\"\n";
+  DatasetOptions o;
+  o.column_names = {"label", "title", "description"};
+  o.text_columns = {"title", "description"};
+  o.label_names = read_label_names(write("classes.txt", "World\nSports\n\nBusiness\nSci/Tech\n"));
+  Dataset d = load("ag.csv", csv, o);
+  ASSERT_EQ(d.examples.size(), 3u);
+  EXPECT_EQ(d.examples[0].text, "Title A Body a");
+  EXPECT_EQ(d.examples[2].text, "T ");
+  EXPECT_EQ(d.label_names, (std::vector<std::string>{"World", "Sports", "Business", "Sci/Tech"}));
+  EXPECT_EQ(d.examples[0].label, 2);  // 1-based: 3 is Business
+  EXPECT_EQ(d.examples[1].label, 0);
+  EXPECT_EQ(d.examples[2].label, 3);
+  EXPECT_TRUE(d.examples[0].origin.ends_with("ag.csv:1"));  // no header line
+
+  // The same by index with --no-header; 0-based ids when a 0 is present.
+  DatasetOptions by_index;
+  by_index.no_header = true;
+  by_index.text_columns = {"1", "2"};
+  by_index.label_column = "0";
+  by_index.label_names = parse_name_list("a, b,c,d", "--label-names");
+  d = load("ag0.csv", "0,x,y\n3,z,w\n", by_index);
+  EXPECT_EQ(d.examples[0].label, 0);
+  EXPECT_EQ(d.examples[1].label, 3);
+  EXPECT_EQ(d.examples[1].text, "z w");
+  EXPECT_NE(load_error("ag1.csv", "5,x,y\n", by_index).find("ag1.csv:1: label 5 has no name: --label-names gives 4"),
+            std::string::npos);
+
+  // Names as labels keep the listed order (not sorted); JSON keys joined the same way.
+  DatasetOptions named;
+  named.label_names = {"pos", "neg"};
+  named.text_columns = {"title", "body"};
+  d = load("n.jsonl", "{\"title\": \"T\", \"body\": \"B\", \"label\": \"neg\"}\n", named);
+  EXPECT_EQ(d.examples[0].text, "T B");
+  EXPECT_EQ(d.examples[0].label, 1);
+  EXPECT_NE(load_error("n2.jsonl", "{\"title\": \"T\", \"body\": \"B\", \"label\": \"meh\"}\n", named)
+                .find("n2.jsonl:1: label 'meh' is not in --label-names (pos, neg)"),
+            std::string::npos);
+  EXPECT_NE(load_error("n3.jsonl", "{\"title\": \"T\", \"label\": \"neg\"}\n", named).find("n3.jsonl:1: missing 'body'"),
+            std::string::npos);
+
+  EXPECT_NE(load_error("ag2.csv", "1,x\n", o).find("ag2.csv:1: 2 fields, --column-names has 3"), std::string::npos);
+  o.text_columns = {"title", "summary"};
+  EXPECT_NE(load_error("ag3.csv", csv, o).find("ag3.csv (--column-names): no column 'summary'"), std::string::npos);
+  o.label_map = parse_label_map("1=x");
+  EXPECT_THROW(load("ag4.csv", csv, o), Error);
+  EXPECT_THROW(read_label_names("a,,b"), Error);
+  EXPECT_THROW(read_label_names("a,b,a"), Error);
+  EXPECT_THROW(read_label_names(write("empty.txt", "\n\n")), Error);
 }
 
 TEST_F(DatasetTest, StripHtmlAndUtf8) {
@@ -270,6 +322,25 @@ TEST_F(DatasetTest, ImdbDirectoryAndArchive) {
   EXPECT_NE(error(archive + "#data/missing.csv").find("no file 'data/missing.csv'"), std::string::npos);
   EXPECT_NE(error((dir_ / "aclImdb").string()).find("not an aclImdb-style directory"), std::string::npos);
   EXPECT_NE(error(write("notgz.tar.gz", "plain") + "#x").find("notgz.tar.gz: "), std::string::npos);
+}
+
+TEST_F(DatasetTest, LabelFromRatingOrdersClassesNumerically) {
+  for (const auto& [path, contents] : imdb_files()) write(path, contents);
+  DatasetOptions o;
+  o.label_from = "rating";
+  Dataset d = load_dataset((dir_ / "aclImdb" / "train").string(), o);
+  EXPECT_EQ(d.label_names, (std::vector<std::string>{"2", "7", "9"}));
+  EXPECT_EQ(d.examples[0].label, 0);  // neg/1_2.txt
+  EXPECT_EQ(d.examples[1].label, 2);  // pos/10_9.txt
+  EXPECT_EQ(d.examples[2].label, 1);  // pos/2_7.txt
+  o.known_labels = {"1", "2", "3", "4", "7", "8", "9", "10"};  // a model's classes that cover the data
+  d = load_dataset((dir_ / "aclImdb" / "train").string(), o);
+  EXPECT_EQ(d.label_names, o.known_labels);
+  EXPECT_EQ(d.examples[1].label, 6);
+  const std::string error = load_error("r.jsonl", "{\"text\": \"a\", \"label\": 1}\n", o);
+  EXPECT_NE(error.find("r.jsonl:1: --label-from rating: no star rating"), std::string::npos) << error;
+  o.label_from = "stars";
+  EXPECT_THROW(load_dataset((dir_ / "aclImdb" / "train").string(), o), Error);
 }
 
 TEST_F(DatasetTest, MaxSamplesIsAFixedSampleInFileOrder) {
