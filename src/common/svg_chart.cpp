@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace bertft {
 
@@ -10,6 +11,9 @@ namespace {
 
 constexpr double kLeft = 72, kRight = 24, kTop = 64, kBottom = 56;  // plot margins, pixels
 constexpr double kCharWidth = 6.5;                                   // estimate at font-size 11
+constexpr double kLegendSwatch = 18;                                 // legend line sample + gap
+const char* const kPalette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
 
 std::string escape_xml(const std::string& text) {
   std::string out;
@@ -59,10 +63,14 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
 
 std::string render_svg(const Chart& chart) {
   const double W = chart.width, H = chart.height;
-  const double left = kLeft, right = W - kRight, top = kTop, bottom = H - kBottom;
+  size_t legend_chars = 0;
+  for (const ChartSeries& series : chart.series) legend_chars = std::max(legend_chars, series.name.size());
+  const double legend_width = legend_chars ? kLegendSwatch + kCharWidth * static_cast<double>(legend_chars) + 12 : 0;
+  const double left = kLeft, right = W - kRight - legend_width, top = kTop, bottom = H - kBottom;
 
   double x_lo = 0, x_hi = 0, y_hi = 0;
-  bool first = true;
+  double y_lo = chart.y_from_zero ? 0 : std::numeric_limits<double>::infinity();
+  bool first = true, first_y = chart.bars.empty() && !chart.y_from_zero;
   auto extend = [&](double x) {
     x_lo = first ? x : std::min(x_lo, x);
     x_hi = first ? x : std::max(x_hi, x);
@@ -73,18 +81,29 @@ std::string render_svg(const Chart& chart) {
     extend(b.x1);
     y_hi = std::max(y_hi, b.value);
   }
+  for (const ChartSeries& series : chart.series)
+    for (const ChartPoint& p : series.points) {
+      if (!std::isfinite(p.x) || !std::isfinite(p.y)) continue;
+      extend(p.x);
+      if (first_y) y_hi = p.y;
+      first_y = false;
+      y_hi = std::max(y_hi, p.y);
+      y_lo = std::min(y_lo, p.y);
+    }
   for (const ChartMarker& m : chart.markers) extend(m.x);
   x_lo = std::min(x_lo, 0.0);
   if (x_hi <= x_lo) x_hi = x_lo + 1;
-  if (y_hi <= 0) y_hi = 1;
+  if (!std::isfinite(y_lo)) y_lo = 0;
+  if (chart.y_from_zero) y_hi = std::max(y_hi, 0.0);
+  if (y_hi <= y_lo) y_hi = y_lo + (y_lo == 0 ? 1 : std::fabs(y_lo) * 0.01);
   // x spans the data exactly (ticks inside it), y ends on a tick.
   std::vector<double> x_ticks;
   for (double x : nice_ticks(x_lo, x_hi))
     if (x >= x_lo - 1e-9 * (x_hi - x_lo) && x <= x_hi + 1e-9 * (x_hi - x_lo)) x_ticks.push_back(x);
-  const std::vector<double> y_ticks = nice_ticks(0, y_hi, 5);
-  const double x0 = x_lo, x1 = x_hi, y1 = y_ticks.back();
+  const std::vector<double> y_ticks = nice_ticks(y_lo, y_hi, 5);
+  const double x0 = x_lo, x1 = x_hi, y0 = y_ticks.front(), y1 = y_ticks.back();
   auto sx = [&](double x) { return left + (x - x0) / (x1 - x0) * (right - left); };
-  auto sy = [&](double y) { return bottom - y / y1 * (bottom - top); };
+  auto sy = [&](double y) { return bottom - (y - y0) / (y1 - y0) * (bottom - top); };
 
   std::string s;
   s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + number(W) + "\" height=\"" + number(H) +
@@ -117,6 +136,32 @@ std::string render_svg(const Chart& chart) {
          px(std::max(0.0, sx(b.x1) - sx(b.x0))) + "\" height=\"" + px(bottom - top_px) +
          "\" fill=\"#4e79a7\" stroke=\"#fff\" stroke-width=\"0.5\"><title>" + number(b.x0) + "-" + number(b.x1) +
          ": " + number(b.value) + "</title></rect>\n";
+  }
+
+  size_t palette_next = 0, legend_row = 0;
+  for (const ChartSeries& series : chart.series) {
+    const std::string color =
+        series.color.empty() ? kPalette[palette_next++ % (sizeof kPalette / sizeof *kPalette)] : series.color;
+    std::string points;
+    for (const ChartPoint& p : series.points)
+      if (std::isfinite(p.x) && std::isfinite(p.y)) points += (points.empty() ? "" : " ") + px(sx(p.x)) + "," + px(sy(p.y));
+    if (series.line && !points.empty())
+      s += "<polyline class=\"series\" points=\"" + points + "\" fill=\"none\" stroke=\"" + escape_xml(color) +
+           "\" stroke-width=\"1.5\" stroke-linejoin=\"round\"><title>" + escape_xml(series.name) +
+           "</title></polyline>\n";
+    if (series.dots)
+      for (const ChartPoint& p : series.points) {
+        if (!std::isfinite(p.x) || !std::isfinite(p.y)) continue;
+        s += "<circle class=\"dot\" cx=\"" + px(sx(p.x)) + "\" cy=\"" + px(sy(p.y)) + "\" r=\"3\" fill=\"" +
+             escape_xml(color) + "\"><title>" + escape_xml(series.name) + (series.name.empty() ? "" : ": ") +
+             number(p.x) + ", " + number(p.y) + "</title></circle>\n";
+      }
+    if (series.name.empty()) continue;
+    const double ly = top + 6 + 15 * static_cast<double>(legend_row++);
+    s += "<g class=\"legend\"><line x1=\"" + px(right + 12) + "\" x2=\"" + px(right + 12 + kLegendSwatch - 4) +
+         "\" y1=\"" + px(ly) + "\" y2=\"" + px(ly) + "\" stroke=\"" + escape_xml(color) +
+         "\" stroke-width=\"3\"/><text x=\"" + px(right + 12 + kLegendSwatch) + "\" y=\"" + px(ly + 4) + "\">" +
+         escape_xml(series.name) + "</text></g>\n";
   }
 
   s += "<line class=\"axis\" x1=\"" + px(left) + "\" x2=\"" + px(right) + "\" y1=\"" + px(bottom) + "\" y2=\"" +

@@ -1,9 +1,9 @@
 #pragma once
 // Small self-contained SVG charts (inline styles, no scripts, fonts or other external resources), for
-// `bertft analyze --plot` and reports that embed charts in HTML. A chart is linear axes with "nice"
-// ticks, a title (and optional subtitle), axis labels, and layers drawn in this order: bars (a
-// histogram or bar chart), then vertical marker lines with labels. New kinds of layers (line series)
-// belong here as further members of Chart.
+// `bertft analyze --plot`, run reports and sweeps that embed charts in HTML. A chart is linear axes
+// with "nice" ticks, a title (and optional subtitle), axis labels, and layers drawn in this order:
+// bars (a histogram or bar chart), line series (with a legend when they are named), then vertical
+// marker lines with labels.
 #include <string>
 #include <vector>
 
@@ -22,17 +22,34 @@ struct ChartMarker {
   bool dashed = false;
 };
 
+struct ChartPoint {
+  double x = 0, y = 0;
+};
+
+// A polyline through its points in the given order; `dots` also draws each point (for a few points,
+// or a scatter with `line` off). An empty color takes the next of a fixed palette.
+struct ChartSeries {
+  std::string name;  // in the legend; "" = not listed
+  std::vector<ChartPoint> points;
+  std::string color;
+  bool line = true;
+  bool dots = false;
+};
+
 struct Chart {
   std::string title, subtitle, x_label, y_label;
   int width = 800, height = 440;  // pixels
   std::vector<ChartBar> bars;
+  std::vector<ChartSeries> series;
   std::vector<ChartMarker> markers;
+  bool y_from_zero = true;  // else the y axis starts at a tick just below the smallest value
 };
 
-// The x axis spans the bars and markers (from 0 when everything is non-negative), the y axis 0 to
-// the largest bar widened to a nice tick value. Text is XML-escaped. Elements carry classes
-// (bar, marker, marker-label, axis, tick, title, subtitle, x-label, y-label) so tests and style sheets
-// can find them.
+// The x axis spans the bars, series and markers (from 0 when everything is non-negative), the y axis
+// 0 (or the smallest value) to the largest bar or point widened to a nice tick value; a legend of
+// the named series is drawn right of the plot. Non-finite points are skipped. Text is XML-escaped.
+// Elements carry classes (bar, series, dot, legend, marker, marker-label, axis, tick, title,
+// subtitle, x-label, y-label) so tests and style sheets can find them.
 std::string render_svg(const Chart& chart);
 
 // Tick values covering [lo, hi] at a step of 1, 2 or 5 x 10^k giving about `target` intervals; the

@@ -1,5 +1,5 @@
 // Token-length analysis (bertft analyze): nearest-rank percentiles, histogram bins, truncation shares,
-// the recommended max length, untruncated lengths of singles and pairs, and the SVG chart helper.
+// the recommended max length, untruncated lengths of singles and pairs.
 #include <gtest/gtest.h>
 
 #include <numeric>
@@ -7,18 +7,11 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/svg_chart.h"
 #include "evaluation/length_analysis.h"
 #include "training/encoded_dataset.h"
 
 namespace bertft {
 namespace {
-
-size_t count(const std::string& haystack, const std::string& needle) {
-  size_t n = 0;
-  for (size_t p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) n++;
-  return n;
-}
 
 TEST(LengthAnalysis, NearestRankPercentiles) {
   const std::vector<int32_t> ten = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
@@ -137,33 +130,6 @@ TEST(LengthAnalysis, ChartMarksCutsAndRecommendation) {
   ASSERT_EQ(small.markers.size(), 1u);  // no cut below the longest example
   EXPECT_EQ(small.bars.size(), 4u);     // bins of 8 up to 32, the recommendation
   EXPECT_NE(small.subtitle.find("512: 0.0%"), std::string::npos);
-}
-
-TEST(SvgChart, NiceTicks) {
-  EXPECT_EQ(nice_ticks(0, 1000), (std::vector<double>{0, 200, 400, 600, 800, 1000}));
-  EXPECT_EQ(nice_ticks(0, 48), (std::vector<double>{0, 10, 20, 30, 40, 50}));
-  EXPECT_EQ(nice_ticks(0, 3, 5), (std::vector<double>{0, 1, 2, 3}));
-  const std::vector<double> t = nice_ticks(0, 0.7, 5);
-  EXPECT_NEAR(t[1], 0.2, 1e-12);
-  EXPECT_GE(t.back(), 0.7);
-}
-
-TEST(SvgChart, RendersEscapedSelfContainedSvg) {
-  Chart c;
-  c.title = "lengths of <a & b>";
-  c.x_label = "tokens";
-  c.y_label = "examples";
-  c.bars = {{0, 8, 3}, {8, 16, 5}};
-  c.markers = {{12, "cut \"12\"", "#888", true}, {14, "recommended", "#d62728", false}};
-  const std::string svg = render_svg(c);
-  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
-  EXPECT_NE(svg.find("<title>lengths of &lt;a &amp; b&gt;</title>"), std::string::npos);
-  EXPECT_NE(svg.find("cut &quot;12&quot;"), std::string::npos);
-  EXPECT_EQ(count(svg, "class=\"bar\""), 2u);
-  EXPECT_EQ(count(svg, "class=\"marker\""), 2u);
-  EXPECT_EQ(count(svg, "stroke-dasharray"), 1u);
-  EXPECT_EQ(svg.find("href"), std::string::npos);  // nothing external
-  EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
 }
 
 }  // namespace
