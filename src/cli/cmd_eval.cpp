@@ -38,19 +38,14 @@ struct EvalOptions {
 // JSON Lines of the misclassified examples: {"text", "true", "predicted", "confidence", "origin",
 // "rating"?, "tokens", "negation", "contrast"} (the features of evaluation/error_analysis.h; tokens
 // before truncation), most confident mistakes first.
-std::string format_errors(const Dataset& data, const Evaluation& ev, const std::vector<std::string>& names,
-                          const std::vector<int32_t>& lengths) {
+std::string format_errors(const Dataset& data, const Evaluation& ev, std::span<const int32_t> labels,
+                          const std::vector<std::string>& names, const std::vector<int32_t>& lengths) {
   const int C = static_cast<int>(names.size());
-  std::vector<size_t> wrong;
-  for (size_t i = 0; i < data.examples.size(); i++)
-    if (ev.predicted[i] != data.examples[i].label) wrong.push_back(i);
-  auto confidence = [&](size_t i) { return ev.probs[i * C + ev.predicted[i]]; };
-  std::stable_sort(wrong.begin(), wrong.end(), [&](size_t a, size_t b) { return confidence(a) > confidence(b); });
   std::string out;
-  for (size_t i : wrong) {
+  for (size_t i : confident_mistakes(ev, labels, C)) {
     const Example& ex = data.examples[i];
     nlohmann::ordered_json line = {{"text", ex.text}, {"true", names[ex.label]},
-                                   {"predicted", names[ev.predicted[i]]}, {"confidence", confidence(i)},
+                                   {"predicted", names[ev.predicted[i]]}, {"confidence", confidence(ev, i, C)},
                                    {"origin", ex.origin}};
     if (ex.rating >= 0) line["rating"] = ex.rating;
     const TextFeatures a = text_features(ex.text), b = text_features(ex.text_pair);
@@ -86,7 +81,7 @@ void run_eval(const EvalOptions& o) {
   out["truncated"] = encoded.truncated;
   if (!o.errors_file.empty()) {
     out["error_analysis"] = analyze_errors(data, ev.predicted, encoded.lengths).to_json();
-    write_file_atomic(o.errors_file, format_errors(data, ev, model.config.id2label, encoded.lengths));
+    write_file_atomic(o.errors_file, format_errors(data, ev, encoded.labels, model.config.id2label, encoded.lengths));
   }
   std::printf("%s\n", out.dump().c_str());
 }

@@ -52,6 +52,9 @@ struct Chart {
 // subtitle, x-label, y-label) so tests and style sheets can find them.
 std::string render_svg(const Chart& chart);
 
+// Text for XML / HTML content and quoted attribute values: & < > " escaped.
+std::string escape_xml(const std::string& text);
+
 // Tick values covering [lo, hi] at a step of 1, 2 or 5 x 10^k giving about `target` intervals; the
 // first tick is <= lo and the last >= hi. lo < hi required.
 std::vector<double> nice_ticks(double lo, double hi, int target = 6);

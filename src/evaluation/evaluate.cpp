@@ -56,4 +56,14 @@ Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_si
   return out;
 }
 
+std::vector<size_t> confident_mistakes(const Evaluation& ev, std::span<const int32_t> labels, int num_labels) {
+  std::vector<size_t> wrong;
+  for (size_t i = 0; i < labels.size(); i++)
+    if (ev.predicted[i] != labels[i]) wrong.push_back(i);
+  std::stable_sort(wrong.begin(), wrong.end(), [&](size_t a, size_t b) {
+    return confidence(ev, a, num_labels) > confidence(ev, b, num_labels);
+  });
+  return wrong;
+}
+
 }  // namespace bertft

@@ -1,6 +1,7 @@
 #pragma once
 // Classifies an encoded dataset with the inference engine and scores it: the evaluation that
 // `bertft train` runs on its validation / test sets and `bertft eval` runs on its own.
+#include <span>
 #include <vector>
 
 #include "common/precision.h"
@@ -18,5 +19,13 @@ struct Evaluation {
 // Batches inputs by length (longest first) for the padding-free forward; results in input order.
 Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_size, int max_length,
                     Precision precision = Precision::Fp32);
+
+// The probability the model gave its predicted class for example i.
+inline float confidence(const Evaluation& ev, size_t i, int num_labels) {
+  return ev.probs[i * num_labels + ev.predicted[i]];
+}
+
+// Indexes of the misclassified examples, most confident mistake first (ties in input order).
+std::vector<size_t> confident_mistakes(const Evaluation& ev, std::span<const int32_t> labels, int num_labels);
 
 }  // namespace bertft

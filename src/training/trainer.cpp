@@ -12,6 +12,7 @@
 #include "common/progress.h"
 #include "kernels/dropout.h"
 #include "evaluation/evaluate.h"
+#include "evaluation/run_report.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "training/adamw.h"
@@ -70,7 +71,7 @@ class Trainer {
     data.max_samples = o_.max_train_samples;
     Dataset train = load_dataset(o_.train_data, data);
     if (train.examples.empty()) throw Error(o_.train_data + ": no training examples");
-    Dataset valid;
+    Dataset& valid = valid_raw_;
     data.known_labels = train.label_names;
     data.max_samples = o_.max_eval_samples;
     if (!o_.valid_data.empty()) {
@@ -156,6 +157,7 @@ class Trainer {
 
     Progress progress("train", total_steps_);
     const auto start = std::chrono::steady_clock::now();
+    const double seconds_before = state_.seconds;
     int64_t tokens_seen = 0;
     Batch batch;
     while (state_.global_step < total_steps_) {
@@ -180,10 +182,11 @@ class Trainer {
         optimizer.step(model_.params, grads, lr, clip_coefficient(grad_norm, o_.max_grad_norm));
         state_.global_step++;
         state_.batch_in_epoch += micro;
-        log({{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"loss", loss},
-             {"learning_rate", lr}, {"grad_norm", grad_norm}});
-
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        state_.seconds = seconds_before + seconds;
+        log({{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"loss", loss},
+             {"learning_rate", lr}, {"grad_norm", grad_norm}, {"seconds", state_.seconds}});
+
         char status[96];
         std::snprintf(status, sizeof status, "epoch %.2f loss %.4f %.0f tok/s", fractional_epoch(), loss,
                       tokens_seen / std::max(seconds, 1e-9));
@@ -229,9 +232,12 @@ class Trainer {
     }
   }
 
-  ClassificationMetrics score(const EncodedDataset& data) const {
-    const Evaluation ev = evaluate(model_, data, o_.eval_batch_size, max_length_, o_.precision);
-    return compute_metrics(data.labels, ev.predicted, model_.config.num_labels(), model_.config.id2label, ev.losses);
+  ClassificationMetrics score(const EncodedDataset& data, Evaluation* evaluation = nullptr) const {
+    Evaluation ev = evaluate(model_, data, o_.eval_batch_size, max_length_, o_.precision);
+    ClassificationMetrics metrics =
+        compute_metrics(data.labels, ev.predicted, model_.config.num_labels(), model_.config.id2label, ev.losses);
+    if (evaluation) *evaluation = std::move(ev);
+    return metrics;
   }
 
   // Evaluates on the validation set, logs, saves the model to --output when it is the best so far;
@@ -276,26 +282,88 @@ class Trainer {
     std::vector<std::string> notices;
     LoadOptions load;
     model_ = load_model(o_.output_dir, load, &notices);
-    json metrics = {{"best_step", state_.best_step}, {"global_step", state_.global_step}};
-    if (!valid_.inputs.empty()) metrics["valid"] = score(valid_).to_json();
-    if (!test_encoded_.inputs.empty()) metrics["test"] = score(test_encoded_).to_json();
+    RunReport report;
+    json metrics = {{"best_step", state_.best_step}, {"global_step", state_.global_step},
+                    {"train_seconds", state_.seconds}};
+    auto score_split = [&](const char* key, const char* name, const EncodedDataset& encoded, const Dataset& raw) {
+      if (encoded.inputs.empty()) return;
+      ReportSplit split;
+      split.name = name;
+      split.data = &raw;
+      split.metrics = score(encoded, &split.evaluation);
+      metrics[key] = split.metrics.to_json();
+      report.splits.push_back(std::move(split));
+    };
+    score_split("valid", "validation", valid_, valid_raw_);
+    score_split("test", "test", test_encoded_, test_);
     json history = json::array();
     for (const json& entry : state_.log_history)
       if (entry.contains("eval_loss")) history.push_back(entry);
     metrics["history"] = history;
     write_file_atomic((fs::path(o_.output_dir) / "metrics.json").string(), metrics.dump(2) + "\n");
+    write_report(report);
     json summary = {{"output", o_.output_dir}, {"global_step", state_.global_step}};
     if (metrics.contains("valid")) summary["valid_accuracy"] = metrics["valid"]["accuracy"];
     if (metrics.contains("test")) summary["test_accuracy"] = metrics["test"]["accuracy"];
     std::printf("%s\n", summary.dump().c_str());
   }
 
+  void write_report(RunReport& report) const {
+    const BertConfig& c = model_.config;
+    report.title = "bertft train: " + fs::path(o_.output_dir).filename().string();
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f s", state_.seconds);
+    report.facts = {
+        {"output", o_.output_dir},
+        {"model", o_.model_dir + " (" + std::to_string(c.num_hidden_layers) + " layers, hidden " +
+                      std::to_string(c.hidden_size) + ", " + std::to_string(c.num_attention_heads) + " heads)"},
+        {"classes", join(c.id2label)},
+        {"examples", "train " + std::to_string(train_.inputs.size()) + ", validation " +
+                         std::to_string(valid_.inputs.size()) + ", test " + std::to_string(test_encoded_.inputs.size())},
+        {"optimizer steps", std::to_string(state_.global_step) + " (" + std::to_string(steps_per_epoch_) + " per epoch)"},
+        {"best step", state_.best_step >= 0 ? std::to_string(state_.best_step) : "none (no evaluation: the final model)"},
+        {"training time", seconds},
+        {"bertft", BERTFT_VERSION}};
+    for (const ReportSplit& split : report.splits) {
+      char scores[64];
+      std::snprintf(scores, sizeof scores, "%.4f / %.4f", split.metrics.accuracy, split.metrics.f1());
+      report.facts.push_back({split.name + " accuracy / F1", scores});
+    }
+    report.configuration = options_json();
+    report.log_history = state_.log_history;
+    report.metric_for_best_model = o_.metric_for_best_model;
+    report.best_step = state_.best_step;
+    write_file_atomic((fs::path(o_.output_dir) / "report.html").string(), render_run_report(report));
+  }
+
+  // The options of this run as the CLI spells them.
+  nlohmann::ordered_json options_json() const {
+    const BertConfig& c = model_.config;
+    char dropouts[64];
+    std::snprintf(dropouts, sizeof dropouts, "%g / %g / %g", c.hidden_dropout_prob, c.attention_probs_dropout_prob,
+                  c.classifier_dropout.value_or(c.hidden_dropout_prob));
+    nlohmann::ordered_json j = {
+        {"model", o_.model_dir}, {"train", o_.train_data}, {"valid", o_.valid_data}, {"valid-split", o_.valid_split},
+        {"test", o_.test_data}, {"output", o_.output_dir}, {"precision", precision_name(o_.precision)},
+        {"epochs", o_.epochs}, {"batch-size", o_.batch_size}, {"learning-rate", o_.learning_rate},
+        {"weight-decay", o_.weight_decay}, {"warmup-steps", o_.warmup_steps}, {"warmup-ratio", o_.warmup_ratio},
+        {"warmup steps used", warmup_steps_}, {"lr-scheduler", o_.lr_scheduler}, {"max-grad-norm", o_.max_grad_norm},
+        {"grad-accum-steps", o_.grad_accum_steps}, {"max-length", max_length_},
+        {"truncation", o_.truncation.head_tail ? "head+tail (" + std::to_string(o_.truncation.head_tokens) + " head tokens)" : "head"}, {"max-steps", o_.max_steps},
+        {"max-train-samples", o_.max_train_samples}, {"max-eval-samples", o_.max_eval_samples}, {"seed", o_.seed},
+        {"dropout", o_.dropout ? nlohmann::ordered_json(*o_.dropout) : nlohmann::ordered_json("the config's")},
+        {"hidden / attention / classifier dropout used", dropouts},
+        {"shuffle", !o_.no_shuffle}, {"eval-strategy", o_.eval_strategy}, {"eval-steps", o_.eval_steps},
+        {"early-stopping-patience", o_.early_stopping_patience}, {"metric-for-best-model", o_.metric_for_best_model},
+        {"freeze-encoder", o_.freeze_encoder}, {"strip-html", o_.data.strip_html}, {"label-from", o_.data.label_from}};
+    return j;
+  }
   const TrainOptions& o_;
   RunLog log_;
   LrSchedule schedule_ = LrSchedule::Linear;
   BertTokenizer tokenizer_;
   Model model_;
-  Dataset test_;
+  Dataset valid_raw_, test_;
   EncodedDataset train_, valid_, test_encoded_;
   int max_length_ = 0;
   std::string resume_from_;
