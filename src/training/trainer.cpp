@@ -37,11 +37,11 @@ class Trainer {
  public:
   explicit Trainer(const TrainOptions& options) : o_(options), log_(options.log_file) {}
 
-  void run() {
+  json run() {
     validate_options();
     load_data_and_model();
     train();
-    finish();
+    return finish();
   }
 
  private:
@@ -275,7 +275,7 @@ class Trainer {
 
   void log(const json& entry) { log_.append(state_, entry); }
 
-  void finish() {
+  json finish() {
     // Without an evaluation (no validation set, or --eval-strategy no) there is no "best": the final
     // model is the output.
     if (state_.best_step < 0) save_model_dir(o_.output_dir);
@@ -305,7 +305,7 @@ class Trainer {
     json summary = {{"output", o_.output_dir}, {"global_step", state_.global_step}};
     if (metrics.contains("valid")) summary["valid_accuracy"] = metrics["valid"]["accuracy"];
     if (metrics.contains("test")) summary["test_accuracy"] = metrics["test"]["accuracy"];
-    std::printf("%s\n", summary.dump().c_str());
+    return summary;
   }
 
   void write_report(RunReport& report) const {
@@ -373,6 +373,6 @@ class Trainer {
 
 }  // namespace
 
-void run_training(const TrainOptions& options) { Trainer(options).run(); }
+nlohmann::json run_training(const TrainOptions& options) { return Trainer(options).run(); }
 
 }  // namespace bertft

@@ -3,6 +3,7 @@
 // (AdamW, warmup + decay schedule, clipping, accumulation), evaluates, keeps the best model and
 // checkpoints for --resume.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -54,6 +55,7 @@ struct TrainOptions {
   int eval_batch_size = 64;
 };
 
-void run_training(const TrainOptions& options);
+// Returns the summary `bertft train` prints: {"output", "global_step", "valid_accuracy"?, "test_accuracy"?}.
+nlohmann::json run_training(const TrainOptions& options);
 
 }  // namespace bertft
