@@ -51,14 +51,6 @@ std::string utf8_prefix(const std::string& text, size_t max_bytes) {
   return text.substr(0, end) + "…";
 }
 
-std::vector<ChartPoint> log_series(const json& history, const char* key) {
-  std::vector<ChartPoint> points;
-  for (const json& entry : history)
-    if (entry.contains(key) && entry[key].is_number() && entry.contains("step"))
-      points.push_back({entry["step"].get<double>(), entry[key].get<double>()});
-  return points;
-}
-
 std::string chart(Chart c) {
   c.width = 540;
   c.height = 320;
@@ -217,6 +209,14 @@ std::vector<ChartPoint> bucket_means(const std::vector<ChartPoint>& points, size
     out.push_back(mean);
   }
   return out;
+}
+
+std::vector<ChartPoint> log_series(const json& log, const std::string& key) {
+  std::vector<ChartPoint> points;
+  for (const json& entry : log)
+    if (entry.contains(key) && entry[key].is_number() && entry.contains("step"))
+      points.push_back({entry["step"].get<double>(), entry[key].get<double>()});
+  return points;
 }
 
 std::string render_run_report(const RunReport& r) {

@@ -42,4 +42,7 @@ std::string render_run_report(const RunReport& report);
 // per-step curves of long runs stay readable and small.
 std::vector<ChartPoint> bucket_means(const std::vector<ChartPoint>& points, size_t max_points);
 
+// (step, entry[key]) of the log entries that have a numeric `key`, in log order.
+std::vector<ChartPoint> log_series(const nlohmann::json& log, const std::string& key);
+
 }  // namespace bertft

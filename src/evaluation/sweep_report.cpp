@@ -111,14 +111,6 @@ std::string md_field(const std::string& s) {
   return out;
 }
 
-std::vector<ChartPoint> log_points(const json& log, const std::string& key) {
-  std::vector<ChartPoint> points;
-  for (const json& e : log)
-    if (e.contains(key) && e[key].is_number() && e.contains("step"))
-      points.push_back({e["step"].get<double>(), e[key].get<double>()});
-  return points;
-}
-
 int legend_height(size_t runs) { return std::max(440, 120 + 15 * static_cast<int>(runs)); }
 
 std::string metric_vs_option(const GridAxis& axis, size_t a, const std::vector<SweepRunResult>& ranked,
@@ -166,7 +158,7 @@ std::string curves(const std::vector<SweepRunResult>& ranked, const std::string&
   c.y_from_zero = !dots;
   c.height = legend_height(ranked.size());
   for (const SweepRunResult& r : ranked) {
-    std::vector<ChartPoint> points = log_points(r.log, key);
+    std::vector<ChartPoint> points = log_series(r.log, key);
     if (points.empty()) continue;
     if (!dots) {
       if (points.size() > kMaxCurvePoints)
