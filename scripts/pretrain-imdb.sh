@@ -5,8 +5,8 @@
 #                       sinusoidal position init and no dropout (see README, Pretraining: the plateau)
 #   3. bertft pretrain  further, 512-token sequences (so every position embedding is trained)
 #   4. bertft train     fine-tuning on IMDb train (labels negative/positive), length 512, head+tail
-# then writes bf16 copies to models/imdb-bert and models/imdb-sentiment and scores the latter on all
-# 25,000 IMDb test reviews.
+# then writes bf16 copies to models/imdb-bert and models/imdb-sentiment, scores the latter on all
+# 25,000 IMDb test reviews, and writes both model cards from the measurements (scripts/model_cards.py).
 #
 #   bash scripts/pretrain-imdb.sh [WORK_DIR]     (default ~/.cache/bertft/imdb-bert)
 #
@@ -58,6 +58,16 @@ fi
 
 echo "== bf16 copies into models/" >&2
 $bertft convert --model "$work/mlm512" --output models/imdb-bert --dtype bf16
+# Pretraining ran without dropout; the published config has Hugging Face's default 0.1 for fine-tuning.
+python3 - models/imdb-bert/config.json <<'PY'
+import json, os, sys
+path = sys.argv[1]
+config = json.load(open(path))
+config["hidden_dropout_prob"] = config["attention_probs_dropout_prob"] = 0.1
+json.dump(config, open(path + ".tmp", "w"), indent=2)
+os.replace(path + ".tmp", path)
+PY
 $bertft convert --model "$work/sentiment" --output models/imdb-sentiment --dtype bf16
 $bertft eval --model models/imdb-sentiment --data "$data#aclImdb/test" --strip-html --max-length 512 \
   --truncation head+tail | tee "$work/imdb-sentiment-test.json"
+python3 scripts/model_cards.py "$work"

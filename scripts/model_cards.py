@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""Writes the model cards models/imdb-bert/README.md and models/imdb-sentiment/README.md from what
+scripts/pretrain-imdb.sh measured in its work directory, so that every number in them comes from that run:
+  WORK/vocab/vocab.txt, WORK/mlm128/metrics.json, WORK/mlm512/metrics.json, WORK/sentiment/metrics.json,
+  WORK/imdb-sentiment-test.json (bertft eval of models/imdb-sentiment on all 25,000 test reviews).
+    python3 scripts/model_cards.py WORK [REPO]"""
+import json
+import os
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def duration(seconds):
+    hours, rest = divmod(int(round(seconds)), 3600)
+    return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
+
+
+def hardware():
+    model, cores = "unknown CPU", os.cpu_count()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cores} cores of an {model} (AVX-512 with BF16), no GPU"
+
+
+def size_mb(directory):
+    return os.path.getsize(os.path.join(directory, "model.safetensors")) / 1e6
+
+
+def main():
+    work = sys.argv[1]
+    repo = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    bert_dir, sentiment_dir = os.path.join(repo, "models", "imdb-bert"), os.path.join(repo, "models", "imdb-sentiment")
+    config = load(os.path.join(bert_dir, "config.json"))
+    with open(os.path.join(work, "vocab", "vocab.txt")) as f:
+        vocab = sum(1 for line in f if line.strip())
+    mlm128, mlm512 = load(os.path.join(work, "mlm128", "metrics.json")), load(os.path.join(work, "mlm512", "metrics.json"))
+    sentiment = load(os.path.join(work, "sentiment", "metrics.json"))
+    test = load(os.path.join(work, "imdb-sentiment-test.json"))
+    shape = (f"{config['num_hidden_layers']} layers, hidden {config['hidden_size']}, {config['num_attention_heads']} heads, "
+             f"intermediate {config['intermediate_size']}, {vocab:,}-token WordPiece vocabulary, up to "
+             f"{config['max_position_embeddings']} tokens")
+    pretrain_time = mlm128["seconds"] + mlm512["seconds"]
+    common = f"""Made by `bash scripts/pretrain-imdb.sh` (every stage resumable; the commands with all their options are in
+the script) on {hardware()}. Data: the text of IMDb `aclImdb/train` (25,000 labeled + 50,000 unlabeled reviews);
+the test split was never used for training, pretraining or choosing anything.
+"""
+    bert_card = f"""# imdb-bert: a compact BERT pretrained on IMDb reviews
+
+A `BertForMaskedLM` ({shape}), pretrained from random initialisation by masked-LM on movie reviews, stored
+in bf16 ({size_mb(bert_dir):.1f} MB). Load it with Hugging Face Transformers (`BertForMaskedLM`,
+`BertForSequenceClassification` with a new head) or fine-tune it with `bertft train --model models/imdb-bert`.
+
+{common}
+## How it was made
+
+1. `bertft vocab`: a {vocab:,}-token uncased WordPiece vocabulary trained on the same text.
+2. `bertft pretrain --config models/imdb-bert/config.json`: masked LM (15% of tokens, 80/10/10), 128-token
+   packed sequences, batch 32, {mlm128['global_step']:,} steps, peak learning rate 1e-3, sinusoidal position
+   init and no dropout (see the README, Pretraining: the plateau): {duration(mlm128['seconds'])}. Held-out
+   masked-LM loss {mlm128['eval_loss']:.3f} (perplexity {mlm128['eval_perplexity']:.1f}, accuracy
+   {100 * mlm128['eval_mlm_accuracy']:.1f}%).
+3. `bertft pretrain --model` (further): 512-token sequences, batch 8, {mlm512['global_step']:,} steps, so that
+   every position embedding is trained: {duration(mlm512['seconds'])}. Held-out loss {mlm512['eval_loss']:.3f}
+   (perplexity {mlm512['eval_perplexity']:.1f}, accuracy {100 * mlm512['eval_mlm_accuracy']:.1f}%).
+
+Pretraining budget: {duration(pretrain_time)} of CPU time on the machine above. `config.json` has dropout 0.1
+(Hugging Face's default, for fine-tuning); pretraining itself ran without dropout.
+
+## Results
+
+Fine-tuned on IMDb train as `models/imdb-sentiment`: {100 * test['accuracy']:.2f}% accuracy on all 25,000
+IMDb test reviews (see its card).
+"""
+    sentiment_card = f"""# imdb-sentiment: sentiment of movie reviews
+
+A `BertForSequenceClassification` (labels `negative`, `positive`) fine-tuned from `models/imdb-bert`
+({shape}), stored in bf16 ({size_mb(sentiment_dir):.1f} MB). Use it with `bertft predict`, `bertft serve`,
+or Hugging Face Transformers.
+
+{common}
+## How it was made
+
+`bertft train --model <imdb-bert> --train aclImdb/train --valid-split 0.1 --max-length 512
+--truncation head+tail --epochs 3 --batch-size 32 --learning-rate 1e-4 --dropout 0.1`. It keeps the best
+epoch by validation accuracy: step {sentiment['best_step']:,} of {sentiment['global_step']:,},
+{duration(sentiment['train_seconds'])}. Validation accuracy (2,500 held-out training reviews):
+{100 * sentiment['valid']['accuracy']:.2f}%.
+
+## Results on all 25,000 IMDb test reviews
+
+`bertft eval --model models/imdb-sentiment --data aclImdb.tar.gz#aclImdb/test --strip-html --max-length 512
+--truncation head+tail`:
+
+| accuracy | precision | recall | F1 |
+| ---: | ---: | ---: | ---: |
+| {100 * test['accuracy']:.2f}% | {test['precision']:.4f} | {test['recall']:.4f} | {test['f1']:.4f} |
+
+For scale: TF-IDF + logistic regression reaches 88.9–90.5% on the same split (`bertft baseline`), the
+seeds' BERT-base 91–94.2%.
+"""
+    for directory, card in ((bert_dir, bert_card), (sentiment_dir, sentiment_card)):
+        path = os.path.join(directory, "README.md")
+        with open(path + ".tmp", "w") as f:
+            f.write(card)
+        os.replace(path + ".tmp", path)
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
