@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "common/precision.h"
 #include "common/error.h"
+#include "distributed/communicator.h"
 #include "cli/dataset_options.h"
 #include "cli/truncation_options.h"
 #include "training/trainer.h"
@@ -59,7 +60,9 @@ void setup_train(CLI::App& app) {
   sub->add_option("--save-total-limit", o->save_total_limit, "Checkpoints kept in --output");
   sub->add_flag("--resume", o->resume, "Continue from the newest checkpoint in --output");
   sub->add_option("--log", o->log_file, "JSON Lines log: one line per optimizer step and per evaluation");
-  sub->add_option("--threads", *threads, "Threads");
+  sub->add_option("--threads", *threads, "Threads (per process under mpirun)");
+  sub->add_option("--bucket-mb", o->bucket_mb,
+                  "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
   sub->add_option("--precision", *precision, kPrecisionHelp);
   add_dataset_options(sub, *dataset, /*with_max_samples=*/false);
   add_truncation_options(sub, *truncation);
@@ -70,7 +73,7 @@ void setup_train(CLI::App& app) {
     if (*dropout >= 0) o->dropout = *dropout;
     if (*threads < 1) throw Error("--threads must be at least 1");
     omp_set_num_threads(*threads);
-    run_training(*o);
+    run_training(*o, world_communicator());
   });
 }
 

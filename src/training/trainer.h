@@ -8,6 +8,7 @@
 
 #include "common/precision.h"
 #include "data/dataset.h"
+#include "distributed/communicator.h"
 #include "training/encoded_dataset.h"
 
 namespace bertft {
@@ -52,8 +53,10 @@ struct TrainOptions {
   bool resume = false;
   std::string log_file;
   int eval_batch_size = 64;
+  double bucket_mb = 8;         // data-parallel runs: gradient all-reduce bucket size (MiB)
 };
 
-void run_training(const TrainOptions& options);
+// On every rank of `comm` (one process: a single-process communicator); see training/data_parallel.h.
+void run_training(const TrainOptions& options, const Communicator& comm);
 
 }  // namespace bertft
