@@ -18,7 +18,7 @@ void setup_train(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
   auto dataset = std::make_shared<DatasetCliOptions>();
   auto dropout = std::make_shared<float>(-1);
-  auto threads = std::make_shared<int>(omp_get_num_procs());
+  auto threads = std::make_shared<int>(default_threads());
   auto precision = std::make_shared<std::string>("auto");
   auto truncation = std::make_shared<TruncationCliOptions>();
   CLI::App* sub = app.add_subcommand("train", "Fine-tune a BertForSequenceClassification model on labeled text");
@@ -60,7 +60,7 @@ void setup_train(CLI::App& app) {
   sub->add_option("--save-total-limit", o->save_total_limit, "Checkpoints kept in --output");
   sub->add_flag("--resume", o->resume, "Continue from the newest checkpoint in --output");
   sub->add_option("--log", o->log_file, "JSON Lines log: one line per optimizer step and per evaluation");
-  sub->add_option("--threads", *threads, "Threads (per process under mpirun)");
+  sub->add_option("--threads", *threads, "Threads (under mpirun: per rank; default: the CPUs the rank may use, shared by the ranks of an unbound machine)");
   sub->add_option("--bucket-mb", o->bucket_mb,
                   "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
   sub->add_option("--precision", *precision, kPrecisionHelp);

@@ -1,5 +1,9 @@
 #include "distributed/communicator.h"
 
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -77,6 +81,15 @@ std::string mpi_library_version() {
 #else
   return "";
 #endif
+}
+
+int default_threads() {
+  const int usable = omp_get_num_procs();
+  int local_ranks = 1;
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
+    if (const char* value = std::getenv(name)) local_ranks = std::max(1, std::atoi(value));
+  const bool unbound = usable == static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  return unbound ? std::max(1, usable / local_ranks) : usable;
 }
 
 void abort_run_if_distributed(int status) {

@@ -65,6 +65,11 @@ const Communicator& world_communicator();
 // The MPI library bertft was built with ("Open MPI v4.1.4"), or "" when it was built without.
 std::string mpi_library_version();
 
+// The default thread count of a training process: the CPUs it may run on (a launcher that binds
+// ranks to cores restricts them), shared evenly among the ranks of this machine when they were
+// started unbound (each may then run on every CPU, and as many threads in each would oversubscribe).
+int default_threads();
+
 // If world_communicator() runs several processes, ends them all (after main has reported a failure
 // that only this rank may have seen); otherwise returns.
 void abort_run_if_distributed(int status);
