@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Build + runtime libraries (see README "Dependencies" for why each one).
 build_pkgs=(g++ cmake make pkg-config nlohmann-json3-dev libcli11-dev libicu-dev libdnnl-dev libarchive-dev libcpp-httplib-dev libgtest-dev)
+# Multi-machine training (docs/distributed.md): Open MPI's library and mpirun. bertft builds without them
+# (single-process); with them, `mpirun -n K bertft train|pretrain` trains data-parallel.
+build_pkgs+=(libopenmpi-dev openmpi-bin)
 # Test references and tools: PyTorch (on OpenBLAS, not the slow reference BLAS) for numerics, scikit-learn
 # for metrics, Node for @huggingface/tokenizers, clang for libFuzzer, Chromium for the serve page's browser
 # test (driven by playwright-core from npm, which uses this browser and never downloads its own).

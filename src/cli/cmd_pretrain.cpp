@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "common/error.h"
+#include "distributed/communicator.h"
 #include "common/precision.h"
 #include "training/pretrainer.h"
 
@@ -14,7 +15,7 @@ namespace {
 void setup_pretrain(CLI::App& app) {
   auto o = std::make_shared<PretrainOptions>();
   auto dropout = std::make_shared<float>(-1);
-  auto threads = std::make_shared<int>(omp_get_num_procs());
+  auto threads = std::make_shared<int>(default_threads());
   auto precision = std::make_shared<std::string>("auto");
   auto keep_html = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand(
@@ -66,7 +67,9 @@ void setup_pretrain(CLI::App& app) {
   sub->add_flag("--keep-html", *keep_html, "Keep <br /> tags (by default they become spaces)");
   sub->add_flag("--resume", o->resume, "Continue from the newest checkpoint in --output");
   sub->add_option("--log", o->log_file, "JSON Lines log: one line per optimizer step and per evaluation");
-  sub->add_option("--threads", *threads, "Threads");
+  sub->add_option("--threads", *threads, "Threads (under mpirun: per rank; default: the CPUs the rank may use, shared by the ranks of an unbound machine)");
+  sub->add_option("--bucket-mb", o->bucket_mb,
+                  "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
   sub->add_option("--precision", *precision, kPrecisionHelp);
   sub->callback([o, dropout, threads, precision, keep_html, model, config] {
     if (model->count() == 0 && config->count() == 0) throw CLI::RequiredError("--model or --config");
@@ -75,7 +78,7 @@ void setup_pretrain(CLI::App& app) {
     if (*dropout >= 0) o->dropout = *dropout;
     if (*threads < 1) throw Error("--threads must be at least 1");
     omp_set_num_threads(*threads);
-    run_pretraining(*o);
+    run_pretraining(*o, world_communicator());
   });
 }
 

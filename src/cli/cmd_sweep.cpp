@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/train_options.h"
 #include "common/error.h"
+#include "distributed/communicator.h"
 #include "evaluation/sweep_report.h"
 #include "training/sweep.h"
 #include "training/metrics.h"
@@ -53,6 +54,8 @@ TrainOptions train_options(const SweepOptions& o, const SweepRun& run, const std
 }
 
 void run_sweep(SweepOptions o, const std::vector<std::string>& extras) {
+  if (world_communicator().size() > 1)
+    throw Error("sweep runs in one process (its runs write shared result files); start it without mpirun");
   const std::vector<GridAxis> axes = parse_grid(o.grid);
   if (o.metric.starts_with("eval_")) o.metric.erase(0, 5);
   ClassificationMetrics probe;  // rejects an unknown --metric before any training
@@ -83,7 +86,7 @@ void run_sweep(SweepOptions o, const std::vector<std::string>& extras) {
     } else {
       std::fprintf(stderr, "bertft: sweep run %zu/%zu %s\n", i + 1, runs.size(), run.name.c_str());
       try {
-        run_training(train_options(o, run, extras));
+        run_training(train_options(o, run, extras), world_communicator());
       } catch (const Error& e) {
         error = e.what();
         failed++;
@@ -129,7 +132,7 @@ void setup_sweep(CLI::App& app) {
   sub->footer(
       "Every other option is passed to each run as `bertft train` takes it (see bertft train --help); "
       "--valid or --valid-split is required. A finished run (its metrics.json exists) is skipped on a rerun; an "
-      "interrupted one resumes from its newest checkpoint. stdout: one JSON line per run.");
+      "interrupted one resumes from its newest checkpoint. One process (not under mpirun). stdout: one JSON line per run.");
   sub->allow_extras();
   sub->callback([o, sub] { run_sweep(*o, sub->remaining()); });
 }

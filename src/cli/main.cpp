@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "common/error.h"
+#include "distributed/communicator.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"bertft " BERTFT_VERSION
@@ -17,11 +18,16 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const bertft::CollectiveError& e) {
+    if (e.report_here) std::fprintf(stderr, "bertft: error: %s\n", e.what());
+    return 1;
   } catch (const bertft::Error& e) {
     std::fprintf(stderr, "bertft: error: %s\n", e.what());
+    bertft::abort_run_if_distributed(1);  // the other ranks may be waiting for this one
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bertft: internal error: %s\n", e.what());
+    bertft::abort_run_if_distributed(2);
     return 2;
   }
   return 0;

@@ -1,5 +1,7 @@
 #include "cli/train_options.h"
 
+#include <omp.h>
+
 #include "common/error.h"
 #include "common/precision.h"
 
@@ -55,7 +57,11 @@ void add_train_options(CLI::App* sub, TrainCliOptions& o) {
   sub->add_option("--save-total-limit", o.train.save_total_limit, "Checkpoints kept in --output");
   sub->add_flag("--resume", o.train.resume, "Continue from the newest checkpoint in --output");
   sub->add_option("--log", o.train.log_file, "JSON Lines log: one line per optimizer step and per evaluation");
-  sub->add_option("--threads", o.threads, "Threads");
+  sub->add_option("--threads", o.threads,
+                  "Threads (under mpirun: per rank; default: the CPUs the rank may use, shared by the ranks of an "
+                  "unbound machine)");
+  sub->add_option("--bucket-mb", o.train.bucket_mb,
+                  "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
   sub->add_option("--precision", o.precision, kPrecisionHelp);
   add_dataset_options(sub, o.dataset, /*with_max_samples=*/false);
   add_truncation_options(sub, o.truncation);

@@ -1,13 +1,12 @@
 #pragma once
 // The options of `bertft train`, in one place so that `bertft sweep` (one train run per grid point)
 // accepts exactly the same ones.
-#include <omp.h>
-
 #include <string>
 
 #include "cli/command.h"
 #include "cli/dataset_options.h"
 #include "cli/truncation_options.h"
+#include "distributed/communicator.h"
 #include "training/trainer.h"
 
 namespace bertft {
@@ -16,7 +15,7 @@ struct TrainCliOptions {
   TrainOptions train;
   DatasetCliOptions dataset;
   float dropout = -1;  // -1: the config's
-  int threads = omp_get_num_procs();
+  int threads = default_threads();
   std::string precision = "auto";
   TruncationCliOptions truncation;
 

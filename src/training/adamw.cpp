@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <stdexcept>
 
 #include "common/error.h"
 #include "model/safetensors.h"
@@ -100,6 +101,14 @@ void AdamW::step(BertParams& params, const BertParams& grads, double lr, float g
       p[i] = pi + neg_step_size * (mi / denom);
     }
   }
+}
+
+void AdamW::set_state(std::vector<float> exp_avg, std::vector<float> exp_avg_sq, int64_t steps_taken) {
+  if (exp_avg.size() != m_.size() || exp_avg_sq.size() != v_.size())
+    throw std::logic_error("AdamW::set_state: moments of another size");
+  m_ = std::move(exp_avg);
+  v_ = std::move(exp_avg_sq);
+  step_ = steps_taken;
 }
 
 void AdamW::save(const std::string& path) const {

@@ -36,6 +36,8 @@ class AdamW {
   const AdamWOptions& options() const { return options_; }
   const std::vector<float>& exp_avg() const { return m_; }
   const std::vector<float>& exp_avg_sq() const { return v_; }
+  // Replaces the moments (of this optimizer's size) and the step count: another process's state.
+  void set_state(std::vector<float> exp_avg, std::vector<float> exp_avg_sq, int64_t steps_taken);
 
   // State as safetensors: F32 tensors "exp_avg" and "exp_avg_sq" of shape [numel], metadata
   // "step", "numel" and "layout" (a hash of the tensor names and shapes, so a state cannot be

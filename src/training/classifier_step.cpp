@@ -73,6 +73,7 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
     pooler_backward(opts.train_encoder ? dcls : nullptr, grads.pool_w, grads.pool_b, dpooled_, pooled_, cls,
                     params.pool_w, B, H);
   }
+  if (opts.on_grads_final) opts.on_grads_final(grads.pool_w);  // the pooler and the classifier after it
   if (opts.train_encoder) encoder_.backward(params, grads, batch, opts);
   return loss;
 }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "common/precision.h"
@@ -37,6 +38,7 @@ class ClassifierStep {
 
   // Word-embedding rows written since the last zero_grads (unsorted, no duplicates).
   const std::vector<int32_t>& touched_word_rows() const { return encoder_.touched_word_rows(); }
+  void add_touched_word_rows(std::span<const int32_t> rows) { encoder_.add_touched_rows(rows); }
 
   // logits[B, num_labels] of the last forward_backward.
   const float* logits() const { return logits_; }

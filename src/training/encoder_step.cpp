@@ -460,17 +460,18 @@ void EncoderStep::backward(const BertParams& params, BertParams& grads, const Ba
     if (!cls_only) {
       k.dense_backward(ws.d_hidden, G.qkv_w, G.qkv_b, ws.d_qkv, x, A.input_b, W.qkv_w, Wb ? Wb->qkv_w : nullptr, T,
                        3 * H, H, 1.0f);
-      continue;
+    } else {
+      // [CLS]-only layer: keys and values from every row, queries from the [CLS] rows, plus the residual.
+      k.dense_backward(ws.d_hidden, G.qkv_w + H * H, G.qkv_b + H, dkv, x, A.input_b, W.qkv_w + H * H,
+                       Wb ? Wb->qkv_w + H * H : nullptr, T, 2 * H, H, 0.0f);
+      k.dense_backward(ws.d_cls_q, G.qkv_w, G.qkv_b, dq, ws.cls_in, ws.cls_in_b, W.qkv_w, Wb ? Wb->qkv_w : nullptr,
+                       B, H, H, 0.0f);
+      for (int b = 0; b < B; b++) {
+        float* row = ws.d_hidden + static_cast<int64_t>(offsets[b]) * H;
+        for (int64_t i = 0; i < H; i++) row[i] += ws.d_cls_q[b * H + i] + ws.d_cls_in[b * H + i];
+      }
     }
-    // [CLS]-only layer: keys and values from every row, queries from the [CLS] rows, plus the residual.
-    k.dense_backward(ws.d_hidden, G.qkv_w + H * H, G.qkv_b + H, dkv, x, A.input_b, W.qkv_w + H * H,
-                     Wb ? Wb->qkv_w + H * H : nullptr, T, 2 * H, H, 0.0f);
-    k.dense_backward(ws.d_cls_q, G.qkv_w, G.qkv_b, dq, ws.cls_in, ws.cls_in_b, W.qkv_w, Wb ? Wb->qkv_w : nullptr, B,
-                     H, H, 0.0f);
-    for (int b = 0; b < B; b++) {
-      float* row = ws.d_hidden + static_cast<int64_t>(offsets[b]) * H;
-      for (int64_t i = 0; i < H; i++) row[i] += ws.d_cls_q[b * H + i] + ws.d_cls_in[b * H + i];
-    }
+    if (opts.on_grads_final) opts.on_grads_final(G.qkv_w);  // the layer's first tensor
   }
   k.dropout(ws.d_hidden, T * H, opts.hidden_dropout, kEmbeddingStream, true);
   OpScope scope(Op::Embeddings);
@@ -478,6 +479,7 @@ void EncoderStep::backward(const BertParams& params, BertParams& grads, const Ba
   embeddings_backward(grads.word_emb, grads.type_emb, grads.pos_emb, grads.emb_ln_w, grads.emb_ln_b, ws.d_hidden,
                       ws.emb_sum, ws.emb_mean, ws.emb_rstd, batch.ids.data(), batch.type_ids.data(),
                       ws.positions.data(), T, H, params.emb_ln_w, c.pad_token_id);
+  if (opts.on_grads_final) opts.on_grads_final(grads.data());
 }
 
 void EncoderStep::zero_grads(BertParams& grads) {
@@ -491,6 +493,10 @@ void EncoderStep::zero_grads(BertParams& grads) {
     for (int32_t row : touched_) std::fill(data + row * H, data + (row + 1) * H, 0.0f);
   }
   forget_touched_rows();
+}
+
+void EncoderStep::add_touched_rows(std::span<const int32_t> rows) {
+  embedding_touched_rows(rows.data(), static_cast<int64_t>(rows.size()), config_.pad_token_id, seen_.data(), touched_);
 }
 
 void EncoderStep::forget_touched_rows() {

@@ -10,7 +10,9 @@
 // reproducible and independent of the thread count.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "common/precision.h"
@@ -28,6 +30,11 @@ struct StepOptions {
   float grad_scale = 1;       // for accumulation: grads += grad_scale * dLoss/dθ
   bool train_encoder = true;  // false (--freeze-encoder): only the head gets gradients, the encoder
                               // backward is skipped
+  // Called during the backward pass each time the gradients from `first_final` to the end of the
+  // gradient array are complete (the head, then each layer from the last, then the embeddings at
+  // offset 0), so that data-parallel training can start summing them across processes while the
+  // backward pass goes on (distributed/gradient_reducer.h). Set in a step's last micro-batch only.
+  std::function<void(const float* first_final)> on_grads_final;
 };
 
 // HF's dropout probabilities for a config: hidden_dropout_prob, attention_probs_dropout_prob, and
@@ -77,6 +84,9 @@ class EncoderStep {
   void zero_grads(BertParams& grads);
   // Forgets the touched rows without zeroing them (for a caller that zeroes the whole table).
   void forget_touched_rows();
+  // Counts `rows` as touched (data-parallel training: rows other processes wrote into the summed
+  // gradient), so the gradient norm reads them and zero_grads clears them.
+  void add_touched_rows(std::span<const int32_t> rows);
 
   // Word-embedding rows written since the last zero_grads (unsorted, no duplicates).
   const std::vector<int32_t>& touched_word_rows() const { return touched_; }

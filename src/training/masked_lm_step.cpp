@@ -114,6 +114,7 @@ MaskedLMResult MaskedLMStep::run(const BertParams& params, BertParams* grads, co
   const int64_t H = encoder_.config().hidden_size, T = batch.num_tokens();
   const float* hidden = encoder_.forward(params, batch, opts);
   const MaskedLMResult result = head(params, grads, hidden, masked, opts);
+  if (grads && opts.on_grads_final) opts.on_grads_final(grads->mlm_dense_w);  // the head's tensors, last in the layout
   if (!grads || !opts.train_encoder) return result;
   float* d_hidden = encoder_.output_grad();
   std::fill(d_hidden, d_hidden + T * H, 0.0f);

@@ -6,15 +6,18 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <omp.h>
 
 #include "common/error.h"
 #include "common/io.h"
 #include "common/progress.h"
 #include "data/corpus.h"
+#include "distributed/gradient_reducer.h"
 #include "kernels/dropout.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "training/adamw.h"
+#include "training/data_parallel.h"
 #include "training/grad_clip.h"
 #include "training/masked_lm_step.h"
 #include "training/mlm_data.h"
@@ -31,15 +34,20 @@ using Clock = std::chrono::steady_clock;
 
 const Heads kMaskedLM{.pooler = false, .classifier = false, .mlm = true};
 
+// Under MPI every rank runs a Pretrainer over its shard of each batch (training/data_parallel.h);
+// rank 0 alone logs and writes the output, and the validation loss is summed over all ranks' shares.
 class Pretrainer {
  public:
-  explicit Pretrainer(const PretrainOptions& options) : o_(options), log_(options.log_file) {}
+  Pretrainer(const PretrainOptions& options, const Communicator& comm)
+      : o_(options), comm_(comm), log_(comm.is_root() ? options.log_file : "") {}
 
   void run() {
-    validate_options();
-    load_model_and_corpus();
+    run_on_all_ranks(comm_, [this] {
+      validate_options();
+      load_model_and_corpus();
+    });
     train();
-    finish();
+    if (comm_.is_root()) finish();
   }
 
  private:
@@ -48,6 +56,7 @@ class Pretrainer {
     if (o_.corpus.empty()) throw Error("--corpus is required");
     if (o_.batch_size < 1) throw Error("--batch-size must be at least 1");
     if (o_.grad_accum_steps < 1) throw Error("--grad-accum-steps must be at least 1");
+    if (!(o_.bucket_mb > 0)) throw Error("--bucket-mb must be positive");
     if (o_.learning_rate < 0) throw Error("--learning-rate must not be negative");
     if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
     if (o_.max_time < 0) throw Error("--max-time must not be negative");
@@ -62,7 +71,9 @@ class Pretrainer {
   }
 
   void load_model_and_corpus() {
-    resume_from_ = checkpoint_to_resume(o_.output_dir, o_.resume, o_.model_dir.empty() ? o_.config_file : o_.model_dir);
+    // Rank 0 alone reads the output directory; it hands the checkpoint's state to the other ranks.
+    if (comm_.is_root())
+      resume_from_ = checkpoint_to_resume(o_.output_dir, o_.resume, o_.model_dir.empty() ? o_.config_file : o_.model_dir);
     tokenizer_dir_ = o_.model_dir;
     if (tokenizer_dir_.empty()) {
       tokenizer_dir_ = o_.tokenizer_dir.empty() ? fs::path(o_.config_file).parent_path().string() : o_.tokenizer_dir;
@@ -81,7 +92,8 @@ class Pretrainer {
       init_params(model_.params, model_.config, o_.seed);
       if (o_.position_init == "sinusoidal") init_sinusoidal_positions(model_.params, model_.config);
     }
-    for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
+    if (comm_.is_root())
+      for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
     BertConfig& c = model_.config;
     if (static_cast<size_t>(c.vocab_size) < tokenizer_.vocab_size())
       throw Error("the model's vocab_size (" + std::to_string(c.vocab_size) + ") is smaller than the tokenizer's (" +
@@ -111,6 +123,7 @@ class Pretrainer {
     }
     train_.documents = all.documents;
     train_.tokens = all.tokens;
+    if (!comm_.is_root()) return;
     std::fprintf(stderr,
                  "bertft: corpus: %lld documents, %lld tokens, %lld sequences of up to %d tokens (%lld held out "
                  "for validation), %.1f s\n",
@@ -125,6 +138,7 @@ class Pretrainer {
     const int64_t steps_per_epoch = (batches_per_epoch_ + o_.grad_accum_steps - 1) / o_.grad_accum_steps;
     total_steps_ = o_.max_steps > 0 ? o_.max_steps : static_cast<int64_t>(std::ceil(o_.epochs * steps_per_epoch));
     const int64_t warmup = resolve_warmup_steps(o_.warmup_steps, o_.warmup_ratio, total_steps_);
+    require_same_plan();
 
     AdamWOptions adam;
     adam.weight_decay = o_.weight_decay;
@@ -133,19 +147,25 @@ class Pretrainer {
     AdamW optimizer(model_.params, adam);
     BertParams grads(model_.config, model_.params.heads());
     const Masker masker(tokenizer_, {.mask_rate = o_.mask_rate, .whole_word = o_.whole_word_mask, .seed = o_.seed});
-    const size_t max_tokens = static_cast<size_t>(o_.batch_size) * o_.max_length;
-    MaskedLMStep step(model_.config, max_tokens, o_.batch_size,
-                      static_cast<size_t>(o_.batch_size * masker.max_masked(o_.max_length)), o_.precision);
-    if (!resume_from_.empty()) load_checkpoint(resume_from_, optimizer, state_, total_steps_);
-    fs::create_directories(o_.output_dir);
+    const int shard_capacity = (o_.batch_size + comm_.size() - 1) / comm_.size();
+    const size_t max_tokens = static_cast<size_t>(shard_capacity) * o_.max_length;
+    MaskedLMStep step(model_.config, max_tokens, shard_capacity,
+                      static_cast<size_t>(shard_capacity * masker.max_masked(o_.max_length)), o_.precision);
+    run_on_all_ranks(comm_, [&] {
+      if (!resume_from_.empty()) load_checkpoint(resume_from_, optimizer, state_, total_steps_);
+    });
+    share_from_root(comm_, model_.params, optimizer, state_, !resume_from_.empty());
+    if (comm_.is_root()) fs::create_directories(o_.output_dir);
     log_.rewrite(state_);
+    GradientReducer reducer(comm_, grads.data(), dense_gradient_ranges(grads, {}, false), bucket_floats(o_.bucket_mb));
+    StepClock clock;
 
     StepOptions step_options = step_options_from_config(model_.config);
-    step_options.grad_scale = 1.0f / o_.grad_accum_steps;
+    const auto grads_final = [&reducer](const float* first_final) { reducer.final_from(first_final); };
     Progress progress("pretrain", total_steps_);
     const auto start = Clock::now();
     const double seconds_before = state_.seconds;
-    int64_t tokens_seen = 0;
+    double tokens_seen = 0;
     Batch batch;
     MaskedTokens masked;
     const auto at_stop_step = [this] { return o_.stop_at_step > 0 && state_.global_step >= o_.stop_at_step; };
@@ -153,85 +173,130 @@ class Pretrainer {
     while (state_.global_step < total_steps_ && !out_of_time_ && !stopped_at_step_) {
       const std::vector<int64_t> order = epoch_order(n, o_.seed, state_.epoch, true);
       while (state_.batch_in_epoch < batches_per_epoch_ && state_.global_step < total_steps_) {
+        const auto step_start = Clock::now();
         step.zero_grads(grads);
         const int micro = static_cast<int>(
             std::min<int64_t>(o_.grad_accum_steps, batches_per_epoch_ - state_.batch_in_epoch));
-        double loss = 0;
-        int64_t correct = 0, predicted = 0;
+        // This rank's part of the step: its share of each micro-batch's mean loss, correct
+        // predictions and tokens; then every rank's masked tokens.
+        double sums[3] = {0, 0, 0};
+        double predicted = 0;
         for (int m = 0; m < micro; m++) {
           const int64_t first = (state_.batch_in_epoch + m) * o_.batch_size;
           const int64_t last = std::min(n, first + o_.batch_size);
+          const Shard shard = shard_of(last - first, comm_.rank(), comm_.size());
           batch.clear();
           masked.clear();
-          for (int64_t k = first; k < last; k++) masker.add(train_, order[k], state_.epoch, batch, masked);
-          tokens_seen += batch.num_tokens();
-          step_options.dropout_seed = dropout_step_seed(o_.seed, static_cast<uint64_t>(state_.global_step) * 1024 + m);
+          for (int64_t k = first + shard.begin; k < first + shard.end; k++)
+            masker.add(train_, order[k], state_.epoch, batch, masked);
+          // The loss is the mean over the micro-batch's masked tokens, wherever they are: each
+          // rank's mean weighs by its share of them.
+          double masked_in_batch = static_cast<double>(masked.positions.size());
+          reducer.sum_values(std::span(&masked_in_batch, 1));
+          predicted += masked_in_batch;
+          const double share = static_cast<double>(masked.positions.size()) / masked_in_batch;
+          step_options.grad_scale = static_cast<float>(share / o_.grad_accum_steps);
+          step_options.dropout_seed = rank_dropout_seed(
+              dropout_step_seed(o_.seed, static_cast<uint64_t>(state_.global_step) * 1024 + m), comm_.rank());
+          step_options.on_grads_final = nullptr;
+          if (m == micro - 1 && comm_.size() > 1) step_options.on_grads_final = grads_final;
+          if (shard.size() == 0) continue;
           const MaskedLMResult r = step.forward_backward(model_.params, grads, batch, masked, step_options);
-          loss += r.loss;
-          correct += r.correct;
-          predicted += static_cast<int64_t>(masked.positions.size());
+          sums[0] += share * r.loss;
+          sums[1] += static_cast<double>(r.correct);
+          sums[2] += static_cast<double>(batch.num_tokens());
         }
-        loss /= micro;
-        if (!std::isfinite(loss)) throw Error(diverged_message(state_.global_step + 1, loss, o_.output_dir));
-        const double grad_norm = global_grad_norm(grads);
+        reducer.finish();
+        reducer.sum_values(sums);
+        const double loss = sums[0] / micro;
+        tokens_seen += sums[2];
+        if (!std::isfinite(loss))
+          throw CollectiveError(diverged_message(state_.global_step + 1, loss, o_.output_dir), comm_.is_root());
+        // Computed on rank 0 only: the other ranks' thread counts could round the sum differently,
+        // and the clipping must be the same everywhere.
+        const double grad_norm = broadcast_value(comm_, comm_.is_root() ? global_grad_norm(grads) : 0.0);
         const double lr = learning_rate_at(schedule_, o_.learning_rate, state_.global_step, warmup, total_steps_);
         optimizer.step(model_.params, grads, lr, clip_coefficient(grad_norm, o_.max_grad_norm));
+        clock.add(std::chrono::duration<double>(Clock::now() - step_start).count());
         state_.global_step++;
         state_.batch_in_epoch += micro;
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
         state_.seconds = seconds_before + elapsed;
         log_.append(state_, {{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"loss", loss},
-                             {"mlm_accuracy", static_cast<double>(correct) / static_cast<double>(predicted)},
+                             {"mlm_accuracy", sums[1] / predicted},
                              {"learning_rate", lr}, {"grad_norm", grad_norm}, {"seconds", state_.seconds}});
         char status[96];
         std::snprintf(status, sizeof status, "epoch %.2f loss %.4f %.0f tok/s", fractional_epoch(), loss,
                       tokens_seen / std::max(elapsed, 1e-9));
-        progress.update(state_.global_step, status);
+        if (comm_.is_root()) progress.update(state_.global_step, status);
 
         if (state_.batch_in_epoch == batches_per_epoch_) {
           state_.epoch++;
           state_.batch_in_epoch = 0;
         }
-        out_of_time_ = o_.max_time > 0 && state_.seconds >= o_.max_time;
+        // Rank 0's clock decides, so that every rank stops at the same step.
+        out_of_time_ = broadcast_value(comm_, o_.max_time > 0 && state_.seconds >= o_.max_time);
         stopped_at_step_ = at_stop_step();
         const bool last = state_.global_step == total_steps_ || out_of_time_ || stopped_at_step_;
         if (state_.global_step % o_.eval_steps == 0 || last) evaluate(step);
         if (state_.global_step % o_.save_steps == 0 || last) {
-          save_checkpoint(o_.output_dir, state_, optimizer, o_.save_total_limit,
-                          [this](const std::string& dir) { save_model_dir(dir); });
+          require_same_parameters(comm_, model_.params, state_.global_step);
+          if (comm_.is_root())
+            save_checkpoint(o_.output_dir, state_, optimizer, o_.save_total_limit,
+                            [this](const std::string& dir) { save_model_dir(dir); });
         }
         if (out_of_time_ || stopped_at_step_ || state_.batch_in_epoch == 0) break;  // the next epoch gets its own shuffle
       }
     }
-    progress.finish();
+    if (comm_.is_root()) progress.finish();
+    clock.report(comm_, reducer, omp_get_max_threads());
+  }
+
+  // Ranks that disagree on the data or the options would leave the lockstep of collectives (one
+  // waiting forever for another) or train apart: stop them all before the first step.
+  void require_same_plan() const {
+    const uint64_t corpus = fingerprint(train_.offsets.data(), train_.offsets.size() * sizeof(int64_t),
+                                        fingerprint(train_.ids.data(), train_.ids.size() * sizeof(int32_t)));
+    require_same(comm_, corpus, "the corpus: every rank must read the same --corpus with the same options");
+    require_same(comm_, fingerprint(valid_.ids.data(), valid_.ids.size() * sizeof(int32_t)),
+                 "the validation sequences: every rank must read the same --corpus with the same options");
+    const std::string plan =
+        json{o_.batch_size, o_.grad_accum_steps, total_steps_, batches_per_epoch_, o_.max_length, o_.mask_rate,
+             o_.whole_word_mask, o_.eval_steps, o_.save_steps, o_.stop_at_step, o_.seed, o_.bucket_mb,
+             model_.params.size()}
+            .dump();
+    require_same(comm_, fingerprint(plan.data(), plan.size()), "the training options or the model: start every "
+                 "rank with the same command line");
   }
 
   double fractional_epoch() const {
     return state_.epoch + static_cast<double>(state_.batch_in_epoch) / batches_per_epoch_;
   }
 
-  // Masked-LM loss and accuracy on the held-out sequences: dropout off, the masks of epoch 0.
+  // Masked-LM loss and accuracy on the held-out sequences: dropout off, the masks of epoch 0. Each
+  // rank takes its shard of every batch, as in training; the sums are added over the ranks.
   void evaluate(MaskedLMStep& step) {
     if (valid_.num_sequences() == 0) return;
     const Masker masker(tokenizer_, {.mask_rate = o_.mask_rate, .whole_word = o_.whole_word_mask, .seed = o_.seed});
     Batch batch;
     MaskedTokens masked;
-    double loss_sum = 0;
-    int64_t correct = 0, predicted = 0;
+    double sums[3] = {0, 0, 0};  // loss over the masked tokens, correct predictions, masked tokens
     for (int64_t first = 0; first < valid_.num_sequences(); first += o_.batch_size) {
+      const Shard shard = shard_of(std::min(valid_.num_sequences() - first, int64_t{o_.batch_size}), comm_.rank(),
+                                   comm_.size());
+      if (shard.size() == 0) continue;
       batch.clear();
       masked.clear();
-      for (int64_t k = first; k < std::min(valid_.num_sequences(), first + o_.batch_size); k++)
-        masker.add(valid_, k, 0, batch, masked);
+      for (int64_t k = first + shard.begin; k < first + shard.end; k++) masker.add(valid_, k, 0, batch, masked);
       const MaskedLMResult r = step.forward(model_.params, batch, masked, StepOptions{});
-      loss_sum += static_cast<double>(r.loss) * static_cast<double>(masked.positions.size());
-      correct += r.correct;
-      predicted += static_cast<int64_t>(masked.positions.size());
+      sums[0] += static_cast<double>(r.loss) * static_cast<double>(masked.positions.size());
+      sums[1] += static_cast<double>(r.correct);
+      sums[2] += static_cast<double>(masked.positions.size());
     }
-    const double loss = loss_sum / static_cast<double>(predicted);
+    comm_.all_reduce_sum(sums);
+    const double loss = sums[0] / sums[2];
     json entry = {{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"eval_loss", loss},
-                  {"eval_perplexity", std::exp(loss)},
-                  {"eval_mlm_accuracy", static_cast<double>(correct) / static_cast<double>(predicted)},
+                  {"eval_perplexity", std::exp(loss)}, {"eval_mlm_accuracy", sums[1] / sums[2]},
                   {"seconds", state_.seconds}};
     log_.append(state_, entry);
     last_eval_ = entry;
@@ -254,6 +319,7 @@ class Pretrainer {
   }
 
   const PretrainOptions& o_;
+  const Communicator& comm_;
   RunLog log_;
   LrSchedule schedule_ = LrSchedule::Linear;
   std::string tokenizer_dir_, resume_from_;
@@ -269,6 +335,6 @@ class Pretrainer {
 
 }  // namespace
 
-void run_pretraining(const PretrainOptions& options) { Pretrainer(options).run(); }
+void run_pretraining(const PretrainOptions& options, const Communicator& comm) { Pretrainer(options, comm).run(); }
 
 }  // namespace bertft

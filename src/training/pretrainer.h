@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/precision.h"
+#include "distributed/communicator.h"
 
 namespace bertft {
 
@@ -48,8 +49,10 @@ struct PretrainOptions {
   std::string position_init = "sinusoidal";  // with --config: "normal" (HF's) or "sinusoidal"
   bool resume = false;
   std::string log_file;
+  double bucket_mb = 8;        // data-parallel runs: gradient all-reduce bucket size (MiB)
 };
 
-void run_pretraining(const PretrainOptions& options);
+// On every rank of `comm` (one process: a single-process communicator); see training/data_parallel.h.
+void run_pretraining(const PretrainOptions& options, const Communicator& comm);
 
 }  // namespace bertft

@@ -32,8 +32,9 @@ json TrainerState::to_json() const {
           {"seconds", seconds}, {"log_history", log_history}};
 }
 
-TrainerState TrainerState::load(const std::string& path) {
-  const json j = parse_json_object(read_file(path), path);
+TrainerState TrainerState::load(const std::string& path) { return from_json(parse_json_object(read_file(path), path), path); }
+
+TrainerState TrainerState::from_json(const json& j, const std::string& path) {
   TrainerState s;
   try {
     s.global_step = j.at("global_step").get<int64_t>();

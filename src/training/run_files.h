@@ -28,6 +28,7 @@ struct TrainerState {
   nlohmann::json log_history = nlohmann::json::array();  // every line of --log, in order
 
   nlohmann::json to_json() const;
+  static TrainerState from_json(const nlohmann::json& j, const std::string& source);  // throws Error naming source
   static TrainerState load(const std::string& path);  // throws Error naming the file
 };
 

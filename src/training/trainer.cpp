@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <omp.h>
 
 #include "common/error.h"
 #include "common/io.h"
 #include "common/progress.h"
+#include "distributed/gradient_reducer.h"
 #include "kernels/dropout.h"
 #include "evaluation/evaluate.h"
 #include "evaluation/run_report.h"
@@ -18,6 +20,7 @@
 #include "training/adamw.h"
 #include "training/batch.h"
 #include "training/classifier_step.h"
+#include "training/data_parallel.h"
 #include "training/encoded_dataset.h"
 #include "training/grad_clip.h"
 #include "training/metrics.h"
@@ -30,24 +33,40 @@ namespace bertft {
 namespace {
 
 using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
 
 bool higher_is_better(const std::string& metric) { return metric != "loss" && metric != "eval_loss"; }
 
+uint64_t fingerprint_dataset(const EncodedDataset& data) {
+  uint64_t h = fingerprint(data.labels.data(), data.labels.size() * sizeof(int32_t));
+  for (const TokenizedInput& in : data.inputs) {
+    h = fingerprint(in.ids.data(), in.ids.size() * sizeof(int32_t), h);
+    h = fingerprint(in.type_ids.data(), in.type_ids.size() * sizeof(int32_t), h);
+  }
+  return h;
+}
+
+// Under MPI every rank runs a Trainer over its shard of each batch (training/data_parallel.h); rank
+// 0 alone evaluates, logs and writes the output.
 class Trainer {
  public:
-  explicit Trainer(const TrainOptions& options) : o_(options), log_(options.log_file) {}
+  Trainer(const TrainOptions& options, const Communicator& comm)
+      : o_(options), comm_(comm), log_(comm.is_root() ? options.log_file : "") {}
 
   json run() {
-    validate_options();
-    load_data_and_model();
+    run_on_all_ranks(comm_, [this] {
+      validate_options();
+      load_data_and_model();
+    });
     train();
-    return finish();
+    return comm_.is_root() ? finish() : json::object();
   }
 
  private:
   void validate_options() {
     if (o_.batch_size < 1) throw Error("--batch-size must be at least 1");
     if (o_.grad_accum_steps < 1) throw Error("--grad-accum-steps must be at least 1");
+    if (!(o_.bucket_mb > 0)) throw Error("--bucket-mb must be positive");
     if (o_.learning_rate < 0) throw Error("--learning-rate must not be negative");
     if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
     if (o_.valid_split < 0 || o_.valid_split >= 1) throw Error("--valid-split must be in [0, 1)");
@@ -85,8 +104,9 @@ class Trainer {
     check_labels(valid, train, o_.valid_data);
     check_labels(test_, train, o_.test_data);
 
-    // Resume from the newest checkpoint in the output directory, else start from --model.
-    resume_from_ = checkpoint_to_resume(o_.output_dir, o_.resume, o_.model_dir);
+    // Resume from the newest checkpoint in the output directory, else start from --model. Rank 0
+    // alone reads the output directory; it hands the checkpoint's state to the other ranks.
+    if (comm_.is_root()) resume_from_ = checkpoint_to_resume(o_.output_dir, o_.resume, o_.model_dir);
     const std::string source = resume_from_.empty() ? o_.model_dir : resume_from_;
 
     LoadOptions load;
@@ -94,13 +114,14 @@ class Trainer {
     load.seed = o_.seed;
     if (train.label_names != base.id2label) {
       load.id2label = train.label_names;
-      if (resume_from_.empty())
+      if (resume_from_.empty() && comm_.is_root())
         std::fprintf(stderr, "bertft: notice: the data's labels [%s] differ from the model's; the classifier "
                      "is created for the data's labels\n", join(train.label_names).c_str());
     }
     std::vector<std::string> notices;
     model_ = load_model(source, load, &notices);
-    for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
+    if (comm_.is_root())
+      for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
     BertConfig& c = model_.config;
     max_length_ = o_.max_length > 0 ? o_.max_length : c.max_position_embeddings;
     if (max_length_ > c.max_position_embeddings)
@@ -115,6 +136,7 @@ class Trainer {
     train_ = encode_dataset(tokenizer_, train, max_length_, o_.truncation);
     valid_ = encode_dataset(tokenizer_, valid, max_length_, o_.truncation);
     test_encoded_ = encode_dataset(tokenizer_, test_, max_length_, o_.truncation);
+    if (!comm_.is_root()) return;
     std::fprintf(stderr, "bertft: train %zu examples (%lld truncated to %d tokens), valid %zu, test %zu; labels [%s]\n",
                  train_.inputs.size(), static_cast<long long>(train_.truncated), max_length_, valid_.inputs.size(),
                  test_encoded_.inputs.size(), join(c.id2label).c_str());
@@ -139,50 +161,78 @@ class Trainer {
     total_steps_ = o_.max_steps > 0 ? o_.max_steps
                                     : static_cast<int64_t>(std::ceil(o_.epochs * steps_per_epoch_));
     warmup_steps_ = resolve_warmup_steps(o_.warmup_steps, o_.warmup_ratio, total_steps_);
+    require_same_plan();
 
     AdamWOptions adam;
     adam.weight_decay = o_.weight_decay;
     if (o_.freeze_encoder) adam.frozen_prefixes = {"bert.embeddings.", "bert.encoder."};
     AdamW optimizer(model_.params, adam);
     BertParams grads(model_.config, model_.params.heads());
-    ClassifierStep step(model_.config, static_cast<size_t>(o_.batch_size) * max_length_, o_.batch_size,
+    const int shard_capacity = (o_.batch_size + comm_.size() - 1) / comm_.size();
+    ClassifierStep step(model_.config, static_cast<size_t>(shard_capacity) * max_length_, shard_capacity,
                         o_.precision);
-    if (!resume_from_.empty()) load_checkpoint(resume_from_, optimizer, state_, total_steps_);
-    fs::create_directories(o_.output_dir);
+    run_on_all_ranks(comm_, [&] {
+      if (!resume_from_.empty()) load_checkpoint(resume_from_, optimizer, state_, total_steps_);
+    });
+    share_from_root(comm_, model_.params, optimizer, state_, !resume_from_.empty());
+    if (comm_.is_root()) fs::create_directories(o_.output_dir);
     log_.rewrite(state_);
+    GradientReducer reducer(comm_, grads.data(), dense_gradient_ranges(grads, adam.frozen_prefixes, true),
+                            bucket_floats(o_.bucket_mb));
+    StepClock clock;
 
     StepOptions step_options = step_options_from_config(model_.config);
-    step_options.grad_scale = 1.0f / o_.grad_accum_steps;
     step_options.train_encoder = !o_.freeze_encoder;
+    const auto grads_final = [&reducer](const float* first_final) { reducer.final_from(first_final); };
 
     Progress progress("train", total_steps_);
-    const auto start = std::chrono::steady_clock::now();
+    const auto start = Clock::now();
     const double seconds_before = state_.seconds;
-    int64_t tokens_seen = 0;
+    double tokens_seen = 0;
     Batch batch;
     while (state_.global_step < total_steps_) {
       const std::vector<int64_t> order = epoch_order(n, o_.seed, state_.epoch, !o_.no_shuffle);
       while (state_.batch_in_epoch < batches_per_epoch_ && state_.global_step < total_steps_) {
+        const auto step_start = Clock::now();
         step.zero_grads(grads);
         const int micro = static_cast<int>(
             std::min<int64_t>(o_.grad_accum_steps, batches_per_epoch_ - state_.batch_in_epoch));
-        double loss = 0;
+        // This rank's part of the step: its share of each micro-batch's mean loss, and its tokens.
+        double sums[2] = {0, 0};
         for (int m = 0; m < micro; m++) {
           const int64_t first = (state_.batch_in_epoch + m) * o_.batch_size;
           const int64_t last = std::min(n, first + o_.batch_size);
-          fill_batch(batch, order, first, last);
-          tokens_seen += static_cast<int64_t>(batch.ids.size());
-          step_options.dropout_seed = dropout_step_seed(o_.seed, static_cast<uint64_t>(state_.global_step) * 1024 + m);
-          loss += step.forward_backward(model_.params, grads, batch, step_options);
+          const Shard shard = shard_of(last - first, comm_.rank(), comm_.size());
+          // The mean over the micro-batch is the sum of the shards' means weighted by their shares.
+          const double share = static_cast<double>(shard.size()) / static_cast<double>(last - first);
+          step_options.grad_scale = static_cast<float>(share / o_.grad_accum_steps);
+          step_options.dropout_seed = rank_dropout_seed(
+              dropout_step_seed(o_.seed, static_cast<uint64_t>(state_.global_step) * 1024 + m), comm_.rank());
+          step_options.on_grads_final = nullptr;
+          if (m == micro - 1 && comm_.size() > 1) step_options.on_grads_final = grads_final;
+          if (shard.size() == 0) continue;
+          fill_batch(batch, order, first + shard.begin, first + shard.end);
+          sums[1] += static_cast<double>(batch.ids.size());
+          sums[0] += share * step.forward_backward(model_.params, grads, batch, step_options);
         }
-        loss /= micro;
-        if (!std::isfinite(loss)) throw Error(diverged_message(state_.global_step + 1, loss, o_.output_dir));
-        const double grad_norm = global_grad_norm(grads, &step.touched_word_rows());
+        reducer.finish();
+        step.add_touched_word_rows(
+            reducer.sum_rows(grads.word_emb, model_.config.hidden_size, step.touched_word_rows()));
+        reducer.sum_values(sums);
+        const double loss = sums[0] / micro;
+        tokens_seen += sums[1];
+        if (!std::isfinite(loss))
+          throw CollectiveError(diverged_message(state_.global_step + 1, loss, o_.output_dir), comm_.is_root());
+        // Computed on rank 0 only: the other ranks' thread counts could round the sum differently,
+        // and the clipping must be the same everywhere.
+        const double grad_norm =
+            broadcast_value(comm_, comm_.is_root() ? global_grad_norm(grads, &step.touched_word_rows()) : 0.0);
         const double lr = learning_rate_at(schedule_, o_.learning_rate, state_.global_step, warmup_steps_, total_steps_);
         optimizer.step(model_.params, grads, lr, clip_coefficient(grad_norm, o_.max_grad_norm));
+        clock.add(std::chrono::duration<double>(Clock::now() - step_start).count());
         state_.global_step++;
         state_.batch_in_epoch += micro;
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
         state_.seconds = seconds_before + seconds;
         log({{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"loss", loss},
              {"learning_rate", lr}, {"grad_norm", grad_norm}, {"seconds", state_.seconds}});
@@ -190,7 +240,7 @@ class Trainer {
         char status[96];
         std::snprintf(status, sizeof status, "epoch %.2f loss %.4f %.0f tok/s", fractional_epoch(), loss,
                       tokens_seen / std::max(seconds, 1e-9));
-        progress.update(state_.global_step, status);
+        if (comm_.is_root()) progress.update(state_.global_step, status);
 
         const bool epoch_done = state_.batch_in_epoch == batches_per_epoch_;
         if (epoch_done) {
@@ -202,19 +252,42 @@ class Trainer {
                               : o_.eval_strategy == "epoch" ? epoch_done || last
                                                             : false;
         bool stop = false;
-        if (eval_now && !valid_.inputs.empty()) stop = evaluate_and_keep_best();
+        if (eval_now && !valid_.inputs.empty())
+          stop = broadcast_value(comm_, comm_.is_root() && evaluate_and_keep_best());
         const bool save_now = o_.save_steps > 0 ? state_.global_step % o_.save_steps == 0 || last : eval_now || last;
-        if (save_now || stop) save_checkpoint(optimizer);
+        if (save_now || stop) {
+          require_same_parameters(comm_, model_.params, state_.global_step);
+          if (comm_.is_root()) save_checkpoint(optimizer);
+        }
         if (stop) {
-          progress.finish();
-          std::fprintf(stderr, "bertft: early stopping: no improvement of %s in %d evaluations\n",
-                       o_.metric_for_best_model.c_str(), o_.early_stopping_patience);
+          if (comm_.is_root()) {
+            progress.finish();
+            std::fprintf(stderr, "bertft: early stopping: no improvement of %s in %d evaluations\n",
+                         o_.metric_for_best_model.c_str(), o_.early_stopping_patience);
+          }
+          clock.report(comm_, reducer, omp_get_max_threads());
           return;
         }
         if (epoch_done) break;  // the next epoch gets its own shuffle
       }
     }
-    progress.finish();
+    if (comm_.is_root()) progress.finish();
+    clock.report(comm_, reducer, omp_get_max_threads());
+  }
+
+  // Ranks that disagree on the data or the options would leave the lockstep of collectives (one
+  // waiting forever for another) or train apart: stop them all before the first step.
+  void require_same_plan() const {
+    require_same(comm_, fingerprint_dataset(train_),
+                 "the training data: every rank must read the same --train (and --valid-split) with the same options");
+    require_same(comm_, fingerprint_dataset(valid_), "the validation data: every rank must read the same --valid");
+    const std::string plan = json{o_.batch_size, o_.grad_accum_steps, total_steps_, batches_per_epoch_, warmup_steps_,
+                                  o_.eval_strategy, o_.eval_steps, o_.save_steps, o_.seed, o_.no_shuffle,
+                                  o_.pad_to_max_length, o_.freeze_encoder, max_length_, o_.bucket_mb,
+                                  model_.params.size()}
+                                 .dump();
+    require_same(comm_, fingerprint(plan.data(), plan.size()), "the training options or the model: start every "
+                 "rank with the same command line");
   }
 
   double fractional_epoch() const {
@@ -359,6 +432,7 @@ class Trainer {
     return j;
   }
   const TrainOptions& o_;
+  const Communicator& comm_;
   RunLog log_;
   LrSchedule schedule_ = LrSchedule::Linear;
   BertTokenizer tokenizer_;
@@ -373,6 +447,8 @@ class Trainer {
 
 }  // namespace
 
-nlohmann::json run_training(const TrainOptions& options) { return Trainer(options).run(); }
+nlohmann::json run_training(const TrainOptions& options, const Communicator& comm) {
+  return Trainer(options, comm).run();
+}
 
 }  // namespace bertft

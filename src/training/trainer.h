@@ -9,6 +9,7 @@
 
 #include "common/precision.h"
 #include "data/dataset.h"
+#include "distributed/communicator.h"
 #include "training/encoded_dataset.h"
 
 namespace bertft {
@@ -53,9 +54,12 @@ struct TrainOptions {
   bool resume = false;
   std::string log_file;
   int eval_batch_size = 64;
+  double bucket_mb = 8;         // data-parallel runs: gradient all-reduce bucket size (MiB)
 };
 
-// Returns the summary `bertft train` prints: {"output", "global_step", "valid_accuracy"?, "test_accuracy"?}.
-nlohmann::json run_training(const TrainOptions& options);
+// On every rank of `comm` (one process: a single-process communicator; see training/data_parallel.h).
+// Returns, on rank 0, the summary `bertft train` prints: {"output", "global_step", "valid_accuracy"?,
+// "test_accuracy"?}; an empty object on the other ranks.
+nlohmann::json run_training(const TrainOptions& options, const Communicator& comm);
 
 }  // namespace bertft
