@@ -16,10 +16,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.strip_html = mode & 4;
   if (mode & 8) {
     options.no_header = true;
-    options.text_column = "1";
+    options.text_columns = {"1"};
     options.label_column = "0";
+    if (mode & 128) options.text_columns = {"1", "2"};
+  } else if (mode & 128) {
+    options.column_names = {"label", "title", "text"};
+    options.text_columns = {"title", "text"};
   }
-  if (mode & 16) options.label_map = {{"0", "neg"}, {"1", "pos"}};
+  if ((mode & 16) && (mode & 128)) {
+    options.label_names = {"neg", "pos", "mixed"};
+  } else if (mode & 16) {
+    options.label_map = {{"0", "neg"}, {"1", "pos"}};
+  }
   if (mode & 32) options.known_labels = {"neg", "pos"};
   if (mode & 64) options.max_samples = 3;
   try {
