@@ -2,11 +2,9 @@
 // and group them by explainable features (evaluation/error_analysis.h).
 #include <omp.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <numeric>
 
 #include "cli/command.h"
 #include "cli/truncation_options.h"
