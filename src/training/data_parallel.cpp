@@ -65,4 +65,14 @@ void StepClock::report(const Communicator& comm, const GradientReducer& reducer,
                reducer.buckets());
 }
 
+void set_micro_batch_options(StepOptions& options, const Communicator& comm, GradientReducer& reducer, double share,
+                             int grad_accum_steps, uint64_t seed, int64_t step, int m, int micro) {
+  options.grad_scale = static_cast<float>(share / grad_accum_steps);
+  options.dropout_seed =
+      rank_dropout_seed(dropout_step_seed(seed, static_cast<uint64_t>(step) * 1024 + m), comm.rank());
+  options.on_grads_final = nullptr;
+  if (m == micro - 1 && comm.size() > 1)
+    options.on_grads_final = [&reducer](const float* first_final) { reducer.final_from(first_final); };
+}
+
 }  // namespace bertft

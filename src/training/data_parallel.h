@@ -13,6 +13,7 @@
 #include "distributed/gradient_reducer.h"
 #include "model/params.h"
 #include "training/adamw.h"
+#include "training/encoder_step.h"
 #include "training/run_files.h"
 
 namespace bertft {
@@ -39,6 +40,13 @@ void require_same_parameters(const Communicator& comm, const BertParams& params,
 // The dropout seed of a step on this rank: rank 0 keeps the single-process seed, the others draw
 // masks of their own (rather than repeat rank 0's on their shard).
 uint64_t rank_dropout_seed(uint64_t step_seed, int rank);
+
+// Micro-batch m (of `micro`) of optimizer step `step` on this rank: its gradients weigh `share` (its
+// part of the micro-batch's mean) over the accumulation, its dropout masks are this rank's, and the
+// last micro-batch of a data-parallel step starts the all-reduce of each bucket as the backward pass
+// finishes it.
+void set_micro_batch_options(StepOptions& options, const Communicator& comm, GradientReducer& reducer, double share,
+                             int grad_accum_steps, uint64_t seed, int64_t step, int m, int micro);
 
 // Time spent in optimizer steps, for the summary rank 0 prints at the end of a data-parallel run:
 // "bertft: data-parallel over K ranks of T threads: N steps, S steps/s; communication X% of step

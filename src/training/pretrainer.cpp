@@ -161,7 +161,6 @@ class Pretrainer {
     StepClock clock;
 
     StepOptions step_options = step_options_from_config(model_.config);
-    const auto grads_final = [&reducer](const float* first_final) { reducer.final_from(first_final); };
     Progress progress("pretrain", total_steps_);
     const auto start = Clock::now();
     const double seconds_before = state_.seconds;
@@ -195,11 +194,8 @@ class Pretrainer {
           reducer.sum_values(std::span(&masked_in_batch, 1));
           predicted += masked_in_batch;
           const double share = static_cast<double>(masked.positions.size()) / masked_in_batch;
-          step_options.grad_scale = static_cast<float>(share / o_.grad_accum_steps);
-          step_options.dropout_seed = rank_dropout_seed(
-              dropout_step_seed(o_.seed, static_cast<uint64_t>(state_.global_step) * 1024 + m), comm_.rank());
-          step_options.on_grads_final = nullptr;
-          if (m == micro - 1 && comm_.size() > 1) step_options.on_grads_final = grads_final;
+          set_micro_batch_options(step_options, comm_, reducer, share, o_.grad_accum_steps, o_.seed,
+                                  state_.global_step, m, micro);
           if (shard.size() == 0) continue;
           const MaskedLMResult r = step.forward_backward(model_.params, grads, batch, masked, step_options);
           sums[0] += share * r.loss;

@@ -183,7 +183,6 @@ class Trainer {
 
     StepOptions step_options = step_options_from_config(model_.config);
     step_options.train_encoder = !o_.freeze_encoder;
-    const auto grads_final = [&reducer](const float* first_final) { reducer.final_from(first_final); };
 
     Progress progress("train", total_steps_);
     const auto start = Clock::now();
@@ -205,11 +204,8 @@ class Trainer {
           const Shard shard = shard_of(last - first, comm_.rank(), comm_.size());
           // The mean over the micro-batch is the sum of the shards' means weighted by their shares.
           const double share = static_cast<double>(shard.size()) / static_cast<double>(last - first);
-          step_options.grad_scale = static_cast<float>(share / o_.grad_accum_steps);
-          step_options.dropout_seed = rank_dropout_seed(
-              dropout_step_seed(o_.seed, static_cast<uint64_t>(state_.global_step) * 1024 + m), comm_.rank());
-          step_options.on_grads_final = nullptr;
-          if (m == micro - 1 && comm_.size() > 1) step_options.on_grads_final = grads_final;
+          set_micro_batch_options(step_options, comm_, reducer, share, o_.grad_accum_steps, o_.seed,
+                                  state_.global_step, m, micro);
           if (shard.size() == 0) continue;
           fill_batch(batch, order, first + shard.begin, first + shard.end);
           sums[1] += static_cast<double>(batch.ids.size());
