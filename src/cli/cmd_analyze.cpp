@@ -86,8 +86,7 @@ void setup_analyze(CLI::App& app) {
   add_dataset_options(sub, o->dataset);
   sub->add_option("--threads", o->threads, "Tokenization threads");
   sub->callback([o] {
-    if (o->threads < 1) throw Error("--threads must be at least 1");
-    omp_set_num_threads(o->threads);
+    use_threads(o->threads);
     run_analyze(*o);
   });
 }

@@ -211,13 +211,12 @@ void setup_baseline(CLI::App& app) {
   sub->add_option("--threads", o->threads, "Threads");
   add_dataset_options(sub, o->dataset);
   sub->callback([o] {
-    if (o->threads < 1) throw Error("--threads must be at least 1");
     if (o->ngram_max < 1) throw Error("--ngram-max must be at least 1");
     if (o->min_df < 1) throw Error("--min-df must be at least 1");
     if (!(o->C > 0) || !std::isfinite(o->C)) throw Error("--C must be a positive number");
     if (o->max_iter < 1) throw Error("--max-iter must be at least 1");
     if (!(o->tol > 0)) throw Error("--tol must be positive");
-    omp_set_num_threads(o->threads);
+    use_threads(o->threads);
     run_baseline(*o);
   });
 }

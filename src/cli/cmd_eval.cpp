@@ -100,9 +100,8 @@ void setup_eval(CLI::App& app) {
   sub->add_option("--precision", o->precision, kPrecisionHelp);
   add_truncation_options(sub, o->truncation);
   sub->callback([o] {
-    if (o->threads < 1) throw Error("--threads must be at least 1");
     if (o->batch_size < 1) throw Error("--batch-size must be at least 1");
-    omp_set_num_threads(o->threads);
+    use_threads(o->threads);
     run_eval(*o);
   });
 }

@@ -148,10 +148,9 @@ class Predictor {
 
 void run_predict(const PredictOptions& opt) {
   if (opt.batch_size < 1) throw Error("--batch-size must be at least 1");
-  if (opt.threads < 1) throw Error("--threads must be at least 1");
   const Precision precision = precision_from_name(opt.precision);
   const Truncation truncation = opt.truncation.to_truncation();
-  omp_set_num_threads(opt.threads);
+  use_threads(opt.threads);
 
   std::vector<std::string> notices;
   LoadOptions load;

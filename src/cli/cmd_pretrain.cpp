@@ -1,5 +1,4 @@
 // bertft pretrain: masked-LM pretraining (see training/pretrainer.h).
-#include <omp.h>
 
 #include <memory>
 
@@ -76,8 +75,7 @@ void setup_pretrain(CLI::App& app) {
     o->precision = precision_from_name(*precision);
     o->strip_html = !*keep_html;
     if (*dropout >= 0) o->dropout = *dropout;
-    if (*threads < 1) throw Error("--threads must be at least 1");
-    omp_set_num_threads(*threads);
+    use_threads(*threads);
     run_pretraining(*o, world_communicator());
   });
 }

@@ -1,8 +1,5 @@
 #include "cli/train_options.h"
 
-#include <omp.h>
-
-#include "common/error.h"
 #include "common/precision.h"
 
 namespace bertft {
@@ -13,8 +10,7 @@ TrainOptions TrainCliOptions::resolve() const {
   o.truncation = truncation.to_truncation();
   o.precision = precision_from_name(precision);
   if (dropout >= 0) o.dropout = dropout;
-  if (threads < 1) throw Error("--threads must be at least 1");
-  omp_set_num_threads(threads);
+  use_threads(threads);
   return o;
 }
 

@@ -255,6 +255,11 @@ TEST_F(DatasetTest, AgNewsStyleColumnNamesTextColumnsAndLabelNames) {
   EXPECT_NE(load_error("ag3.csv", csv, o).find("ag3.csv (--column-names): no column 'summary'"), std::string::npos);
   o.label_map = parse_label_map("1=x");
   EXPECT_THROW(load("ag4.csv", csv, o), Error);
+  DatasetOptions json_columns;
+  json_columns.column_names = {"label", "text"};
+  EXPECT_NE(load_error("cols.jsonl", "{\"text\": \"a\", \"label\": 0}\n", json_columns)
+                .find("--no-header and --column-names apply to CSV/TSV files only"),
+            std::string::npos);
   EXPECT_THROW(read_label_names("a,,b"), Error);
   EXPECT_THROW(read_label_names("a,b,a"), Error);
   EXPECT_THROW(read_label_names(write("empty.txt", "\n\n")), Error);
