@@ -9,20 +9,27 @@ ORDER = ["tfidf-1gram", "tfidf-2gram", "tfidf-2gram-C4", "random-512", "pretrain
          "further-256-lr3e-5", "further-256-lr5e-5"]
 
 
+def duration(seconds):
+    if seconds < 60:
+        return "%.1f s" % seconds
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return "%d h %02d min" % (hours, minutes) if hours else "%d min %02d s" % (minutes, seconds)
+
+
 def main():
     results = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/bertft/imdb-results")
-    print("| row | setup | accuracy | F1 | wall time |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print("| row | setup | accuracy | F1 | training | scoring 25,000 |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for name in ORDER:
         path = os.path.join(results, name + ".json")
         if not os.path.exists(path):
-            print("| %s | (not measured yet) | | | |" % name)
+            print("| %s | (not measured yet) | | | | |" % name)
             continue
         r = json.load(open(path))
         m = r["metrics"]
-        minutes, seconds = divmod(int(round(r["seconds"])), 60)
-        print("| %s | %s | %.2f%% | %.3f | %d min %02d s |" % (name, r["description"], 100 * m["accuracy"], m["f1"],
-                                                            minutes, seconds))
+        print("| %s | %s | %.2f%% | %.3f | %s | %s |" % (name, r["description"], 100 * m["accuracy"], m["f1"],
+                                                       duration(r["train_seconds"]), duration(r["test_seconds"])))
 
 
 if __name__ == "__main__":
