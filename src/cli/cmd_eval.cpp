@@ -65,18 +65,21 @@ void run_eval(const EvalOptions& o) {
   if (max_length > model.config.max_position_embeddings)
     throw Error("--max-length exceeds the model's max_position_embeddings (" +
                 std::to_string(model.config.max_position_embeddings) + ")");
+  const Truncation truncation = o.truncation.to_truncation();
+  check_chunk_overlap(truncation, max_length);
   DatasetOptions options = o.dataset.to_options();
   options.known_labels = model.config.id2label;
   const Dataset data = load_dataset(o.data, options);
   if (data.label_names != model.config.id2label)
     throw Error(o.data + ": labels do not match the model's id2label");
-  const EncodedDataset encoded = encode_dataset(tokenizer, data, max_length, o.truncation.to_truncation());
+  const EncodedDataset encoded = encode_dataset(tokenizer, data, max_length, truncation);
   const Evaluation ev = evaluate(model, encoded, o.batch_size, max_length, precision);
   const ClassificationMetrics metrics = compute_metrics(encoded.labels, ev.predicted, model.config.num_labels(),
                                                        model.config.id2label, ev.losses);
   nlohmann::ordered_json out = metrics.to_json();  // the metrics (sorted keys), then what follows
   out["examples"] = data.examples.size();
   out["truncated"] = encoded.truncated;
+  if (!encoded.first_input.empty()) out["windows"] = encoded.inputs.size();
   if (!o.errors_file.empty()) {
     out["error_analysis"] = analyze_errors(data, ev.predicted, encoded.lengths).to_json();
     write_file_atomic(o.errors_file, format_errors(data, ev, encoded.labels, model.config.id2label, encoded.lengths));
@@ -98,7 +101,7 @@ void setup_eval(CLI::App& app) {
   add_dataset_options(sub, o->dataset);
   sub->add_option("--threads", o->threads, "Threads");
   sub->add_option("--precision", o->precision, kPrecisionHelp);
-  add_truncation_options(sub, o->truncation);
+  add_truncation_options(sub, o->truncation, true);
   sub->callback([o] {
     if (o->batch_size < 1) throw Error("--batch-size must be at least 1");
     use_threads(o->threads);

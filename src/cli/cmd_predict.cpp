@@ -60,17 +60,15 @@ void append_floats(std::string& out, const float* values, int n) {
 }
 
 // {"label": NAME, "score": P, "probs": [...], "logits": [...]}
-void append_prediction(std::string& out, const BertConfig& config, const float* logits) {
+void append_prediction(std::string& out, const BertConfig& config, const float* probs, const float* logits) {
   const int C = config.num_labels();
-  std::vector<float> probs(C);
-  softmax_forward(probs.data(), logits, 1, C);
-  const int best = static_cast<int>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+  const int best = static_cast<int>(std::max_element(probs, probs + C) - probs);
   out += "{\"label\": ";
   out += nlohmann::json(config.id2label[best]).dump();
   out += ", \"score\": ";
   append_float(out, probs[best]);
   out += ", \"probs\": ";
-  append_floats(out, probs.data(), C);
+  append_floats(out, probs, C);
   out += ", \"logits\": ";
   append_floats(out, logits, C);
   out += "}\n";
@@ -88,40 +86,56 @@ class Predictor {
   // Classifies `records` (read from `source`) and writes one line per record, in order, to stdout.
   void run(const std::vector<TextInput>& records, const std::string& source) {
     const size_t n = records.size();
-    const size_t max_length = static_cast<size_t>(classifier_.max_length());
-    std::vector<TokenizedInput> encoded(n);
+    const int max_length = classifier_.max_length();
+    // Every record's inputs (one, or its windows with --truncation chunks) in turn.
+    std::vector<TokenizedInput> inputs;
+    std::vector<size_t> first_input(n + 1);
     for (size_t i = 0; i < n; i++) {
+      first_input[i] = inputs.size();
       try {
-        encoded[i] = encode(records[i], max_length);
-        check_input_fits(model_.config, encoded[i], static_cast<int>(max_length));
+        for (TokenizedInput& input : encode(records[i], max_length)) {
+          check_input_fits(model_.config, input, max_length);
+          inputs.push_back(std::move(input));
+        }
       } catch (const Error& e) {
         throw Error(input_location(source, records[i]) + ": " + e.what());
       }
     }
+    first_input[n] = inputs.size();
     // Batches of similar lengths, then logits scattered back to input order.
-    std::vector<size_t> order(n);
+    const size_t m = inputs.size();
+    std::vector<size_t> order(m);
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return encoded[a].ids.size() < encoded[b].ids.size(); });
-    std::vector<TokenizedInput> sorted(n);
-    for (size_t k = 0; k < n; k++) sorted[k] = std::move(encoded[order[k]]);
+                     [&](size_t a, size_t b) { return inputs[a].ids.size() < inputs[b].ids.size(); });
+    std::vector<TokenizedInput> sorted(m);
+    for (size_t k = 0; k < m; k++) sorted[k] = std::move(inputs[order[k]]);
     const int C = model_.config.num_labels();
-    std::vector<float> sorted_logits(n * C), logits(n * C);
+    std::vector<float> sorted_logits(m * C), logits(m * C);
     const size_t batch_size = static_cast<size_t>(classifier_.max_batch_size());
-    for (size_t begin = 0; begin < n; begin += batch_size) {
-      const size_t count = std::min(batch_size, n - begin);
+    for (size_t begin = 0; begin < m; begin += batch_size) {
+      const size_t count = std::min(batch_size, m - begin);
       classifier_.forward(std::span(sorted).subspan(begin, count), sorted_logits.data() + begin * C);
     }
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < m; k++)
       std::copy_n(sorted_logits.data() + k * C, C, logits.data() + order[k] * C);
 
     std::string out;
+    std::vector<float> probs(C), window_logits(C);
     for (size_t i = 0; i < n; i++) {
-      const float* row = logits.data() + i * C;
-      if (!std::all_of(row, row + C, [](float v) { return std::isfinite(v); }))
+      const float* rows = logits.data() + first_input[i] * C;
+      const int64_t windows = static_cast<int64_t>(first_input[i + 1] - first_input[i]);
+      if (!std::all_of(rows, rows + windows * C, [](float v) { return std::isfinite(v); }))
         throw Error(input_location(source, records[i]) +
                     ": the model produced non-finite logits (is the checkpoint corrupt?)");
-      append_prediction(out, model_.config, row);
+      mean_softmax_forward(probs.data(), rows, windows, C);
+      // Several windows: logits whose softmax is the mean probability.
+      const float* row_logits = rows;
+      if (windows > 1) {
+        for (int c = 0; c < C; c++) window_logits[c] = std::log(probs[c]);
+        row_logits = window_logits.data();
+      }
+      append_prediction(out, model_.config, probs.data(), row_logits);
     }
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0)
       throw Error("stdout: write failed");
@@ -130,13 +144,13 @@ class Predictor {
   int64_t truncated() const { return truncated_; }
 
  private:
-  TokenizedInput encode(const TextInput& record, size_t max_length) {
+  std::vector<TokenizedInput> encode(const TextInput& record, int max_length) {
     std::optional<std::string_view> pair;
     if (record.text_pair) pair = *record.text_pair;
     bool cut = false;
-    TokenizedInput input = encode_input(tokenizer_, record.text, pair, static_cast<int>(max_length), truncation_, &cut);
+    std::vector<TokenizedInput> inputs = encode_windows(tokenizer_, record.text, pair, max_length, truncation_, &cut);
     truncated_ += cut;
-    return input;
+    return inputs;
   }
 
   const Model& model_;
@@ -169,6 +183,7 @@ void run_predict(const PredictOptions& opt) {
     throw Error("--max-length " + std::to_string(max_length) + " leaves no room for the " +
                 std::to_string(min_length) + " special tokens");
 
+  check_chunk_overlap(truncation, max_length);
   Predictor predictor(model, tokenizer, opt.batch_size, max_length, precision, truncation);
   if (opt.input.empty()) {
     TextInput record;
@@ -196,8 +211,9 @@ void run_predict(const PredictOptions& opt) {
       std::fprintf(stderr, "bertft: warning: %s\n", warning.c_str());
   }
   if (predictor.truncated() > 0)
-    std::fprintf(stderr, "bertft: note: %lld input(s) longer than %d tokens were truncated\n",
-                 static_cast<long long>(predictor.truncated()), max_length);
+    std::fprintf(stderr, "bertft: note: %lld input(s) longer than %d tokens were %s\n",
+                 static_cast<long long>(predictor.truncated()), max_length,
+                 truncation.strategy == Truncation::Strategy::Chunks ? "classified by their windows" : "truncated");
 }
 
 void setup_predict(CLI::App& app) {
@@ -221,7 +237,7 @@ void setup_predict(CLI::App& app) {
                   "(0: the model's max_position_embeddings)");
   sub->add_option("--threads", opt->threads, "Threads (default: all cores of this machine)");
   sub->add_option("--precision", opt->precision, kPrecisionHelp);
-  add_truncation_options(sub, opt->truncation);
+  add_truncation_options(sub, opt->truncation, true);
   sub->callback([opt] { run_predict(*opt); });
 }
 

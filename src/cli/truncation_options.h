@@ -1,5 +1,6 @@
 #pragma once
-// --truncation / --head-tokens, shared by train, eval and predict (training/encoded_dataset.h).
+// --truncation / --head-tokens (/ --chunk-overlap), shared by train, eval, predict and serve
+// (training/encoded_dataset.h); chunks only where whole texts are classified (eval, predict).
 #include <string>
 
 #include "cli/command.h"
@@ -10,9 +11,12 @@ namespace bertft {
 struct TruncationCliOptions {
   std::string name = "head";
   int head_tokens = 128;
-  Truncation to_truncation() const { return truncation_from_name(name, head_tokens); }
+  int chunk_overlap = 128;
+  bool allow_chunks = false;
+  Truncation to_truncation() const { return truncation_from_name(name, head_tokens, chunk_overlap, allow_chunks); }
 };
 
-void add_truncation_options(CLI::App* sub, TruncationCliOptions& o);
+// allow_chunks adds --truncation chunks and --chunk-overlap.
+void add_truncation_options(CLI::App* sub, TruncationCliOptions& o, bool allow_chunks = false);
 
 }  // namespace bertft

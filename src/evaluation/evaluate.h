@@ -16,7 +16,9 @@ struct Evaluation {
   std::vector<float> losses;        // [n], cross-entropy of each example
 };
 
-// Batches inputs by length (longest first) for the padding-free forward; results in input order.
+// Batches inputs by length (longest first) for the padding-free forward; results in example order. An
+// example encoded as several windows (EncodedDataset::first_input) gets the mean of their probabilities,
+// and the cross-entropy of that mean.
 Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_size, int max_length,
                     Precision precision = Precision::Fp32);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels/activation.h"
 #include "kernels/linear.h"
@@ -27,6 +28,16 @@ void softmax_forward(float* probs, const float* logits, int64_t B, int64_t C) {
       for (int64_t c = 0; c < C; c++) row[c] = logits[b * C + c];
     softmax_inplace(row, static_cast<int>(C));
   }
+}
+
+void mean_softmax_forward(float* probs, const float* logits, int64_t W, int64_t C) {
+  std::vector<float> row(C);
+  std::vector<double> sum(C, 0.0);
+  for (int64_t w = 0; w < W; w++) {
+    softmax_forward(row.data(), logits + w * C, 1, C);
+    for (int64_t c = 0; c < C; c++) sum[c] += row[c];
+  }
+  for (int64_t c = 0; c < C; c++) probs[c] = static_cast<float>(sum[c] / static_cast<double>(W));
 }
 
 float crossentropy_forward(const float* logits, const int32_t* labels, int64_t B, int64_t C) {

@@ -15,6 +15,9 @@ void classifier_forward(float* logits, const float* pooled, const float* weight,
 // probs[B, C] = softmax over each row of logits[B, C]. probs may alias logits.
 void softmax_forward(float* probs, const float* logits, int64_t B, int64_t C);
 
+// probs[C] = mean over the W rows of softmax(logits[W, C]): a text classified by its windows.
+void mean_softmax_forward(float* probs, const float* logits, int64_t W, int64_t C);
+
 // Mean softmax cross-entropy over the batch (PyTorch F.cross_entropy, reduction "mean"):
 // mean_b [logsumexp(logits[b]) - logits[b, labels[b]]], accumulated in double.
 float crossentropy_forward(const float* logits, const int32_t* labels, int64_t B, int64_t C);

@@ -1,14 +1,40 @@
 #include "training/encoded_dataset.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "common/error.h"
 
 namespace bertft {
 
-Truncation truncation_from_name(const std::string& name, int head_tokens) {
-  if (name != "head" && name != "head+tail")
-    throw Error("--truncation must be head or head+tail, not '" + name + "'");
+Truncation truncation_from_name(const std::string& name, int head_tokens, int chunk_overlap, bool allow_chunks) {
+  Truncation t{.head_tokens = head_tokens, .chunk_overlap = chunk_overlap};
+  if (name == "head+tail") {
+    t.strategy = Truncation::Strategy::HeadTail;
+  } else if (name == "chunks" && allow_chunks) {
+    t.strategy = Truncation::Strategy::Chunks;
+  } else if (name == "chunks") {
+    throw Error("--truncation chunks is for eval and predict, which classify a text by its windows; use head or "
+                "head+tail here");
+  } else if (name != "head") {
+    throw Error(std::string("--truncation must be ") + (allow_chunks ? "head, head+tail or chunks" : "head or head+tail") +
+                ", not '" + name + "'");
+  }
   if (head_tokens < 0) throw Error("--head-tokens must not be negative");
-  return {name == "head+tail", head_tokens};
+  if (chunk_overlap < 0) throw Error("--chunk-overlap must not be negative");
+  return t;
+}
+
+std::string describe(const Truncation& truncation) {
+  switch (truncation.strategy) {
+    case Truncation::Strategy::HeadTail:
+      return "head+tail (" + std::to_string(truncation.head_tokens) + " head tokens)";
+    case Truncation::Strategy::Chunks:
+      return "chunks (" + std::to_string(truncation.chunk_overlap) + " tokens overlap)";
+    case Truncation::Strategy::Head:
+      break;
+  }
+  return "head";
 }
 
 TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view text,
@@ -31,7 +57,7 @@ TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view tex
   *was_truncated = input.ids.size() > limit;
   if (*was_truncated) {
     const size_t specials = tokenizer.num_special_tokens(false);
-    if (truncation.head_tail && specials == 2 && limit >= 2) {
+    if (truncation.strategy == Truncation::Strategy::HeadTail && specials == 2 && limit >= 2) {
       // [CLS] head ... tail [SEP]: the content between the two special tokens loses its middle.
       const size_t keep = limit - 2, content = input.ids.size() - 2;
       const size_t head = std::min(static_cast<size_t>(truncation.head_tokens), keep);
@@ -51,25 +77,74 @@ TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view tex
   return input;
 }
 
+void check_chunk_overlap(const Truncation& truncation, int max_length) {
+  if (truncation.strategy == Truncation::Strategy::Chunks && truncation.chunk_overlap >= max_length - 2)
+    throw Error("--chunk-overlap " + std::to_string(truncation.chunk_overlap) + " must be less than --max-length - 2 (" +
+                std::to_string(max_length - 2) + ")");
+}
+
+std::vector<TokenizedInput> encode_windows(const BertTokenizer& tokenizer, std::string_view text,
+                                           std::optional<std::string_view> pair, int max_length,
+                                           const Truncation& truncation, bool* was_truncated,
+                                           int32_t* untruncated_length) {
+  const bool windows = truncation.strategy == Truncation::Strategy::Chunks && !pair &&
+                       tokenizer.num_special_tokens(false) == 2;
+  if (!windows) return {encode_input(tokenizer, text, pair, max_length, truncation, was_truncated, untruncated_length)};
+  check_chunk_overlap(truncation, max_length);
+  const int64_t width = max_length - 2;
+  const std::vector<int32_t> ids = tokenizer.encode_ids(text);  // [CLS] content [SEP]
+  if (untruncated_length) *untruncated_length = static_cast<int32_t>(ids.size());
+  *was_truncated = ids.size() > static_cast<size_t>(max_length);
+  if (!*was_truncated) return {TokenizedInput{ids, std::vector<int32_t>(ids.size(), 0)}};
+  const int64_t content = static_cast<int64_t>(ids.size()) - 2, stride = width - truncation.chunk_overlap;
+  std::vector<TokenizedInput> out;
+  for (int64_t start = 0;; start += stride) {
+    start = std::min(start, content - width);  // the last window ends at the text's end
+    TokenizedInput window;
+    window.ids.reserve(max_length);
+    window.ids.push_back(ids.front());
+    window.ids.insert(window.ids.end(), ids.begin() + 1 + start, ids.begin() + 1 + start + width);
+    window.ids.push_back(ids.back());
+    window.type_ids.assign(window.ids.size(), 0);
+    out.push_back(std::move(window));
+    if (start + width >= content) break;
+  }
+  return out;
+}
+
 EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dataset, int max_length,
                               const Truncation& truncation) {
   const int64_t n = static_cast<int64_t>(dataset.examples.size());
+  const bool chunks = truncation.strategy == Truncation::Strategy::Chunks;
   EncodedDataset out;
-  out.inputs.resize(n);
+  std::vector<std::vector<TokenizedInput>> windows(chunks ? n : 0);
+  out.inputs.resize(chunks ? 0 : n);
   out.labels.resize(n);
   out.lengths.resize(n);
   int64_t truncated = 0;
+  check_chunk_overlap(truncation, max_length);
 #pragma omp parallel for schedule(dynamic, 64) reduction(+ : truncated)
   for (int64_t i = 0; i < n; i++) {
     const Example& ex = dataset.examples[i];
     std::optional<std::string_view> pair;
     if (!ex.text_pair.empty()) pair = ex.text_pair;
     bool cut = false;
-    out.inputs[i] = encode_input(tokenizer, ex.text, pair, max_length, truncation, &cut, &out.lengths[i]);
+    if (chunks)
+      windows[i] = encode_windows(tokenizer, ex.text, pair, max_length, truncation, &cut, &out.lengths[i]);
+    else
+      out.inputs[i] = encode_input(tokenizer, ex.text, pair, max_length, truncation, &cut, &out.lengths[i]);
     truncated += cut;
     out.labels[i] = ex.label;
   }
   out.truncated = truncated;
+  if (chunks) {
+    out.first_input.reserve(n + 1);
+    for (auto& w : windows) {
+      out.first_input.push_back(out.inputs.size());
+      std::move(w.begin(), w.end(), std::back_inserter(out.inputs));
+    }
+    out.first_input.push_back(out.inputs.size());
+  }
   return out;
 }
 

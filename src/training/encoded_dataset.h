@@ -17,28 +17,50 @@ namespace bertft {
 //   head+tail  Sun et al. 2019 ("How to Fine-Tune BERT for Text Classification?"): a single text keeps
 //              its first head_tokens tokens and its last max_length - 2 - head_tokens, since reviews
 //              often conclude at the end. Pairs are cut as with head.
+//   chunks     for inference on whole texts: a single text becomes windows [CLS] w [SEP] of
+//              max_length - 2 tokens, neighbours sharing chunk_overlap tokens and the last ending at
+//              the text's end; the text's class probabilities are the mean of its windows' (the
+//              callers: evaluate, predict). Pairs are cut as with head.
 struct Truncation {
-  bool head_tail = false;
+  enum class Strategy { Head, HeadTail, Chunks };
+  Strategy strategy = Strategy::Head;
   int head_tokens = 128;
+  int chunk_overlap = 128;
 };
 
-// "head" or "head+tail"; throws Error naming --truncation / --head-tokens otherwise.
-Truncation truncation_from_name(const std::string& name, int head_tokens);
+// "head", "head+tail" or (allow_chunks) "chunks"; throws Error naming --truncation / --head-tokens /
+// --chunk-overlap otherwise.
+Truncation truncation_from_name(const std::string& name, int head_tokens, int chunk_overlap = 128,
+                                bool allow_chunks = false);
+// "head", "head+tail (H head tokens)" or "chunks (O tokens overlap)", for logs and reports.
+std::string describe(const Truncation& truncation);
 
-// Tokenizes one input ([CLS] A [SEP] or [CLS] A [SEP] B [SEP]) and cuts it to max_length tokens;
-// sets *was_truncated when it was longer, and *untruncated_length (if given) to its length before.
+// Tokenizes one input ([CLS] A [SEP] or [CLS] A [SEP] B [SEP]) and cuts it to max_length tokens
+// (chunks: as head); sets *was_truncated when it was longer, and *untruncated_length (if given) to
+// its length before.
 TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view text,
                             std::optional<std::string_view> pair, int max_length, const Truncation& truncation,
                             bool* was_truncated, int32_t* untruncated_length = nullptr);
 
+// Throws Error when chunks' overlap leaves no room to advance (>= max_length - 2).
+void check_chunk_overlap(const Truncation& truncation, int max_length);
+
+// encode_input, except that with chunks a single text longer than max_length gives its windows.
+std::vector<TokenizedInput> encode_windows(const BertTokenizer& tokenizer, std::string_view text,
+                                           std::optional<std::string_view> pair, int max_length,
+                                           const Truncation& truncation, bool* was_truncated,
+                                           int32_t* untruncated_length = nullptr);
+
 struct EncodedDataset {
-  std::vector<TokenizedInput> inputs;
+  std::vector<TokenizedInput> inputs;  // one per example, or with chunks, each example's windows in turn
+  std::vector<size_t> first_input;     // chunks only: example i is inputs[first_input[i], first_input[i + 1])
   std::vector<int32_t> labels;
-  std::vector<int32_t> lengths;  // each input's token count before truncation
-  int64_t truncated = 0;  // inputs cut at max_length
+  std::vector<int32_t> lengths;  // each example's token count before truncation
+  int64_t truncated = 0;  // examples longer than max_length
 };
 
-// Tokenizes every example (text and optional text_pair) to at most max_length tokens, in parallel.
+// Tokenizes every example (text and optional text_pair) to at most max_length tokens per input, in
+// parallel.
 EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dataset, int max_length,
                               const Truncation& truncation = {});
 

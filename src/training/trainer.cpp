@@ -418,7 +418,7 @@ class Trainer {
         {"weight-decay", o_.weight_decay}, {"warmup-steps", o_.warmup_steps}, {"warmup-ratio", o_.warmup_ratio},
         {"warmup steps used", warmup_steps_}, {"lr-scheduler", o_.lr_scheduler}, {"max-grad-norm", o_.max_grad_norm},
         {"grad-accum-steps", o_.grad_accum_steps}, {"max-length", max_length_},
-        {"truncation", o_.truncation.head_tail ? "head+tail (" + std::to_string(o_.truncation.head_tokens) + " head tokens)" : "head"}, {"max-steps", o_.max_steps},
+        {"truncation", describe(o_.truncation)}, {"max-steps", o_.max_steps},
         {"max-train-samples", o_.max_train_samples}, {"max-eval-samples", o_.max_eval_samples}, {"seed", o_.seed},
         {"dropout", o_.dropout ? nlohmann::ordered_json(*o_.dropout) : nlohmann::ordered_json("the config's")},
         {"hidden / attention / classifier dropout used", dropouts},
