@@ -43,6 +43,8 @@ json.dump({"name": sys.argv[2], "description": sys.argv[3], "metrics": m,
   mv "$results/$name.json.tmp" "$results/$name.json"
 }
 
+train_seconds() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["train_seconds"])' "$1/metrics.json"; }
+
 # finetune NAME DESCRIPTION FROM_MODEL MAX_LENGTH TRUNCATION LR [train options]: fine-tunes into
 # RESULTS/NAME.model (resuming a killed run; OUT=dir overrides), then scores the kept model on test with
 # the same length and truncation. Dropout is 0.1 throughout: the pretraining checkpoints were made
@@ -58,9 +60,8 @@ finetune() {
       --batch-size 32 --max-length "$length" --truncation "$truncation" --learning-rate "$lr" --dropout 0.1 \
       --resume "$@" >&2
   fi
-  row "$name" "$description" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["train_seconds"])' \
-    "$out/metrics.json")" $bertft eval --model "$out" --data "$test" --strip-html --max-length "$length" \
-    --truncation "$truncation"
+  row "$name" "$description" "$(train_seconds "$out")" \
+    $bertft eval --model "$out" --data "$test" --strip-html --max-length "$length" --truncation "$truncation"
 }
 
 row tfidf-1gram "TF-IDF (unigrams, min_df 2) + logistic regression, C 1" metrics \
@@ -79,6 +80,10 @@ finetune pretrained-512 "compact BERT, pretrained (MLM at 128), 512 head+tail, l
 # The bundled models/imdb-sentiment is this run (scripts/pretrain-imdb.sh fine-tunes with the same options).
 OUT="$work/sentiment" finetune further-512 "compact BERT, further pretrained (MLM at 512), 512 head+tail, lr 1e-4" \
   "$work/mlm512" 512 head+tail 1e-4 --log "$work/sentiment.jsonl"
+[ -f "$work/sentiment/metrics.json" ] && row further-512-chunks \
+  "further-512's model, whole reviews as 512-token windows (overlap 128), probabilities averaged" \
+  "$(train_seconds "$work/sentiment")" \
+  $bertft eval --model "$work/sentiment" --data "$test" --strip-html --max-length 512 --truncation chunks
 finetune further-512-head "further pretrained, 512 head only, lr 1e-4" "$work/mlm512" 512 head 1e-4
 finetune further-256 "further pretrained, 256 head+tail, lr 1e-4" "$work/mlm512" 256 head+tail 1e-4
 finetune further-128 "further pretrained, 128 head+tail, lr 1e-4" "$work/mlm512" 128 head+tail 1e-4
