@@ -89,7 +89,8 @@ finetune further-256 "further pretrained, 256 head+tail, lr 1e-4" "$work/mlm512"
 finetune further-128 "further pretrained, 128 head+tail, lr 1e-4" "$work/mlm512" 128 head+tail 1e-4
 finetune further-512-frozen "further pretrained, frozen encoder, 512 head+tail, lr 1e-3" "$work/mlm512" \
   512 head+tail 1e-3 --freeze-encoder
+# The learning-rate rows run at 128 tokens, the cheapest length, to set against further-128's 1e-4.
 for lr in 1e-5 2e-5 3e-5 5e-5; do
-  finetune "further-256-lr$lr" "further pretrained, 256 head+tail, lr $lr" "$work/mlm512" 256 head+tail "$lr"
+  finetune "further-128-lr$lr" "further pretrained, 128 head+tail, lr $lr" "$work/mlm512" 128 head+tail "$lr"
 done
 python3 bench/imdb_results_table.py "$results"
