@@ -1,6 +1,6 @@
 #pragma once
 // --truncation / --head-tokens (/ --chunk-overlap), shared by train, eval, predict and serve
-// (training/encoded_dataset.h); chunks only where whole texts are classified (eval, predict).
+// (training/encoded_dataset.h); chunks everywhere but serve, which answers each input once.
 #include <string>
 
 #include "cli/command.h"

@@ -14,8 +14,7 @@ Truncation truncation_from_name(const std::string& name, int head_tokens, int ch
   } else if (name == "chunks" && allow_chunks) {
     t.strategy = Truncation::Strategy::Chunks;
   } else if (name == "chunks") {
-    throw Error("--truncation chunks is for eval and predict, which classify a text by its windows; use head or "
-                "head+tail here");
+    throw Error("--truncation chunks is for train, eval and predict; use head or head+tail here");
   } else if (name != "head") {
     throw Error(std::string("--truncation must be ") + (allow_chunks ? "head, head+tail or chunks" : "head or head+tail") +
                 ", not '" + name + "'");
@@ -146,6 +145,21 @@ EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dat
     out.first_input.push_back(out.inputs.size());
   }
   return out;
+}
+
+EncodedDataset windows_as_examples(EncodedDataset data) {
+  if (data.first_input.empty()) return data;
+  std::vector<int32_t> labels, lengths;
+  labels.reserve(data.inputs.size());
+  lengths.reserve(data.inputs.size());
+  for (size_t i = 0; i + 1 < data.first_input.size(); i++) {
+    labels.insert(labels.end(), data.first_input[i + 1] - data.first_input[i], data.labels[i]);
+    lengths.insert(lengths.end(), data.first_input[i + 1] - data.first_input[i], data.lengths[i]);
+  }
+  data.labels = std::move(labels);
+  data.lengths = std::move(lengths);
+  data.first_input.clear();
+  return data;
 }
 
 }  // namespace bertft

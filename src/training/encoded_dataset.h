@@ -19,8 +19,8 @@ namespace bertft {
 //              often conclude at the end. Pairs are cut as with head.
 //   chunks     for inference on whole texts: a single text becomes windows [CLS] w [SEP] of
 //              max_length - 2 tokens, neighbours sharing chunk_overlap tokens and the last ending at
-//              the text's end; the text's class probabilities are the mean of its windows' (the
-//              callers: evaluate, predict). Pairs are cut as with head.
+//              the text's end; the text's class probabilities are the mean of its windows' (evaluate,
+//              predict), and training takes each window as an example. Pairs are cut as with head.
 struct Truncation {
   enum class Strategy { Head, HeadTail, Chunks };
   Strategy strategy = Strategy::Head;
@@ -63,5 +63,8 @@ struct EncodedDataset {
 // parallel.
 EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dataset, int max_length,
                               const Truncation& truncation = {});
+
+// Training on whole texts (chunks): each window becomes an example with its text's label and length.
+EncodedDataset windows_as_examples(EncodedDataset data);
 
 }  // namespace bertft

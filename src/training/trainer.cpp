@@ -133,13 +133,14 @@ class Trainer {
       c.classifier_dropout = *o_.dropout;
     }
 
-    train_ = encode_dataset(tokenizer_, train, max_length_, o_.truncation);
+    train_ = windows_as_examples(encode_dataset(tokenizer_, train, max_length_, o_.truncation));
     valid_ = encode_dataset(tokenizer_, valid, max_length_, o_.truncation);
     test_encoded_ = encode_dataset(tokenizer_, test_, max_length_, o_.truncation);
     if (!comm_.is_root()) return;
-    std::fprintf(stderr, "bertft: train %zu examples (%lld truncated to %d tokens), valid %zu, test %zu; labels [%s]\n",
-                 train_.inputs.size(), static_cast<long long>(train_.truncated), max_length_, valid_.inputs.size(),
-                 test_encoded_.inputs.size(), join(c.id2label).c_str());
+    std::fprintf(stderr, "bertft: train %zu %s (%lld texts longer than %d tokens), valid %zu, test %zu; labels [%s]\n",
+                 train_.inputs.size(), train.examples.size() == train_.inputs.size() ? "examples" : "windows",
+                 static_cast<long long>(train_.truncated), max_length_, valid.examples.size(), test_.examples.size(),
+                 join(c.id2label).c_str());
   }
 
   static void check_labels(const Dataset& split, const Dataset& train, const std::string& name) {
@@ -388,7 +389,7 @@ class Trainer {
                       std::to_string(c.hidden_size) + ", " + std::to_string(c.num_attention_heads) + " heads)"},
         {"classes", join(c.id2label)},
         {"examples", "train " + std::to_string(train_.inputs.size()) + ", validation " +
-                         std::to_string(valid_.inputs.size()) + ", test " + std::to_string(test_encoded_.inputs.size())},
+                         std::to_string(valid_.labels.size()) + ", test " + std::to_string(test_encoded_.labels.size())},
         {"optimizer steps", std::to_string(state_.global_step) + " (" + std::to_string(steps_per_epoch_) + " per epoch)"},
         {"best step", state_.best_step >= 0 ? std::to_string(state_.best_step) : "none (no evaluation: the final model)"},
         {"training time", seconds},

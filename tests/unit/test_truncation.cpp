@@ -85,11 +85,14 @@ TEST(Truncation, ChunksCoverTheWholeTextInOverlappingWindows) {
   EXPECT_THROW(encode_windows(tok, long_review(), std::nullopt, 12, chunks, &cut), Error);
 }
 
-TEST(Truncation, EncodeDatasetListsEachExamplesWindows) {
+TEST(Truncation, EncodeDatasetListsEachExamplesWindowsAndTrainingTakesThemAsExamples) {
   Dataset data;
   data.label_names = {"negative", "positive"};
-  data.examples = {Example{.text = "short", .label = 0}, Example{.text = long_review(), .label = 1},
-                   Example{.text = "also short", .label = 1}};
+  for (const auto& [text, label] : {std::pair<std::string, int>{"short", 0}, {long_review(), 1}, {"also short", 1}}) {
+    data.examples.emplace_back();
+    data.examples.back().text = text;
+    data.examples.back().label = label;
+  }
   const Truncation chunks{Truncation::Strategy::Chunks, 128, 10};
   const EncodedDataset encoded = encode_dataset(demo_tokenizer(), data, 64, chunks);
   bool cut = false;
@@ -99,13 +102,24 @@ TEST(Truncation, EncodeDatasetListsEachExamplesWindows) {
   EXPECT_EQ(encoded.labels, (std::vector<int32_t>{0, 1, 1}));
   EXPECT_EQ(encoded.truncated, 1);
   EXPECT_TRUE(encode_dataset(demo_tokenizer(), data, 64).first_input.empty());
+
+  // Training takes each window as an example with its text's label.
+  const EncodedDataset examples = windows_as_examples(encoded);
+  EXPECT_TRUE(examples.first_input.empty());
+  EXPECT_EQ(examples.inputs.size(), encoded.inputs.size());
+  std::vector<int32_t> labels = {0};
+  labels.insert(labels.end(), windows, 1);
+  labels.push_back(1);
+  EXPECT_EQ(examples.labels, labels);
+  EXPECT_EQ(examples.lengths.size(), examples.inputs.size());
+  EXPECT_EQ(examples.lengths[1], encoded.lengths[1]);
 }
 
 TEST(Truncation, NamesAreChecked) {
   EXPECT_EQ(truncation_from_name("head+tail", 128).strategy, Truncation::Strategy::HeadTail);
   EXPECT_EQ(truncation_from_name("head", 128).strategy, Truncation::Strategy::Head);
   EXPECT_EQ(truncation_from_name("chunks", 128, 64, true).strategy, Truncation::Strategy::Chunks);
-  EXPECT_THROW(truncation_from_name("chunks", 128, 64, false), Error);  // train and serve
+  EXPECT_THROW(truncation_from_name("chunks", 128, 64, false), Error);  // serve
   EXPECT_THROW(truncation_from_name("middle", 128), Error);
   EXPECT_THROW(truncation_from_name("head+tail", -1), Error);
   EXPECT_THROW(truncation_from_name("chunks", 128, -1, true), Error);
