@@ -1,11 +1,13 @@
 // bertft convert: re-save a model directory (any supported BERT checkpoint) in another dtype, in
-// the layout transformers writes, keeping the heads it has.
+// the layout transformers writes, keeping the heads it has; optionally with fewer positions.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
 #include "cli/model_dir_output.h"
+#include "common/error.h"
 #include "model/checkpoint.h"
 
 namespace {
@@ -14,7 +16,24 @@ struct ConvertArgs {
   std::string model;
   std::string output;
   std::string dtype = "f32";
+  int max_positions = 0;
 };
+
+// The model with only its first `positions` position embeddings: for a model pretrained on shorter
+// sequences than its config allows, whose later positions were never trained.
+bertft::Model keep_positions(const bertft::Model& model, int positions) {
+  if (positions > model.config.max_position_embeddings)
+    throw bertft::Error("--max-positions " + std::to_string(positions) + " exceeds the model's " +
+                        std::to_string(model.config.max_position_embeddings));
+  bertft::BertConfig config = model.config;
+  config.max_position_embeddings = positions;
+  bertft::Model out{config, bertft::BertParams(config, model.params.heads())};
+  for (const bertft::TensorSpec& spec : out.params.specs()) {
+    const float* from = model.params.data() + model.params.find(spec.name)->offset;
+    std::copy_n(from, spec.numel, out.params.tensor(spec));  // position rows: the first ones
+  }
+  return out;
+}
 
 void run_convert(const ConvertArgs& a) {
   bertft::LoadOptions options;
@@ -22,6 +41,7 @@ void run_convert(const ConvertArgs& a) {
   std::vector<std::string> notices;
   bertft::Model model = bertft::load_model(a.model, options, &notices);
   for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
+  if (a.max_positions > 0) model = keep_positions(model, a.max_positions);
   bertft::cli::write_model_dir(model, a.output, a.dtype, a.model, /*tokenizer_required=*/false);
 }
 
@@ -32,6 +52,10 @@ void setup_convert(CLI::App& app) {
   sub->add_option("--model", args->model, "Model directory to read")->required();
   sub->add_option("--output", args->output, "Model directory to write")->required();
   sub->add_option("--dtype", args->dtype, "Weights dtype to write")->check(CLI::IsMember({"f32", "f16", "bf16"}));
+  sub->add_option("--max-positions", args->max_positions,
+                  "Keep only the first N position embeddings (max_position_embeddings N), e.g. for a model "
+                  "pretrained on N-token sequences (0: all)")
+      ->check(CLI::NonNegativeNumber);
   sub->callback([args] { run_convert(*args); });
 }
 

@@ -11,7 +11,7 @@ namespace bertft {
 struct TruncationCliOptions {
   std::string name = "head";
   int head_tokens = 128;
-  int chunk_overlap = 128;
+  int chunk_overlap = 32;
   bool allow_chunks = false;
   Truncation to_truncation() const { return truncation_from_name(name, head_tokens, chunk_overlap, allow_chunks); }
 };

@@ -25,12 +25,12 @@ struct Truncation {
   enum class Strategy { Head, HeadTail, Chunks };
   Strategy strategy = Strategy::Head;
   int head_tokens = 128;
-  int chunk_overlap = 128;
+  int chunk_overlap = 32;
 };
 
 // "head", "head+tail" or (allow_chunks) "chunks"; throws Error naming --truncation / --head-tokens /
 // --chunk-overlap otherwise.
-Truncation truncation_from_name(const std::string& name, int head_tokens, int chunk_overlap = 128,
+Truncation truncation_from_name(const std::string& name, int head_tokens, int chunk_overlap = 32,
                                 bool allow_chunks = false);
 // "head", "head+tail (H head tokens)" or "chunks (O tokens overlap)", for logs and reports.
 std::string describe(const Truncation& truncation);
