@@ -3,7 +3,7 @@
 # (accuracy, F1, training and test wall time). Rows already measured (RESULTS/NAME.json) are skipped
 # and a killed fine-tuning resumes, so the script can be killed and rerun; ROWS="name1 name2" runs a
 # subset. The BERT rows fine-tune the compact model of
-# models/imdb-bert (6 x 256, 16,384-token IMDb vocabulary) with the pretraining checkpoints of
+# models/imdb-bert (6 x 256, 16,384-token IMDb vocabulary) with the pretraining checkpoint of
 # scripts/pretrain-imdb.sh (WORK, default ~/.cache/bertft/imdb-bert): 3 epochs, batch 32, 10% of
 # train held out to pick the best epoch, dropout 0.1, bf16, 2 threads.
 #
@@ -72,25 +72,32 @@ row tfidf-2gram-C4 "TF-IDF (uni+bigrams, min_df 2) + logistic regression, C 4" m
   $bertft baseline --train "$train" --test "$test" --ngram-max 2 --C 4
 
 random_init="$results/random-init"
-[ -d "$random_init" ] || $bertft init --config models/imdb-bert/config.json --tokenizer "$work/vocab" \
+[ -d "$random_init" ] || $bertft init --config "$work/mlm128/config.json" --tokenizer "$work/vocab" \
   --labels negative,positive --output "$random_init" >&2
-finetune random-512 "compact BERT, random init, 512 head+tail, lr 1e-4" "$random_init" 512 head+tail 1e-4
-finetune pretrained-512 "compact BERT, pretrained (MLM at 128), 512 head+tail, lr 1e-4" "$work/mlm128" \
-  512 head+tail 1e-4
+finetune random-128 "compact BERT, random init, whole reviews as 128-token windows, lr 1e-4" "$random_init" \
+  128 chunks 1e-4
 # The bundled models/imdb-sentiment is this run (scripts/pretrain-imdb.sh fine-tunes with the same options).
-OUT="$work/sentiment" finetune further-512 "compact BERT, further pretrained (MLM at 512), 512 head+tail, lr 1e-4" \
-  "$work/mlm512" 512 head+tail 1e-4 --log "$work/sentiment.jsonl"
-[ -f "$work/sentiment/metrics.json" ] && row further-512-chunks \
-  "further-512's model, whole reviews as 512-token windows (overlap 128), probabilities averaged" \
-  "$(train_seconds "$work/sentiment")" \
-  $bertft eval --model "$work/sentiment" --data "$test" --strip-html --max-length 512 --truncation chunks
-finetune further-512-head "further pretrained, 512 head only, lr 1e-4" "$work/mlm512" 512 head 1e-4
-finetune further-256 "further pretrained, 256 head+tail, lr 1e-4" "$work/mlm512" 256 head+tail 1e-4
-finetune further-128 "further pretrained, 128 head+tail, lr 1e-4" "$work/mlm512" 128 head+tail 1e-4
-finetune further-512-frozen "further pretrained, frozen encoder, 512 head+tail, lr 1e-3" "$work/mlm512" \
-  512 head+tail 1e-3 --freeze-encoder
-# The learning-rate rows run at 128 tokens, the cheapest length, to set against further-128's 1e-4.
+OUT="$work/sentiment" finetune pretrained-128 "compact BERT, pretrained (MLM on train + unsup), whole reviews as \
+128-token windows, lr 1e-4" "$work/mlm128" 128 chunks 1e-4 --log "$work/sentiment.jsonl"
+# Further pretraining: masked LM continued from the pretrained checkpoint on the task's own 25,000
+# labeled training reviews (task-adaptive pretraining), then the same fine-tuning.
+if wanted further-128 && ! [ -f "$results/further-mlm/metrics.json" ]; then
+  echo "== further-128: masked LM continued on aclImdb/train/pos + neg" >&2
+  $bertft pretrain --model "$work/mlm128" --corpus "$train/pos" "$train/neg" --output "$results/further-mlm" \
+    --max-length 128 --batch-size 32 --max-steps 2000 --warmup-steps 100 --learning-rate 2e-4 --adam-beta2 0.98 \
+    --adam-eps 1e-6 --dropout 0 --eval-steps 500 --save-steps 500 --resume --log "$results/further-mlm.jsonl" >&2
+fi
+finetune further-128 "compact BERT, further pretrained (+2,000 MLM steps on the labeled train reviews), \
+128-token windows, lr 1e-4" "$results/further-mlm" 128 chunks 1e-4
+finetune pretrained-128-head "pretrained, first 128 tokens only (head), lr 1e-4" "$work/mlm128" 128 head 1e-4
+finetune pretrained-128-head+tail "pretrained, 128 tokens head+tail, lr 1e-4" "$work/mlm128" 128 head+tail 1e-4
+# Longer inputs: positions beyond 128, which pretraining never trained, are learned in fine-tuning alone.
+finetune pretrained-256 "pretrained, 256 tokens head+tail, lr 1e-4" "$work/mlm128" 256 head+tail 1e-4
+finetune pretrained-512 "pretrained, 512 tokens head+tail, lr 1e-4" "$work/mlm128" 512 head+tail 1e-4
+finetune pretrained-128-frozen "pretrained, frozen encoder, 128 tokens head+tail, lr 1e-3" "$work/mlm128" \
+  128 head+tail 1e-3 --freeze-encoder
+# The learning rates at 128 tokens head+tail, to set against pretrained-128-head+tail's 1e-4.
 for lr in 1e-5 2e-5 3e-5 5e-5; do
-  finetune "further-128-lr$lr" "further pretrained, 128 head+tail, lr $lr" "$work/mlm512" 128 head+tail "$lr"
+  finetune "pretrained-128-lr$lr" "pretrained, 128 tokens head+tail, lr $lr" "$work/mlm128" 128 head+tail "$lr"
 done
 python3 bench/imdb_results_table.py "$results"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the model cards models/imdb-bert/README.md and models/imdb-sentiment/README.md from what
 scripts/pretrain-imdb.sh measured in its work directory, so that every number in them comes from that run:
-  WORK/vocab/vocab.txt, WORK/mlm128/metrics.json, WORK/mlm512/metrics.json, WORK/sentiment/metrics.json,
+  WORK/vocab/vocab.txt, WORK/mlm128/metrics.json, WORK/sentiment/metrics.json,
   WORK/imdb-sentiment-test.json (bertft eval of models/imdb-sentiment on all 25,000 test reviews).
     python3 scripts/model_cards.py WORK [REPO]"""
 import json
@@ -43,38 +43,39 @@ def main():
     config = load(os.path.join(bert_dir, "config.json"))
     with open(os.path.join(work, "vocab", "vocab.txt")) as f:
         vocab = sum(1 for line in f if line.strip())
-    mlm128, mlm512 = load(os.path.join(work, "mlm128", "metrics.json")), load(os.path.join(work, "mlm512", "metrics.json"))
+    mlm128 = load(os.path.join(work, "mlm128", "metrics.json"))
     sentiment = load(os.path.join(work, "sentiment", "metrics.json"))
     test = load(os.path.join(work, "imdb-sentiment-test.json"))
     shape = (f"{config['num_hidden_layers']} layers, hidden {config['hidden_size']}, {config['num_attention_heads']} heads, "
              f"intermediate {config['intermediate_size']}, {vocab:,}-token WordPiece vocabulary, up to "
              f"{config['max_position_embeddings']} tokens")
-    pretrain_time = mlm128["seconds"] + mlm512["seconds"]
     common = f"""Made by `bash scripts/pretrain-imdb.sh` (every stage resumable; the commands with all their options are in
 the script) on {hardware()}. Data: the text of IMDb `aclImdb/train` (25,000 labeled + 50,000 unlabeled reviews);
 the test split was never used for training, pretraining or choosing anything.
 """
     bert_card = f"""# imdb-bert: a compact BERT pretrained on IMDb reviews
 
-A `BertForMaskedLM` ({shape}), pretrained from random initialisation by masked-LM on movie reviews, stored
-in bf16 ({size_mb(bert_dir):.1f} MB). Load it with Hugging Face Transformers (`BertForMaskedLM`,
+A `BertForMaskedLM` ({shape}), pretrained from random initialisation by masked LM on movie reviews, stored
+in bf16 ({size_mb(bert_dir):.1f} MB). Load it with Hugging Face Transformers (`BertForMaskedLM`, or
 `BertForSequenceClassification` with a new head) or fine-tune it with `bertft train --model models/imdb-bert`.
+Reviews longer than 128 tokens: fine-tune and predict with `--max-length 128 --truncation chunks` (every
+128-token window of a review), as `models/imdb-sentiment` was made.
 
 {common}
 ## How it was made
 
 1. `bertft vocab`: a {vocab:,}-token uncased WordPiece vocabulary trained on the same text.
-2. `bertft pretrain --config models/imdb-bert/config.json`: masked LM (15% of tokens, 80/10/10), 128-token
-   packed sequences, batch 32, {mlm128['global_step']:,} steps, peak learning rate 1e-3, sinusoidal position
-   init and no dropout (see the README, Pretraining: the plateau): {duration(mlm128['seconds'])}. Held-out
-   masked-LM loss {mlm128['eval_loss']:.3f} (perplexity {mlm128['eval_perplexity']:.1f}, accuracy
-   {100 * mlm128['eval_mlm_accuracy']:.1f}%).
-3. `bertft pretrain --model` (further): 512-token sequences, batch 8, {mlm512['global_step']:,} steps, so that
-   every position embedding is trained: {duration(mlm512['seconds'])}. Held-out loss {mlm512['eval_loss']:.3f}
-   (perplexity {mlm512['eval_perplexity']:.1f}, accuracy {100 * mlm512['eval_mlm_accuracy']:.1f}%).
+2. `bertft pretrain --config models/imdb-bert/config.json`: masked LM (15% of tokens, 80/10/10) on
+   128-token packed sequences, batch 32, {mlm128['global_step']:,} steps, peak learning rate 1e-3 with
+   1,000 warm-up steps then linear decay, AdamW (beta2 0.98, eps 1e-6), sinusoidal position init and no
+   dropout (see the bertft README, Pretraining: the plateau). Held-out masked-LM loss
+   {mlm128['eval_loss']:.3f} (perplexity {mlm128['eval_perplexity']:.1f}, accuracy
+   {100 * mlm128['eval_mlm_accuracy']:.1f}%) on 1% of the sequences.
+3. `bertft convert --dtype bf16 --max-positions 128`: the 128 positions pretraining trained.
 
-Pretraining budget: {duration(pretrain_time)} of CPU time on the machine above. `config.json` has dropout 0.1
-(Hugging Face's default, for fine-tuning); pretraining itself ran without dropout.
+Pretraining took {duration(mlm128['seconds'])} of training time on the machine above, over several
+resumed runs that partly shared it with other jobs. `config.json` has dropout 0.1 (Hugging Face's
+default, for fine-tuning); pretraining itself ran without dropout.
 
 ## Results
 
@@ -85,21 +86,23 @@ IMDb test reviews (see its card).
 
 A `BertForSequenceClassification` (labels `negative`, `positive`) fine-tuned from `models/imdb-bert`
 ({shape}), stored in bf16 ({size_mb(sentiment_dir):.1f} MB). Use it with `bertft predict`, `bertft serve`,
-or Hugging Face Transformers.
+or Hugging Face Transformers. A review longer than 128 tokens is best scored whole, by the mean of its
+windows' probabilities: `bertft predict --model models/imdb-sentiment --truncation chunks`.
 
 {common}
 ## How it was made
 
-`bertft train --model <imdb-bert> --train aclImdb/train --valid-split 0.1 --max-length 512
---truncation head+tail --epochs 3 --batch-size 32 --learning-rate 1e-4 --dropout 0.1`. It keeps the best
-epoch by validation accuracy: step {sentiment['best_step']:,} of {sentiment['global_step']:,},
+`bertft train --model <imdb-bert> --train aclImdb/train --valid-split 0.1 --strip-html --max-length 128
+--truncation chunks --epochs 3 --batch-size 32 --learning-rate 1e-4 --dropout 0.1`: every review is cut
+into 128-token windows sharing 32 tokens, each a training example with its review's label. It keeps the best epoch by validation accuracy (reviews scored
+by the mean of their windows): step {sentiment['best_step']:,} of {sentiment['global_step']:,},
 {duration(sentiment['train_seconds'])}. Validation accuracy (2,500 held-out training reviews):
 {100 * sentiment['valid']['accuracy']:.2f}%.
 
 ## Results on all 25,000 IMDb test reviews
 
-`bertft eval --model models/imdb-sentiment --data aclImdb.tar.gz#aclImdb/test --strip-html --max-length 512
---truncation head+tail`:
+`bertft eval --model models/imdb-sentiment --data aclImdb.tar.gz#aclImdb/test --strip-html --max-length 128
+--truncation chunks`:
 
 | accuracy | precision | recall | F1 |
 | ---: | ---: | ---: | ---: |
