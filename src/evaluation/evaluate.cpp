@@ -50,12 +50,11 @@ Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_si
 
   SequenceClassifier classifier(model, batch_size, max_length, precision);
   std::vector<TokenizedInput> batch;
-  std::vector<float> logits(inputs * C);  // input order
+  std::vector<float> logits(inputs * C), batch_logits(static_cast<size_t>(batch_size) * C);  // input order, a batch's
   for (size_t start = 0; start < inputs; start += batch_size) {
     const size_t end = std::min(inputs, start + batch_size);
     batch.clear();
     for (size_t k = start; k < end; k++) batch.push_back(data.inputs[order[k]]);
-    std::vector<float> batch_logits(batch.size() * C);
     classifier.forward(batch, batch_logits.data());
     for (size_t k = start; k < end; k++)
       std::copy_n(&batch_logits[(k - start) * C], C, &logits[order[k] * C]);

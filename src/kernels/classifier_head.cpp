@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "kernels/activation.h"
 #include "kernels/linear.h"
@@ -31,13 +30,15 @@ void softmax_forward(float* probs, const float* logits, int64_t B, int64_t C) {
 }
 
 void mean_softmax_forward(float* probs, const float* logits, int64_t W, int64_t C) {
-  std::vector<float> row(C);
-  std::vector<double> sum(C, 0.0);
+  std::fill(probs, probs + C, 0.0f);
   for (int64_t w = 0; w < W; w++) {
-    softmax_forward(row.data(), logits + w * C, 1, C);
-    for (int64_t c = 0; c < C; c++) sum[c] += row[c];
+    const float* row = logits + w * C;
+    const float max = *std::max_element(row, row + C);
+    double sum = 0.0;
+    for (int64_t c = 0; c < C; c++) sum += std::exp(static_cast<double>(row[c] - max));
+    for (int64_t c = 0; c < C; c++)
+      probs[c] += static_cast<float>(std::exp(static_cast<double>(row[c] - max)) / (sum * static_cast<double>(W)));
   }
-  for (int64_t c = 0; c < C; c++) probs[c] = static_cast<float>(sum[c] / static_cast<double>(W));
 }
 
 float crossentropy_forward(const float* logits, const int32_t* labels, int64_t B, int64_t C) {
