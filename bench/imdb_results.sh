@@ -76,9 +76,20 @@ random_init="$results/random-init"
   --labels negative,positive --output "$random_init" >&2
 finetune random-128 "compact BERT, random init, whole reviews as 128-token windows, lr 1e-4" "$random_init" \
   128 chunks 1e-4
-# The bundled models/imdb-sentiment is this run (scripts/pretrain-imdb.sh fine-tunes with the same options).
+# The teacher of scripts/pretrain-imdb.sh is this run (it fine-tunes on the same 90% with the same options).
 OUT="$work/sentiment" finetune pretrained-128 "compact BERT, pretrained (MLM on train + unsup), whole reviews as \
 128-token windows, lr 1e-4" "$work/mlm128" 128 chunks 1e-4 --log "$work/sentiment.jsonl"
+# Its student (scripts/pretrain-imdb.sh stages 3-5 make it): fine-tuned from the same checkpoint on the
+# labeled reviews plus train/unsup reviews pseudo-labelled by the teacher and TF-IDF; the training time
+# counts teacher and student.
+if wanted distilled-128; then
+  [ -f "$work/student/metrics.json" ] ||
+    { echo "imdb_results: distilled-128 needs $work/student: run scripts/pretrain-imdb.sh" >&2; exit 1; }
+  row distilled-128 "compact BERT, pretrained, distilled: + pseudo-labelled unsup reviews, 128-token \
+windows, lr 1e-4, 1 epoch" "$(python3 -c 'import sys; print(sum(map(float, sys.argv[1:])))' \
+    "$(train_seconds "$work/sentiment")" "$(train_seconds "$work/student")")" \
+    $bertft eval --model "$work/student" --data "$test" --strip-html --max-length 128 --truncation chunks
+fi
 # Further pretraining: masked LM continued from the pretrained checkpoint on the task's own 25,000
 # labeled training reviews (task-adaptive pretraining), then the same fine-tuning.
 if wanted further-128 && ! [ -f "$results/further-mlm/metrics.json" ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes the model cards models/imdb-bert/README.md and models/imdb-sentiment/README.md from what
 scripts/pretrain-imdb.sh measured in its work directory, so that every number in them comes from that run:
-  WORK/vocab/vocab.txt, WORK/mlm128/metrics.json, WORK/sentiment/metrics.json,
+  WORK/vocab/vocab.txt, WORK/mlm128/metrics.json, WORK/sentiment/metrics.json (the teacher),
+  WORK/tfidf-teacher.json, WORK/pseudo-labels.json, WORK/student/metrics.json (models/imdb-sentiment),
   WORK/imdb-sentiment-test.json (bertft eval of models/imdb-sentiment on all 25,000 test reviews).
     python3 scripts/model_cards.py WORK [REPO]"""
 import json
@@ -44,7 +45,10 @@ def main():
     with open(os.path.join(work, "vocab", "vocab.txt")) as f:
         vocab = sum(1 for line in f if line.strip())
     mlm128 = load(os.path.join(work, "mlm128", "metrics.json"))
-    sentiment = load(os.path.join(work, "sentiment", "metrics.json"))
+    teacher = load(os.path.join(work, "sentiment", "metrics.json"))
+    tfidf = load(os.path.join(work, "tfidf-teacher.json"))
+    pseudo = load(os.path.join(work, "pseudo-labels.json"))
+    student = load(os.path.join(work, "student", "metrics.json"))
     test = load(os.path.join(work, "imdb-sentiment-test.json"))
     shape = (f"{config['num_hidden_layers']} layers, hidden {config['hidden_size']}, {config['num_attention_heads']} heads, "
              f"intermediate {config['intermediate_size']}, {vocab:,}-token WordPiece vocabulary, up to "
@@ -92,12 +96,23 @@ windows' probabilities: `bertft predict --model models/imdb-sentiment --truncati
 {common}
 ## How it was made
 
-`bertft train --model <imdb-bert> --train aclImdb/train --valid-split 0.1 --strip-html --max-length 128
---truncation chunks --epochs 3 --batch-size 32 --learning-rate 1e-4 --dropout 0.1`: every review is cut
-into 128-token windows sharing 32 tokens, each a training example with its review's label. It keeps the best epoch by validation accuracy (reviews scored
-by the mean of their windows): step {sentiment['best_step']:,} of {sentiment['global_step']:,},
-{duration(sentiment['train_seconds'])}. Validation accuracy (2,500 held-out training reviews):
-{100 * sentiment['valid']['accuracy']:.2f}%.
+Knowledge distillation into the same small model, with the 50,000 unlabeled `train/unsup` reviews as transfer
+data. Every stage holds out the same 2,500 labeled training reviews (10%, `bertft split --test-fraction 0.1`)
+for validation and trains on the other 22,500:
+
+1. Teacher: `bertft train --model <imdb-bert> --max-length 128 --truncation chunks --epochs 3 --batch-size 32
+   --learning-rate 1e-4 --dropout 0.1`: every review is cut into 128-token windows sharing 32 tokens, each a
+   training example with its review's label; the best epoch by validation accuracy (reviews scored by the
+   mean of their windows) is kept, {duration(teacher['train_seconds'])}. Validation accuracy
+   {100 * teacher['valid']['accuracy']:.2f}%.
+2. Second teacher: `bertft baseline --ngram-max 3 --C 8` (TF-IDF + logistic regression), validation accuracy
+   {100 * tfidf['accuracy']:.2f}%.
+3. Pseudo-labels (`scripts/pseudo_labels.py`): each unlabeled review gets the class whose probability,
+   averaged over the two teachers, is at least 0.7: {pseudo['kept']:,} of {pseudo['texts']:,} reviews
+   ({pseudo['per_label']['negative']:,} negative, {pseudo['per_label']['positive']:,} positive).
+4. Student, this model: the same `bertft train` from `<imdb-bert>` on the 22,500 labeled plus the pseudo-labelled
+   reviews for one epoch, {duration(student['train_seconds'])}.
+   Validation accuracy {100 * student['valid']['accuracy']:.2f}%.
 
 ## Results on all 25,000 IMDb test reviews
 

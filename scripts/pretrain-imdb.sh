@@ -3,8 +3,15 @@
 #   1. bertft vocab     a 16,384-token in-domain WordPiece vocabulary
 #   2. bertft pretrain  masked LM from random init (models/imdb-bert/config.json), 128-token
 #                       sequences, sinusoidal position init and no dropout (see README, Pretraining)
-#   3. bertft train     fine-tuning on IMDb train (labels negative/positive) on whole reviews as
-#                       128-token windows (--truncation chunks), the positions pretraining trained
+#   3. bertft train     the teacher: fine-tuning on 90% of IMDb train (labels negative/positive) on
+#                       whole reviews as 128-token windows (--truncation chunks), the positions
+#                       pretraining trained; the other 10% is the validation set of every stage
+#   4. pseudo-labels    the 50,000 unlabeled train/unsup reviews scored by the teacher and by TF-IDF +
+#                       logistic regression (bertft baseline) trained on the same 90%; the reviews
+#                       whose mean probability of a class is >= 0.7 get that class
+#                       (scripts/pseudo_labels.py)
+#   5. bertft train     the student, models/imdb-sentiment: fine-tuning from the pretrained model on
+#                       the 90% plus the pseudo-labelled reviews, as windows again
 # then writes bf16 copies with 128 positions to models/imdb-bert and models/imdb-sentiment, scores the
 # latter on all 25,000 IMDb test reviews, and writes both model cards from the measurements
 # (scripts/model_cards.py).
@@ -42,11 +49,36 @@ if ! done_stage "$work/mlm128"; then
   done_stage "$work/mlm128" || exit 0
 fi
 
+# The same 10% that --valid-split 0.1 holds out (both are bertft's stratified split with seed 42).
+[ -f "$work/split/labels.txt" ] ||
+  $bertft split --data "$data#aclImdb/train" --output "$work/split" --test-fraction 0.1 --strip-html >/dev/null
+
 if [ ! -f "$work/sentiment/metrics.json" ]; then
-  echo "== fine-tune on IMDb train, whole reviews as 128-token windows, best of 3 epochs on 10% held out" >&2
-  $bertft train --model "$work/mlm128" --train "$data#aclImdb/train" --valid-split 0.1 --strip-html \
+  echo "== teacher: fine-tune on 90% of IMDb train, whole reviews as 128-token windows, best of 3 epochs" >&2
+  $bertft train --model "$work/mlm128" --train "$work/split/train.jsonl" --valid "$work/split/test.jsonl" \
     --output "$work/sentiment" --epochs 3 --batch-size 32 --learning-rate 1e-4 --max-length 128 --dropout 0.1 \
     --truncation chunks --resume --log "$work/sentiment.jsonl"
+fi
+
+if [ ! -f "$work/pseudo-labels.json" ]; then
+  echo "== pseudo-labels for train/unsup from the teacher and TF-IDF" >&2
+  python3 scripts/pseudo_labels.py texts "$data#aclImdb/train/unsup" "$work/unsup.jsonl"
+  $bertft predict --model "$work/sentiment" --input "$work/unsup.jsonl" --max-length 128 --truncation chunks \
+    > "$work/unsup.teacher.jsonl.tmp"
+  mv "$work/unsup.teacher.jsonl.tmp" "$work/unsup.teacher.jsonl"
+  $bertft baseline --train "$work/split/train.jsonl" --test "$work/split/test.jsonl" --ngram-max 3 --C 8 \
+    --unlabeled "$work/unsup.jsonl" --unlabeled-predictions "$work/unsup.tfidf.jsonl" > "$work/tfidf-teacher.json"
+  python3 scripts/pseudo_labels.py label "$work/unsup.jsonl" "$work/unsup.teacher.jsonl" "$work/unsup.tfidf.jsonl" \
+    --min-confidence 0.7 --output "$work/pseudo.jsonl" > "$work/pseudo-labels.json.tmp"
+  mv "$work/pseudo-labels.json.tmp" "$work/pseudo-labels.json"
+fi
+
+if [ ! -f "$work/student/metrics.json" ]; then
+  echo "== student: fine-tune on the 90% plus the pseudo-labelled reviews, as windows, 1 epoch" >&2
+  cat "$work/split/train.jsonl" "$work/pseudo.jsonl" > "$work/student-train.jsonl"
+  $bertft train --model "$work/mlm128" --train "$work/student-train.jsonl" --valid "$work/split/test.jsonl" \
+    --output "$work/student" --epochs 1 --batch-size 32 --learning-rate 1e-4 --max-length 128 --dropout 0.1 \
+    --truncation chunks --resume --log "$work/student.jsonl"
 fi
 
 echo "== bf16 copies into models/" >&2
@@ -61,7 +93,7 @@ config["hidden_dropout_prob"] = config["attention_probs_dropout_prob"] = 0.1
 json.dump(config, open(path + ".tmp", "w"), indent=2)
 os.replace(path + ".tmp", path)
 PY
-$bertft convert --model "$work/sentiment" --output models/imdb-sentiment --dtype bf16 --max-positions 128
+$bertft convert --model "$work/student" --output models/imdb-sentiment --dtype bf16 --max-positions 128
 $bertft eval --model models/imdb-sentiment --data "$data#aclImdb/test" --strip-html --max-length 128 \
   --truncation chunks | tee "$work/imdb-sentiment-test.json"
 python3 scripts/model_cards.py "$work"

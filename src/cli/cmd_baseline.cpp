@@ -14,13 +14,18 @@
 //                  of word characters joined by single spaces); numbers use %.17g (exact doubles).
 // A document's scores are b + sum over its features of value * weight, value being the L2-normalised
 // (1 + ln count) * idf of the training vocabulary.
+//
+// --unlabeled FILE --unlabeled-predictions OUT also scores texts without labels (pseudo-labels).
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -31,13 +36,15 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "data/dataset.h"
+#include "data/text_files.h"
+#include "data/text_input.h"
 #include "training/metrics.h"
 
 namespace bertft {
 namespace {
 
 struct BaselineOptions {
-  std::string train, test, valid, output_dir, predictions;
+  std::string train, test, valid, output_dir, predictions, unlabeled, unlabeled_predictions;
   DatasetCliOptions dataset;
   int ngram_max = 1;
   int64_t min_df = 2;
@@ -114,6 +121,44 @@ nlohmann::json score(const TfidfVectorizer& vectorizer, const LogisticRegression
   return out;
 }
 
+// Texts without labels (--unlabeled), read as `bertft predict --input` reads them, cleaned as the
+// labeled data are.
+std::vector<std::string> read_unlabeled(const BaselineOptions& o) {
+  if (std::filesystem::is_directory(o.unlabeled)) fail_file(o.unlabeled, "is a directory");
+  std::ifstream file(o.unlabeled, std::ios::binary);
+  if (!file) fail_file(o.unlabeled, std::string("cannot open: ") + std::strerror(errno));
+  TextInputReader reader(file, o.unlabeled);
+  std::vector<std::string> docs;
+  TextInput input;
+  while (reader.next(input)) {
+    std::string doc = clean_text(std::move(input.text), o.dataset.strip_html);
+    if (input.text_pair) doc += "\n" + clean_text(std::move(*input.text_pair), o.dataset.strip_html);
+    docs.push_back(std::move(doc));
+  }
+  if (const std::string warning = reader.sanitized_warning(); !warning.empty())
+    std::fprintf(stderr, "bertft: warning: %s\n", warning.c_str());
+  return docs;
+}
+
+// JSON Lines {"label", "probs"} in input order: e.g. pseudo-labels for unlabeled in-domain text.
+void write_unlabeled_predictions(const TfidfVectorizer& vectorizer, const LogisticRegression& model,
+                                 const std::vector<std::string>& label_names, const std::vector<std::string>& docs,
+                                 const std::string& file) {
+  const SparseMatrix x = vectorizer.transform(views_of(docs));
+  const std::vector<double> probs = model.predict_proba(x);
+  const std::vector<int32_t> predicted = model.predict(x);
+  const size_t K = static_cast<size_t>(model.num_classes());
+  std::string out;
+  for (size_t i = 0; i < predicted.size(); i++) {
+    const nlohmann::ordered_json line = {
+        {"label", label_names[predicted[i]]},
+        {"probs", std::vector<double>(probs.begin() + static_cast<std::ptrdiff_t>(i * K),
+                                      probs.begin() + static_cast<std::ptrdiff_t>((i + 1) * K))}};
+    out += line.dump() + "\n";
+  }
+  write_file_atomic(file, out);
+}
+
 std::string format_double(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -153,6 +198,7 @@ void run_baseline(const BaselineOptions& o) {
   const Dataset test = load_with_labels(o.test, options, train.label_names);
   const Dataset valid = o.valid.empty() ? Dataset{} : load_with_labels(o.valid, options, train.label_names);
   if (train.label_names.size() < 2) throw Error(o.train + ": needs at least 2 classes");
+  const std::vector<std::string> unlabeled = o.unlabeled.empty() ? std::vector<std::string>{} : read_unlabeled(o);
   const double load_seconds = seconds_since(start);
 
   const auto train_start = std::chrono::steady_clock::now();
@@ -175,6 +221,8 @@ void run_baseline(const BaselineOptions& o) {
   nlohmann::json out = score(vectorizer, model, test, o.predictions);
   const double eval_seconds = seconds_since(eval_start);
   if (!o.valid.empty()) out["valid"] = score(vectorizer, model, valid);
+  if (!o.unlabeled.empty())
+    write_unlabeled_predictions(vectorizer, model, train.label_names, unlabeled, o.unlabeled_predictions);
   out["train_examples"] = train.examples.size();
   out["num_features"] = vectorizer.num_features();
   out["ngram_max"] = o.ngram_max;
@@ -203,6 +251,11 @@ void setup_baseline(CLI::App& app) {
   sub->add_option("--output", o->output_dir, "Save the model (baseline.json, features.tsv) and metrics.json here");
   sub->add_option("--predictions", o->predictions,
                   "Write the test set's predictions here: JSON Lines {\"label\", \"probs\", \"true\"} in input order");
+  sub->add_option("--unlabeled", o->unlabeled,
+                  "Texts without labels to score too, read as `bertft predict --input` reads them: JSON Lines "
+                  "({\"text\", optional \"text_pair\"}) or one text per line");
+  sub->add_option("--unlabeled-predictions", o->unlabeled_predictions,
+                  "Write --unlabeled's predictions here: JSON Lines {\"label\", \"probs\"} in input order");
   sub->add_option("--ngram-max", o->ngram_max, "Word n-grams of 1..N tokens");
   sub->add_option("--min-df", o->min_df, "Keep n-grams found in at least this many training documents");
   sub->add_option("--C", o->C, "Inverse L2 regularisation strength (sklearn's C)");
@@ -215,6 +268,8 @@ void setup_baseline(CLI::App& app) {
     if (o->min_df < 1) throw Error("--min-df must be at least 1");
     if (!(o->C > 0) || !std::isfinite(o->C)) throw Error("--C must be a positive number");
     if (o->max_iter < 1) throw Error("--max-iter must be at least 1");
+    if (o->unlabeled.empty() != o->unlabeled_predictions.empty())
+      throw Error("--unlabeled and --unlabeled-predictions go together");
     if (!(o->tol > 0)) throw Error("--tol must be positive");
     use_threads(o->threads);
     run_baseline(*o);
