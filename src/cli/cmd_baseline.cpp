@@ -20,10 +20,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -59,10 +57,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 // The text the vectorizer sees: a text pair follows its text after a newline, so no token spans both.
+std::string document(const std::string& text, const std::string& text_pair) {
+  return text_pair.empty() ? text : text + "\n" + text_pair;
+}
+
 std::vector<std::string> documents_of(const Dataset& data) {
   std::vector<std::string> docs;
   docs.reserve(data.examples.size());
-  for (const Example& ex : data.examples) docs.push_back(ex.text_pair.empty() ? ex.text : ex.text + "\n" + ex.text_pair);
+  for (const Example& ex : data.examples) docs.push_back(document(ex.text, ex.text_pair));
   return docs;
 }
 
@@ -89,16 +91,30 @@ Dataset load_with_labels(const std::string& spec, const DatasetOptions& base, co
   return data;
 }
 
-// JSON Lines, one per example in input order: {"label", "probs", "true"} (label names).
-std::string format_predictions(const Dataset& data, const std::vector<int32_t>& predicted,
-                               const std::vector<double>& probs, int K) {
+struct Predictions {
+  std::vector<double> probs;  // [documents, K]
+  std::vector<int32_t> labels;
+  int K = 0;
+};
+
+Predictions predict(const TfidfVectorizer& vectorizer, const LogisticRegression& model,
+                    const std::vector<std::string>& docs) {
+  const SparseMatrix x = vectorizer.transform(views_of(docs));
+  return Predictions{model.predict_proba(x), model.predict(x), model.num_classes()};
+}
+
+// JSON Lines, one per document in input order: {"label", "probs"}, plus "true" given the true labels
+// (label names).
+std::string format_predictions(const Predictions& p, const std::vector<std::string>& label_names,
+                               const std::vector<int32_t>* true_labels = nullptr) {
   std::string out;
-  for (size_t i = 0; i < predicted.size(); i++) {
-    const nlohmann::ordered_json line = {
-        {"label", data.label_names[predicted[i]]},
-        {"probs", std::vector<double>(probs.begin() + static_cast<std::ptrdiff_t>(i * K),
-                                      probs.begin() + static_cast<std::ptrdiff_t>((i + 1) * K))},
-        {"true", data.label_names[data.examples[i].label]}};
+  const size_t K = static_cast<size_t>(p.K);
+  for (size_t i = 0; i < p.labels.size(); i++) {
+    nlohmann::ordered_json line = {
+        {"label", label_names[p.labels[i]]},
+        {"probs", std::vector<double>(p.probs.begin() + static_cast<std::ptrdiff_t>(i * K),
+                                      p.probs.begin() + static_cast<std::ptrdiff_t>((i + 1) * K))}};
+    if (true_labels) line["true"] = label_names[(*true_labels)[i]];
     out += line.dump() + "\n";
   }
   return out;
@@ -106,57 +122,30 @@ std::string format_predictions(const Dataset& data, const std::vector<int32_t>& 
 
 nlohmann::json score(const TfidfVectorizer& vectorizer, const LogisticRegression& model, const Dataset& data,
                      const std::string& predictions_file = "") {
-  const std::vector<std::string> docs = documents_of(data);
-  const SparseMatrix x = vectorizer.transform(views_of(docs));
-  const std::vector<double> probs = model.predict_proba(x);
-  const std::vector<int32_t> predicted = model.predict(x);
+  const Predictions p = predict(vectorizer, model, documents_of(data));
   const std::vector<int32_t> labels = labels_of(data);
-  const int K = model.num_classes();
   std::vector<float> losses(labels.size());
   for (size_t i = 0; i < labels.size(); i++)
-    losses[i] = static_cast<float>(-std::log(std::max(probs[i * K + labels[i]], 1e-300)));
-  nlohmann::json out = compute_metrics(labels, predicted, K, data.label_names, losses).to_json();
+    losses[i] = static_cast<float>(-std::log(std::max(p.probs[i * p.K + labels[i]], 1e-300)));
+  nlohmann::json out = compute_metrics(labels, p.labels, p.K, data.label_names, losses).to_json();
   out["examples"] = data.examples.size();
-  if (!predictions_file.empty()) write_file_atomic(predictions_file, format_predictions(data, predicted, probs, K));
+  if (!predictions_file.empty()) write_file_atomic(predictions_file, format_predictions(p, data.label_names, &labels));
   return out;
 }
 
 // Texts without labels (--unlabeled), read as `bertft predict --input` reads them, cleaned as the
 // labeled data are.
 std::vector<std::string> read_unlabeled(const BaselineOptions& o) {
-  if (std::filesystem::is_directory(o.unlabeled)) fail_file(o.unlabeled, "is a directory");
-  std::ifstream file(o.unlabeled, std::ios::binary);
-  if (!file) fail_file(o.unlabeled, std::string("cannot open: ") + std::strerror(errno));
+  std::ifstream file = open_input_file(o.unlabeled);
   TextInputReader reader(file, o.unlabeled);
   std::vector<std::string> docs;
   TextInput input;
-  while (reader.next(input)) {
-    std::string doc = clean_text(std::move(input.text), o.dataset.strip_html);
-    if (input.text_pair) doc += "\n" + clean_text(std::move(*input.text_pair), o.dataset.strip_html);
-    docs.push_back(std::move(doc));
-  }
+  while (reader.next(input))
+    docs.push_back(document(clean_text(std::move(input.text), o.dataset.strip_html),
+                            clean_text(input.text_pair.value_or(""), o.dataset.strip_html)));
   if (const std::string warning = reader.sanitized_warning(); !warning.empty())
     std::fprintf(stderr, "bertft: warning: %s\n", warning.c_str());
   return docs;
-}
-
-// JSON Lines {"label", "probs"} in input order: e.g. pseudo-labels for unlabeled in-domain text.
-void write_unlabeled_predictions(const TfidfVectorizer& vectorizer, const LogisticRegression& model,
-                                 const std::vector<std::string>& label_names, const std::vector<std::string>& docs,
-                                 const std::string& file) {
-  const SparseMatrix x = vectorizer.transform(views_of(docs));
-  const std::vector<double> probs = model.predict_proba(x);
-  const std::vector<int32_t> predicted = model.predict(x);
-  const size_t K = static_cast<size_t>(model.num_classes());
-  std::string out;
-  for (size_t i = 0; i < predicted.size(); i++) {
-    const nlohmann::ordered_json line = {
-        {"label", label_names[predicted[i]]},
-        {"probs", std::vector<double>(probs.begin() + static_cast<std::ptrdiff_t>(i * K),
-                                      probs.begin() + static_cast<std::ptrdiff_t>((i + 1) * K))}};
-    out += line.dump() + "\n";
-  }
-  write_file_atomic(file, out);
 }
 
 std::string format_double(double v) {
@@ -221,8 +210,9 @@ void run_baseline(const BaselineOptions& o) {
   nlohmann::json out = score(vectorizer, model, test, o.predictions);
   const double eval_seconds = seconds_since(eval_start);
   if (!o.valid.empty()) out["valid"] = score(vectorizer, model, valid);
-  if (!o.unlabeled.empty())
-    write_unlabeled_predictions(vectorizer, model, train.label_names, unlabeled, o.unlabeled_predictions);
+  if (!o.unlabeled.empty())  // e.g. pseudo-labels for unlabeled in-domain text
+    write_file_atomic(o.unlabeled_predictions,
+                      format_predictions(predict(vectorizer, model, unlabeled), train.label_names));
   out["train_examples"] = train.examples.size();
   out["num_features"] = vectorizer.num_features();
   out["ngram_max"] = o.ngram_max;

@@ -3,11 +3,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -193,11 +191,7 @@ void run_predict(const PredictOptions& opt) {
     predictor.run({record}, "--text");
   } else {
     std::ifstream file;
-    if (opt.input != "-") {
-      if (std::filesystem::is_directory(opt.input)) fail_file(opt.input, "is a directory");
-      file.open(opt.input, std::ios::binary);
-      if (!file) fail_file(opt.input, std::string("cannot open: ") + std::strerror(errno));
-    }
+    if (opt.input != "-") file = open_input_file(opt.input);
     TextInputReader reader(opt.input == "-" ? std::cin : file, opt.input == "-" ? "stdin" : opt.input);
     std::vector<TextInput> chunk;
     TextInput record;

@@ -24,6 +24,13 @@ std::string read_file(const std::string& path) {
   return std::move(buffer).str();
 }
 
+std::ifstream open_input_file(const std::string& path) {
+  if (std::filesystem::is_directory(path)) fail_file(path, "is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_file(path, std::string("cannot open: ") + std::strerror(errno));
+  return in;
+}
+
 bool file_exists(const std::string& path) { return std::filesystem::is_regular_file(path); }
 
 void write_file_atomic(const std::string& path, std::string_view contents) {

@@ -1,6 +1,7 @@
 #pragma once
 // File helpers shared by every stage: whole-file reads with clear errors, atomic writes.
 #include <cstddef>
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,9 @@ std::string read_file(const std::string& path);
 // Writes via a temporary file in the same directory + fsync + rename, so a reader (or a crash)
 // never sees a half-written file.
 void write_file_atomic(const std::string& path, std::string_view contents);
+
+// Opens a file to stream from; throws Error("path: is a directory" / "path: cannot open: reason").
+std::ifstream open_input_file(const std::string& path);
 
 bool file_exists(const std::string& path);
 
