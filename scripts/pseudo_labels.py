@@ -4,10 +4,11 @@
   pseudo_labels.py texts ARCHIVE#aclImdb/train/unsup OUT.jsonl
       every review of that archive directory, in file-id order, as JSON Lines {"text"}, with <br />
       line breaks replaced by spaces (as bertft's --strip-html does)
-  pseudo_labels.py label TEXTS.jsonl TEACHER.jsonl... --min-confidence P --output OUT.jsonl
+  pseudo_labels.py label TEXTS.jsonl TEACHER.jsonl... --min-confidence P [--soft] --output OUT.jsonl
       TEACHER files are predictions of TEXTS in input order, JSON Lines {"label", "probs"} as
       `bertft predict` and `bertft baseline --unlabeled-predictions` write them; the texts whose mean
-      teacher probability of one class is at least P are written as {"text", "label"}
+      teacher probability of one class is at least P are written as {"text", "label"}, with --soft
+      also "probs": that mean, in the teachers' class order (a soft label for `bertft train`)
 
 Errors are one line naming the file and line, exit status 1.
 """
@@ -106,6 +107,8 @@ def label(args):
         best = max(range(len(names)), key=mean.__getitem__)
         if mean[best] >= args.min_confidence:
             kept.append({"text": item["text"], "label": names[best]})
+            if args.soft:
+                kept[-1]["probs"] = mean
             counts[names[best]] += 1
     write_atomic(args.output, kept)
     print(json.dumps({"texts": len(items), "kept": len(kept), "per_label": counts}))
@@ -121,6 +124,7 @@ def main():
     l.add_argument("texts")
     l.add_argument("teachers", nargs="+")
     l.add_argument("--min-confidence", type=float, default=0.7)
+    l.add_argument("--soft", action="store_true")
     l.add_argument("--output", required=True)
     args = parser.parse_args()
     try:

@@ -1,7 +1,8 @@
 // bertft grad-check (hidden, for tests/integration/test_grad_parity and test_mlm_parity): one
 // ClassifierStep (--head classifier) or MaskedLMStep (--head mlm) forward_backward over given token
 // sequences, so its loss and every gradient can be compared with PyTorch autograd. Input: JSON Lines
-// {"ids": [...], "type_ids": [...] (optional, default 0), "label": n} for the classifier,
+// {"ids": [...], "type_ids": [...] (optional, default 0), "label": n} for the classifier (with "probs":
+// [per class] in every record, the batch's targets are those class probabilities instead),
 // {"ids", "type_ids"?, "labels": [per token: the id to predict, or -100]} (HF's MLM labels) for mlm.
 // Output: a safetensors file with each gradient under its parameter's HF name and metadata "loss"
 // (the micro-batch losses, comma-separated), "touched_rows" and, for mlm, "correct" (per micro-batch).
@@ -50,6 +51,7 @@ std::vector<MicroBatch> read_batches(const std::string& path, int micro_batches,
   std::vector<TokenizedInput> inputs;
   std::vector<int32_t> labels;
   std::vector<std::vector<int32_t>> token_labels;
+  std::vector<std::vector<float>> probs;
   std::istringstream lines(text);
   std::string line;
   int number = 0;
@@ -73,10 +75,15 @@ std::vector<MicroBatch> read_batches(const std::string& path, int micro_batches,
       labels.push_back(0);
     } else {
       labels.push_back(static_cast<int32_t>(root["label"].as_int(0, 1 << 30)));
+      if (!root["probs"].absent()) {
+        probs.emplace_back();
+        for (const auto& v : root["probs"].as_array()) probs.back().push_back(v.get<float>());
+      }
     }
     inputs.push_back(std::move(input));
   }
   if (inputs.empty()) fail_file(path, "no sequences");
+  if (!probs.empty() && probs.size() != inputs.size()) fail_file(path, "'probs' must be in every record or none");
   if (micro_batches < 1 || micro_batches > static_cast<int>(inputs.size()))
     throw Error("--micro-batches must be between 1 and the number of sequences");
   std::vector<MicroBatch> batches;
@@ -85,6 +92,8 @@ std::vector<MicroBatch> read_batches(const std::string& path, int micro_batches,
     const size_t begin = n * m / micro_batches, end = n * (m + 1) / micro_batches;
     MicroBatch mb;
     mb.batch = make_batch(std::span(inputs).subspan(begin, end - begin), std::span(labels).subspan(begin, end - begin));
+    if (!probs.empty())
+      for (size_t i = begin; i < end; i++) mb.batch.targets.insert(mb.batch.targets.end(), probs[i].begin(), probs[i].end());
     if (mlm)
       for (size_t i = begin; i < end; i++)
         for (size_t t = 0; t < token_labels[i].size(); t++)

@@ -24,13 +24,14 @@ struct SplitOptions {
   DatasetCliOptions dataset;
 };
 
-// {"text", "text_pair"?, "label": name} per example.
+// {"text", "text_pair"?, "label": name, "probs"?} per example.
 std::string json_lines(const Dataset& d) {
   std::string out;
   for (const Example& ex : d.examples) {
     nlohmann::ordered_json line = {{"text", ex.text}};
     if (!ex.text_pair.empty()) line["text_pair"] = ex.text_pair;
     line["label"] = d.label_names[ex.label];
+    if (!ex.probs.empty()) line["probs"] = ex.probs;
     out += line.dump() + "\n";
   }
   return out;

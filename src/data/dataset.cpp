@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -39,6 +40,7 @@ struct RawExample {
   std::string label;        // raw value; a JSON integer as its decimal text
   bool label_is_json_int = false;
   int rating = -1;
+  std::vector<float> probs;
   std::string origin;
 };
 
@@ -130,6 +132,21 @@ std::vector<RawExample> read_json_lines(const std::string& data, const std::stri
       if (ex.label.empty()) fail_file(where, "empty label");
     } else {
       label.fail("expected a class id (integer) or a label name (string), got " + brief(label.value()));
+    }
+    const JsonField probs = record["probs"];
+    if (!probs.absent()) {
+      double sum = 0;
+      for (const auto& p : probs.as_array()) {
+        if (!p.is_number() || !(p.get<double>() >= 0 && p.get<double>() <= 1))
+          probs.fail("expected class probabilities, numbers in [0, 1], got " + brief(p));
+        ex.probs.push_back(p.get<float>());
+        sum += p.get<double>();
+      }
+      if (std::abs(sum - 1) > 1e-3) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.6g", sum);
+        probs.fail(std::string("the class probabilities sum to ") + text + ", not 1");
+      }
     }
     out.push_back(std::move(ex));
   }
@@ -405,6 +422,7 @@ Dataset resolve_labels(std::vector<RawExample> raw, const std::string& spec, con
     ex.text = std::move(raw[i].text);
     ex.text_pair = std::move(raw[i].text_pair);
     ex.rating = raw[i].rating;
+    ex.probs = std::move(raw[i].probs);
     ex.origin = raw[i].origin;
   }
   if (options.label_from != "label" && options.label_from != "rating")
@@ -493,6 +511,16 @@ Dataset resolve_labels(std::vector<RawExample> raw, const std::string& spec, con
     }
     for (size_t i = 0; i < raw.size(); i++) dataset.examples[i].label = ids_by_name.at(raw[i].label);
   }
+  return dataset;
+}
+
+// Soft labels need one probability per class, which is known only once the labels are resolved.
+Dataset check_probs(Dataset dataset) {
+  for (const Example& ex : dataset.examples)
+    if (!ex.probs.empty() && ex.probs.size() != dataset.label_names.size())
+      fail_file(ex.origin, "'probs' has " + std::to_string(ex.probs.size()) + " values but the data has " +
+                               std::to_string(dataset.label_names.size()) + " classes [" + join(dataset.label_names) +
+                               "]");
   return dataset;
 }
 
@@ -588,11 +616,11 @@ std::vector<std::string> read_label_names(const std::string& file_or_list) {
 }
 
 Dataset load_dataset(const std::string& spec, const DatasetOptions& options) {
-  return sample(resolve_labels(read_raw(spec, options), spec, options), options);
+  return sample(check_probs(resolve_labels(read_raw(spec, options), spec, options)), options);
 }
 
 Dataset parse_dataset_text(const std::string& data, const std::string& name, const DatasetOptions& options) {
-  return sample(resolve_labels(read_file_contents(data, name, options), name, options), options);
+  return sample(check_probs(resolve_labels(read_file_contents(data, name, options), name, options)), options);
 }
 
 namespace {

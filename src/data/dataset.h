@@ -29,6 +29,12 @@
 // --column-names label,title,description --text-columns title,description --label-names classes.txt.
 // In JSON Lines the keys are chosen from the first record and then required in every record.
 //
+// Soft labels (JSON Lines only): a record may also carry "probs": [p_0, ..., p_{n-1}], its class
+// probabilities in class-id order (e.g. a teacher model's predictions, which bertft predict prints
+// under that key), for training by knowledge distillation: train then learns these probabilities
+// instead of the one-hot label. The label is still required (metrics, stratified splits). Each
+// value must be a number in [0, 1], their sum within 1e-3 of 1, and there must be one per class.
+//
 // Labels, in this order:
 //   0. options.label_from == "rating": the star rating from aclImdb file names is the label (every
 //      example must have one); classes are the ratings present in numeric order ("1" .. "10").
@@ -69,6 +75,7 @@ struct Example {
   int label = 0;
   int rating = -1;        // aclImdb star rating from the file name, -1 if none
   std::string origin;     // "file:line" or archive member path, for errors and error analysis
+  std::vector<float> probs;  // soft label: class probabilities in id order, empty if none
 };
 
 struct Dataset {

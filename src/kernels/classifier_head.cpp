@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "kernels/activation.h"
 #include "kernels/linear.h"
@@ -41,34 +42,68 @@ void mean_softmax_forward(float* probs, const float* logits, int64_t W, int64_t 
   }
 }
 
-float crossentropy_forward(const float* logits, const int32_t* labels, int64_t B, int64_t C) {
+namespace {
+
+// The row's max and sum of exp(logit - max), in double: logsumexp = max + log(sum).
+std::pair<double, double> max_and_exp_sum(const float* row, int64_t C) {
+  double max = row[0];
+  for (int64_t c = 1; c < C; c++) max = std::max<double>(max, row[c]);
+  double sum = 0.0;
+  for (int64_t c = 0; c < C; c++) sum += std::exp(static_cast<double>(row[c]) - max);
+  return {max, sum};
+}
+
+// target(b, c): the probability of class c for row b.
+template <typename Target>
+float crossentropy_forward_with(const float* logits, int64_t B, int64_t C, Target target) {
   double total = 0.0;
   for (int64_t b = 0; b < B; b++) {
     const float* row = logits + b * C;
-    double max = row[0];
-    for (int64_t c = 1; c < C; c++) max = std::max<double>(max, row[c]);
-    double sum = 0.0;
-    for (int64_t c = 0; c < C; c++) sum += std::exp(static_cast<double>(row[c]) - max);
-    total += max + std::log(sum) - row[labels[b]];
+    const auto [max, sum] = max_and_exp_sum(row, C);
+    const double logsumexp = max + std::log(sum);
+    for (int64_t c = 0; c < C; c++) {
+      const double q = target(b, c);
+      if (q != 0.0) total += q * (logsumexp - row[c]);
+    }
   }
   return B > 0 ? static_cast<float>(total / static_cast<double>(B)) : 0.0f;
 }
 
-void crossentropy_backward(float* dlogits, const float* logits, const int32_t* labels, int64_t B,
-                           int64_t C, float scale) {
+template <typename Target>
+void crossentropy_backward_with(float* dlogits, const float* logits, int64_t B, int64_t C, float scale, Target target) {
+  const double factor = static_cast<double>(scale) / static_cast<double>(B);
   for (int64_t b = 0; b < B; b++) {
     const float* row = logits + b * C;
     float* d = dlogits + b * C;
-    double max = row[0];
-    for (int64_t c = 1; c < C; c++) max = std::max<double>(max, row[c]);
-    double sum = 0.0;
-    for (int64_t c = 0; c < C; c++) sum += std::exp(static_cast<double>(row[c]) - max);
-    const double factor = static_cast<double>(scale) / static_cast<double>(B);
+    const auto [max, sum] = max_and_exp_sum(row, C);
     for (int64_t c = 0; c < C; c++) {
       const double p = std::exp(static_cast<double>(row[c]) - max) / sum;
-      d[c] = static_cast<float>(factor * (p - (c == labels[b] ? 1.0 : 0.0)));
+      d[c] = static_cast<float>(factor * (p - target(b, c)));
     }
   }
+}
+
+}  // namespace
+
+float crossentropy_forward(const float* logits, const int32_t* labels, int64_t B, int64_t C) {
+  return crossentropy_forward_with(logits, B, C, [labels](int64_t b, int64_t c) { return c == labels[b] ? 1.0 : 0.0; });
+}
+
+void crossentropy_backward(float* dlogits, const float* logits, const int32_t* labels, int64_t B,
+                           int64_t C, float scale) {
+  crossentropy_backward_with(dlogits, logits, B, C, scale,
+                             [labels](int64_t b, int64_t c) { return c == labels[b] ? 1.0 : 0.0; });
+}
+
+float crossentropy_soft_forward(const float* logits, const float* targets, int64_t B, int64_t C) {
+  return crossentropy_forward_with(logits, B, C,
+                                   [targets, C](int64_t b, int64_t c) { return static_cast<double>(targets[b * C + c]); });
+}
+
+void crossentropy_soft_backward(float* dlogits, const float* logits, const float* targets, int64_t B, int64_t C,
+                                float scale) {
+  crossentropy_backward_with(dlogits, logits, B, C, scale,
+                             [targets, C](int64_t b, int64_t c) { return static_cast<double>(targets[b * C + c]); });
 }
 
 void classifier_backward(float* dpooled, float* dweight, float* dbias, const float* dlogits,

@@ -25,6 +25,13 @@ float crossentropy_forward(const float* logits, const int32_t* labels, int64_t B
 void crossentropy_backward(float* dlogits, const float* logits, const int32_t* labels, int64_t B,
                            int64_t C, float scale = 1.0f);
 
+// The same with class probabilities as targets (knowledge distillation; PyTorch F.cross_entropy with
+// probability targets): mean_b sum_c targets[b, c] * (logsumexp(logits[b]) - logits[b, c]).
+float crossentropy_soft_forward(const float* logits, const float* targets, int64_t B, int64_t C);
+// dlogits[B, C] = scale * (softmax(logits) - targets) / B  (overwritten).
+void crossentropy_soft_backward(float* dlogits, const float* logits, const float* targets, int64_t B, int64_t C,
+                                float scale = 1.0f);
+
 // Backward of classifier_forward: dpooled[B, H] = dlogits · weight (overwritten; nullptr skips),
 // dweight[C, H] += dlogits^T · pooled, dbias[C] += column sums of dlogits.
 void classifier_backward(float* dpooled, float* dweight, float* dbias, const float* dlogits,

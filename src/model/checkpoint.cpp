@@ -248,16 +248,26 @@ std::vector<std::string> tokenizer_files(const std::string& dir) {
   return found;
 }
 
-std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir) {
-  std::vector<std::string> names = tokenizer_files(src_dir);
-  if (names.empty())
-    fail_file(src_dir, "no tokenizer files found (vocab.txt, tokenizer.json, tokenizer_config.json, ...)");
+TokenizerFiles read_tokenizer_files(const std::string& dir) {
+  TokenizerFiles files;
+  for (const std::string& name : tokenizer_files(dir)) files.emplace_back(name, read_file(in_dir(dir, name.c_str())));
+  if (files.empty()) fail_file(dir, "no tokenizer files found (vocab.txt, tokenizer.json, tokenizer_config.json, ...)");
+  return files;
+}
+
+void write_tokenizer_files(const TokenizerFiles& files, const std::string& dir) {
   std::error_code ec;
-  fs::create_directories(dst_dir, ec);
-  if (ec) fail_file(dst_dir, "cannot create directory: " + ec.message());
-  if (fs::equivalent(src_dir, dst_dir, ec)) return names;
-  for (const std::string& name : names)
-    write_file_atomic(in_dir(dst_dir, name.c_str()), read_file(in_dir(src_dir, name.c_str())));
+  fs::create_directories(dir, ec);
+  if (ec) fail_file(dir, "cannot create directory: " + ec.message());
+  for (const auto& [name, contents] : files) write_file_atomic(in_dir(dir, name.c_str()), contents);
+}
+
+std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir) {
+  const TokenizerFiles files = read_tokenizer_files(src_dir);
+  std::vector<std::string> names;
+  for (const auto& file : files) names.push_back(file.first);
+  std::error_code ec;
+  if (!fs::equivalent(src_dir, dst_dir, ec)) write_tokenizer_files(files, dst_dir);
   return names;
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/config.h"
@@ -46,6 +47,14 @@ void save_model(const Model& model, const std::string& dir, DType dtype = DType:
 // The tokenizer files present in `dir` (vocab.txt, tokenizer.json, tokenizer_config.json,
 // special_tokens_map.json, added_tokens.json), by file name.
 std::vector<std::string> tokenizer_files(const std::string& dir);
+
+// The tokenizer files of a directory, (name, contents) in tokenizer_files order; throws Error if there
+// are none. A training run reads them once and writes them with every model it saves, so a source
+// directory moved or changed during a long run cannot cost the run its output.
+using TokenizerFiles = std::vector<std::pair<std::string, std::string>>;
+TokenizerFiles read_tokenizer_files(const std::string& dir);
+// Writes each file atomically into dir, creating it.
+void write_tokenizer_files(const TokenizerFiles& files, const std::string& dir);
 
 // Copies tokenizer_files(src_dir) to dst_dir and returns their names; throws Error if there are none.
 std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir);

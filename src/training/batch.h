@@ -17,6 +17,8 @@ struct Batch {
   std::vector<int32_t> offsets;        // [B + 1], offsets[0] = 0, offsets[B] = T
   std::vector<int32_t> labels;         // [B]
   std::vector<int32_t> lengths;        // [B] real tokens per sequence when padded, else empty
+  std::vector<float> targets;          // [B, C] class probabilities to learn (distillation), else empty:
+                                       // the labels are the targets
 
   int num_seqs() const { return static_cast<int>(labels.size()); }
   int64_t num_tokens() const { return static_cast<int64_t>(ids.size()); }
@@ -26,6 +28,7 @@ struct Batch {
     offsets.assign(1, 0);
     labels.clear();
     lengths.clear();
+    targets.clear();
   }
   // Appends one sequence (type_ids empty: all 0). Reuses capacity, so a batch refilled each step
   // stops allocating once it has seen its largest size.

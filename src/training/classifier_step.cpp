@@ -43,6 +43,8 @@ void ClassifierStep::check_batch(const BertParams& params, const BertParams& gra
   if (!cls || cls->shape != std::vector<int64_t>{c.num_labels(), c.hidden_size})
     throw std::logic_error("ClassifierStep: parameters do not match the config");
   encoder_.check_batch(params, grads, batch);
+  if (!batch.targets.empty() && batch.targets.size() != static_cast<size_t>(batch.num_seqs()) * c.num_labels())
+    throw std::logic_error("ClassifierStep: the batch's targets are not [sequences, num_labels]");
   for (int b = 0; b < batch.num_seqs(); b++)
     if (batch.labels[b] < 0 || batch.labels[b] >= c.num_labels())
       throw Error("training batch: label " + std::to_string(batch.labels[b]) + " of sequence " + std::to_string(b) +
@@ -65,9 +67,13 @@ float ClassifierStep::forward_backward(const BertParams& params, BertParams& gra
     pooler_forward(pooled_, cls, params.pool_w, params.pool_b, B, H);
     dropout_forward(dropped_, pooled_, B * H, cls_p, seed, kPooledStream);
     classifier_forward(logits_, dropped_, params.cls_w, params.cls_b, B, H, C);
-    loss = crossentropy_forward(logits_, batch.labels.data(), B, C);
-
-    crossentropy_backward(dlogits_, logits_, batch.labels.data(), B, C, opts.grad_scale);
+    if (batch.targets.empty()) {
+      loss = crossentropy_forward(logits_, batch.labels.data(), B, C);
+      crossentropy_backward(dlogits_, logits_, batch.labels.data(), B, C, opts.grad_scale);
+    } else {
+      loss = crossentropy_soft_forward(logits_, batch.targets.data(), B, C);
+      crossentropy_soft_backward(dlogits_, logits_, batch.targets.data(), B, C, opts.grad_scale);
+    }
     classifier_backward(dpooled_, grads.cls_w, grads.cls_b, dlogits_, dropped_, params.cls_w, B, H, C);
     dropout_backward(dpooled_, dpooled_, B * H, cls_p, seed, kPooledStream);
     pooler_backward(opts.train_encoder ? dcls : nullptr, grads.pool_w, grads.pool_b, dpooled_, pooled_, cls,

@@ -1,6 +1,7 @@
 #pragma once
 // One forward + backward pass (fp32, or bf16 mixed precision) of BertForSequenceClassification
-// (single-label, mean softmax cross-entropy) over a packed batch, matching Hugging Face / PyTorch
+// (single-label, mean softmax cross-entropy against the labels or the batch's class probabilities) over a
+// packed batch, matching Hugging Face / PyTorch
 // autograd: the encoder (encoder_step.h, [CLS] rows of the last layer only), then the pooler, dropout
 // on the pooled output, and the classifier.
 #include <cstddef>

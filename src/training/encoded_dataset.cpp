@@ -136,6 +136,20 @@ EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dat
     out.labels[i] = ex.label;
   }
   out.truncated = truncated;
+  const bool soft = std::any_of(dataset.examples.begin(), dataset.examples.end(),
+                                [](const Example& ex) { return !ex.probs.empty(); });
+  if (soft) {
+    const size_t classes = dataset.label_names.size();
+    out.targets.assign(n * classes, 0.0f);
+    for (int64_t i = 0; i < n; i++) {
+      const Example& ex = dataset.examples[i];
+      float* row = out.targets.data() + i * classes;
+      if (ex.probs.empty())
+        row[ex.label] = 1.0f;
+      else
+        std::copy(ex.probs.begin(), ex.probs.end(), row);
+    }
+  }
   if (chunks) {
     out.first_input.reserve(n + 1);
     for (auto& w : windows) {
@@ -150,14 +164,21 @@ EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dat
 EncodedDataset windows_as_examples(EncodedDataset data) {
   if (data.first_input.empty()) return data;
   std::vector<int32_t> labels, lengths;
+  std::vector<float> targets;
   labels.reserve(data.inputs.size());
   lengths.reserve(data.inputs.size());
+  const size_t classes = data.labels.empty() ? 0 : data.targets.size() / data.labels.size();
+  targets.reserve(data.inputs.size() * classes);
   for (size_t i = 0; i + 1 < data.first_input.size(); i++) {
-    labels.insert(labels.end(), data.first_input[i + 1] - data.first_input[i], data.labels[i]);
-    lengths.insert(lengths.end(), data.first_input[i + 1] - data.first_input[i], data.lengths[i]);
+    const size_t windows = data.first_input[i + 1] - data.first_input[i];
+    labels.insert(labels.end(), windows, data.labels[i]);
+    lengths.insert(lengths.end(), windows, data.lengths[i]);
+    for (size_t w = 0; w < windows; w++)
+      targets.insert(targets.end(), data.targets.begin() + i * classes, data.targets.begin() + (i + 1) * classes);
   }
   data.labels = std::move(labels);
   data.lengths = std::move(lengths);
+  data.targets = std::move(targets);
   data.first_input.clear();
   return data;
 }

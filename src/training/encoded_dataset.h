@@ -55,6 +55,9 @@ struct EncodedDataset {
   std::vector<TokenizedInput> inputs;  // one per example, or with chunks, each example's windows in turn
   std::vector<size_t> first_input;     // chunks only: example i is inputs[first_input[i], first_input[i + 1])
   std::vector<int32_t> labels;
+  // [examples, classes] when some example has a soft label (Example::probs): each example's class
+  // probabilities to learn, one-hot for the others; else empty.
+  std::vector<float> targets;
   std::vector<int32_t> lengths;  // each example's token count before truncation
   int64_t truncated = 0;  // examples longer than max_length
 };
@@ -64,7 +67,8 @@ struct EncodedDataset {
 EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dataset, int max_length,
                               const Truncation& truncation = {});
 
-// Training on whole texts (chunks): each window becomes an example with its text's label and length.
+// Training on whole texts (chunks): each window becomes an example with its text's label, targets and
+// length.
 EncodedDataset windows_as_examples(EncodedDataset data);
 
 }  // namespace bertft

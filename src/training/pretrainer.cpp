@@ -80,6 +80,7 @@ class Pretrainer {
       if (tokenizer_dir_.empty()) tokenizer_dir_ = ".";
     }
     tokenizer_ = BertTokenizer::from_dir(tokenizer_dir_);
+    tokenizer_files_ = read_tokenizer_files(tokenizer_dir_);
     std::vector<std::string> notices;
     if (!resume_from_.empty() || !o_.model_dir.empty()) {
       LoadOptions load;
@@ -134,9 +135,9 @@ class Pretrainer {
 
   void train() {
     const int64_t n = train_.num_sequences();
-    batches_per_epoch_ = (n + o_.batch_size - 1) / o_.batch_size;
-    const int64_t steps_per_epoch = (batches_per_epoch_ + o_.grad_accum_steps - 1) / o_.grad_accum_steps;
-    total_steps_ = o_.max_steps > 0 ? o_.max_steps : static_cast<int64_t>(std::ceil(o_.epochs * steps_per_epoch));
+    const StepPlan plan = plan_steps(n, o_.batch_size, o_.grad_accum_steps, o_.epochs, o_.max_steps);
+    batches_per_epoch_ = plan.batches_per_epoch;
+    total_steps_ = plan.total_steps;
     const int64_t warmup = resolve_warmup_steps(o_.warmup_steps, o_.warmup_ratio, total_steps_);
     require_same_plan();
 
@@ -300,7 +301,7 @@ class Pretrainer {
 
   void save_model_dir(const std::string& dir) const {
     save_model(model_, dir);
-    copy_tokenizer_files(tokenizer_dir_, dir);
+    write_tokenizer_files(tokenizer_files_, dir);
   }
 
   void finish() {
@@ -320,6 +321,7 @@ class Pretrainer {
   LrSchedule schedule_ = LrSchedule::Linear;
   std::string tokenizer_dir_, resume_from_;
   BertTokenizer tokenizer_;
+  TokenizerFiles tokenizer_files_;  // written with every saved model
   Model model_;
   PackedCorpus train_, valid_;
   TrainerState state_;

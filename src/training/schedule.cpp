@@ -55,6 +55,15 @@ double learning_rate_at(LrSchedule schedule, double base_lr, int64_t step, int64
   return base_lr * multiplier(schedule, step, warmup_steps, total_steps);
 }
 
+StepPlan plan_steps(int64_t examples, int64_t batch_size, int64_t grad_accum_steps, double epochs, int64_t max_steps) {
+  StepPlan plan{};
+  plan.batches_per_epoch = (examples + batch_size - 1) / batch_size;
+  plan.steps_per_epoch = (plan.batches_per_epoch + grad_accum_steps - 1) / grad_accum_steps;
+  plan.total_steps =
+      max_steps > 0 ? max_steps : static_cast<int64_t>(std::ceil(epochs * static_cast<double>(plan.steps_per_epoch)));
+  return plan;
+}
+
 int64_t resolve_warmup_steps(int64_t warmup_steps, double warmup_ratio, int64_t total_steps) {
   if (warmup_steps > 0) return warmup_steps;
   return static_cast<int64_t>(std::ceil(static_cast<double>(total_steps) * warmup_ratio));

@@ -24,6 +24,14 @@ const char* lr_schedule_name(LrSchedule schedule);
 double learning_rate_at(LrSchedule schedule, double base_lr, int64_t step, int64_t warmup_steps,
                         int64_t total_steps);
 
+// How many batches make an epoch and how many optimizer steps the run takes: an optimizer step per
+// grad_accum batches (the last of an epoch may have fewer), then max_steps if > 0, else
+// ceil(epochs * steps per epoch), as TrainingArguments' max_steps / num_train_epochs.
+struct StepPlan {
+  int64_t batches_per_epoch, steps_per_epoch, total_steps;
+};
+StepPlan plan_steps(int64_t examples, int64_t batch_size, int64_t grad_accum_steps, double epochs, int64_t max_steps);
+
 // TrainingArguments.get_warmup_steps: an explicit warmup_steps > 0 wins, else ceil(ratio * total).
 int64_t resolve_warmup_steps(int64_t warmup_steps, double warmup_ratio, int64_t total_steps);
 

@@ -39,6 +39,7 @@ bool higher_is_better(const std::string& metric) { return metric != "loss" && me
 
 uint64_t fingerprint_dataset(const EncodedDataset& data) {
   uint64_t h = fingerprint(data.labels.data(), data.labels.size() * sizeof(int32_t));
+  h = fingerprint(data.targets.data(), data.targets.size() * sizeof(float), h);
   for (const TokenizedInput& in : data.inputs) {
     h = fingerprint(in.ids.data(), in.ids.size() * sizeof(int32_t), h);
     h = fingerprint(in.type_ids.data(), in.type_ids.size() * sizeof(int32_t), h);
@@ -83,6 +84,7 @@ class Trainer {
 
   void load_data_and_model() {
     tokenizer_ = BertTokenizer::from_dir(o_.model_dir);
+    tokenizer_files_ = read_tokenizer_files(o_.model_dir);
     const BertConfig base = load_config((fs::path(o_.model_dir) / "config.json").string());
 
     DatasetOptions data = o_.data;
@@ -137,10 +139,13 @@ class Trainer {
     valid_ = encode_dataset(tokenizer_, valid, max_length_, o_.truncation);
     test_encoded_ = encode_dataset(tokenizer_, test_, max_length_, o_.truncation);
     if (!comm_.is_root()) return;
-    std::fprintf(stderr, "bertft: train %zu %s (%lld texts longer than %d tokens), valid %zu, test %zu; labels [%s]\n",
+    const auto soft = std::count_if(train.examples.begin(), train.examples.end(),
+                                    [](const Example& ex) { return !ex.probs.empty(); });
+    std::fprintf(stderr, "bertft: train %zu %s (%lld texts longer than %d tokens%s), valid %zu, test %zu; labels [%s]\n",
                  train_.inputs.size(), train.examples.size() == train_.inputs.size() ? "examples" : "windows",
-                 static_cast<long long>(train_.truncated), max_length_, valid.examples.size(), test_.examples.size(),
-                 join(c.id2label).c_str());
+                 static_cast<long long>(train_.truncated), max_length_,
+                 soft ? (", " + std::to_string(soft) + " with soft labels").c_str() : "", valid.examples.size(),
+                 test_.examples.size(), join(c.id2label).c_str());
   }
 
   static void check_labels(const Dataset& split, const Dataset& train, const std::string& name) {
@@ -157,10 +162,10 @@ class Trainer {
 
   void train() {
     const int64_t n = static_cast<int64_t>(train_.inputs.size());
-    batches_per_epoch_ = (n + o_.batch_size - 1) / o_.batch_size;
-    steps_per_epoch_ = (batches_per_epoch_ + o_.grad_accum_steps - 1) / o_.grad_accum_steps;
-    total_steps_ = o_.max_steps > 0 ? o_.max_steps
-                                    : static_cast<int64_t>(std::ceil(o_.epochs * steps_per_epoch_));
+    const StepPlan plan = plan_steps(n, o_.batch_size, o_.grad_accum_steps, o_.epochs, o_.max_steps);
+    batches_per_epoch_ = plan.batches_per_epoch;
+    steps_per_epoch_ = plan.steps_per_epoch;
+    total_steps_ = plan.total_steps;
     warmup_steps_ = resolve_warmup_steps(o_.warmup_steps, o_.warmup_ratio, total_steps_);
     require_same_plan();
 
@@ -293,12 +298,17 @@ class Trainer {
 
   void fill_batch(Batch& batch, const std::vector<int64_t>& order, int64_t first, int64_t last) const {
     batch.clear();
+    const int64_t classes = model_.config.num_labels();
     for (int64_t k = first; k < last; k++) {
       const TokenizedInput& in = train_.inputs[order[k]];
       if (o_.pad_to_max_length)
         batch.add_padded(in.ids, in.type_ids, train_.labels[order[k]], max_length_, model_.config.pad_token_id);
       else
         batch.add(in.ids, in.type_ids, train_.labels[order[k]]);
+      if (!train_.targets.empty()) {
+        const auto row = train_.targets.begin() + order[k] * classes;
+        batch.targets.insert(batch.targets.end(), row, row + classes);
+      }
     }
   }
 
@@ -335,7 +345,7 @@ class Trainer {
 
   void save_model_dir(const std::string& dir) const {
     save_model(model_, dir);
-    copy_tokenizer_files(o_.model_dir, dir);
+    write_tokenizer_files(tokenizer_files_, dir);
   }
 
   void save_checkpoint(const AdamW& optimizer) {
@@ -433,6 +443,7 @@ class Trainer {
   RunLog log_;
   LrSchedule schedule_ = LrSchedule::Linear;
   BertTokenizer tokenizer_;
+  TokenizerFiles tokenizer_files_;  // written with every saved model
   Model model_;
   Dataset valid_raw_, test_;
   EncodedDataset train_, valid_, test_encoded_;

@@ -53,7 +53,7 @@ TEST(AdamW, FirstStepIsSignDescentPlusDecoupledDecay) {
   fill_random(p, 1, 0.5f);
   fill_random(g, 2, 1.0f);
   std::vector<float> before(p.data(), p.data() + p.size());
-  AdamW opt(p, {.weight_decay = 0.1});
+  AdamW opt(p, {.weight_decay = 0.1, .frozen_prefixes = {}});
   const double lr = 1e-2;
   opt.step(p, g, lr);
   EXPECT_EQ(opt.steps_taken(), 1);
@@ -72,7 +72,7 @@ TEST(AdamW, MatchesDoublePrecisionReference) {
   const BertConfig c = tiny_config();
   BertParams p(c, Heads{}), g(c, Heads{});
   fill_random(p, 3, 0.2f);
-  const AdamWOptions o{.beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = 0.05};
+  const AdamWOptions o{.beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = 0.05, .frozen_prefixes = {}};
   AdamW opt(p, o);
   std::vector<double> rp(p.data(), p.data() + p.size()), rm(p.size(), 0), rv(p.size(), 0);
   for (int t = 1; t <= 6; t++) {

@@ -397,4 +397,18 @@ TEST(Checkpoint, CopiesTokenizerFiles) {
   EXPECT_EQ(copy_tokenizer_files(dst, dst).size(), 2u);
 }
 
+TEST(Checkpoint, TokenizerFilesOutliveTheirDirectory) {
+  TempDir tmp;
+  const std::string src = tmp / "src", dst = tmp / "dst";
+  fs::create_directories(src);
+  EXPECT_THROW(read_tokenizer_files(src), Error);
+  write_file_atomic(src + "/vocab.txt", "[PAD]\n[UNK]\n");
+  write_file_atomic(src + "/tokenizer.json", "{}");
+  const TokenizerFiles files = read_tokenizer_files(src);
+  fs::remove_all(src);
+  write_tokenizer_files(files, dst);
+  EXPECT_EQ(tokenizer_files(dst), (std::vector<std::string>{"vocab.txt", "tokenizer.json"}));
+  EXPECT_EQ(read_file(dst + "/vocab.txt"), "[PAD]\n[UNK]\n");
+}
+
 }  // namespace bertft

@@ -108,6 +108,29 @@ TEST_F(DatasetTest, JsonLinesErrorsNameFileAndLine) {
   }
 }
 
+TEST_F(DatasetTest, SoftLabelsAreClassProbabilitiesInIdOrder) {
+  const Dataset d = load("soft.jsonl",
+                         "{\"text\": \"a\", \"label\": \"positive\", \"probs\": [0.25, 0.75]}\n"
+                         "{\"text\": \"b\", \"label\": \"negative\"}\n");
+  ASSERT_EQ(d.examples.size(), 2u);
+  EXPECT_EQ(d.label_names, (std::vector<std::string>{"negative", "positive"}));
+  EXPECT_EQ(d.examples[0].probs, (std::vector<float>{0.25f, 0.75f}));
+  EXPECT_TRUE(d.examples[1].probs.empty());
+  auto error = [&](const std::string& probs) {
+    return load_error("bad.jsonl", "{\"text\": \"a\", \"label\": 0}\n{\"text\": \"b\", \"label\": 1, \"probs\": " +
+                                       probs + "}\n");
+  };
+  EXPECT_NE(error("0.5").find("bad.jsonl:2: probs: expected an array"), std::string::npos) << error("0.5");
+  EXPECT_NE(error("[0.5, \"x\"]").find("bad.jsonl:2: probs: expected class probabilities"), std::string::npos)
+      << error("[0.5, \"x\"]");
+  EXPECT_NE(error("[1.5, -0.5]").find("bad.jsonl:2: probs: expected class probabilities"), std::string::npos);
+  EXPECT_NE(error("[0.5, 0.4]").find("bad.jsonl:2: probs: the class probabilities sum to 0.9"), std::string::npos)
+      << error("[0.5, 0.4]");
+  EXPECT_NE(error("[0.2, 0.3, 0.5]").find("bad.jsonl:2: 'probs' has 3 values but the data has 2 classes"),
+            std::string::npos)
+      << error("[0.2, 0.3, 0.5]");
+}
+
 TEST_F(DatasetTest, CsvReaderQuoting) {
   const std::string data =
       "\xEF\xBB\xBFh1,h2\r\n"
@@ -374,7 +397,7 @@ TEST(DatasetSplit, StratifiedProportionsAndDeterminism) {
   d.label_names = {"a", "b", "c"};
   const int counts[3] = {70, 20, 10};
   for (int c = 0; c < 3; c++)
-    for (int i = 0; i < counts[c]; i++) d.examples.push_back({"x" + std::to_string(d.examples.size()), "", c, -1, ""});
+    for (int i = 0; i < counts[c]; i++) d.examples.push_back({"x" + std::to_string(d.examples.size()), "", c, -1, "", {}});
   auto [train, valid] = stratified_split(d, 0.2, 7);
   EXPECT_EQ(valid.examples.size(), 20u);
   EXPECT_EQ(train.examples.size(), 80u);
@@ -400,7 +423,7 @@ TEST(DatasetSplit, StratifiedProportionsAndDeterminism) {
   // Remainders: 3 classes of 5 at 0.5 -> 8 overall (round(7.5)), distributed largest-remainder.
   Dataset e;
   for (int c = 0; c < 3; c++)
-    for (int i = 0; i < 5; i++) e.examples.push_back({"y", "", c, -1, ""});
+    for (int i = 0; i < 5; i++) e.examples.push_back({"y", "", c, -1, "", {}});
   e.label_names = {"a", "b", "c"};
   EXPECT_EQ(stratified_split(e, 0.5, 1).second.examples.size(), 8u);
   EXPECT_THROW(stratified_split(d, 0.0, 1), Error);

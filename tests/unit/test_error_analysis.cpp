@@ -49,11 +49,11 @@ TEST(ErrorAnalysis, GroupsCountExamplesAndErrors) {
   Dataset data;
   data.label_names = {"negative", "positive"};
   data.examples = {
-      {"not good", "", 0, 1, "a"},          // right
-      {"good but long", "", 1, 8, "b"},     // wrong
-      {"fine", "it isn't", 1, 8, "c"},      // wrong; negation in the pair
-      {"great", "", 1, 10, "d"},            // right
-      {"bad", "", 0, -1, "e"},              // wrong; no rating
+      {"not good", "", 0, 1, "a", {}},          // right
+      {"good but long", "", 1, 8, "b", {}},     // wrong
+      {"fine", "it isn't", 1, 8, "c", {}},      // wrong; negation in the pair
+      {"great", "", 1, 10, "d", {}},            // right
+      {"bad", "", 0, -1, "e", {}},              // wrong; no rating
   };
   const std::vector<int32_t> predicted = {0, 0, 0, 1, 1};
   const std::vector<int32_t> lengths = {5, 200, 300, 600, 128};
@@ -88,7 +88,7 @@ TEST(ErrorAnalysis, GroupsCountExamplesAndErrors) {
   // An empty group has null rates; no ratings at all: no rating feature.
   Dataset short_only;
   short_only.label_names = data.label_names;
-  short_only.examples = {{"fine", "", 1, -1, "x"}};
+  short_only.examples = {{"fine", "", 1, -1, "x", {}}};
   const nlohmann::ordered_json s = analyze_errors(short_only, {1}, {4}).to_json();
   EXPECT_TRUE(s["length"][">512"]["error_rate"].is_null());
   EXPECT_EQ(s["length"][">512"]["examples"], 0);

@@ -340,6 +340,31 @@ TEST(KernelsBackward, CrossEntropyPoolerClassifierMatchFiniteDifferences) {
   for (double& v : want) v *= 0.5;
   expect_grad(dlogits, want, 1e-7, "dlogits");
 
+  // Class probabilities as targets: one-hot rows give exactly the hard-label loss and gradient, and
+  // mixed rows match finite differences of -sum_c q_c log softmax(z)_c.
+  std::vector<float> onehot(B * C, 0.0f);
+  for (int64_t b = 0; b < B; b++) onehot[b * C + labels[b]] = 1.0f;
+  std::vector<float> dsoft(B * C);
+  EXPECT_EQ(crossentropy_soft_forward(logits.data(), onehot.data(), B, C),
+            crossentropy_forward(logits.data(), labels.data(), B, C));
+  crossentropy_soft_backward(dsoft.data(), logits.data(), onehot.data(), B, C, 0.5f);
+  EXPECT_EQ(dsoft, dlogits);
+  const std::vector<float> soft = {0.1f, 0.2f, 0.3f, 0.4f, 1.0f, 0.0f, 0.0f, 0.0f, 0.25f, 0.25f, 0.5f, 0.0f};
+  auto naive_soft = [&](const std::vector<double>& z) {
+    double total = 0;
+    for (int64_t b = 0; b < B; b++) {
+      double s = 0;
+      for (int64_t c = 0; c < C; c++) s += std::exp(z[b * C + c]);
+      for (int64_t c = 0; c < C; c++) total += soft[b * C + c] * (std::log(s) - z[b * C + c]);
+    }
+    return total / B;
+  };
+  EXPECT_NEAR(crossentropy_soft_forward(logits.data(), soft.data(), B, C), naive_soft(to_double(logits)), 1e-6);
+  crossentropy_soft_backward(dsoft.data(), logits.data(), soft.data(), B, C, 0.5f);
+  auto want_soft = numeric_grad(naive_soft, to_double(logits));
+  for (double& v : want_soft) v *= 0.5;
+  expect_grad(dsoft, want_soft, 1e-7, "dlogits (soft targets)");
+
   // classifier(pooler(cls)) with loss = sum(dout * logits).
   auto cls = random_vector(B * H, 61), pw = random_vector(H * H, 62, 0.5f), pb = random_vector(H, 63);
   auto cw = random_vector(C * H, 64), cb = random_vector(C, 65), dout_f = random_vector(B * C, 66);

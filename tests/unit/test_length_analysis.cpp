@@ -96,10 +96,10 @@ TEST(LengthAnalysis, TokenLengthsAreUntruncatedWithSpecialTokens) {
   Dataset data;
   std::string long_text;
   for (int i = 0; i < 300; i++) long_text += "the film was good ";
-  data.examples.push_back({"a fine movie", "", 0, -1, "a"});
-  data.examples.push_back({long_text, "", 1, -1, "b"});
-  data.examples.push_back({"a fine movie", "and a pair", 0, -1, "c"});
-  data.examples.push_back({"", "", 0, -1, "d"});
+  data.examples.push_back({"a fine movie", "", 0, -1, "a", {}});
+  data.examples.push_back({long_text, "", 1, -1, "b", {}});
+  data.examples.push_back({"a fine movie", "and a pair", 0, -1, "c", {}});
+  data.examples.push_back({"", "", 0, -1, "d", {}});
   const std::vector<int32_t> lengths = token_lengths(tok, data);
   ASSERT_EQ(lengths.size(), 4u);
   EXPECT_EQ(lengths[0], static_cast<int32_t>(tok.encode_ids("a fine movie").size()));

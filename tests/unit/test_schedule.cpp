@@ -48,6 +48,16 @@ TEST(Schedule, ConstantAfterWarmup) {
   EXPECT_EQ(learning_rate_at(LrSchedule::Constant, 1e-4, 500, 10, 100), 1e-4);
 }
 
+TEST(Schedule, StepPlanAsTrainingArguments) {
+  const StepPlan plan = plan_steps(100, 8, 3, 2.0, 0);  // 13 batches, the last of 4 examples
+  EXPECT_EQ(plan.batches_per_epoch, 13);
+  EXPECT_EQ(plan.steps_per_epoch, 5);  // 3 + 3 + 3 + 3 + 1 batches
+  EXPECT_EQ(plan.total_steps, 10);
+  EXPECT_EQ(plan_steps(100, 8, 3, 1.5, 0).total_steps, 8);   // ceil(7.5)
+  EXPECT_EQ(plan_steps(100, 8, 3, 2.0, 7).total_steps, 7);   // max_steps wins
+  EXPECT_EQ(plan_steps(96, 32, 1, 0.5, 0).total_steps, 2);   // ceil(1.5)
+}
+
 TEST(Schedule, WarmupStepsFromRatioAsTrainingArguments) {
   EXPECT_EQ(resolve_warmup_steps(5, 0.5, 100), 5);    // explicit steps win
   EXPECT_EQ(resolve_warmup_steps(0, 0.1, 100), 10);

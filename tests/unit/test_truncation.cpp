@@ -113,6 +113,15 @@ TEST(Truncation, EncodeDatasetListsEachExamplesWindowsAndTrainingTakesThemAsExam
   EXPECT_EQ(examples.labels, labels);
   EXPECT_EQ(examples.lengths.size(), examples.inputs.size());
   EXPECT_EQ(examples.lengths[1], encoded.lengths[1]);
+  EXPECT_TRUE(examples.targets.empty());
+
+  // Soft labels: every example gets a row of targets (one-hot without probs), every window its text's.
+  data.examples[1].probs = {0.3f, 0.7f};
+  const EncodedDataset soft = windows_as_examples(encode_dataset(demo_tokenizer(), data, 64, chunks));
+  std::vector<float> targets = {1.0f, 0.0f};
+  for (size_t w = 0; w < windows; w++) targets.insert(targets.end(), {0.3f, 0.7f});
+  targets.insert(targets.end(), {0.0f, 1.0f});
+  EXPECT_EQ(soft.targets, targets);
 }
 
 TEST(Truncation, NamesAreChecked) {
