@@ -79,17 +79,26 @@ finetune random-128 "compact BERT, random init, whole reviews as 128-token windo
 # The teacher of scripts/pretrain-imdb.sh is this run (it fine-tunes on the same 90% with the same options).
 OUT="$work/sentiment" finetune pretrained-128 "compact BERT, pretrained (MLM on train + unsup), whole reviews as \
 128-token windows, lr 1e-4" "$work/mlm128" 128 chunks 1e-4 --log "$work/sentiment.jsonl"
-# Its student (scripts/pretrain-imdb.sh stages 3-5 make it): fine-tuned from the same checkpoint on the
-# labeled reviews plus train/unsup reviews pseudo-labelled by the teacher and TF-IDF; the training time
-# counts teacher and student.
-if wanted distilled-128; then
-  [ -f "$work/student/metrics.json" ] ||
-    { echo "imdb_results: distilled-128 needs $work/student: run scripts/pretrain-imdb.sh" >&2; exit 1; }
-  row distilled-128 "compact BERT, pretrained, distilled: + pseudo-labelled unsup reviews, 128-token \
-windows, lr 1e-4, 1 epoch" "$(python3 -c 'import sys; print(sum(map(float, sys.argv[1:])))' \
-    "$(train_seconds "$work/sentiment")" "$(train_seconds "$work/student")")" \
-    $bertft eval --model "$work/student" --data "$test" --strip-html --max-length 128 --truncation chunks
-fi
+# Its students (scripts/pretrain-imdb.sh makes them): round 1 fine-tuned from the same checkpoint on the
+# labeled reviews plus train/unsup reviews pseudo-labelled by the teacher and TF-IDF; round 2 continues
+# round 1's student on reviews pseudo-labelled by it and TF-IDF, round 3 round 2's likewise
+# (models/imdb-sentiment). The training time counts every fine-tuning run behind the model.
+distilled() {  # NAME ROUND DESCRIPTION
+  wanted "$1" || return 0
+  [ -f "$work/round$2/student/metrics.json" ] ||
+    { echo "imdb_results: $1 needs $work/round$2/student: run scripts/pretrain-imdb.sh" >&2; exit 1; }
+  local runs=("$work/sentiment") r
+  for ((r = 1; r <= $2; r++)); do runs+=("$work/round$r/student"); done
+  row "$1" "$3" "$(for run in "${runs[@]}"; do train_seconds "$run"; done |
+      python3 -c 'import sys; print(sum(map(float, sys.stdin.read().split())))')" \
+    $bertft eval --model "$work/round$2/student" --data "$test" --strip-html --max-length 128 --truncation chunks
+}
+distilled distilled-128 1 "compact BERT, pretrained, distilled: + pseudo-labelled unsup reviews, 128-token \
+windows, lr 1e-4, 1 epoch"
+distilled distilled2-128 2 "compact BERT, pretrained, distilled twice: round 1's student as teacher, \
+1 more epoch at lr 5e-5"
+distilled distilled3-128 3 "compact BERT, pretrained, distilled 3 times: round 2's student as teacher, \
+1 more epoch at lr 5e-5 (models/imdb-sentiment)"
 # Further pretraining: masked LM continued from the pretrained checkpoint on the task's own 25,000
 # labeled training reviews (task-adaptive pretraining), then the same fine-tuning.
 if wanted further-128 && ! [ -f "$results/further-mlm/metrics.json" ]; then

@@ -2,7 +2,8 @@
 """Writes the model cards models/imdb-bert/README.md and models/imdb-sentiment/README.md from what
 scripts/pretrain-imdb.sh measured in its work directory, so that every number in them comes from that run:
   WORK/vocab/vocab.txt, WORK/mlm128/metrics.json, WORK/sentiment/metrics.json (the teacher),
-  WORK/tfidf-teacher.json, WORK/pseudo-labels.json, WORK/student/metrics.json (models/imdb-sentiment),
+  WORK/tfidf-teacher.json, WORK/roundN/pseudo-labels.json and WORK/roundN/student/metrics.json for the three
+  distillation rounds (round 3's student is models/imdb-sentiment),
   WORK/imdb-sentiment-test.json (bertft eval of models/imdb-sentiment on all 25,000 test reviews).
     python3 scripts/model_cards.py WORK [REPO]"""
 import json
@@ -33,6 +34,11 @@ def hardware():
     return f"{cores} cores of an {model} (AVX-512 with BF16), no GPU"
 
 
+def kept(pseudo):
+    return (f"{pseudo['kept']:,} of {pseudo['texts']:,} reviews ({pseudo['per_label']['negative']:,} negative, "
+            f"{pseudo['per_label']['positive']:,} positive)")
+
+
 def size_mb(directory):
     return os.path.getsize(os.path.join(directory, "model.safetensors")) / 1e6
 
@@ -47,8 +53,8 @@ def main():
     mlm128 = load(os.path.join(work, "mlm128", "metrics.json"))
     teacher = load(os.path.join(work, "sentiment", "metrics.json"))
     tfidf = load(os.path.join(work, "tfidf-teacher.json"))
-    pseudo = load(os.path.join(work, "pseudo-labels.json"))
-    student = load(os.path.join(work, "student", "metrics.json"))
+    pseudo = [load(os.path.join(work, f"round{r}", "pseudo-labels.json")) for r in (1, 2, 3)]
+    student = [load(os.path.join(work, f"round{r}", "student", "metrics.json")) for r in (1, 2, 3)]
     test = load(os.path.join(work, "imdb-sentiment-test.json"))
     shape = (f"{config['num_hidden_layers']} layers, hidden {config['hidden_size']}, {config['num_attention_heads']} heads, "
              f"intermediate {config['intermediate_size']}, {vocab:,}-token WordPiece vocabulary, up to "
@@ -108,11 +114,16 @@ for validation and trains on the other 22,500:
 2. Second teacher: `bertft baseline --ngram-max 3 --C 8` (TF-IDF + logistic regression), validation accuracy
    {100 * tfidf['accuracy']:.2f}%.
 3. Pseudo-labels (`scripts/pseudo_labels.py`): each unlabeled review gets the class whose probability,
-   averaged over the two teachers, is at least 0.7: {pseudo['kept']:,} of {pseudo['texts']:,} reviews
-   ({pseudo['per_label']['negative']:,} negative, {pseudo['per_label']['positive']:,} positive).
-4. Student, this model: the same `bertft train` from `<imdb-bert>` on the 22,500 labeled plus the pseudo-labelled
-   reviews for one epoch, {duration(student['train_seconds'])}.
-   Validation accuracy {100 * student['valid']['accuracy']:.2f}%.
+   averaged over the two teachers, is at least 0.7: {kept(pseudo[0])}.
+4. Student: the same `bertft train` from `<imdb-bert>` on the 22,500 labeled plus the pseudo-labelled
+   reviews for one epoch, {duration(student[0]['train_seconds'])}.
+   Validation accuracy {100 * student[0]['valid']['accuracy']:.2f}%.
+5. Round 2: the student replaces the first teacher: pseudo-labels from it and TF-IDF, {kept(pseudo[1])};
+   then the student trained for one more epoch (`--model <student> --learning-rate 5e-5`) on the
+   22,500 labeled plus these pseudo-labelled reviews, {duration(student[1]['train_seconds'])}.
+   Validation accuracy {100 * student[1]['valid']['accuracy']:.2f}%.
+6. Round 3, this model: the same with round 2's student, {kept(pseudo[2])}; one more epoch,
+   {duration(student[2]['train_seconds'])}. Validation accuracy {100 * student[2]['valid']['accuracy']:.2f}%.
 
 ## Results on all 25,000 IMDb test reviews
 

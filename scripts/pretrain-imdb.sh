@@ -10,8 +10,10 @@
 #                       logistic regression (bertft baseline) trained on the same 90%; the reviews
 #                       whose mean probability of a class is >= 0.7 get that class
 #                       (scripts/pseudo_labels.py)
-#   5. bertft train     the student, models/imdb-sentiment: fine-tuning from the pretrained model on
-#                       the 90% plus the pseudo-labelled reviews, as windows again
+#   5. bertft train     the student: fine-tuning from the pretrained model on the 90% plus the
+#                       pseudo-labelled reviews, as windows again, 1 epoch
+#   6. rounds 2 and 3   4 and 5 again with the last student as teacher; each new student continues
+#                       from it, at half the learning rate; round 3's is models/imdb-sentiment
 # then writes bf16 copies with 128 positions to models/imdb-bert and models/imdb-sentiment, scores the
 # latter on all 25,000 IMDb test reviews, and writes both model cards from the measurements
 # (scripts/model_cards.py).
@@ -60,26 +62,40 @@ if [ ! -f "$work/sentiment/metrics.json" ]; then
     --truncation chunks --resume --log "$work/sentiment.jsonl"
 fi
 
-if [ ! -f "$work/pseudo-labels.json" ]; then
-  echo "== pseudo-labels for train/unsup from the teacher and TF-IDF" >&2
+if [ ! -f "$work/tfidf-teacher.json" ]; then
+  echo "== TF-IDF teacher: trained on the same 90%, scores train/unsup" >&2
   python3 scripts/pseudo_labels.py texts "$data#aclImdb/train/unsup" "$work/unsup.jsonl"
-  $bertft predict --model "$work/sentiment" --input "$work/unsup.jsonl" --max-length 128 --truncation chunks \
-    > "$work/unsup.teacher.jsonl.tmp"
-  mv "$work/unsup.teacher.jsonl.tmp" "$work/unsup.teacher.jsonl"
   $bertft baseline --train "$work/split/train.jsonl" --test "$work/split/test.jsonl" --ngram-max 3 --C 8 \
-    --unlabeled "$work/unsup.jsonl" --unlabeled-predictions "$work/unsup.tfidf.jsonl" > "$work/tfidf-teacher.json"
-  python3 scripts/pseudo_labels.py label "$work/unsup.jsonl" "$work/unsup.teacher.jsonl" "$work/unsup.tfidf.jsonl" \
-    --min-confidence 0.7 --output "$work/pseudo.jsonl" > "$work/pseudo-labels.json.tmp"
-  mv "$work/pseudo-labels.json.tmp" "$work/pseudo-labels.json"
+    --unlabeled "$work/unsup.jsonl" --unlabeled-predictions "$work/unsup.tfidf.jsonl" > "$work/tfidf-teacher.json.tmp"
+  mv "$work/tfidf-teacher.json.tmp" "$work/tfidf-teacher.json"
 fi
 
-if [ ! -f "$work/student/metrics.json" ]; then
-  echo "== student: fine-tune on the 90% plus the pseudo-labelled reviews, as windows, 1 epoch" >&2
-  cat "$work/split/train.jsonl" "$work/pseudo.jsonl" > "$work/student-train.jsonl"
-  $bertft train --model "$work/mlm128" --train "$work/student-train.jsonl" --valid "$work/split/test.jsonl" \
-    --output "$work/student" --epochs 1 --batch-size 32 --learning-rate 1e-4 --max-length 128 --dropout 0.1 \
-    --truncation chunks --resume --log "$work/student.jsonl"
-fi
+# distill ROUND TEACHER INIT LEARNING_RATE: pseudo-labels for train/unsup from TEACHER and TF-IDF, then a
+# student fine-tuned from INIT on the 90% plus the pseudo-labelled reviews, as windows, 1 epoch.
+distill() {
+  local round=$work/round$1
+  mkdir -p "$round"
+  if [ ! -f "$round/pseudo-labels.json" ]; then
+    echo "== round $1: pseudo-labels for train/unsup from $2 and TF-IDF" >&2
+    $bertft predict --model "$2" --input "$work/unsup.jsonl" --max-length 128 --truncation chunks \
+      > "$round/unsup.teacher.jsonl.tmp"
+    mv "$round/unsup.teacher.jsonl.tmp" "$round/unsup.teacher.jsonl"
+    python3 scripts/pseudo_labels.py label "$work/unsup.jsonl" "$round/unsup.teacher.jsonl" "$work/unsup.tfidf.jsonl" \
+      --min-confidence 0.7 --output "$round/pseudo.jsonl" > "$round/pseudo-labels.json.tmp"
+    mv "$round/pseudo-labels.json.tmp" "$round/pseudo-labels.json"
+  fi
+  if [ ! -f "$round/student/metrics.json" ]; then
+    echo "== round $1: student from $3 on the 90% plus the pseudo-labelled reviews, 1 epoch" >&2
+    cat "$work/split/train.jsonl" "$round/pseudo.jsonl" > "$round/student-train.jsonl"
+    $bertft train --model "$3" --train "$round/student-train.jsonl" --valid "$work/split/test.jsonl" \
+      --output "$round/student" --epochs 1 --batch-size 32 --learning-rate "$4" --max-length 128 --dropout 0.1 \
+      --truncation chunks --resume --log "$round/student.jsonl"
+  fi
+}
+distill 1 "$work/sentiment" "$work/mlm128" 1e-4
+# Later rounds' students continue from the previous one (another epoch, on better pseudo-labels).
+distill 2 "$work/round1/student" "$work/round1/student" 5e-5
+distill 3 "$work/round2/student" "$work/round2/student" 5e-5
 
 echo "== bf16 copies into models/" >&2
 # Pretraining used 128-token sequences: positions beyond were never trained, so they are left out.
@@ -93,7 +109,7 @@ config["hidden_dropout_prob"] = config["attention_probs_dropout_prob"] = 0.1
 json.dump(config, open(path + ".tmp", "w"), indent=2)
 os.replace(path + ".tmp", path)
 PY
-$bertft convert --model "$work/student" --output models/imdb-sentiment --dtype bf16 --max-positions 128
+$bertft convert --model "$work/round3/student" --output models/imdb-sentiment --dtype bf16 --max-positions 128
 $bertft eval --model models/imdb-sentiment --data "$data#aclImdb/test" --strip-html --max-length 128 \
   --truncation chunks | tee "$work/imdb-sentiment-test.json"
 python3 scripts/model_cards.py "$work"
