@@ -78,6 +78,7 @@ std::vector<MicroBatch> read_batches(const std::string& path, int micro_batches,
       if (!root["probs"].absent()) {
         probs.emplace_back();
         for (const auto& v : root["probs"].as_array()) probs.back().push_back(v.get<float>());
+        if (probs.back().size() != probs.front().size()) fail_file(where, "'probs' must have the same length in every record");
       }
     }
     inputs.push_back(std::move(input));
