@@ -101,7 +101,7 @@ void setup_eval(CLI::App& app) {
   add_dataset_options(sub, o->dataset);
   sub->add_option("--threads", o->threads, "Threads");
   sub->add_option("--precision", o->precision, kPrecisionHelp);
-  add_truncation_options(sub, o->truncation, true);
+  add_truncation_options(sub, o->truncation);
   sub->callback([o] {
     if (o->batch_size < 1) throw Error("--batch-size must be at least 1");
     use_threads(o->threads);

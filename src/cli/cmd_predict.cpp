@@ -119,7 +119,7 @@ class Predictor {
       std::copy_n(sorted_logits.data() + k * C, C, logits.data() + order[k] * C);
 
     std::string out;
-    std::vector<float> probs(C), window_logits(C);
+    std::vector<float> probs(C), text_logits(C);
     for (size_t i = 0; i < n; i++) {
       const float* rows = logits.data() + first_input[i] * C;
       const int64_t windows = static_cast<int64_t>(first_input[i + 1] - first_input[i]);
@@ -127,13 +127,8 @@ class Predictor {
         throw Error(input_location(source, records[i]) +
                     ": the model produced non-finite logits (is the checkpoint corrupt?)");
       mean_softmax_forward(probs.data(), rows, windows, C);
-      // Several windows: logits whose softmax is the mean probability.
-      const float* row_logits = rows;
-      if (windows > 1) {
-        for (int c = 0; c < C; c++) window_logits[c] = std::log(probs[c]);
-        row_logits = window_logits.data();
-      }
-      append_prediction(out, model_.config, probs.data(), row_logits);
+      mean_window_logits(text_logits.data(), rows, windows, C);
+      append_prediction(out, model_.config, probs.data(), text_logits.data());
     }
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0)
       throw Error("stdout: write failed");
@@ -231,7 +226,7 @@ void setup_predict(CLI::App& app) {
                   "(0: the model's max_position_embeddings)");
   sub->add_option("--threads", opt->threads, "Threads (default: all cores of this machine)");
   sub->add_option("--precision", opt->precision, kPrecisionHelp);
-  add_truncation_options(sub, opt->truncation, true);
+  add_truncation_options(sub, opt->truncation);
   sub->callback([opt] { run_predict(*opt); });
 }
 

@@ -94,6 +94,7 @@ void run_serve(const ServeOptions& opt) {
   if (opt.max_batch_tokens < max_length)
     throw Error("--max-batch-tokens " + std::to_string(opt.max_batch_tokens) +
                 " is less than one input of --max-length " + std::to_string(max_length) + " tokens");
+  check_chunk_overlap(truncation, max_length);
 
   // The classifier's buffers hold max_inputs inputs of max_length tokens: the token budget when every
   // input is as long as it can be.
@@ -156,7 +157,8 @@ void setup_serve(CLI::App& app) {
   sub->add_option("--max-client-batch-size", opt->max_client_batch_size, "Inputs per request; more get 413");
   sub->add_option("--payload-limit", opt->payload_limit, "Request body bytes; larger bodies get 413");
   sub->add_option("--max-length", opt->max_length,
-                  "Tokens per input incl. special tokens; longer inputs get 422 unless \"truncate\": true "
+                  "Tokens per input incl. special tokens; longer inputs get 422 unless \"truncate\": true, "
+                  "or with --truncation chunks are scored whole, by their windows "
                   "(0: the model's max_position_embeddings)");
   sub->add_option("--threads", opt->threads, "Inference threads (default: all cores of this machine)");
   sub->add_option("--precision", opt->precision, kPrecisionHelp);

@@ -60,7 +60,7 @@ void add_train_options(CLI::App* sub, TrainCliOptions& o) {
                   "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
   sub->add_option("--precision", o.precision, kPrecisionHelp);
   add_dataset_options(sub, o.dataset, /*with_max_samples=*/false);
-  add_truncation_options(sub, o.truncation, true);
+  add_truncation_options(sub, o.truncation);
 }
 
 }  // namespace bertft

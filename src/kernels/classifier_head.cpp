@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <utility>
+#include <vector>
 
 #include "kernels/activation.h"
 #include "kernels/linear.h"
@@ -52,6 +53,30 @@ std::pair<double, double> max_and_exp_sum(const float* row, int64_t C) {
   for (int64_t c = 0; c < C; c++) sum += std::exp(static_cast<double>(row[c]) - max);
   return {max, sum};
 }
+
+}  // namespace
+
+void mean_window_logits(float* text_logits, const float* logits, int64_t W, int64_t C) {
+  if (W == 1) {
+    std::copy_n(logits, C, text_logits);
+    return;
+  }
+  // log_softmax(logits[w])[c] = logits[w, c] - logsumexp(logits[w]); then logsumexp over w, minus log W.
+  std::vector<double> logsumexp(W);
+  for (int64_t w = 0; w < W; w++) {
+    const auto [max, sum] = max_and_exp_sum(logits + w * C, C);
+    logsumexp[w] = max + std::log(sum);
+  }
+  for (int64_t c = 0; c < C; c++) {
+    double max = -INFINITY;
+    for (int64_t w = 0; w < W; w++) max = std::max(max, logits[w * C + c] - logsumexp[w]);
+    double sum = 0.0;
+    for (int64_t w = 0; w < W; w++) sum += std::exp(logits[w * C + c] - logsumexp[w] - max);
+    text_logits[c] = static_cast<float>(max + std::log(sum / static_cast<double>(W)));
+  }
+}
+
+namespace {
 
 // target(b, c): the probability of class c for row b.
 template <typename Target>

@@ -18,6 +18,11 @@ void softmax_forward(float* probs, const float* logits, int64_t B, int64_t C);
 // probs[C] = mean over the W rows of softmax(logits[W, C]): a text classified by its windows.
 void mean_softmax_forward(float* probs, const float* logits, int64_t W, int64_t C);
 
+// text_logits[C] for a text classified by its W windows: logits[0..C) itself when W == 1, else
+// log(mean over the windows of softmax(logits[w])), whose softmax is mean_softmax_forward's
+// probabilities; computed in log space, so a near-zero probability stays finite.
+void mean_window_logits(float* text_logits, const float* logits, int64_t W, int64_t C);
+
 // Mean softmax cross-entropy over the batch (PyTorch F.cross_entropy, reduction "mean"):
 // mean_b [logsumexp(logits[b]) - logits[b, labels[b]]], accumulated in double.
 float crossentropy_forward(const float* logits, const int32_t* labels, int64_t B, int64_t C);

@@ -40,7 +40,8 @@ nlohmann::json build() {
                               {{"schema", {{"oneOf", {predictions, {{"type", "array"}, {"items", predictions}}}}}}}}}}}},
               {"400", error_response("Body not UTF-8 or not JSON, wrong types, empty batch")},
               {"413", error_response("Body, batch or an input too large")},
-              {"422", error_response("An input longer than the model's maximum length without \"truncate\": true")},
+              {"422", error_response("An input longer than the model's maximum length without \"truncate\": true "
+                                     "(a server started with --truncation chunks scores a long text by its windows)")},
               {"429", error_response("Too many requests in flight")}}}}}}},
         {"/health", {{"get", {{"summary", "Ready to serve"}, {"responses", {{"200", {{"description", "Ready"}}}}}}}}},
         {"/info",
@@ -75,7 +76,8 @@ nlohmann::json build() {
               {"truncate", {{"type", "boolean"}, {"default", false},
                             {"description", "Cut inputs longer than the maximum length instead of refusing them"}}},
               {"raw_scores", {{"type", "boolean"}, {"default", false},
-                              {"description", "Scores are the logits instead of softmax probabilities"}}}}}}},
+                              {"description", "Scores are the logits instead of softmax probabilities (for a text scored by its "
+                                              "windows, the log of their mean probabilities)"}}}}}}},
           {"Prediction", prediction},
           {"ErrorResponse",
            {{"type", "object"},

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "common/error.h"
+#include "kernels/classifier_head.h"
 #include "serving/api_error.h"
 #include "serving/openapi.h"
 #include "serving/web_page.h"
@@ -38,21 +39,28 @@ HttpReply Service::predict(std::string_view body) {
 
 HttpReply Service::predict_admitted(std::string_view body) {
   const PredictRequest request = parse_predict_request(body, options_.limits);
-  std::vector<TokenizedInput> encoded(request.inputs.size());
+  // Every input's token sequences in turn: one, or with --truncation chunks a long text's windows.
+  std::vector<TokenizedInput> encoded;
+  std::vector<size_t> first(request.inputs.size() + 1);
   int64_t truncated = 0;
-  for (size_t i = 0; i < encoded.size(); i++) {
+  for (size_t i = 0; i < request.inputs.size(); i++) {
     const PredictInput& input = request.inputs[i];
     std::optional<std::string_view> pair;
     if (input.text_pair) pair = *input.text_pair;
     bool cut = false;
-    encoded[i] = encode_input(tokenizer_, input.text, pair, options_.max_length, options_.truncation, &cut);
+    std::vector<TokenizedInput> windows =
+        encode_windows(tokenizer_, input.text, pair, options_.max_length, options_.truncation, &cut);
+    cut = cut && windows.size() == 1;  // windows keep every token
     if (cut && !request.truncate)
       throw ApiError(422, "Validation",
                      (request.batch ? "inputs[" + std::to_string(i) + "]" : std::string("input")) +
                          " is longer than the model's maximum of " + std::to_string(options_.max_length) +
                          " tokens; send \"truncate\": true to cut it");
     truncated += cut;
+    first[i] = encoded.size();
+    for (TokenizedInput& w : windows) encoded.push_back(std::move(w));
   }
+  first[request.inputs.size()] = encoded.size();
   std::vector<float> logits;
   try {
     logits = batcher_.classify(std::move(encoded));
@@ -61,14 +69,13 @@ HttpReply Service::predict_admitted(std::string_view body) {
   }
   metrics_.record_inputs(static_cast<int64_t>(request.inputs.size()), truncated);
   const int C = config_.num_labels();
-  nlohmann::json reply;
-  if (request.batch) {
-    reply = nlohmann::json::array();
-    for (size_t i = 0; i < request.inputs.size(); i++)
-      reply.push_back(prediction_json(logits.data() + i * C, config_.id2label, request.raw_scores));
-  } else {
-    reply = prediction_json(logits.data(), config_.id2label, request.raw_scores);
+  std::vector<float> text_logits(C);
+  nlohmann::json reply = nlohmann::json::array();
+  for (size_t i = 0; i < request.inputs.size(); i++) {
+    mean_window_logits(text_logits.data(), logits.data() + first[i] * C, static_cast<int64_t>(first[i + 1] - first[i]), C);
+    reply.push_back(prediction_json(text_logits.data(), config_.id2label, request.raw_scores));
   }
+  if (!request.batch) reply = reply[0];
   return {200, reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
@@ -93,6 +100,7 @@ HttpReply Service::info() const {
       {"max_client_batch_size", options_.limits.max_client_batch_size},
       {"payload_limit", options_.payload_limit},
       {"auto_truncate", false},
+      {"truncation", describe(options_.truncation)},
       {"version", BERTFT_VERSION},
   };
   return {200, info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};

@@ -7,17 +7,14 @@
 
 namespace bertft {
 
-Truncation truncation_from_name(const std::string& name, int head_tokens, int chunk_overlap, bool allow_chunks) {
+Truncation truncation_from_name(const std::string& name, int head_tokens, int chunk_overlap) {
   Truncation t{.head_tokens = head_tokens, .chunk_overlap = chunk_overlap};
   if (name == "head+tail") {
     t.strategy = Truncation::Strategy::HeadTail;
-  } else if (name == "chunks" && allow_chunks) {
-    t.strategy = Truncation::Strategy::Chunks;
   } else if (name == "chunks") {
-    throw Error("--truncation chunks is for train, eval and predict; use head or head+tail here");
+    t.strategy = Truncation::Strategy::Chunks;
   } else if (name != "head") {
-    throw Error(std::string("--truncation must be ") + (allow_chunks ? "head, head+tail or chunks" : "head or head+tail") +
-                ", not '" + name + "'");
+    throw Error("--truncation must be head, head+tail or chunks, not '" + name + "'");
   }
   if (head_tokens < 0) throw Error("--head-tokens must not be negative");
   if (chunk_overlap < 0) throw Error("--chunk-overlap must not be negative");

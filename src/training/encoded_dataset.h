@@ -20,7 +20,7 @@ namespace bertft {
 //   chunks     for inference on whole texts: a single text becomes windows [CLS] w [SEP] of
 //              max_length - 2 tokens, neighbours sharing chunk_overlap tokens and the last ending at
 //              the text's end; the text's class probabilities are the mean of its windows' (evaluate,
-//              predict), and training takes each window as an example. Pairs are cut as with head.
+//              predict, serve), and training takes each window as an example. Pairs are cut as with head.
 struct Truncation {
   enum class Strategy { Head, HeadTail, Chunks };
   Strategy strategy = Strategy::Head;
@@ -28,10 +28,9 @@ struct Truncation {
   int chunk_overlap = 32;
 };
 
-// "head", "head+tail" or (allow_chunks) "chunks"; throws Error naming --truncation / --head-tokens /
-// --chunk-overlap otherwise.
-Truncation truncation_from_name(const std::string& name, int head_tokens, int chunk_overlap = 32,
-                                bool allow_chunks = false);
+// "head", "head+tail" or "chunks"; throws Error naming --truncation / --head-tokens / --chunk-overlap
+// otherwise.
+Truncation truncation_from_name(const std::string& name, int head_tokens, int chunk_overlap = 32);
 // "head", "head+tail (H head tokens)" or "chunks (O tokens overlap)", for logs and reports.
 std::string describe(const Truncation& truncation);
 

@@ -120,6 +120,25 @@ TEST(Kernels, SoftmaxRowsSumToOne) {
   expect_close(probs, {1 / z, e / z, e * e / z, 0, 0, 1}, 1e-7);
 }
 
+// A text scored by its windows: mean of the windows' probabilities, and logits whose softmax is that mean.
+TEST(Kernels, WindowMeanProbabilitiesAndLogits) {
+  const std::vector<float> logits = {2.0f, 0.0f, -1.0f, 0.5f, 1.0f, 1.0f};  // 3 windows, 2 classes
+  std::vector<float> probs(2), text_logits(2), from_logits(2);
+  mean_softmax_forward(probs.data(), logits.data(), 3, 2);
+  const double p0 = (1 / (1 + std::exp(-2.0)) + 1 / (1 + std::exp(1.5)) + 0.5) / 3;
+  expect_close(probs, {p0, 1 - p0}, 1e-7);
+  mean_window_logits(text_logits.data(), logits.data(), 3, 2);
+  expect_close(text_logits, {std::log(p0), std::log(1 - p0)}, 1e-6);
+  softmax_forward(from_logits.data(), text_logits.data(), 1, 2);
+  expect_close(from_logits, {p0, 1 - p0}, 1e-7);
+  // One window: its logits unchanged. Extreme logits: a class whose probability underflows float stays finite.
+  mean_window_logits(text_logits.data(), logits.data(), 1, 2);
+  expect_close(text_logits, {2.0, 0.0}, 0);
+  const std::vector<float> extreme = {0.0f, 300.0f, 0.0f, 200.0f};
+  mean_window_logits(text_logits.data(), extreme.data(), 2, 2);
+  expect_close(text_logits, {-200 - std::log(2.0), 0.0}, 1e-4);
+}
+
 TEST(Kernels, PoolerIsTanhOfLinear) {
   const int64_t B = 3, H = 8;
   auto cls = random_vector(B * H, 13), w = random_vector(H * H, 14), b = random_vector(H, 15);

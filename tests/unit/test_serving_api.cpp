@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "kernels/classifier_head.h"
 #include "serving/api_error.h"
 #include "serving/openapi.h"
 #include "serving/predict_api.h"
@@ -140,6 +141,50 @@ TEST_F(ServiceTest, TooLongIs422UnlessTruncated) {
   reply = service.predict(R"({"inputs": [)" + text + R"(], "truncate": true, "raw_scores": true})");
   ASSERT_EQ(reply.status, 200) << reply.body;
   EXPECT_EQ(nlohmann::json::parse(reply.body)[0][0]["score"], 8.0);
+}
+
+// --truncation chunks: a long text is scored whole by its windows (no 422, nothing counted as cut);
+// its scores are the mean of the windows' probabilities, raw scores their log. A long pair is still cut.
+TEST_F(ServiceTest, ChunksScoreALongTextByItsWindows) {
+  options.truncation = truncation_from_name("chunks", 128, 2);
+  // Logits (x, -x) per window, x from its length and first content id: windows differ.
+  Batcher batcher(
+      [](std::span<const TokenizedInput> batch, float* logits) {
+        for (size_t i = 0; i < batch.size(); i++) {
+          const float x = static_cast<float>(batch[i].ids.size() % 7) + 0.01f * static_cast<float>(batch[i].ids[1] % 50);
+          logits[2 * i] = x;
+          logits[2 * i + 1] = -x;
+        }
+      },
+      2, {64, 8});
+  Service service = make(batcher);
+  const std::string text = "good movie bad plot good acting bad ending good music bad";
+  bool cut = false;
+  const std::vector<TokenizedInput> windows = encode_windows(tokenizer, text, std::nullopt, 8, options.truncation, &cut);
+  ASSERT_GE(windows.size(), 3u);
+  std::vector<float> window_logits;
+  for (const TokenizedInput& w : windows) {
+    const float x = static_cast<float>(w.ids.size() % 7) + 0.01f * static_cast<float>(w.ids[1] % 50);
+    window_logits.insert(window_logits.end(), {x, -x});
+  }
+  std::vector<float> probs(2);
+  mean_softmax_forward(probs.data(), window_logits.data(), static_cast<int64_t>(windows.size()), 2);
+
+  HttpReply reply = service.predict(R"({"inputs": [")" + text + R"(", "good"]})");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  nlohmann::json body = nlohmann::json::parse(reply.body);
+  EXPECT_EQ(body[0][0]["label"], probs[0] > probs[1] ? "negative" : "positive");
+  EXPECT_NEAR(body[0][0]["score"].get<double>(), std::max(probs[0], probs[1]), 1e-6);
+  reply = service.predict(R"({"inputs": ")" + text + R"(", "raw_scores": true})");
+  body = nlohmann::json::parse(reply.body);
+  EXPECT_NEAR(body[0]["score"].get<double>(), std::log(std::max(probs[0], probs[1])), 1e-5);
+  EXPECT_NE(service.metrics().body.find("bertft_truncated_inputs_total 0\n"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(service.info().body)["truncation"], "chunks (2 tokens overlap)");
+
+  reply = service.predict(R"({"inputs": [[")" + text + R"(", "good"]]})");
+  EXPECT_EQ(reply.status, 422) << reply.body;
+  EXPECT_EQ(service.predict(R"({"inputs": [[")" + text + R"(", "good"]], "truncate": true})").status, 200);
+  EXPECT_NE(service.metrics().body.find("bertft_truncated_inputs_total 1\n"), std::string::npos);
 }
 
 TEST_F(ServiceTest, OverMaxConcurrentIs429) {

@@ -127,12 +127,11 @@ TEST(Truncation, EncodeDatasetListsEachExamplesWindowsAndTrainingTakesThemAsExam
 TEST(Truncation, NamesAreChecked) {
   EXPECT_EQ(truncation_from_name("head+tail", 128).strategy, Truncation::Strategy::HeadTail);
   EXPECT_EQ(truncation_from_name("head", 128).strategy, Truncation::Strategy::Head);
-  EXPECT_EQ(truncation_from_name("chunks", 128, 64, true).strategy, Truncation::Strategy::Chunks);
-  EXPECT_THROW(truncation_from_name("chunks", 128, 64, false), Error);  // serve
+  EXPECT_EQ(truncation_from_name("chunks", 128, 64).strategy, Truncation::Strategy::Chunks);
   EXPECT_THROW(truncation_from_name("middle", 128), Error);
   EXPECT_THROW(truncation_from_name("head+tail", -1), Error);
-  EXPECT_THROW(truncation_from_name("chunks", 128, -1, true), Error);
-  EXPECT_EQ(describe(truncation_from_name("chunks", 128, 64, true)), "chunks (64 tokens overlap)");
+  EXPECT_THROW(truncation_from_name("chunks", 128, -1), Error);
+  EXPECT_EQ(describe(truncation_from_name("chunks", 128, 64)), "chunks (64 tokens overlap)");
 }
 
 }  // namespace
