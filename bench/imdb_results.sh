@@ -81,8 +81,9 @@ OUT="$work/sentiment" finetune pretrained-128 "compact BERT, pretrained (MLM on 
 128-token windows, lr 1e-4" "$work/mlm128" 128 chunks 1e-4 --log "$work/sentiment.jsonl"
 # Its students (scripts/pretrain-imdb.sh makes them): round 1 fine-tuned from the same checkpoint on the
 # labeled reviews plus train/unsup reviews pseudo-labelled by the teacher and TF-IDF; round 2 continues
-# round 1's student on reviews pseudo-labelled by it and TF-IDF, round 3 round 2's likewise
-# (models/imdb-sentiment). The training time counts every fine-tuning run behind the model.
+# round 1's student on reviews pseudo-labelled by it and TF-IDF, round 3 round 2's likewise, and
+# round 4 round 3's on soft labels, the two teachers' mean probabilities (models/imdb-sentiment).
+# The training time counts every fine-tuning run behind the model.
 distilled() {  # NAME ROUND DESCRIPTION
   wanted "$1" || return 0
   [ -f "$work/round$2/student/metrics.json" ] ||
@@ -98,7 +99,9 @@ windows, lr 1e-4, 1 epoch"
 distilled distilled2-128 2 "compact BERT, pretrained, distilled twice: round 1's student as teacher, \
 1 more epoch at lr 5e-5"
 distilled distilled3-128 3 "compact BERT, pretrained, distilled 3 times: round 2's student as teacher, \
-1 more epoch at lr 5e-5 (models/imdb-sentiment)"
+1 more epoch at lr 5e-5"
+distilled distilled4-128 4 "compact BERT, pretrained, distilled 4 times: round 3's student as teacher, \
+soft labels on all unsup reviews, 1 more epoch at lr 5e-5 (models/imdb-sentiment)"
 # Further pretraining: masked LM continued from the pretrained checkpoint on the task's own 25,000
 # labeled training reviews (task-adaptive pretraining), then the same fine-tuning.
 if wanted further-128 && ! [ -f "$results/further-mlm/metrics.json" ]; then

@@ -2,8 +2,8 @@
 """Writes the model cards models/imdb-bert/README.md and models/imdb-sentiment/README.md from what
 scripts/pretrain-imdb.sh measured in its work directory, so that every number in them comes from that run:
   WORK/vocab/vocab.txt, WORK/mlm128/metrics.json, WORK/sentiment/metrics.json (the teacher),
-  WORK/tfidf-teacher.json, WORK/roundN/pseudo-labels.json and WORK/roundN/student/metrics.json for the three
-  distillation rounds (round 3's student is models/imdb-sentiment),
+  WORK/tfidf-teacher.json, WORK/roundN/pseudo-labels.json and WORK/roundN/student/metrics.json for the four
+  distillation rounds (round 4's student is models/imdb-sentiment),
   WORK/imdb-sentiment-test.json (bertft eval of models/imdb-sentiment on all 25,000 test reviews).
     python3 scripts/model_cards.py WORK [REPO]"""
 import json
@@ -53,8 +53,8 @@ def main():
     mlm128 = load(os.path.join(work, "mlm128", "metrics.json"))
     teacher = load(os.path.join(work, "sentiment", "metrics.json"))
     tfidf = load(os.path.join(work, "tfidf-teacher.json"))
-    pseudo = [load(os.path.join(work, f"round{r}", "pseudo-labels.json")) for r in (1, 2, 3)]
-    student = [load(os.path.join(work, f"round{r}", "student", "metrics.json")) for r in (1, 2, 3)]
+    pseudo = [load(os.path.join(work, f"round{r}", "pseudo-labels.json")) for r in (1, 2, 3, 4)]
+    student = [load(os.path.join(work, f"round{r}", "student", "metrics.json")) for r in (1, 2, 3, 4)]
     test = load(os.path.join(work, "imdb-sentiment-test.json"))
     shape = (f"{config['num_hidden_layers']} layers, hidden {config['hidden_size']}, {config['num_attention_heads']} heads, "
              f"intermediate {config['intermediate_size']}, {vocab:,}-token WordPiece vocabulary, up to "
@@ -122,8 +122,13 @@ for validation and trains on the other 22,500:
    then the student trained for one more epoch (`--model <student> --learning-rate 5e-5`) on the
    22,500 labeled plus these pseudo-labelled reviews, {duration(student[1]['train_seconds'])}.
    Validation accuracy {100 * student[1]['valid']['accuracy']:.2f}%.
-6. Round 3, this model: the same with round 2's student, {kept(pseudo[2])}; one more epoch,
+6. Round 3: the same with round 2's student, {kept(pseudo[2])}; one more epoch,
    {duration(student[2]['train_seconds'])}. Validation accuracy {100 * student[2]['valid']['accuracy']:.2f}%.
+7. Round 4, this model: round 3's student and TF-IDF score the unlabeled reviews again, and every one of
+   them ({pseudo[3]['kept']:,}) is kept with a soft label: the cross-entropy target is the two teachers'
+   mean class probabilities (`"probs"` in the training JSON Lines, `pseudo_labels.py label --soft`) rather
+   than the winning class alone. One more epoch from round 3's student at 5e-5,
+   {duration(student[3]['train_seconds'])}. Validation accuracy {100 * student[3]['valid']['accuracy']:.2f}%.
 
 ## Results on all 25,000 IMDb test reviews
 

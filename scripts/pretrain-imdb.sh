@@ -12,8 +12,10 @@
 #                       (scripts/pseudo_labels.py)
 #   5. bertft train     the student: fine-tuning from the pretrained model on the 90% plus the
 #                       pseudo-labelled reviews, as windows again, 1 epoch
-#   6. rounds 2 and 3   4 and 5 again with the last student as teacher; each new student continues
-#                       from it, at half the learning rate; round 3's is models/imdb-sentiment
+#   6. rounds 2 to 4    4 and 5 again with the last student as teacher; each new student continues
+#                       from it, at half the learning rate; round 4 learns the two teachers' mean
+#                       probabilities of every unlabeled review (soft labels); its student is
+#                       models/imdb-sentiment
 # then writes bf16 copies with 128 positions to models/imdb-bert and models/imdb-sentiment, scores the
 # latter on all 25,000 IMDb test reviews, and writes both model cards from the measurements
 # (scripts/model_cards.py).
@@ -21,8 +23,8 @@
 #   bash scripts/pretrain-imdb.sh [WORK_DIR]     (default ~/.cache/bertft/imdb-bert)
 #
 # Every stage resumes from its newest checkpoint in WORK_DIR and is skipped once finished, so the
-# script can be killed and rerun at any time; BUDGET (seconds of training per stage per run, default
-# unlimited) lets one session do part of it. Hardware of the committed run: see models/imdb-bert/README.md.
+# script can be killed and rerun at any time; BUDGET (seconds of masked-LM pretraining per run, default
+# unlimited) lets one session do part of the longest stage. Hardware of the committed run: see models/imdb-bert/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-$HOME/.cache/bertft/imdb-bert}
@@ -70,10 +72,13 @@ if [ ! -f "$work/tfidf-teacher.json" ]; then
   mv "$work/tfidf-teacher.json.tmp" "$work/tfidf-teacher.json"
 fi
 
-# distill ROUND TEACHER INIT LEARNING_RATE: pseudo-labels for train/unsup from TEACHER and TF-IDF, then a
-# student fine-tuned from INIT on the 90% plus the pseudo-labelled reviews, as windows, 1 epoch.
+# distill ROUND TEACHER INIT LEARNING_RATE [soft]: pseudo-labels for train/unsup from TEACHER and TF-IDF,
+# then a student fine-tuned from INIT on the 90% plus the pseudo-labelled reviews, as windows, 1 epoch.
+# Hard pseudo-labels keep the reviews whose mean probability of a class is >= 0.7; soft ones keep every
+# review, with the two teachers' mean probabilities as the training target.
 distill() {
-  local round=$work/round$1
+  local round=$work/round$1 labels=(--min-confidence 0.7)
+  [ "${5:-}" = soft ] && labels=(--min-confidence 0.5 --soft)
   mkdir -p "$round"
   if [ ! -f "$round/pseudo-labels.json" ]; then
     echo "== round $1: pseudo-labels for train/unsup from $2 and TF-IDF" >&2
@@ -81,7 +86,7 @@ distill() {
       > "$round/unsup.teacher.jsonl.tmp"
     mv "$round/unsup.teacher.jsonl.tmp" "$round/unsup.teacher.jsonl"
     python3 scripts/pseudo_labels.py label "$work/unsup.jsonl" "$round/unsup.teacher.jsonl" "$work/unsup.tfidf.jsonl" \
-      --min-confidence 0.7 --output "$round/pseudo.jsonl" > "$round/pseudo-labels.json.tmp"
+      "${labels[@]}" --output "$round/pseudo.jsonl" > "$round/pseudo-labels.json.tmp"
     mv "$round/pseudo-labels.json.tmp" "$round/pseudo-labels.json"
   fi
   if [ ! -f "$round/student/metrics.json" ]; then
@@ -89,13 +94,14 @@ distill() {
     cat "$work/split/train.jsonl" "$round/pseudo.jsonl" > "$round/student-train.jsonl"
     $bertft train --model "$3" --train "$round/student-train.jsonl" --valid "$work/split/test.jsonl" \
       --output "$round/student" --epochs 1 --batch-size 32 --learning-rate "$4" --max-length 128 --dropout 0.1 \
-      --truncation chunks --resume --log "$round/student.jsonl"
+      --truncation chunks --save-steps 1000 --resume --log "$round/student.jsonl"
   fi
 }
 distill 1 "$work/sentiment" "$work/mlm128" 1e-4
 # Later rounds' students continue from the previous one (another epoch, on better pseudo-labels).
 distill 2 "$work/round1/student" "$work/round1/student" 5e-5
 distill 3 "$work/round2/student" "$work/round2/student" 5e-5
+distill 4 "$work/round3/student" "$work/round3/student" 5e-5 soft
 
 echo "== bf16 copies into models/" >&2
 # Pretraining used 128-token sequences: positions beyond were never trained, so they are left out.
@@ -109,7 +115,7 @@ config["hidden_dropout_prob"] = config["attention_probs_dropout_prob"] = 0.1
 json.dump(config, open(path + ".tmp", "w"), indent=2)
 os.replace(path + ".tmp", path)
 PY
-$bertft convert --model "$work/round3/student" --output models/imdb-sentiment --dtype bf16 --max-positions 128
+$bertft convert --model "$work/round4/student" --output models/imdb-sentiment --dtype bf16 --max-positions 128
 $bertft eval --model models/imdb-sentiment --data "$data#aclImdb/test" --strip-html --max-length 128 \
   --truncation chunks | tee "$work/imdb-sentiment-test.json"
 python3 scripts/model_cards.py "$work"
