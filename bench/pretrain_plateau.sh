@@ -28,7 +28,7 @@ mkdir -p "$work"
 run() {  # name, extra options
   local name=$1; shift
   echo "== $name" >&2
-  ./build/bertft pretrain --config models/imdb-bert/config.json --tokenizer "$vocab" \
+  ./build/bertft pretrain --config scripts/imdb-bert-config.json --tokenizer "$vocab" \
     --corpus "$data#aclImdb/train" --output "$work/$name" --max-length 128 --batch-size 32 --max-steps 12000 \
     --warmup-steps 1000 --learning-rate 1e-3 --adam-beta2 0.98 --adam-eps 1e-6 --eval-steps 250 --save-steps 250 \
     --stop-at-step "$steps" --resume --log "$work/$name.jsonl" "$@" >/dev/null

@@ -1,25 +1,37 @@
 #!/usr/bin/env bash
-# The main job on the embedded default, offline: install, build, make a synthetic labeled review
-# dataset, fine-tune the small demo BERT (models/demo/config.json, random init) on it, evaluate it,
-# and classify examples/reviews.jsonl with it. Outputs go to build/demo/.
+# The main job on the embedded default, offline: install, build, then
+#   1. fine-tune the bundled pretrained model models/imdb-bert on the embedded data (bertft synth's
+#      template-made labeled reviews), score it on held-out synthetic reviews and classify
+#      examples/reviews.jsonl with it;
+#   2. classify the same examples with the bundled IMDb classifier models/imdb-sentiment, and score it
+#      on all 25,000 IMDb test reviews when ../shared has the archive (IMDB=path to override).
+# Outputs go to build/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --runtime-only
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target bertft >/dev/null
 bertft=./build/bertft
+imdb=${IMDB:-../shared/data/imdb/aclImdb.tar.gz}
 out=build/demo
 rm -rf "$out"
 mkdir -p "$out"
 echo "== bertft synth: 20,000 training and 2,000 test reviews from templates" >&2
 $bertft synth --n 20000 --seed 1 --output $out/train.jsonl
 $bertft synth --n 2000 --seed 2 --output $out/test.jsonl
-echo "== bertft init: a randomly initialised 2-layer BERT classifier" >&2
-$bertft init --config models/demo/config.json --labels negative,positive --seed 1 --output $out/init
-echo "== bertft train: 3 epochs, 10% held out for validation, best model kept" >&2
-$bertft train --model $out/init --train $out/train.jsonl --valid-split 0.1 --test $out/test.jsonl \
-  --output $out/model --epochs 3 --batch-size 32 --learning-rate 5e-4 --max-length 64 --log $out/train-log.jsonl
-echo "== bertft eval: the test set; mistakes in $out/errors.jsonl" >&2
+echo "== bertft train: models/imdb-bert with a new negative/positive classifier, 1 epoch, 10% held out" >&2
+$bertft train --model models/imdb-bert --train $out/train.jsonl --valid-split 0.1 --test $out/test.jsonl \
+  --output $out/model --epochs 1 --batch-size 32 --learning-rate 1e-4 --max-length 64 --log $out/train-log.jsonl
+echo "== bertft eval: the synthetic test set; mistakes in $out/errors.jsonl" >&2
 $bertft eval --model $out/model --data $out/test.jsonl --errors $out/errors.jsonl
-echo "== bertft predict: examples/reviews.jsonl" >&2
+echo "== bertft predict: examples/reviews.jsonl with the model just trained" >&2
 $bertft predict --model $out/model --input examples/reviews.jsonl
+echo "== bertft predict: examples/reviews.jsonl with the bundled models/imdb-sentiment" >&2
+$bertft predict --model models/imdb-sentiment --input examples/reviews.jsonl --truncation chunks
+if [ -f "$imdb" ]; then
+  echo "== bertft eval: models/imdb-sentiment on all 25,000 IMDb test reviews, whole reviews as 128-token windows" >&2
+  $bertft eval --model models/imdb-sentiment --data "$imdb#aclImdb/test" --strip-html --max-length 128 \
+    --truncation chunks
+else
+  echo "== $imdb not found: skipping the IMDb test set (set IMDB=path/to/aclImdb.tar.gz)" >&2
+fi

@@ -75,7 +75,7 @@ Reviews longer than 128 tokens: fine-tune and predict with `--max-length 128 --t
 ## How it was made
 
 1. `bertft vocab`: a {vocab:,}-token uncased WordPiece vocabulary trained on the same text.
-2. `bertft pretrain --config models/imdb-bert/config.json`: masked LM (15% of tokens, 80/10/10) on
+2. `bertft pretrain --config scripts/imdb-bert-config.json`: masked LM (15% of tokens, 80/10/10) on
    128-token packed sequences, batch 32, {mlm128['global_step']:,} steps, peak learning rate 1e-3 with
    1,000 warm-up steps then linear decay, AdamW (beta2 0.98, eps 1e-6), sinusoidal position init and no
    dropout (see the bertft README, Pretraining: the plateau). Held-out masked-LM loss

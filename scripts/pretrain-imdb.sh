@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the embedded default models from IMDb train + unsup text (never test), resumably:
 #   1. bertft vocab     a 16,384-token in-domain WordPiece vocabulary
-#   2. bertft pretrain  masked LM from random init (models/imdb-bert/config.json), 128-token
+#   2. bertft pretrain  masked LM from random init (scripts/imdb-bert-config.json), 128-token
 #                       sequences, sinusoidal position init and no dropout (see README, Pretraining)
 #   3. bertft train     the teacher: fine-tuning on 90% of IMDb train (labels negative/positive) on
 #                       whole reviews as 128-token windows (--truncation chunks), the positions
@@ -46,7 +46,7 @@ fi
 
 if ! done_stage "$work/mlm128"; then
   echo "== pretrain, 128 tokens" >&2
-  $bertft pretrain --config models/imdb-bert/config.json --tokenizer "$work/vocab" --corpus "${corpus[@]}" \
+  $bertft pretrain --config scripts/imdb-bert-config.json --tokenizer "$work/vocab" --corpus "${corpus[@]}" \
     --output "$work/mlm128" --max-length 128 --batch-size 32 --max-steps 12000 --warmup-steps 1000 \
     --learning-rate 1e-3 --adam-beta2 0.98 --adam-eps 1e-6 --dropout 0 --position-init sinusoidal \
     --eval-steps 250 --save-steps 250 --max-time "$budget" --resume --log "$work/mlm128.jsonl"
