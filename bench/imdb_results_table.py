@@ -11,6 +11,8 @@ ORDER = ["tfidf-1gram", "tfidf-2gram", "tfidf-2gram-C4", "random-128", "pretrain
 
 
 def duration(seconds):
+    if seconds is None:  # a distilled row scored without the pipeline's work directory
+        return "see model card"
     if seconds < 60:
         return "%.1f s" % seconds
     minutes, seconds = divmod(int(round(seconds)), 60)
@@ -19,7 +21,7 @@ def duration(seconds):
 
 
 def main():
-    results = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/bertft/imdb-results")
+    results = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "imdb-results")
     print("| row | setup | accuracy | F1 | training | scoring 25,000 |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
     for name in ORDER:

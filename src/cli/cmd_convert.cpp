@@ -1,5 +1,5 @@
 // bertft convert: re-save a model directory (any supported BERT checkpoint) in another dtype, in
-// the layout transformers writes, keeping the heads it has; optionally with fewer positions.
+// the layout transformers writes, keeping the heads it has; optionally with fewer or more positions.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -19,18 +19,18 @@ struct ConvertArgs {
   int max_positions = 0;
 };
 
-// The model with only its first `positions` position embeddings: for a model pretrained on shorter
-// sequences than its config allows, whose later positions were never trained.
-bertft::Model keep_positions(const bertft::Model& model, int positions) {
-  if (positions > model.config.max_position_embeddings)
-    throw bertft::Error("--max-positions " + std::to_string(positions) + " exceeds the model's " +
-                        std::to_string(model.config.max_position_embeddings));
+// The model with `positions` position embeddings. Fewer: the first ones, for a model pretrained on
+// shorter sequences than its config allows, whose later positions were never trained. More: the new
+// rows get the sinusoidal init of `pretrain --position-init sinusoidal` (the init the bundled models'
+// positions started from), to be learned by fine-tuning on longer inputs.
+bertft::Model resize_positions(const bertft::Model& model, int positions) {
   bertft::BertConfig config = model.config;
   config.max_position_embeddings = positions;
   bertft::Model out{config, bertft::BertParams(config, model.params.heads())};
+  bertft::init_sinusoidal_positions(out.params, config);
   for (const bertft::TensorSpec& spec : out.params.specs()) {
-    const float* from = model.params.data() + model.params.find(spec.name)->offset;
-    std::copy_n(from, spec.numel, out.params.tensor(spec));  // position rows: the first ones
+    const bertft::TensorSpec& source = *model.params.find(spec.name);
+    std::copy_n(model.params.data() + source.offset, std::min(spec.numel, source.numel), out.params.tensor(spec));
   }
   return out;
 }
@@ -41,7 +41,7 @@ void run_convert(const ConvertArgs& a) {
   std::vector<std::string> notices;
   bertft::Model model = bertft::load_model(a.model, options, &notices);
   for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
-  if (a.max_positions > 0) model = keep_positions(model, a.max_positions);
+  if (a.max_positions > 0) model = resize_positions(model, a.max_positions);
   bertft::cli::write_model_dir(model, a.output, a.dtype, a.model, /*tokenizer_required=*/false);
 }
 
@@ -53,8 +53,9 @@ void setup_convert(CLI::App& app) {
   sub->add_option("--output", args->output, "Model directory to write")->required();
   sub->add_option("--dtype", args->dtype, "Weights dtype to write")->check(CLI::IsMember({"f32", "f16", "bf16"}));
   sub->add_option("--max-positions", args->max_positions,
-                  "Keep only the first N position embeddings (max_position_embeddings N), e.g. for a model "
-                  "pretrained on N-token sequences (0: all)")
+                  "Resize the position embeddings to N (max_position_embeddings N): fewer keeps the first N, "
+                  "e.g. for a model pretrained on N-token sequences; more adds sinusoidally initialised rows "
+                  "for fine-tuning on longer inputs (0: as they are)")
       ->check(CLI::NonNegativeNumber);
   sub->callback([args] { run_convert(*args); });
 }
