@@ -50,22 +50,23 @@ json.dump({"name": sys.argv[2], "description": sys.argv[3], "metrics": m,
 
 train_seconds() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["train_seconds"])' "$1/metrics.json"; }
 
-# finetune NAME DESCRIPTION FROM_MODEL MAX_LENGTH TRUNCATION LR [train options]: fine-tunes into
+# finetune NAME DESCRIPTION FROM_MODEL MAX_LENGTH "TRUNCATION [its options]" LR [train options]: fine-tunes into
 # RUNS/NAME.model (resuming a killed run), then scores the kept model on test with
 # the same length and truncation. Dropout is 0.1 throughout.
 finetune() {
-  local name=$1 description=$2 from=$3 length=$4 truncation=$5 lr=$6
+  local name=$1 description=$2 from=$3 length=$4 lr=$6 truncation
+  read -ra truncation <<< "$5"
   shift 6
   wanted "$name" || return 0
   local out=$runs/$name.model
   if [ ! -f "$out/metrics.json" ]; then
     echo "== $name: fine-tuning into $out" >&2
     $bertft train --model "$from" --train "$train" --valid-split 0.1 --strip-html --output "$out" --epochs 3 \
-      --batch-size 32 --max-length "$length" --truncation "$truncation" --learning-rate "$lr" --dropout 0.1 \
+      --batch-size 32 --max-length "$length" --truncation "${truncation[@]}" --learning-rate "$lr" --dropout 0.1 \
       --resume "$@" >&2
   fi
   row "$name" "$description" "$(train_seconds "$out")" \
-    $bertft eval --model "$out" --data "$test" --strip-html --max-length "$length" --truncation "$truncation"
+    $bertft eval --model "$out" --data "$test" --strip-html --max-length "$length" --truncation "${truncation[@]}"
 }
 
 row tfidf-1gram "TF-IDF (unigrams, min_df 2) + logistic regression, C 1" metrics \
@@ -125,19 +126,22 @@ fi
 finetune further-128 "compact BERT, further pretrained (+2,000 MLM steps on the labeled train reviews), \
 128-token windows, lr 1e-4" "$runs/further-mlm" 128 chunks 1e-4
 finetune pretrained-128-head "pretrained, first 128 tokens only (head), lr 1e-4" "$pretrained" 128 head 1e-4
-finetune pretrained-128-head+tail "pretrained, 128 tokens head+tail, lr 1e-4" "$pretrained" 128 head+tail 1e-4
+# head+tail at 128 tokens keeps Sun et al.'s proportions at 512 (head 128 of 510): 32 head + 94 tail.
+finetune pretrained-128-head+tail "pretrained, 128 tokens head+tail (32 + 94), lr 1e-4" "$pretrained" 128 \
+  "head+tail --head-tokens 32" 1e-4
 # Longer inputs: the pretrained model has the 128 positions pretraining trained; convert adds
 # sinusoidally initialised ones up to 512, which fine-tuning alone learns.
 long_positions="$runs/pretrained-512-positions"
 if { wanted pretrained-256 || wanted pretrained-512; } && [ ! -f "$long_positions/config.json" ]; then
   $bertft convert --model "$pretrained" --output "$long_positions" --max-positions 512 >&2
 fi
-finetune pretrained-256 "pretrained, 256 tokens head+tail, lr 1e-4" "$long_positions" 256 head+tail 1e-4
-finetune pretrained-512 "pretrained, 512 tokens head+tail, lr 1e-4" "$long_positions" 512 head+tail 1e-4
-finetune pretrained-128-frozen "pretrained, frozen encoder, 128 tokens head+tail, lr 1e-3" "$pretrained" \
-  128 head+tail 1e-3 --freeze-encoder
+finetune pretrained-256 "pretrained, 256 tokens head+tail (128 + 126), lr 1e-4" "$long_positions" 256 head+tail 1e-4
+finetune pretrained-512 "pretrained, 512 tokens head+tail (128 + 382), lr 1e-4" "$long_positions" 512 head+tail 1e-4
+finetune pretrained-128-frozen "pretrained, frozen encoder, 128 tokens head+tail (32 + 94), lr 1e-3" \
+  "$pretrained" 128 "head+tail --head-tokens 32" 1e-3 --freeze-encoder
 # The learning rates at 128 tokens head+tail, to set against pretrained-128-head+tail's 1e-4.
 for lr in 1e-5 2e-5 3e-5 5e-5; do
-  finetune "pretrained-128-lr$lr" "pretrained, 128 tokens head+tail, lr $lr" "$pretrained" 128 head+tail "$lr"
+  finetune "pretrained-128-lr$lr" "pretrained, 128 tokens head+tail (32 + 94), lr $lr" "$pretrained" 128 \
+    "head+tail --head-tokens 32" "$lr"
 done
 python3 bench/imdb_results_table.py "$results"

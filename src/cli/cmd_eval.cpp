@@ -66,7 +66,7 @@ void run_eval(const EvalOptions& o) {
     throw Error("--max-length exceeds the model's max_position_embeddings (" +
                 std::to_string(model.config.max_position_embeddings) + ")");
   const Truncation truncation = o.truncation.to_truncation();
-  check_chunk_overlap(truncation, max_length);
+  check_truncation(truncation, max_length);
   DatasetOptions options = o.dataset.to_options();
   options.known_labels = model.config.id2label;
   const Dataset data = load_dataset(o.data, options);

@@ -176,7 +176,7 @@ void run_predict(const PredictOptions& opt) {
     throw Error("--max-length " + std::to_string(max_length) + " leaves no room for the " +
                 std::to_string(min_length) + " special tokens");
 
-  check_chunk_overlap(truncation, max_length);
+  check_truncation(truncation, max_length);
   Predictor predictor(model, tokenizer, opt.batch_size, max_length, precision, truncation);
   if (opt.input.empty()) {
     TextInput record;

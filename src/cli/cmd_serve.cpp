@@ -94,7 +94,7 @@ void run_serve(const ServeOptions& opt) {
   if (opt.max_batch_tokens < max_length)
     throw Error("--max-batch-tokens " + std::to_string(opt.max_batch_tokens) +
                 " is less than one input of --max-length " + std::to_string(max_length) + " tokens");
-  check_chunk_overlap(truncation, max_length);
+  check_truncation(truncation, max_length);
 
   // The classifier's buffers hold max_inputs inputs of max_length tokens: the token budget when every
   // input is as long as it can be.

@@ -73,7 +73,12 @@ TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view tex
   return input;
 }
 
-void check_chunk_overlap(const Truncation& truncation, int max_length) {
+void check_truncation(const Truncation& truncation, int max_length) {
+  // encode_input would keep the head alone: a run labelled head+tail that is really head.
+  if (truncation.strategy == Truncation::Strategy::HeadTail && truncation.head_tokens >= max_length - 2)
+    throw Error("--truncation head+tail: --head-tokens " + std::to_string(truncation.head_tokens) +
+                " leaves no tail within --max-length " + std::to_string(max_length) + " (at most " +
+                std::to_string(max_length - 3) + ", or --truncation head)");
   if (truncation.strategy == Truncation::Strategy::Chunks && truncation.chunk_overlap >= max_length - 2)
     throw Error("--chunk-overlap " + std::to_string(truncation.chunk_overlap) + " must be less than --max-length - 2 (" +
                 std::to_string(max_length - 2) + ")");
@@ -86,7 +91,7 @@ std::vector<TokenizedInput> encode_windows(const BertTokenizer& tokenizer, std::
   const bool windows = truncation.strategy == Truncation::Strategy::Chunks && !pair &&
                        tokenizer.num_special_tokens(false) == 2;
   if (!windows) return {encode_input(tokenizer, text, pair, max_length, truncation, was_truncated, untruncated_length)};
-  check_chunk_overlap(truncation, max_length);
+  check_truncation(truncation, max_length);
   const int64_t width = max_length - 2;
   const std::vector<int32_t> ids = tokenizer.encode_ids(text);  // [CLS] content [SEP]
   if (untruncated_length) *untruncated_length = static_cast<int32_t>(ids.size());
@@ -118,7 +123,7 @@ EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dat
   out.labels.resize(n);
   out.lengths.resize(n);
   int64_t truncated = 0;
-  check_chunk_overlap(truncation, max_length);
+  check_truncation(truncation, max_length);
 #pragma omp parallel for schedule(dynamic, 64) reduction(+ : truncated)
   for (int64_t i = 0; i < n; i++) {
     const Example& ex = dataset.examples[i];

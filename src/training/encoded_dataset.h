@@ -41,8 +41,9 @@ TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view tex
                             std::optional<std::string_view> pair, int max_length, const Truncation& truncation,
                             bool* was_truncated, int32_t* untruncated_length = nullptr);
 
-// Throws Error when chunks' overlap leaves no room to advance (>= max_length - 2).
-void check_chunk_overlap(const Truncation& truncation, int max_length);
+// Throws Error when head+tail's head leaves no room for a tail, or chunks' overlap no room to
+// advance (either >= max_length - 2).
+void check_truncation(const Truncation& truncation, int max_length);
 
 // encode_input, except that with chunks a single text longer than max_length gives its windows.
 std::vector<TokenizedInput> encode_windows(const BertTokenizer& tokenizer, std::string_view text,

@@ -134,5 +134,12 @@ TEST(Truncation, NamesAreChecked) {
   EXPECT_EQ(describe(truncation_from_name("chunks", 128, 64)), "chunks (64 tokens overlap)");
 }
 
+TEST(Truncation, HeadTailMustLeaveATail) {
+  EXPECT_NO_THROW(check_truncation(Truncation{Truncation::Strategy::HeadTail, 125}, 128));
+  EXPECT_THROW(check_truncation(Truncation{Truncation::Strategy::HeadTail, 126}, 128), Error);
+  EXPECT_THROW(check_truncation(truncation_from_name("head+tail", 128), 128), Error);  // the default head
+  EXPECT_NO_THROW(check_truncation(Truncation{Truncation::Strategy::Head, 500}, 128));
+}
+
 }  // namespace
 }  // namespace bertft
