@@ -48,11 +48,15 @@ json.dump({"name": sys.argv[2], "description": sys.argv[3], "metrics": m,
   mv "$results/$name.json.tmp" "$results/$name.json"
 }
 
-train_seconds() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["train_seconds"])' "$1/metrics.json"; }
+# train_seconds DIR...: the summed training time of the runs that wrote DIR/metrics.json.
+train_seconds() {
+  python3 -c 'import json,sys; print(sum(json.load(open(d + "/metrics.json"))["train_seconds"] for d in sys.argv[1:]))' "$@"
+}
 
 # finetune NAME DESCRIPTION FROM_MODEL MAX_LENGTH "TRUNCATION [its options]" LR [train options]: fine-tunes into
 # RUNS/NAME.model (resuming a killed run), then scores the kept model on test with
-# the same length and truncation. Dropout is 0.1 throughout.
+# the same length and truncation. Dropout is 0.1 throughout. The training time includes FROM_MODEL's
+# own run when this script made it (its metrics.json: further pretraining).
 finetune() {
   local name=$1 description=$2 from=$3 length=$4 lr=$6 truncation
   read -ra truncation <<< "$5"
@@ -65,7 +69,9 @@ finetune() {
       --batch-size 32 --max-length "$length" --truncation "${truncation[@]}" --learning-rate "$lr" --dropout 0.1 \
       --resume "$@" >&2
   fi
-  row "$name" "$description" "$(train_seconds "$out")" \
+  local stages=("$out")
+  [ ! -f "$from/metrics.json" ] || stages=("$from" "$out")
+  row "$name" "$description" "$(train_seconds "${stages[@]}")" \
     $bertft eval --model "$out" --data "$test" --strip-html --max-length "$length" --truncation "${truncation[@]}"
 }
 
@@ -100,10 +106,7 @@ distilled() {  # NAME ROUND DESCRIPTION [MODEL]
     return 0
   fi
   local seconds=null
-  if ls "${stages[@]/%//metrics.json}" >/dev/null 2>&1; then
-    seconds=$(for stage in "${stages[@]}"; do train_seconds "$stage"; done |
-      python3 -c 'import sys; print(sum(map(float, sys.stdin.read().split())))')
-  fi
+  ! ls "${stages[@]/%//metrics.json}" >/dev/null 2>&1 || seconds=$(train_seconds "${stages[@]}")
   row "$1" "$3" "$seconds" \
     $bertft eval --model "$model" --data "$test" --strip-html --max-length 128 --truncation chunks
 }
@@ -123,8 +126,8 @@ if wanted further-128 && ! [ -f "$runs/further-mlm/metrics.json" ]; then
     --max-length 128 --batch-size 32 --max-steps 2000 --warmup-steps 100 --learning-rate 2e-4 --adam-beta2 0.98 \
     --adam-eps 1e-6 --dropout 0 --eval-steps 500 --save-steps 500 --resume --log "$runs/further-mlm.jsonl" >&2
 fi
-finetune further-128 "compact BERT, further pretrained (+2,000 MLM steps on the labeled train reviews), \
-128-token windows, lr 1e-4" "$runs/further-mlm" 128 chunks 1e-4
+finetune further-128 "compact BERT, further pretrained (+2,000 MLM steps on the labeled train reviews, \
+counted in the training time), 128-token windows, lr 1e-4" "$runs/further-mlm" 128 chunks 1e-4
 finetune pretrained-128-head "pretrained, first 128 tokens only (head), lr 1e-4" "$pretrained" 128 head 1e-4
 # head+tail at 128 tokens keeps Sun et al.'s proportions at 512 (head 128 of 510): 32 head + 94 tail.
 finetune pretrained-128-head+tail "pretrained, 128 tokens head+tail (32 + 94), lr 1e-4" "$pretrained" 128 \

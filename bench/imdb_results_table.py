@@ -29,7 +29,7 @@ def main():
         path = os.path.join(results, name + ".json")
         if not os.path.exists(path):
             # distilled 1-3 score students that only scripts/pretrain-imdb.sh's work directory holds
-            missing = "(needs scripts/pretrain-imdb.sh's WORK; see Pretraining)" if name.startswith("distilled") \
+            missing = "(needs scripts/pretrain-imdb.sh's WORK; see Pretraining)" if name in ("distilled-128", "distilled2-128", "distilled3-128") \
                 else "(not measured yet)"
             print("| %s | %s | | | | |" % (name, missing))
             continue
