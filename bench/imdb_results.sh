@@ -48,15 +48,18 @@ json.dump({"name": sys.argv[2], "description": sys.argv[3], "metrics": m,
   mv "$results/$name.json.tmp" "$results/$name.json"
 }
 
-# train_seconds DIR...: the summed training time of the runs that wrote DIR/metrics.json.
+# train_seconds DIR...: the summed training time of the runs that wrote DIR/metrics.json (train's
+# "train_seconds", pretrain's "seconds").
 train_seconds() {
-  python3 -c 'import json,sys; print(sum(json.load(open(d + "/metrics.json"))["train_seconds"] for d in sys.argv[1:]))' "$@"
+  python3 -c 'import json,sys
+def seconds(m): return m["train_seconds"] if "train_seconds" in m else m["seconds"]
+print(sum(seconds(json.load(open(d + "/metrics.json"))) for d in sys.argv[1:]))' "$@"
 }
 
 # finetune NAME DESCRIPTION FROM_MODEL MAX_LENGTH "TRUNCATION [its options]" LR [train options]: fine-tunes into
-# RUNS/NAME.model (resuming a killed run), then scores the kept model on test with
-# the same length and truncation. Dropout is 0.1 throughout. The training time includes FROM_MODEL's
-# own run when this script made it (its metrics.json: further pretraining).
+# RUNS/NAME.model (a checkpoint every 500 steps: a killed run resumes), then scores the kept model on
+# test with the same length and truncation. Dropout is 0.1 throughout. The training time includes
+# FROM_MODEL's own run when this script made it (its metrics.json: further pretraining).
 finetune() {
   local name=$1 description=$2 from=$3 length=$4 lr=$6 truncation
   read -ra truncation <<< "$5"
@@ -67,11 +70,12 @@ finetune() {
     echo "== $name: fine-tuning into $out" >&2
     $bertft train --model "$from" --train "$train" --valid-split 0.1 --strip-html --output "$out" --epochs 3 \
       --batch-size 32 --max-length "$length" --truncation "${truncation[@]}" --learning-rate "$lr" --dropout 0.1 \
-      --resume "$@" >&2
+      --save-steps 500 --resume "$@" >&2
   fi
-  local stages=("$out")
+  local stages=("$out") seconds
   [ ! -f "$from/metrics.json" ] || stages=("$from" "$out")
-  row "$name" "$description" "$(train_seconds "${stages[@]}")" \
+  seconds=$(train_seconds "${stages[@]}")
+  row "$name" "$description" "$seconds" \
     $bertft eval --model "$out" --data "$test" --strip-html --max-length "$length" --truncation "${truncation[@]}"
 }
 
