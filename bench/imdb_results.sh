@@ -110,7 +110,7 @@ distilled() {  # NAME ROUND DESCRIPTION [MODEL]
     return 0
   fi
   local seconds=null
-  ! ls "${stages[@]/%//metrics.json}" >/dev/null 2>&1 || seconds=$(train_seconds "${stages[@]}")
+  if ls "${stages[@]/%//metrics.json}" >/dev/null 2>&1; then seconds=$(train_seconds "${stages[@]}"); fi
   row "$1" "$3" "$seconds" \
     $bertft eval --model "$model" --data "$test" --strip-html --max-length 128 --truncation chunks
 }

@@ -9,6 +9,8 @@ ORDER = ["tfidf-1gram", "tfidf-2gram", "tfidf-2gram-C4", "random-128", "pretrain
          "pretrained-128-head", "pretrained-128-head+tail", "pretrained-256", "pretrained-512",
          "pretrained-128-frozen", "pretrained-128-lr1e-5", "pretrained-128-lr2e-5", "pretrained-128-lr3e-5",
          "pretrained-128-lr5e-5"]
+# distilled 1-3 score students that only scripts/pretrain-imdb.sh's work directory holds
+NEED_WORK = ("distilled-128", "distilled2-128", "distilled3-128")
 
 
 def duration(seconds):
@@ -28,8 +30,7 @@ def main():
     for name in ORDER:
         path = os.path.join(results, name + ".json")
         if not os.path.exists(path):
-            # distilled 1-3 score students that only scripts/pretrain-imdb.sh's work directory holds
-            missing = "(needs scripts/pretrain-imdb.sh's WORK; see Pretraining)" if name in ("distilled-128", "distilled2-128", "distilled3-128") \
+            missing = "(needs scripts/pretrain-imdb.sh's WORK; see Pretraining)" if name in NEED_WORK \
                 else "(not measured yet)"
             print("| %s | %s | | | | |" % (name, missing))
             continue
