@@ -41,6 +41,8 @@ for target in build-fuzz/fuzz/fuzz_*; do
     fuzz_safetensors) cp "$seed_model/model.safetensors" "$corpus/seed" ;;
     fuzz_config) cp "$seed_model/config.json" "$corpus/seed" ;;
     fuzz_tokenizer) head -c 4000 examples/reviews.jsonl > "$corpus/seed" ;;
+    fuzz_http_request) printf '\007POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 13\r\n\r\n{"inputs":"a"}GET /health HTTP/1.1\r\n\r\n' > "$corpus/seed"
+                       printf '\003POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n4\r\nabcd\r\n0\r\n\r\n' > "$corpus/seed-chunked" ;;
     fuzz_dataset) { printf '\002'; ./build/bertft synth --n 8 --seed 1 --output -; } > "$corpus/seed-jsonl"
                   printf '\000text,label\n"a ""quoted""\nreview",positive\nbad,negative\n' > "$corpus/seed-csv" ;;
   esac

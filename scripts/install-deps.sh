@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build + runtime libraries (see README "Dependencies" for why each one).
-build_pkgs=(g++ cmake make pkg-config nlohmann-json3-dev libcli11-dev libicu-dev libdnnl-dev libarchive-dev libcpp-httplib-dev libgtest-dev)
+build_pkgs=(g++ cmake make pkg-config nlohmann-json3-dev libcli11-dev libicu-dev libdnnl-dev libarchive-dev libboost-dev libgtest-dev)
 # Multi-machine training (docs/distributed.md): Open MPI's library and mpirun. bertft builds without them
 # (single-process); with them, `mpirun -n K bertft train|pretrain` trains data-parallel.
 build_pkgs+=(libopenmpi-dev openmpi-bin)
@@ -35,7 +35,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "${1:-}" != "--runtime-only" ] && { [ ! -d tests/reference/node_modules/@huggingface/tokenizers ] ||
-     [ ! -d tests/reference/node_modules/tokenizers-linux-x64-gnu ] || [ ! -d tests/reference/node_modules/playwright-core ]; }; then
+     [ ! -d tests/reference/node_modules/tokenizers-linux-x64-gnu ] || [ ! -d tests/reference/node_modules/playwright-core ] ||
+     [ ! -d tests/reference/node_modules/@huggingface/inference ]; }; then
   echo "install-deps: installing npm test references" >&2
   (cd tests/reference && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
 fi

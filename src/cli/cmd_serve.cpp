@@ -33,15 +33,24 @@ struct ServeOptions {
   int64_t max_input_chars = 100000;
   int64_t max_client_batch_size = 1024;
   int64_t payload_limit = 2000000;
+  int max_connections = 4096;
+  double header_timeout = 10;
+  double body_timeout = 30;
+  double keep_alive_timeout = 30;
+  double shutdown_timeout = 10;
+  std::string api = "tei";
+  std::string cors_allow_origin;
+  bool log_requests = false;
   int max_length = 0;  // 0: the model's max_position_embeddings
   int threads = omp_get_num_procs();
   std::string precision = "auto";
   TruncationCliOptions truncation;
 };
 
-// Worker threads beyond --max-concurrent, so that requests over the limit still get a quick 429 and
-// /health, /metrics stay answerable while every admitted request waits for inference.
-constexpr int kSpareWorkers = 16;
+void check_seconds(const char* option, double value) {
+  if (!(value > 0 && value <= 86400))
+    throw Error(std::string(option) + " must be a number of seconds in (0, 86400], got " + std::to_string(value));
+}
 
 // Runs `work` with `threads` OpenMP threads on a thread that ends before this returns. libgomp keeps a
 // pool of workers for every thread that opens parallel regions, and once it manages more threads than
@@ -71,6 +80,12 @@ void run_serve(const ServeOptions& opt) {
   if (opt.max_client_batch_size < 1) throw Error("--max-client-batch-size must be at least 1");
   if (opt.payload_limit < 1) throw Error("--payload-limit must be at least 1");
   if (opt.port < 0 || opt.port > 65535) throw Error("--port must be 0..65535");
+  if (opt.max_connections < 1) throw Error("--max-connections must be at least 1");
+  check_seconds("--header-timeout", opt.header_timeout);
+  check_seconds("--body-timeout", opt.body_timeout);
+  check_seconds("--keep-alive-timeout", opt.keep_alive_timeout);
+  check_seconds("--shutdown-timeout", opt.shutdown_timeout);
+  if (opt.api != "tei" && opt.api != "hf-inference") throw Error("--api must be tei or hf-inference, not '" + opt.api + "'");
   const Precision precision = precision_from_name(opt.precision);
   const Truncation truncation = opt.truncation.to_truncation();
 
@@ -126,25 +141,31 @@ void run_serve(const ServeOptions& opt) {
   HttpOptions http;
   http.host = opt.host;
   http.port = opt.port;
-  http.payload_limit = static_cast<size_t>(opt.payload_limit);
-  http.workers = opt.max_concurrent + kSpareWorkers;
+  http.request.max_body_bytes = static_cast<size_t>(opt.payload_limit);
+  http.max_connections = opt.max_connections;
+  http.header_timeout = opt.header_timeout;
+  http.body_timeout = opt.body_timeout;
+  http.keep_alive_timeout = opt.keep_alive_timeout;
+  http.shutdown_timeout = opt.shutdown_timeout;
+  http.base_route = opt.api == "hf-inference" ? ApiDialect::HfInference : ApiDialect::Tei;
+  http.cors_allow_origin = opt.cors_allow_origin;
+  http.log_requests = opt.log_requests;
   serve_http(service, metrics, http, [&](int port) {
     std::fprintf(stderr, "bertft: serving %s on http://%s:%d (%s, max length %d, batches of up to %lld tokens)\n",
                  opt.model_dir.c_str(), opt.host.c_str(), port, precision_name(precision), max_length,
                  static_cast<long long>(opt.max_batch_tokens));
     std::fflush(stderr);
   });
-  batcher.stop();
-  std::fprintf(stderr, "bertft: stopped: every accepted request answered\n");
 }
 
 void setup_serve(CLI::App& app) {
   auto opt = std::make_shared<ServeOptions>();
   CLI::App* sub = app.add_subcommand(
       "serve",
-      "HTTP API (Text Embeddings Inference shape): POST /predict {\"inputs\": TEXT | [TEXT | [TEXT, PAIR], ...], "
-      "\"truncate\", \"raw_scores\"}; GET /health, /info, /metrics, /openapi.json; a web page at GET /. "
-      "SIGTERM drains and exits");
+      "HTTP API (Text Embeddings Inference shape): POST /predict (also /invocations, /) {\"inputs\": TEXT | "
+      "[TEXT, PAIR] | [[TEXT], [TEXT, PAIR], ...], \"truncate\", \"truncation_direction\", \"raw_scores\"}; "
+      "GET /health (/ping), /info, /metrics, /openapi.json; a web page at GET /. SIGTERM finishes the requests "
+      "in progress and exits; a second one exits at once");
   sub->add_option("--model", opt->model_dir, "Model directory (config.json, model.safetensors, tokenizer files)")
       ->required();
   sub->add_option("--host", opt->host, "Address to listen on");
@@ -155,7 +176,25 @@ void setup_serve(CLI::App& app) {
   sub->add_option("--max-input-chars", opt->max_input_chars,
                   "Characters per input (text and pair); longer inputs get 413 before tokenization");
   sub->add_option("--max-client-batch-size", opt->max_client_batch_size, "Inputs per request; more get 413");
-  sub->add_option("--payload-limit", opt->payload_limit, "Request body bytes; larger bodies get 413");
+  sub->add_option("--payload-limit", opt->payload_limit,
+                  "Request body bytes; a larger body gets 413, before it is read when it declares its length");
+  sub->add_option("--max-connections", opt->max_connections,
+                  "Connections open at once; a new one beyond it closes the longest-idle one (else the oldest "
+                  "still sending headers)");
+  sub->add_option("--header-timeout", opt->header_timeout,
+                  "Seconds from a request's first byte to the end of its headers; slower gets 408 and a close");
+  sub->add_option("--body-timeout", opt->body_timeout,
+                  "Seconds for a request body once its headers are in (408), and for a client to take its reply");
+  sub->add_option("--keep-alive-timeout", opt->keep_alive_timeout, "Seconds a connection may wait idle for its next request");
+  sub->add_option("--shutdown-timeout", opt->shutdown_timeout,
+                  "Seconds SIGTERM waits for requests in progress before closing what is left");
+  sub->add_option("--api", opt->api,
+                  "Dialect of POST /: tei (as /predict) or hf-inference (the Hugging Face Inference API's "
+                  "[[{label, score}]], for @huggingface/inference and huggingface_hub clients)");
+  sub->add_option("--cors-allow-origin", opt->cors_allow_origin,
+                  "Access-Control-Allow-Origin for browsers on other origins (e.g. * or https://example.org); "
+                  "empty: no CORS headers");
+  sub->add_flag("--log-requests", opt->log_requests, "One JSON line per request on stderr (access log)");
   sub->add_option("--max-length", opt->max_length,
                   "Tokens per input incl. special tokens; longer inputs get 422 unless \"truncate\": true, "
                   "or with --truncation chunks are scored whole, by their windows "

@@ -1,8 +1,9 @@
 #include "serving/batcher.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
-#include <exception>
 #include <future>
 #include <stdexcept>
 #include <string>
@@ -17,7 +18,7 @@ struct Batcher::Job {
   size_t next = 0;     // first input not yet taken into a batch
   size_t pending = 0;  // inputs taken or not whose logits are not in yet
   std::exception_ptr error;
-  std::promise<void> done;
+  Done done;
 };
 
 Batcher::Batcher(Forward forward, int num_labels, BatchLimits limits, std::function<void(const BatchStats&)> on_batch)
@@ -28,32 +29,41 @@ Batcher::Batcher(Forward forward, int num_labels, BatchLimits limits, std::funct
 
 Batcher::~Batcher() { stop(); }
 
-std::vector<float> Batcher::classify(std::vector<TokenizedInput> inputs) {
-  if (inputs.empty()) return {};
+void Batcher::submit(std::vector<TokenizedInput> inputs, Done done) {
   for (const TokenizedInput& input : inputs)
     if (input.ids.empty() || static_cast<int64_t>(input.ids.size()) > limits_.max_tokens)
       throw std::invalid_argument("input of " + std::to_string(input.ids.size()) + " tokens does not fit a batch of " +
                                   std::to_string(limits_.max_tokens));
+  if (inputs.empty()) return done({}, nullptr);
   auto job = std::make_shared<Job>();
   job->logits.resize(inputs.size() * num_labels_);
   job->pending = inputs.size();
   job->inputs = std::move(inputs);
-  std::future<void> done = job->done.get_future();
+  job->done = std::move(done);
   {
     std::lock_guard lock(mutex_);
     if (stopping_) throw std::runtime_error("the server is shutting down");
     queued_inputs_ += static_cast<int64_t>(job->inputs.size());
-    queue_.push_back(job);
+    queue_.push_back(std::move(job));
   }
   work_.notify_one();
-  done.get();  // rethrows a forward failure
-  return std::move(job->logits);
 }
 
-void Batcher::stop() {
+std::vector<float> Batcher::classify(std::vector<TokenizedInput> inputs) {
+  std::promise<std::vector<float>> result;
+  std::future<std::vector<float>> logits = result.get_future();
+  submit(std::move(inputs), [&result](std::vector<float> values, std::exception_ptr error) {
+    if (error) result.set_exception(error);
+    else result.set_value(std::move(values));
+  });
+  return logits.get();
+}
+
+void Batcher::stop(bool finish_queued) {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    finish_queued_ = finish_queued_ && finish_queued;
   }
   work_.notify_one();
   if (thread_.joinable()) thread_.join();
@@ -69,26 +79,40 @@ void Batcher::run() {
   std::vector<std::pair<std::shared_ptr<Job>, size_t>> slots;
   std::vector<TokenizedInput> batch;
   std::vector<float> logits;
+  std::vector<std::shared_ptr<Job>> abandoned;
   for (;;) {
     slots.clear();
     batch.clear();
     BatchStats stats;
+    bool idle_after = false;
     {
       std::unique_lock lock(mutex_);
       work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything submitted is done
-      while (!queue_.empty() && stats.inputs < limits_.max_inputs) {
-        Job& job = *queue_.front();
-        const auto length = static_cast<int64_t>(job.inputs[job.next].ids.size());
-        if (stats.tokens + length > limits_.max_tokens) break;
-        stats.tokens += length;
-        stats.inputs++;
-        // Moved out: the job only needs its inputs until they are batched.
-        batch.push_back(std::move(job.inputs[job.next]));
-        slots.emplace_back(queue_.front(), job.next);
-        if (++job.next == job.inputs.size()) queue_.pop_front();
+      if (stopping_ && !finish_queued_) abandoned.swap(queue_);
+      if (queue_.empty()) break;  // stopping, and everything that is to be done is done
+      // Jobs take turns, one input each, starting with a different job every batch. An input that
+      // does not fit what is left of the token budget is passed over for this batch: another job's
+      // shorter input may fit.
+      const size_t jobs = queue_.size();
+      const size_t first = first_turn_++ % jobs;
+      for (bool took = true; took && stats.inputs < limits_.max_inputs;) {
+        took = false;
+        for (size_t turn = 0; turn < jobs && stats.inputs < limits_.max_inputs; turn++) {
+          const std::shared_ptr<Job>& job = queue_[(first + turn) % jobs];
+          if (job->next == job->inputs.size()) continue;
+          const auto length = static_cast<int64_t>(job->inputs[job->next].ids.size());
+          if (stats.tokens + length > limits_.max_tokens) continue;
+          stats.tokens += length;
+          stats.inputs++;
+          // Moved out: the job only needs its inputs until they are batched.
+          batch.push_back(std::move(job->inputs[job->next]));
+          slots.emplace_back(job, job->next++);
+          took = true;
+        }
       }
+      std::erase_if(queue_, [](const std::shared_ptr<Job>& job) { return job->next == job->inputs.size(); });
       queued_inputs_ -= stats.inputs;
+      idle_after = queue_.empty();
     }
     logits.resize(batch.size() * num_labels_);
     std::exception_ptr error;
@@ -107,12 +131,15 @@ void Batcher::run() {
       if (error) job->error = error;
       else std::copy_n(logits.data() + row * num_labels_, num_labels_, job->logits.data() + index * num_labels_);
       // Only this thread touches pending and error once a job is queued.
-      if (--job->pending == 0) {
-        if (job->error) job->done.set_exception(job->error);
-        else job->done.set_value();
-      }
+      if (--job->pending == 0) job->done(std::move(job->logits), job->error);
     }
+    slots.clear();
+    // Large requests leave their freed inputs and replies in the allocator; hand them back to the
+    // system when the queue runs dry, so the server returns to its resting size.
+    if (idle_after) malloc_trim(0);
   }
+  const auto shutting_down = std::make_exception_ptr(std::runtime_error("the server is shutting down"));
+  for (const std::shared_ptr<Job>& job : abandoned) job->done({}, shutting_down);
 }
 
 }  // namespace bertft

@@ -1,12 +1,13 @@
 #pragma once
-// Dynamic batching by token budget. Request handlers submit their tokenized inputs and wait; one
-// inference thread takes whatever is queued, oldest first, into batches of at most max_tokens tokens
-// and max_inputs inputs, so concurrent requests share forward passes and a large request is split
-// over several (its inputs may share a batch with other requests' inputs). Batching never waits for
-// more work to arrive: a lone request runs at once.
+// Dynamic batching by token budget. Request handlers submit their tokenized inputs; one inference
+// thread takes what is queued into batches of at most max_tokens tokens and max_inputs inputs, so
+// concurrent requests share forward passes and a large request is split over several. Queued requests
+// take turns, one input each, as Text Embeddings Inference interleaves them: a one-input request that
+// arrives behind four 1,024-input requests joins the next batch instead of waiting for all of theirs.
+// Batching never waits for more work to arrive: a lone request runs at once.
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -40,12 +41,20 @@ class Batcher {
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
-  // Blocks until every input is classified; returns logits[inputs.size() * num_labels] in input order.
-  // Each input must have 1..max_tokens tokens. Rethrows what forward threw for a batch holding any of them.
+  // Called once per submission with logits[inputs.size() * num_labels] in input order, or with what
+  // forward threw for a batch holding any of its inputs. Runs on the inference thread; must not throw.
+  using Done = std::function<void(std::vector<float> logits, std::exception_ptr error)>;
+
+  // Queues `inputs` (each of 1..max_tokens tokens, else std::invalid_argument) and returns at once.
+  // Throws std::runtime_error once stopping.
+  void submit(std::vector<TokenizedInput> inputs, Done done);
+
+  // submit, then blocks until done; rethrows forward's error.
   std::vector<float> classify(std::vector<TokenizedInput> inputs);
 
-  // Finishes everything already submitted, then joins the inference thread; classify() afterwards throws.
-  void stop();
+  // Finishes the batch in progress and, with finish_queued, everything already submitted (otherwise
+  // their done gets "the server is shutting down"), then joins the inference thread.
+  void stop(bool finish_queued = true);
 
   // Inputs submitted and not yet taken into a batch.
   int64_t queued_inputs() const;
@@ -60,9 +69,11 @@ class Batcher {
   std::function<void(const BatchStats&)> on_batch_;
   mutable std::mutex mutex_;
   std::condition_variable work_;
-  std::deque<std::shared_ptr<Job>> queue_;  // jobs with inputs not yet batched, oldest first
+  std::vector<std::shared_ptr<Job>> queue_;  // jobs with inputs not yet batched, oldest first
+  size_t first_turn_ = 0;  // which queued job is offered the next batch first
   int64_t queued_inputs_ = 0;
   bool stopping_ = false;
+  bool finish_queued_ = true;
   std::thread thread_;
 };
 

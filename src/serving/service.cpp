@@ -1,7 +1,10 @@
 #include "serving/service.h"
 
 #include <nlohmann/json.hpp>
+#include <future>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include "common/error.h"
 #include "kernels/classifier_head.h"
@@ -19,64 +22,86 @@ Service::Service(const BertTokenizer& tokenizer, const BertConfig& config, Batch
                  ServiceOptions options)
     : tokenizer_(tokenizer), config_(config), batcher_(batcher), metrics_(metrics), options_(std::move(options)) {}
 
-HttpReply Service::predict(std::string_view body) {
-  // Counted before any work so that a flood is refused for the price of an increment.
-  const int64_t admitted = ++in_flight_;
-  struct Release {
-    std::atomic<int64_t>& n;
-    ~Release() { --n; }
-  } release{in_flight_};
-  if (admitted > options_.max_concurrent)
-    return error_reply(429, "Overloaded",
-                       "the server is busy: " + std::to_string(options_.max_concurrent) +
-                           " requests in flight (--max-concurrent); retry later");
+void Service::predict(std::string_view body, ApiDialect dialect, std::function<void(HttpReply)> done) {
+  // Counted before any work so that a flood is refused for the price of an increment; released when
+  // the reply is made, whichever thread makes it.
+  if (++in_flight_ > options_.max_concurrent) {
+    --in_flight_;
+    return done(error_reply(429, "Overloaded",
+                            "the server is busy: " + std::to_string(options_.max_concurrent) +
+                                " requests in flight (--max-concurrent); retry later"));
+  }
+  done = [this, reply = std::move(done)](HttpReply r) {
+    --in_flight_;
+    reply(std::move(r));
+  };
   try {
-    return predict_admitted(body);
+    predict_admitted(body, dialect, done);
   } catch (const ApiError& e) {
-    return error_reply(e.status, e.type, e.what());
+    done(error_reply(e.status, e.type, e.what()));
   }
 }
 
-HttpReply Service::predict_admitted(std::string_view body) {
-  const PredictRequest request = parse_predict_request(body, options_.limits);
+HttpReply Service::predict(std::string_view body, ApiDialect dialect) {
+  std::promise<HttpReply> reply;
+  std::future<HttpReply> result = reply.get_future();
+  predict(body, dialect, [&reply](HttpReply r) { reply.set_value(std::move(r)); });
+  return result.get();
+}
+
+void Service::predict_admitted(std::string_view body, ApiDialect dialect, std::function<void(HttpReply)>& done) {
+  auto request = std::make_shared<PredictRequest>(parse_predict_request(body, options_.limits, dialect));
+  Truncation truncation = options_.truncation;
+  truncation.side = request->truncation_side;
   // Every input's token sequences in turn: one, or with --truncation chunks a long text's windows.
   std::vector<TokenizedInput> encoded;
-  std::vector<size_t> first(request.inputs.size() + 1);
+  auto first = std::make_shared<std::vector<size_t>>(request->inputs.size() + 1);
   int64_t truncated = 0;
-  for (size_t i = 0; i < request.inputs.size(); i++) {
-    const PredictInput& input = request.inputs[i];
+  for (size_t i = 0; i < request->inputs.size(); i++) {
+    const PredictInput& input = request->inputs[i];
     std::optional<std::string_view> pair;
     if (input.text_pair) pair = *input.text_pair;
     bool cut = false;
     std::vector<TokenizedInput> windows =
-        encode_windows(tokenizer_, input.text, pair, options_.max_length, options_.truncation, &cut);
+        encode_windows(tokenizer_, input.text, pair, options_.max_length, truncation, &cut);
     cut = cut && windows.size() == 1;  // windows keep every token
-    if (cut && !request.truncate)
+    if (cut && !request->truncate)
       throw ApiError(422, "Validation",
-                     (request.batch ? "inputs[" + std::to_string(i) + "]" : std::string("input")) +
+                     (request->batch ? "inputs[" + std::to_string(i) + "]" : std::string("input")) +
                          " is longer than the model's maximum of " + std::to_string(options_.max_length) +
                          " tokens; send \"truncate\": true to cut it");
     truncated += cut;
-    first[i] = encoded.size();
+    (*first)[i] = encoded.size();
     for (TokenizedInput& w : windows) encoded.push_back(std::move(w));
   }
-  first[request.inputs.size()] = encoded.size();
-  std::vector<float> logits;
+  (*first)[request->inputs.size()] = encoded.size();
+  auto answer = [this, request, first, truncated, done](std::vector<float> logits, std::exception_ptr error) {
+    if (error) {
+      std::string message = "inference failed";
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        message += std::string(": ") + e.what();
+      } catch (...) {
+      }
+      return done(error_reply(500, "Backend", message));
+    }
+    metrics_.record_inputs(static_cast<int64_t>(request->inputs.size()), truncated);
+    const int C = config_.num_labels();
+    std::vector<float> text_logits(request->inputs.size() * C);
+    for (size_t i = 0; i < request->inputs.size(); i++)
+      mean_window_logits(text_logits.data() + i * C, logits.data() + (*first)[i] * C,
+                         static_cast<int64_t>((*first)[i + 1] - (*first)[i]), C);
+    done({200, predict_reply(*request, text_logits.data(), config_.id2label)
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+  };
   try {
-    logits = batcher_.classify(std::move(encoded));
-  } catch (const std::exception& e) {
+    batcher_.submit(std::move(encoded), std::move(answer));
+  } catch (const std::invalid_argument& e) {
     throw ApiError(500, "Backend", std::string("inference failed: ") + e.what());
+  } catch (const std::runtime_error& e) {  // stopping
+    throw ApiError(503, "Backend", e.what());
   }
-  metrics_.record_inputs(static_cast<int64_t>(request.inputs.size()), truncated);
-  const int C = config_.num_labels();
-  std::vector<float> text_logits(C);
-  nlohmann::json reply = nlohmann::json::array();
-  for (size_t i = 0; i < request.inputs.size(); i++) {
-    mean_window_logits(text_logits.data(), logits.data() + first[i] * C, static_cast<int64_t>(first[i + 1] - first[i]), C);
-    reply.push_back(prediction_json(text_logits.data(), config_.id2label, request.raw_scores));
-  }
-  if (!request.batch) reply = reply[0];
-  return {200, reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 HttpReply Service::health() const { return {200, "", "text/plain"}; }

@@ -1,14 +1,16 @@
 #pragma once
 // The HTTP API without the sockets: each endpoint takes the request body and returns the reply, so
 // the whole API is testable in-process. http_server.h maps routes onto it.
-//   POST /predict       classify (predict_api.h), batched with every other request (batcher.h)
-//   GET  /health        200 once the model is loaded
+//   POST /predict       classify (predict_api.h), batched with every other request (batcher.h);
+//                       also POST /invocations, and POST / in the dialect --api chooses
+//   GET  /health        200 once the model is loaded (also GET /ping)
 //   GET  /info          model, labels, limits, version
 //   GET  /metrics       Prometheus text (metrics.h)
 //   GET  /openapi.json  the API description (openapi.h)
 //   GET  /              the web page (web_page.h)
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,7 +49,15 @@ class Service {
   Service(const BertTokenizer& tokenizer, const BertConfig& config, Batcher& batcher, Metrics& metrics,
           ServiceOptions options);
 
-  HttpReply predict(std::string_view body);
+  // Parses and tokenizes `body` on the calling thread, then queues its inputs for inference and
+  // returns; `done` gets the reply on the inference thread, or at once on this one when the request
+  // is refused. `done` must not throw.
+  void predict(std::string_view body, ApiDialect dialect, std::function<void(HttpReply)> done);
+  // The same, waiting for the reply.
+  HttpReply predict(std::string_view body, ApiDialect dialect = ApiDialect::Tei);
+  // Stops the batcher: finishes the batch in progress and, with finish_queued, every queued request.
+  void stop(bool finish_queued) { batcher_.stop(finish_queued); }
+
   HttpReply health() const;
   HttpReply info() const;
   HttpReply metrics() const;
@@ -55,7 +65,7 @@ class Service {
   HttpReply index_page() const;
 
  private:
-  HttpReply predict_admitted(std::string_view body);
+  void predict_admitted(std::string_view body, ApiDialect dialect, std::function<void(HttpReply)>& done);
 
   const BertTokenizer& tokenizer_;
   const BertConfig& config_;

@@ -16,13 +16,19 @@ size_t count_special(const Template& t) {
   return n;
 }
 
-// Rust tokenizers' truncate_encodings with LongestFirst (direction right, no stride): a single
-// sequence keeps its first `max` ids; a pair gives the shorter sequence what it needs, up to half.
-void truncate_longest_first(size_t max, std::vector<int32_t>& a, std::vector<int32_t>* b) {
+void keep(std::vector<int32_t>& ids, size_t n, TruncationSide side) {
+  if (ids.size() <= n) return;
+  if (side == TruncationSide::Left) ids.erase(ids.begin(), ids.end() - static_cast<ptrdiff_t>(n));
+  else ids.resize(n);
+}
+
+// Rust tokenizers' truncate_encodings with LongestFirst (no stride): a single sequence keeps `max`
+// ids; a pair gives the shorter sequence what it needs, up to half. `side` says which end is cut.
+void truncate_longest_first(size_t max, std::vector<int32_t>& a, std::vector<int32_t>* b, TruncationSide side) {
   size_t total = a.size() + (b ? b->size() : 0);
   if (total <= max) return;
   if (!b) {
-    a.resize(max);
+    keep(a, max, side);
     return;
   }
   size_t n1 = a.size(), n2 = b->size();
@@ -34,17 +40,18 @@ void truncate_longest_first(size_t max, std::vector<int32_t>& a, std::vector<int
     n2 = n1 + max % 2;
   }
   if (swap) std::swap(n1, n2);
-  a.resize(std::min(a.size(), n1));
-  b->resize(std::min(b->size(), n2));
+  keep(a, n1, side);
+  keep(*b, n2, side);
 }
 
-void truncate(size_t max_length, const Template& t, std::vector<int32_t>& a, std::vector<int32_t>* b) {
+void truncate(size_t max_length, const Template& t, std::vector<int32_t>& a, std::vector<int32_t>* b,
+              TruncationSide side) {
   if (max_length == 0) return;
   size_t special = count_special(t);
   if (max_length < special)
     throw Error("max_length " + std::to_string(max_length) + " leaves no room for the " +
                 std::to_string(special) + " special tokens");
-  truncate_longest_first(max_length - special, a, b);
+  truncate_longest_first(max_length - special, a, b, side);
 }
 
 void assemble(const Template& t, const std::vector<int32_t>& a, const std::vector<int32_t>& b,
@@ -71,8 +78,8 @@ const TokenizerData& BertTokenizer::data() const {
   return *data_;
 }
 
-Encoding BertTokenizer::encode(std::string_view text, std::optional<std::string_view> pair,
-                               size_t max_length) const {
+Encoding BertTokenizer::encode(std::string_view text, std::optional<std::string_view> pair, size_t max_length,
+                               TruncationSide side) const {
   const TokenizerData& d = data();
   std::vector<int32_t> a, b;
   d.tokenize(text, a);
@@ -80,7 +87,7 @@ Encoding BertTokenizer::encode(std::string_view text, std::optional<std::string_
   // tests `text_pair || null` and so encodes "" as no pair at all.
   if (pair) d.tokenize(*pair, b);
   const Template& t = pair ? d.pair : d.single;
-  truncate(max_length, t, a, pair ? &b : nullptr);
+  truncate(max_length, t, a, pair ? &b : nullptr, side);
   Encoding e;
   assemble(t, a, b, e.ids, &e.type_ids);
   e.tokens.reserve(e.ids.size());
@@ -88,11 +95,11 @@ Encoding BertTokenizer::encode(std::string_view text, std::optional<std::string_
   return e;
 }
 
-std::vector<int32_t> BertTokenizer::encode_ids(std::string_view text, size_t max_length) const {
+std::vector<int32_t> BertTokenizer::encode_ids(std::string_view text, size_t max_length, TruncationSide side) const {
   const TokenizerData& d = data();
   std::vector<int32_t> a, ids;
   d.tokenize(text, a);
-  truncate(max_length, d.single, a, nullptr);
+  truncate(max_length, d.single, a, nullptr, side);
   assemble(d.single, a, {}, ids, nullptr);
   return ids;
 }

@@ -35,6 +35,10 @@ struct Encoding {
 
 struct TokenizerData;  // tokenizer/tokenizer_data.h
 
+// Which end truncation cuts, as tokenizers' truncation_direction: Right keeps each sequence's first
+// tokens, Left its last.
+enum class TruncationSide { Right, Left };
+
 class BertTokenizer {
  public:
   // Reads DIR/tokenizer.json if present, else DIR/vocab.txt (+ DIR/tokenizer_config.json).
@@ -53,9 +57,10 @@ class BertTokenizer {
   // (callers replace invalid sequences with U+FFFD first, see sanitize_utf8). Throws Error if
   // max_length is non-zero but smaller than the number of special tokens.
   Encoding encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt,
-                  size_t max_length = 0) const;
+                  size_t max_length = 0, TruncationSide side = TruncationSide::Right) const;
   // Ids only: the hot path for batching (no token strings built).
-  std::vector<int32_t> encode_ids(std::string_view text, size_t max_length = 0) const;
+  std::vector<int32_t> encode_ids(std::string_view text, size_t max_length = 0,
+                                  TruncationSide side = TruncationSide::Right) const;
 
   // Size an embedding table needs: largest id (vocabulary or added token) + 1.
   size_t vocab_size() const;

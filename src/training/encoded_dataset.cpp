@@ -37,13 +37,14 @@ TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view tex
                             std::optional<std::string_view> pair, int max_length, const Truncation& truncation,
                             bool* was_truncated, int32_t* untruncated_length) {
   const auto limit = static_cast<size_t>(max_length);
+  const TruncationSide side = truncation.side;
   TokenizedInput input;
   if (pair) {
     // Untruncated first, to count what truncation cuts (re-encoding only those inputs).
     Encoding e = tokenizer.encode(text, pair, 0);
     if (untruncated_length) *untruncated_length = static_cast<int32_t>(e.ids.size());
     *was_truncated = e.ids.size() > limit;
-    if (*was_truncated) e = tokenizer.encode(text, pair, limit);
+    if (*was_truncated) e = tokenizer.encode(text, pair, limit, side);
     input.ids = std::move(e.ids);
     input.type_ids = std::move(e.type_ids);
     return input;
@@ -66,7 +67,7 @@ TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view tex
       cut.push_back(input.ids.back());
       input.ids = std::move(cut);
     } else {
-      input.ids = tokenizer.encode_ids(text, limit);
+      input.ids = tokenizer.encode_ids(text, limit, side);
     }
   }
   input.type_ids.assign(input.ids.size(), 0);

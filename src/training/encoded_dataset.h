@@ -26,6 +26,9 @@ struct Truncation {
   Strategy strategy = Strategy::Head;
   int head_tokens = 128;
   int chunk_overlap = 32;
+  // Which end head (and chunks, for pairs) cuts: Left keeps the last tokens, as a serve request's
+  // "truncation_direction": "Left" asks.
+  TruncationSide side = TruncationSide::Right;
 };
 
 // "head", "head+tail" or "chunks"; throws Error naming --truncation / --head-tokens / --chunk-overlap

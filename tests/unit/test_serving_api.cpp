@@ -19,9 +19,9 @@
 namespace bertft {
 namespace {
 
-int status_of(std::string_view body, const PredictLimits& limits = {}) {
+int status_of(std::string_view body, const PredictLimits& limits = {}, ApiDialect dialect = ApiDialect::Tei) {
   try {
-    parse_predict_request(body, limits);
+    parse_predict_request(body, limits, dialect);
   } catch (const ApiError& e) {
     return e.status;
   }
@@ -33,23 +33,59 @@ TEST(ServingApi, RequestShapes) {
   ASSERT_EQ(r.inputs.size(), 1u);
   EXPECT_FALSE(r.batch);
   EXPECT_EQ(r.inputs[0].text, "hello");
-  EXPECT_FALSE(r.truncate || r.raw_scores);
+  EXPECT_FALSE(r.truncate);
+  EXPECT_EQ(r.scores, ScoreFunction::Softmax);
+  EXPECT_EQ(r.truncation_side, TruncationSide::Right);
 
-  r = parse_predict_request(R"({"inputs": ["a", ["b"], ["c", "d"], ""], "truncate": true, "raw_scores": true, "x": 1})", {});
+  r = parse_predict_request(R"({"inputs": [["a"], ["b"], ["c", "d"], [""]], "truncate": true, "raw_scores": true, "x": 1})", {});
   ASSERT_EQ(r.inputs.size(), 4u);
-  EXPECT_TRUE(r.batch && r.truncate && r.raw_scores);
+  EXPECT_TRUE(r.batch && r.truncate);
+  EXPECT_EQ(r.scores, ScoreFunction::None);
   EXPECT_EQ(r.inputs[1].text, "b");
   EXPECT_FALSE(r.inputs[1].text_pair);
   EXPECT_EQ(*r.inputs[2].text_pair, "d");
   EXPECT_EQ(r.inputs[3].text, "");
+
+  // As TEI reads them: a flat list of two texts is one pair, of one text one text; neither is a batch.
+  r = parse_predict_request(R"({"inputs": ["a", "b"], "truncation_direction": "Left"})", {});
+  ASSERT_EQ(r.inputs.size(), 1u);
+  EXPECT_FALSE(r.batch);
+  EXPECT_EQ(r.inputs[0].text, "a");
+  EXPECT_EQ(*r.inputs[0].text_pair, "b");
+  EXPECT_EQ(r.truncation_side, TruncationSide::Left);
+  r = parse_predict_request(R"({"inputs": ["a"]})", {});
+  ASSERT_EQ(r.inputs.size(), 1u);
+  EXPECT_FALSE(r.batch || r.inputs[0].text_pair);
+}
+
+TEST(ServingApi, HfInferenceDialect) {
+  PredictRequest r = parse_predict_request(R"({"inputs": "a"})", {}, ApiDialect::HfInference);
+  ASSERT_EQ(r.inputs.size(), 1u);
+  EXPECT_TRUE(r.batch);  // answered [[...]]
+  r = parse_predict_request(
+      R"({"inputs": ["a", "b", "c"], "parameters": {"top_k": 2, "function_to_apply": "sigmoid", "truncate": true}})", {},
+      ApiDialect::HfInference);
+  EXPECT_EQ(r.inputs.size(), 3u);
+  EXPECT_FALSE(r.inputs[1].text_pair);
+  EXPECT_EQ(r.top_k, 2u);
+  EXPECT_EQ(r.scores, ScoreFunction::Sigmoid);
+  EXPECT_TRUE(r.truncate);
+  for (const char* body : {R"({"inputs": [["a", "b"]]})", R"({"inputs": "a", "parameters": {"top_k": 0}})",
+                           R"({"inputs": "a", "parameters": {"function_to_apply": "max"}})",
+                           R"({"inputs": "a", "parameters": 3})"})
+    EXPECT_EQ(status_of(body, {}, ApiDialect::HfInference), 400) << body;
 }
 
 TEST(ServingApi, BadRequestsGetTheirStatus) {
   for (const char* body : {"", "{", "[1]", "null", R"({"input": "a"})", R"({"inputs": 3})", R"({"inputs": {"a": 1}})",
                            R"({"inputs": [1]})", R"({"inputs": [[]]})", R"({"inputs": [["a", "b", "c"]]})",
                            R"({"inputs": [["a", 2]]})", R"({"inputs": "a", "truncate": "yes"})",
-                           R"({"inputs": "a", "inputs": "b"})"})
+                           R"({"inputs": "a", "inputs": "b"})", R"({"inputs": ["a", "b", "c"]})",
+                           R"({"inputs": ["a", ["b"]]})", R"({"inputs": [["a"], "b"]})"})
     EXPECT_EQ(status_of(body), 400) << body;
+  for (const char* body : {R"({"inputs": "a", "truncation_direction": "left"})",
+                           R"({"inputs": "a", "truncation_direction": 1})"})
+    EXPECT_EQ(status_of(body), 422) << body;
   EXPECT_EQ(status_of(std::string_view("{\"inputs\": \"a\"}\0", 16)), 400);
   EXPECT_EQ(status_of("{\"inputs\": \"\xff\"}"), 400);
   EXPECT_EQ(status_of(R"({"inputs": "\ud800"})"), 400);
@@ -60,8 +96,8 @@ TEST(ServingApi, BadRequestsGetTheirStatus) {
     EXPECT_EQ(e.status, 400);
     EXPECT_EQ(e.type, "Empty");
   }
-  EXPECT_EQ(status_of(R"({"inputs": ["a", "b", "c"]})", {2, 100}), 413);
-  EXPECT_EQ(status_of(R"({"inputs": ["a", "b"]})", {2, 100}), 200);
+  EXPECT_EQ(status_of(R"({"inputs": [["a"], ["b"], ["c"]]})", {2, 100}), 413);
+  EXPECT_EQ(status_of(R"({"inputs": [["a"], ["b"]]})", {2, 100}), 200);
   // Characters, not bytes: three two-byte characters fit a limit of 3.
   EXPECT_EQ(status_of("{\"inputs\": \"\xc3\xa9\xc3\xa9\xc3\xa9\"}", {2, 3}), 200);
   EXPECT_EQ(status_of(R"({"inputs": [["ab", "cd"]]})", {2, 3}), 413);
@@ -70,15 +106,19 @@ TEST(ServingApi, BadRequestsGetTheirStatus) {
 TEST(ServingApi, PredictionsAreSortedProbabilitiesOrLogits) {
   const std::vector<std::string> labels = {"a", "b", "c"};
   const float logits[] = {0.5f, 2.0f, -1.0f};
-  const nlohmann::json probs = prediction_json(logits, labels, false);
+  const nlohmann::json probs = prediction_json(logits, labels, ScoreFunction::Softmax);
   ASSERT_EQ(probs.size(), 3u);
   EXPECT_EQ(probs[0]["label"], "b");
   EXPECT_EQ(probs[2]["label"], "c");
   const double z = std::exp(0.5) + std::exp(2.0) + std::exp(-1.0);
   EXPECT_NEAR(probs[0]["score"].get<double>(), std::exp(2.0) / z, 1e-6);
-  const nlohmann::json raw = prediction_json(logits, labels, true);
+  const nlohmann::json raw = prediction_json(logits, labels, ScoreFunction::None);
   EXPECT_EQ(raw[1]["label"], "a");
   EXPECT_FLOAT_EQ(raw[1]["score"].get<float>(), 0.5f);
+  const nlohmann::json top = prediction_json(logits, labels, ScoreFunction::Sigmoid, 1);
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0]["label"], "b");
+  EXPECT_NEAR(top[0]["score"].get<double>(), 1 / (1 + std::exp(-2.0)), 1e-6);
 }
 
 // Logits (number of tokens, -number of tokens): the reply says how each input was tokenized.
@@ -116,7 +156,7 @@ TEST_F(ServiceTest, PredictSingleAndBatch) {
   EXPECT_EQ(body[0]["label"], "negative");
   EXPECT_EQ(body[0]["score"], 4.0);  // [CLS] good movie [SEP]
 
-  reply = service.predict(R"({"inputs": ["good", ["good", "movie"], ""], "raw_scores": true})");
+  reply = service.predict(R"({"inputs": [["good"], ["good", "movie"], [""]], "raw_scores": true})");
   ASSERT_EQ(reply.status, 200) << reply.body;
   body = nlohmann::json::parse(reply.body);
   ASSERT_EQ(body.size(), 3u);
@@ -124,9 +164,47 @@ TEST_F(ServiceTest, PredictSingleAndBatch) {
   EXPECT_EQ(body[1][0]["score"], 5.0);  // [CLS] good [SEP] movie [SEP]
   EXPECT_EQ(body[2][0]["score"], 2.0);  // an empty text is [CLS] [SEP]
 
+  reply = service.predict(R"({"inputs": ["good", "movie"], "raw_scores": true})");  // a pair, one list
+  body = nlohmann::json::parse(reply.body);
+  EXPECT_EQ(body[0]["score"], 5.0);
+
   reply = service.predict(R"({"inputs": "good"})");
   body = nlohmann::json::parse(reply.body);
   EXPECT_NEAR(body[0]["score"].get<double>() + body[1]["score"].get<double>(), 1.0, 1e-6);
+
+  reply = service.predict(R"({"inputs": "good", "parameters": {"top_k": 1}})", ApiDialect::HfInference);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  body = nlohmann::json::parse(reply.body);
+  ASSERT_TRUE(body.is_array() && body.size() == 1u && body[0].size() == 1u) << reply.body;
+  EXPECT_EQ(body[0][0]["label"], "negative");
+}
+
+// "truncation_direction": "Left" keeps a text's last tokens: logits are the first and last content ids.
+TEST_F(ServiceTest, TruncationDirectionLeftKeepsTheEnd) {
+  Batcher batcher(
+      [](std::span<const TokenizedInput> batch, float* logits) {
+        for (size_t i = 0; i < batch.size(); i++) {
+          logits[2 * i] = static_cast<float>(batch[i].ids[1]);
+          logits[2 * i + 1] = static_cast<float>(batch[i].ids[batch[i].ids.size() - 2]);
+        }
+      },
+      2, {64, 8});
+  Service service = make(batcher);
+  const std::string text = "good bad good bad good bad good bad movie";
+  const std::vector<int32_t> all = tokenizer.encode_ids(text);
+  ASSERT_GT(all.size(), 8u);
+  for (const char* side : {"Left", "Right"}) {
+    const HttpReply reply = service.predict(R"({"inputs": ")" + text + R"(", "truncate": true, "raw_scores": true,
+                                            "truncation_direction": ")" + side + R"("})");
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    nlohmann::json scores = nlohmann::json::object();
+    for (const auto& entry : nlohmann::json::parse(reply.body)) scores[entry["label"].get<std::string>()] = entry["score"];
+    const bool left = std::string(side) == "Left";
+    // Left: the kept content is the last 6 ids; Right: the first 6.
+    const size_t first = left ? all.size() - 7 : 1, last = left ? all.size() - 2 : 6;
+    EXPECT_EQ(scores["negative"], all[first]) << side;
+    EXPECT_EQ(scores["positive"], all[last]) << side;
+  }
 }
 
 TEST_F(ServiceTest, TooLongIs422UnlessTruncated) {
@@ -138,7 +216,7 @@ TEST_F(ServiceTest, TooLongIs422UnlessTruncated) {
   const nlohmann::json error = nlohmann::json::parse(reply.body);
   EXPECT_EQ(error["error_type"], "Validation");
   EXPECT_NE(error["error"].get<std::string>().find("truncate"), std::string::npos);
-  reply = service.predict(R"({"inputs": [)" + text + R"(], "truncate": true, "raw_scores": true})");
+  reply = service.predict(R"({"inputs": [[)" + text + R"(]], "truncate": true, "raw_scores": true})");
   ASSERT_EQ(reply.status, 200) << reply.body;
   EXPECT_EQ(nlohmann::json::parse(reply.body)[0][0]["score"], 8.0);
 }
@@ -170,7 +248,7 @@ TEST_F(ServiceTest, ChunksScoreALongTextByItsWindows) {
   std::vector<float> probs(2);
   mean_softmax_forward(probs.data(), window_logits.data(), static_cast<int64_t>(windows.size()), 2);
 
-  HttpReply reply = service.predict(R"({"inputs": [")" + text + R"(", "good"]})");
+  HttpReply reply = service.predict(R"({"inputs": [[")" + text + R"("], ["good"]]})");
   ASSERT_EQ(reply.status, 200) << reply.body;
   nlohmann::json body = nlohmann::json::parse(reply.body);
   EXPECT_EQ(body[0][0]["label"], probs[0] > probs[1] ? "negative" : "positive");
@@ -205,7 +283,7 @@ TEST_F(ServiceTest, OverMaxConcurrentIs429) {
 TEST_F(ServiceTest, InfoMetricsAndOpenApi) {
   Batcher batcher(forward(), 2, {64, 8}, [this](const BatchStats& s) { metrics.record_batch(s); });
   Service service = make(batcher);
-  service.predict(R"({"inputs": ["a", "b"]})");
+  service.predict(R"({"inputs": [["a"], ["b"]]})");
   metrics.record_request("/predict", 200, 0.003);
   const nlohmann::json info = nlohmann::json::parse(service.info().body);
   EXPECT_EQ(info["labels"], (nlohmann::json{"negative", "positive"}));

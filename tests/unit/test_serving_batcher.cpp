@@ -2,6 +2,7 @@
 // and split, results in input order, failures, draining on stop.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -106,12 +107,65 @@ TEST(ServingBatcher, ConcurrentRequestsShareBatchesWithinTheBudget) {
   model.release();
   EXPECT_EQ(first.get(), (std::vector<float>{100, 4}));
   for (int r = 0; r < 6; r++) EXPECT_EQ(others[r].get(), (std::vector<float>{float(r), 5, float(10 + r), 3}));
-  // 6 requests x 8 tokens = 48 tokens behind the first batch: two batches of at most 32 tokens, the
-  // first holding inputs of four requests.
+  // 6 requests x 8 tokens = 48 tokens behind the first batch, in two batches of at most 32 tokens. The
+  // requests take turns: every request's first input (6 x 5 tokens), then every second one (6 x 3).
+  // (The requests' order among themselves is the order their threads queued them in.)
   ASSERT_EQ(model.batches.size(), 3u);
-  EXPECT_EQ(model.batches[1].size(), 8u);
-  EXPECT_EQ(model.batches[2].size(), 4u);
+  std::sort(model.batches[1].begin(), model.batches[1].end());
+  std::sort(model.batches[2].begin(), model.batches[2].end());
+  EXPECT_EQ(model.batches[1], (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(model.batches[2], (std::vector<int>{10, 11, 12, 13, 14, 15}));
   for (int64_t tokens : model.batch_tokens) EXPECT_LE(tokens, 32);
+}
+
+// A one-input request queued behind two 40-input ones is in the next batch, not after their 80 inputs.
+TEST(ServingBatcher, ASmallRequestDoesNotWaitForLargeOnes) {
+  FakeModel model;
+  Batcher batcher(model.forward(), 2, {16, 4});
+  model.close();
+  auto first = std::async(std::launch::async, [&] { return batcher.classify({input(100, 4)}); });
+  model.wait_entered(1);
+  std::vector<std::future<std::vector<float>>> large;
+  for (int r = 0; r < 2; r++) {
+    large.push_back(std::async(std::launch::async, [&, r] {
+      std::vector<TokenizedInput> inputs;
+      for (int i = 0; i < 40; i++) inputs.push_back(input(1000 * (r + 1) + i, 4));
+      return batcher.classify(inputs);
+    }));
+    while (batcher.queued_inputs() < 40 * (r + 1)) std::this_thread::yield();
+  }
+  auto small = std::async(std::launch::async, [&] { return batcher.classify({input(7, 4)}); });
+  while (batcher.queued_inputs() < 81) std::this_thread::yield();
+  model.release();
+  EXPECT_EQ(small.get(), (std::vector<float>{7, 4}));
+  for (auto& f : large) EXPECT_EQ(f.get().size(), 80u);
+  first.get();
+  ASSERT_GE(model.batches.size(), 2u);
+  const std::vector<int>& next = model.batches[1];
+  EXPECT_NE(std::find(next.begin(), next.end(), 7), next.end()) << "the small request missed the next batch";
+}
+
+TEST(ServingBatcher, StopWithoutFinishingFailsWhatIsQueued) {
+  FakeModel model;
+  Batcher batcher(model.forward(), 2, {8, 1});
+  model.close();
+  auto running = std::async(std::launch::async, [&] { return batcher.classify({input(1, 2)}); });
+  model.wait_entered(1);
+  auto queued = std::async(std::launch::async, [&] { return batcher.classify({input(2, 2)}); });
+  while (batcher.queued_inputs() < 1) std::this_thread::yield();
+  auto stopped = std::async(std::launch::async, [&] { batcher.stop(false); });
+  // Stopping refuses new work: once a submission is refused, the queued request is past saving.
+  for (bool refused = false; !refused; std::this_thread::yield()) {
+    try {
+      batcher.submit({input(3, 2)}, [](std::vector<float>, std::exception_ptr) {});
+    } catch (const std::runtime_error&) {
+      refused = true;
+    }
+  }
+  model.release();
+  stopped.get();
+  EXPECT_EQ(running.get()[0], 1);  // the batch in progress is finished
+  EXPECT_THROW(queued.get(), std::runtime_error);
 }
 
 TEST(ServingBatcher, AFailedBatchFailsItsRequestsOnly) {
