@@ -12,6 +12,11 @@ namespace bertft {
 
 namespace http = boost::beast::http;
 
+namespace {
+// Consumed body bytes are dropped from the buffer once there are this many.
+constexpr size_t kCompactAt = 64 * 1024;
+}  // namespace
+
 struct RequestReader::Parser {
   std::optional<http::request_parser<http::string_body>> beast;
 
@@ -48,12 +53,17 @@ RequestReader::State RequestReader::feed(std::string_view data) {
 }
 
 RequestReader::State RequestReader::next() {
-  // Drop what the finished request used; keep the bytes of requests pipelined after it.
-  buffer_.erase(0, consumed_);
-  consumed_ = 0;
-  if (buffer_.capacity() > 2 * limits_.max_header_bytes && buffer_.size() < limits_.max_header_bytes)
-    buffer_.shrink_to_fit();  // a burst of pipelined requests must not keep its peak for the connection's life
-  scanned_ = line_start_ = request_bytes_ = 0;
+  // The bytes of requests pipelined after the finished one stay; what it used is dropped once it is
+  // at least as much as what follows, so a burst of small requests costs linear time.
+  if (consumed_ >= buffer_.size() - consumed_) {
+    buffer_.erase(0, consumed_);
+    consumed_ = 0;
+    if (buffer_.capacity() > 2 * limits_.max_header_bytes && buffer_.size() < limits_.max_header_bytes)
+      buffer_.shrink_to_fit();  // a burst must not keep its peak for the connection's life
+  }
+  request_begin_ = consumed_;
+  scanned_ = line_start_ = request_begin_;
+  request_bytes_ = 0;
   on_request_line_ = true;
   headers_scanned_ = started_ = continue_sent_ = false;
   request_ = HttpRequest{};
@@ -70,14 +80,26 @@ RequestReader::State RequestReader::fail(int status, std::string message) {
   return State::failed;
 }
 
+// Method and path from the request line as soon as it is in, so that a request refused before its
+// headers end is still logged and counted under its route. Beast parses the line again, strictly.
+void RequestReader::name_request(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const size_t method_end = line.find(' ');
+  if (method_end == std::string_view::npos) return;
+  const std::string_view rest = line.substr(method_end + 1);
+  request_.method = std::string(line.substr(0, method_end));
+  request_.target = std::string(rest.substr(0, rest.find(' ')));
+  request_.path = request_.target.substr(0, request_.target.find('?'));
+}
+
 // Checks the header lines that arrived since the last call against the per-line and total limits, up
-// to the blank line that ends the headers. Beast only sees a header once it is complete; these limits
-// must hold before that, while it is still arriving.
-bool RequestReader::scan_header_lines(size_t from) {
-  const char* begin = buffer_.data() + consumed_;
-  const size_t end = buffer_.size() - consumed_;
-  for (size_t p = from; p < end; p++) {
-    if (begin[p] != '\n') continue;
+// to the blank line that ends the headers. Beast only reports on a header once it is complete; these
+// limits must hold while it is still arriving.
+bool RequestReader::scan_header_lines() {
+  const char* data = buffer_.data();
+  const size_t end = buffer_.size();
+  for (size_t p = scanned_; p < end; p++) {
+    if (data[p] != '\n') continue;
     const size_t length = p - line_start_;  // with a '\r' if the line has one
     if (!on_request_line_ && length <= 1) {
       headers_scanned_ = true;
@@ -85,19 +107,20 @@ bool RequestReader::scan_header_lines(size_t from) {
     }
     const size_t limit = on_request_line_ ? limits_.max_request_line : limits_.max_header_line;
     if (length > limit) return false;
+    if (on_request_line_) name_request(std::string_view(data + line_start_, length));
     on_request_line_ = false;
     line_start_ = p + 1;
   }
   scanned_ = end;
   const size_t limit = on_request_line_ ? limits_.max_request_line : limits_.max_header_line;
-  return end - line_start_ <= limit && end <= limits_.max_header_bytes;
+  return end - line_start_ <= limit && end - request_begin_ <= limits_.max_header_bytes;
 }
 
 RequestReader::State RequestReader::parse() {
-  if (!headers_scanned_ && !scan_header_lines(scanned_)) {
+  if (!headers_scanned_ && !scan_header_lines()) {
     if (on_request_line_)
       return fail(414, "request line is longer than " + std::to_string(limits_.max_request_line) + " bytes");
-    if (buffer_.size() - consumed_ - line_start_ > limits_.max_header_line)
+    if (buffer_.size() - line_start_ > limits_.max_header_line)
       return fail(431, "a header field is longer than " + std::to_string(limits_.max_header_line) + " bytes");
     return fail(431, "request headers are larger than " + std::to_string(limits_.max_header_bytes) + " bytes");
   }
@@ -119,7 +142,14 @@ RequestReader::State RequestReader::parse() {
     if (ec) return fail(400, "malformed HTTP request: " + ec.message());
   }
   // A request without a body is done as soon as its header is.
-  if (!beast.is_done()) return State::need_more;
+  if (!beast.is_done()) {
+    // Body bytes are in the parser's body once consumed: the buffer need not keep them too.
+    if (headers_scanned_ && consumed_ >= kCompactAt) {
+      buffer_.erase(0, consumed_);
+      consumed_ = request_begin_ = 0;
+    }
+    return State::need_more;
+  }
   auto& message = beast.get();
   request_.method = std::string(message.method_string());
   request_.target = std::string(message.target());

@@ -69,13 +69,15 @@ class RequestReader {
   size_t buffered() const { return buffer_.size() - consumed_; }
   State parse();
   State fail(int status, std::string message);
-  bool scan_header_lines(size_t from);
+  bool scan_header_lines();
+  void name_request(std::string_view line);
 
   RequestLimits limits_;
   std::unique_ptr<Parser> parser_;
-  std::string buffer_;   // bytes read and not yet consumed by the parser start at consumed_
-  size_t consumed_ = 0;
-  size_t scanned_ = 0;   // header bytes of this request checked against the line limits
+  std::string buffer_;         // bytes read: the current request from request_begin_, then what follows
+  size_t request_begin_ = 0;  // where the current request starts in buffer_ (until its body is reached)
+  size_t consumed_ = 0;       // bytes of buffer_ the parser has taken
+  size_t scanned_ = 0;   // bytes of buffer_ checked against the header line limits
   size_t line_start_ = 0;
   bool on_request_line_ = true;
   bool headers_scanned_ = false;

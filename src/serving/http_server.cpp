@@ -13,6 +13,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/status.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -55,6 +56,12 @@ rlim_t raise_descriptor_limit() {
 constexpr double kDrainGrace = 1.0;
 // What a closing connection reads and drops at most before it closes anyway.
 constexpr size_t kLingerBytes = 1 << 20;
+
+// A system error's message as the rest of a one-line error: "address already in use".
+std::string lower_first(std::string message) {
+  if (!message.empty()) message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
+  return message;
+}
 
 std::chrono::milliseconds seconds(double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); }
 
@@ -438,7 +445,8 @@ int Server::listen() {
   tcp::resolver resolver(io_);
   const auto endpoints = resolver.resolve(options_.host, std::to_string(options_.port),
                                           tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-  if (ec || endpoints.empty()) throw Error("cannot listen on " + where + ": " + (ec ? ec.message() : "no address"));
+  if (ec || endpoints.empty())
+    throw Error("cannot listen on " + where + ": " + (ec ? lower_first(ec.message()) : "no address"));
   const tcp::endpoint endpoint = endpoints.begin()->endpoint();
   acceptor_.open(endpoint.protocol(), ec);
   // SO_REUSEADDR only lets a restarted server bind while old connections linger in TIME_WAIT; unlike
@@ -446,7 +454,7 @@ int Server::listen() {
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw Error("cannot listen on " + where + ": " + ec.message());
+  if (ec) throw Error("cannot listen on " + where + ": " + lower_first(ec.message()));
   acceptor_.non_blocking(true, ec);
   return acceptor_.local_endpoint().port();
 }

@@ -37,6 +37,17 @@ TEST(HttpRequest, ARequestSplitAnyhowReadsTheSame) {
   }
 }
 
+// Headers arriving a field at a time stay within the limits however long they take (the deadline is
+// the server's), and the request is named from its first line before the headers end.
+TEST(HttpRequest, HeadersArrivingAFieldAtATime) {
+  RequestReader reader({.max_header_line = 64, .max_header_bytes = 4096});
+  EXPECT_EQ(reader.feed("GET /health?q HTTP/1.1\r\nHost: x\r\n"), State::need_more);
+  EXPECT_EQ(reader.request().path, "/health");
+  for (int i = 0; i < 100; i++) ASSERT_EQ(reader.feed("X-Trickle: " + std::to_string(i) + "\r\n"), State::need_more) << i;
+  EXPECT_EQ(reader.feed("\r\n"), State::complete);
+  EXPECT_EQ(reader.request().target, "/health?q");
+}
+
 TEST(HttpRequest, PipelinedRequestsComeOutInOrder) {
   RequestReader reader({});
   std::string bytes;
@@ -54,6 +65,26 @@ TEST(HttpRequest, PipelinedRequestsComeOutInOrder) {
   EXPECT_FALSE(reader.request().keep_alive);  // HTTP/1.0 without keep-alive
   EXPECT_EQ(reader.next(), State::need_more);
   EXPECT_TRUE(reader.idle());
+}
+
+// 20,000 small requests in one read come out in order, in time linear in their number.
+TEST(HttpRequest, ABurstOfPipelinedRequests) {
+  auto seconds_for = [](int n) {
+    std::string bytes;
+    for (int i = 0; i < n; i++) bytes += "GET /" + std::to_string(i) + " HTTP/1.1\r\n\r\n";
+    RequestReader reader({});
+    const auto start = std::chrono::steady_clock::now();
+    State state = reader.feed(bytes);
+    for (int i = 0; i < n; i++) {
+      EXPECT_EQ(state, State::complete);
+      if (reader.request().path != "/" + std::to_string(i)) ADD_FAILURE() << i << ": " << reader.request().path;
+      state = reader.next();
+    }
+    EXPECT_TRUE(reader.idle());
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  const double small = seconds_for(2500), large = seconds_for(20000);
+  EXPECT_LT(large, 25 * small + 0.01) << small << " s for 2,500 requests, " << large << " s for 20,000";
 }
 
 TEST(HttpRequest, ChunkedBodiesAndExpectContinue) {
