@@ -4,7 +4,7 @@
 # workers), on the same model directory, the same machine and the same cores.
 #
 #   bench/serve_load.sh [--model DIR] [--duration 20s] [--quick] [--out FILE] [--bertft PATH]
-#                       [--flask-configs "1x2 2x1"] [--concurrency "1 8 64"]
+#                       [--compare PATH] [--flask-configs "1x2 2x1"] [--concurrency "1 8 64"]
 #
 # For each input kind (short texts of ~20 tokens, reviews of ~300; a few distinct texts from
 # bench/serve_load_inputs.json, rotated per request) and each server, the bench starts the server on a
@@ -19,6 +19,8 @@
 #   fit) made with `bertft init`, with models/demo's tokenizer, as the README's measurements were made
 #   (random weights time the same; the table gives the token counts).
 # --duration: wrk's duration per run (default 20s); --quick: 3s runs and 1s warm-ups.
+# --compare: another bertft binary (an earlier build) measured the same way beside --bertft, in a table
+#   of its own with ratios (this build / the compared one); --flask-configs "" then skips Flask.
 # --flask-configs: the Flask deployments measured, WORKERSxTHREADS with WORKERS x THREADS = 2 cores:
 #   gunicorn sync workers x torch.set_num_threads (OpenBLAS, on which Debian's torch runs fp32
 #   matmuls, gets the same count). Default both "1x2" (one worker using both cores) and "2x1" (a
@@ -38,6 +40,7 @@ MODEL=""
 DURATION=""
 QUICK=0
 OUT=""
+COMPARE=""
 FLASK_CONFIGS="1x2 2x1"
 CONCURRENCY="1 8 64"
 CORES=2
@@ -46,7 +49,7 @@ KINDS="short review"
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --model|--duration|--out|--bertft|--flask-configs|--concurrency)
+    --model|--duration|--out|--bertft|--compare|--flask-configs|--concurrency)
       [ $# -ge 2 ] || { echo "serve_load.sh: $1 needs a value" >&2; exit 2; } ;;
   esac
   case "$1" in
@@ -55,6 +58,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1; shift ;;
     --out) OUT="$2"; shift 2 ;;
     --bertft) BERTFT="$2"; shift 2 ;;
+    --compare) COMPARE="$2"; shift 2 ;;
     --flask-configs) FLASK_CONFIGS="$2"; shift 2 ;;
     --concurrency) CONCURRENCY="$2"; shift 2 ;;
     -h|--help) usage 0 ;;
@@ -91,6 +95,10 @@ if [ ! -x "$BERTFT" ]; then
   exit 2
 fi
 BERTFT="$(cd "$(dirname "$BERTFT")" && pwd)/$(basename "$BERTFT")"
+if [ -n "$COMPARE" ]; then
+  [ -x "$COMPARE" ] || { echo "serve_load.sh: --compare: no bertft binary at $COMPARE" >&2; exit 2; }
+  COMPARE="$(cd "$(dirname "$COMPARE")" && pwd)/$(basename "$COMPARE")"
+fi
 
 WORK="$(dirname "$BERTFT")/serve-load"
 OUT="${OUT:-$WORK/serve_load.md}"
@@ -147,7 +155,7 @@ run_wrk() {  # port, concurrency, duration, bodies, output file
 # Wait until the server has answered what the last wrk run left behind: wrk stops with requests still
 # queued (at c=64, up to 63 of them in a sync worker's accept queue), and the next run must not wait for them.
 settle() {  # server, port
-  if [ "$1" = bertft ]; then
+  if [[ "$1" == bertft* ]]; then
     for _ in $(seq 1 3000); do
       [ "$(curl -sf "http://127.0.0.1:$2/metrics" | awk '$1 == "bertft_requests_in_flight" { print $2 }')" = 0 ] && return 0
       sleep 0.1
@@ -209,14 +217,16 @@ echo "serve_load.sh: model $MODEL ($shape); ${DURATION} per run; load average be
 printf 'server\tkind\ttokens\tconcurrency\trps\tp50_ms\tp99_ms\tmax_ms\tnon2xx\tsocket_errors\tstatuses\tprecision\tbatch\n' > "$RESULTS"
 
 SERVERS="bertft"
+[ -z "$COMPARE" ] || SERVERS+=" bertft-compare"
 for config in $FLASK_CONFIGS; do SERVERS+=" flask-$config"; done
 declare -A PRECISION PICK
 for kind in $KINDS; do
   for server in $SERVERS; do
     port="$(free_port)"
     log="$WORK/logs/$server-$kind.log"
-    if [ "$server" = bertft ]; then
-      setsid "$BERTFT" serve --model "$MODEL" --host 127.0.0.1 --port "$port" --threads "$CORES" --precision auto \
+    if [[ "$server" == bertft* ]]; then
+      binary="$BERTFT"; [ "$server" = bertft ] || binary="$COMPARE"
+      setsid "$binary" serve --model "$MODEL" --host 127.0.0.1 --port "$port" --threads "$CORES" --precision auto \
         > "$log" 2>&1 &
     else
       config="${server#flask-}"
@@ -235,7 +245,7 @@ for kind in $KINDS; do
     fi
     SERVER_PID=$!
     wait_healthy "$port" "$log"
-    if [ "$server" = bertft ]; then
+    if [[ "$server" == bertft* ]]; then
       PRECISION[$server-$kind]="$(curl -sf "http://127.0.0.1:$port/info" |
         "$PY" -c 'import json, sys; print(json.load(sys.stdin).get("model_dtype", "?"))')"
     fi
@@ -244,10 +254,10 @@ for kind in $KINDS; do
     for c in $CONCURRENCY; do
       out="$WORK/logs/wrk-$server-$kind-c$c.txt"
       batch="-"
-      [ "$server" = bertft ] && curl -sf "http://127.0.0.1:$port/metrics" > "$WORK/metrics-before.txt"
+      [[ "$server" == bertft* ]] && curl -sf "http://127.0.0.1:$port/metrics" > "$WORK/metrics-before.txt"
       run_wrk "$port" "$c" "$DURATION" "$WORK/$kind.bodies" "$out"
       settle "$server" "$port"
-      if [ "$server" = bertft ]; then
+      if [[ "$server" == bertft* ]]; then
         curl -sf "http://127.0.0.1:$port/metrics" > "$WORK/metrics-after.txt"
         batch="$("$PY" "$ROOT/bench/serve_load_util.py" metrics "$WORK/metrics-before.txt" "$WORK/metrics-after.txt")"
       fi
@@ -264,7 +274,9 @@ for kind in $KINDS; do
     stop_server
   done
 done
-agreement="$(cd "$WORK" && "$PY" "$ROOT/bench/serve_load_util.py" agree reply-bertft-*.json -- reply-flask-*.json)" || {
+others=()
+for server in $SERVERS; do [ "$server" = bertft ] || for kind in $KINDS; do others+=("reply-$server-$kind.json"); done; done
+agreement="$(cd "$WORK" && "$PY" "$ROOT/bench/serve_load_util.py" agree $(for kind in $KINDS; do echo "reply-bertft-$kind.json"; done) -- "${others[@]}")" || {
   echo "serve_load.sh: the servers disagree: $agreement" >&2; exit 1; }
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -89,7 +89,7 @@ def agree(argv):
             print("%s has labels %s, bertft %s" % (path, sorted(reply), sorted(base)))
             return 1
         worst = max([worst] + [abs(reply[label] - base[label]) for label in base])
-    print("on the first text of each kind, every Flask configuration's scores are within %.1e of bertft's" % worst)
+    print("on the first text of each kind, every other server's scores are within %.1e of bertft's" % worst)
     return 0 if worst <= 0.05 else 1
 
 
@@ -99,7 +99,8 @@ def ratio(a, b, digits=2):
 
 def table(results_tsv):
     """RESULTS_TSV: a header line, then server kind tokens concurrency rps p50_ms p99_ms max_ms non2xx
-    socket_errors statuses precision batch. Server "bertft" and one or more "flask-WxT"."""
+    socket_errors statuses precision batch. Server "bertft", and "bertft-compare" (another build) or
+    "flask-WxT" ones or both."""
     with open(results_tsv, encoding="utf-8") as f:
         header = f.readline().rstrip("\n").split("\t")
         rows = [dict(zip(header, line.rstrip("\n").split("\t"))) for line in f if line.strip()]
@@ -126,27 +127,44 @@ def table(results_tsv):
     def config(r):
         return "%s %s" % (r["server"][len("flask-"):], r["precision"])
 
-    lines = ["| input | c | bertft req/s | flask req/s | **req/s ratio** | bertft p50 ms | flask p50 ms "
-             "| bertft p99 ms | flask p99 ms | **p99 ratio** | failed bertft / flask | flask config |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
-    for kind in kinds:
-        for c in concurrencies:
-            here = [r for r in rows if r["kind"] == kind and int(r["concurrency"]) == c]
-            b = next((r for r in here if r["server"] == "bertft"), None)
-            flasks = [r for r in here if r["server"].startswith("flask-")]
-            if b is None or not flasks:
-                continue
-            f = max(flasks, key=lambda r: float(r["rps"]))
-            lines.append("| %s | %d | %s | %s | **%s** | %s | %s | %s | %s | **%s** | %s / %s | %s |" % (
-                label(b), c, num(b, "rps"), num(f, "rps"), ratio(float(b["rps"]), float(f["rps"]), 1),
-                num(b, "p50_ms"), num(f, "p50_ms"), num(b, "p99_ms"), num(f, "p99_ms"),
-                ratio(float(b["p99_ms"]), float(f["p99_ms"]), 3), failures(b), failures(f), config(f)))
+    lines = []
+    if any(r["server"] == "bertft-compare" for r in rows):
+        lines += ["This build against the compared one (--compare):", "",
+                  "| input | c | bertft req/s | compared req/s | **req/s ratio** | bertft p99 ms | compared p99 ms "
+                  "| **p99 ratio** | failed bertft / compared |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+        for kind in kinds:
+            for c in concurrencies:
+                here = {r["server"]: r for r in rows if r["kind"] == kind and int(r["concurrency"]) == c}
+                b, o = here.get("bertft"), here.get("bertft-compare")
+                if b and o:
+                    lines.append("| %s | %d | %s | %s | **%s** | %s | %s | **%s** | %s / %s |" % (
+                        label(b), c, num(b, "rps"), num(o, "rps"), ratio(float(b["rps"]), float(o["rps"])),
+                        num(b, "p99_ms"), num(o, "p99_ms"), ratio(float(b["p99_ms"]), float(o["p99_ms"]), 3),
+                        failures(b), failures(o)))
+        lines.append("")
+    if any(r["server"].startswith("flask-") for r in rows):
+        lines += ["| input | c | bertft req/s | flask req/s | **req/s ratio** | bertft p50 ms | flask p50 ms "
+                  "| bertft p99 ms | flask p99 ms | **p99 ratio** | failed bertft / flask | flask config |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+        for kind in kinds:
+            for c in concurrencies:
+                here = [r for r in rows if r["kind"] == kind and int(r["concurrency"]) == c]
+                b = next((r for r in here if r["server"] == "bertft"), None)
+                flasks = [r for r in here if r["server"].startswith("flask-")]
+                if b is None or not flasks:
+                    continue
+                f = max(flasks, key=lambda r: float(r["rps"]))
+                lines.append("| %s | %d | %s | %s | **%s** | %s | %s | %s | %s | **%s** | %s / %s | %s |" % (
+                    label(b), c, num(b, "rps"), num(f, "rps"), ratio(float(b["rps"]), float(f["rps"]), 1),
+                    num(b, "p50_ms"), num(f, "p50_ms"), num(b, "p99_ms"), num(f, "p99_ms"),
+                    ratio(float(b["p99_ms"]), float(f["p99_ms"]), 3), failures(b), failures(f), config(f)))
     lines += ["", "failed: non-2xx responses (by status) and socket errors (connect, read, write, timeout at 30 s).", "",
               "Every run (flask WxT: W workers x T torch threads; bertft's mean inputs per forward pass from its /metrics):", "",
               "| server | input | c | req/s | p50 ms | p99 ms | max ms | non-2xx | socket errors | precision, batch |",
               "|---|---|---:|---:|---:|---:|---:|---|---|---|"]
     for r in rows:
-        extra = ("%s, %s inputs per batch" % (r["precision"], r["batch"]) if r["server"] == "bertft"
+        extra = ("%s, %s inputs per batch" % (r["precision"], r["batch"]) if r["server"].startswith("bertft")
                  else r["precision"])
         lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["server"].replace("-", " "), label(r), r["concurrency"], num(r, "rps"), num(r, "p50_ms"),
