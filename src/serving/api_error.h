@@ -1,7 +1,8 @@
 #pragma once
 // A request the server refuses: the HTTP status and the body Text Embeddings Inference clients expect,
 // {"error": MESSAGE, "error_type": TYPE}, TYPE being one of TEI's ErrorType names (Validation,
-// Overloaded, Empty, Backend) or NotFound for a route that does not exist.
+// Overloaded, Empty, Backend), NotFound for a route that does not exist, or Timeout for a request not
+// received within its deadline.
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
