@@ -135,7 +135,8 @@ class Server {
 
  private:
   void accept();
-  void make_room();
+  bool make_room();
+  void refuse(tcp::socket& socket);
   void wait_for_signal();
   void begin_shutdown();
   void finish_if_drained();
@@ -286,6 +287,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++timer_generation_;  // no deadline while the server works; the reply has its own
     timer_.cancel();
     HttpRequest& request = reader_.request();
+    head_only_ = request.method == "HEAD";
     const Route* route = find_route(request.path);
     if (!route) {
       return reply(error_reply(404, "NotFound",
@@ -293,11 +295,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                    " (POST /predict, /invocations, /; GET /, /health, /ping, /info, /metrics, "
                                    "/openapi.json)"));
     }
-    const bool head = request.method == "HEAD";
-    if ((request.method == "GET" || head) && route->get) {
-      head_only_ = head;
-      return reply((server_.service().*(route->get))());
-    }
+    if ((request.method == "GET" || head_only_) && route->get) return reply((server_.service().*(route->get))());
     if (request.method == "POST" && (route->post || route->post_base)) {
       const ApiDialect dialect = route->post ? *route->post : server_.options().base_route;
       // Parsing and tokenizing may take a while for a large batch: off the loop.
@@ -470,7 +468,10 @@ void Server::accept() {
       });
       return;
     }
-    make_room();
+    if (!make_room()) {
+      refuse(socket);
+      return accept();
+    }
     auto connection = std::make_shared<Connection>(*this, std::move(socket));
     open_.push_back(connection);
     open_index_[connection.get()] = std::prev(open_.end());
@@ -481,13 +482,32 @@ void Server::accept() {
 
 // At --max-connections, a new connection takes the place of the one that has waited longest for its
 // next request, or failing that of the oldest still sending its headers; connections whose requests
-// are being answered are never cut.
-void Server::make_room() {
-  if (static_cast<int>(open_.size()) < options_.max_connections) return;
-  if (!idle_.empty()) return idle_.front()->close();
+// are being answered are never cut. False when every connection is busy with a request.
+bool Server::make_room() {
+  if (static_cast<int>(open_.size()) < options_.max_connections) return true;
+  if (!idle_.empty()) {
+    idle_.front()->close();
+    return true;
+  }
   for (const auto& c : open_)
-    if (c->receiving_headers()) return c->close();
-  open_.front()->close();
+    if (c->receiving_headers()) {
+      c->close();
+      return true;
+    }
+  return false;
+}
+
+// A connection there is no room for: a 503 if the socket takes it at once, then closed.
+void Server::refuse(tcp::socket& socket) {
+  static const std::string reply = [] {
+    const std::string body = error_body("Overloaded", "the server has --max-connections connections, all busy; retry later");
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  }();
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(reply), ec);
+  socket.close(ec);
 }
 
 void Server::became_idle(Connection* c) {
