@@ -22,7 +22,9 @@ struct RequestReader::Parser {
 
   void start(const RequestLimits& limits) {
     beast.emplace();
-    beast->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    // Twice ours, so that our limit, which does not depend on how the bytes were split, is the one
+    // that decides (Beast's counts whatever it was handed, which may end past the header).
+    beast->header_limit(static_cast<std::uint32_t>(2 * limits.max_header_bytes));
     beast->body_limit(limits.max_body_bytes);
     beast->eager(true);  // parse body bytes as they come, so the buffer never holds a whole body
   }
@@ -93,37 +95,41 @@ void RequestReader::name_request(std::string_view line) {
 }
 
 // Checks the header lines that arrived since the last call against the per-line and total limits, up
-// to the blank line that ends the headers. Beast only reports on a header once it is complete; these
-// limits must hold while it is still arriving.
+// to the blank line that ends the headers; false (after fail) when one is passed. Beast only reports
+// on a header once it is complete; these limits must hold while it is still arriving, and hold the same
+// however the bytes were split.
 bool RequestReader::scan_header_lines() {
   const char* data = buffer_.data();
   const size_t end = buffer_.size();
+  auto over_limit = [&](size_t line_end) {
+    const size_t length = line_end - line_start_;  // with a '\r' if the line has one
+    if (on_request_line_ && length > limits_.max_request_line)
+      fail(414, "request line is longer than " + std::to_string(limits_.max_request_line) + " bytes");
+    else if (!on_request_line_ && length > limits_.max_header_line)
+      fail(431, "a header field is longer than " + std::to_string(limits_.max_header_line) + " bytes");
+    else if (line_end - request_begin_ > limits_.max_header_bytes)
+      fail(431, "request headers are larger than " + std::to_string(limits_.max_header_bytes) + " bytes");
+    else
+      return false;
+    return true;
+  };
   for (size_t p = scanned_; p < end; p++) {
     if (data[p] != '\n') continue;
-    const size_t length = p - line_start_;  // with a '\r' if the line has one
-    if (!on_request_line_ && length <= 1) {
+    if (over_limit(p + 1)) return false;
+    if (!on_request_line_ && p - line_start_ <= 1) {
       headers_scanned_ = true;
       return true;
     }
-    const size_t limit = on_request_line_ ? limits_.max_request_line : limits_.max_header_line;
-    if (length > limit) return false;
-    if (on_request_line_) name_request(std::string_view(data + line_start_, length));
+    if (on_request_line_) name_request(std::string_view(data + line_start_, p - line_start_));
     on_request_line_ = false;
     line_start_ = p + 1;
   }
   scanned_ = end;
-  const size_t limit = on_request_line_ ? limits_.max_request_line : limits_.max_header_line;
-  return end - line_start_ <= limit && end - request_begin_ <= limits_.max_header_bytes;
+  return !over_limit(end);
 }
 
 RequestReader::State RequestReader::parse() {
-  if (!headers_scanned_ && !scan_header_lines()) {
-    if (on_request_line_)
-      return fail(414, "request line is longer than " + std::to_string(limits_.max_request_line) + " bytes");
-    if (buffer_.size() - line_start_ > limits_.max_header_line)
-      return fail(431, "a header field is longer than " + std::to_string(limits_.max_header_line) + " bytes");
-    return fail(431, "request headers are larger than " + std::to_string(limits_.max_header_bytes) + " bytes");
-  }
+  if (!headers_scanned_ && !scan_header_lines()) return State::failed;
   auto& beast = *parser_->beast;
   while (buffered() > 0 && !beast.is_done()) {
     boost::beast::error_code ec;
