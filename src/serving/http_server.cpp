@@ -175,7 +175,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void start() { become_idle(); }
-  Phase phase() const { return phase_; }
   bool receiving_headers() const { return phase_ == Phase::reading && !reader_.reading_body(); }
 
   // Shutdown: an idle connection gets a short grace in which a request it sends is still answered
@@ -301,7 +300,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       // Parsing and tokenizing may take a while for a large batch: off the loop.
       asio::post(server_.pool(), [self = shared_from_this(), dialect, body = std::move(request.body)]() mutable {
         self->server_.service().predict(body, dialect, [self](HttpReply r) mutable {
-          // Moved into the loop's handler, so that the connection is released on the loop's thread.
+          // Back to the loop, which alone touches the connection's socket and state.
           asio::io_context& io = self->server_.io();
           asio::post(io, [self = std::move(self), r = std::move(r)]() mutable { self->reply(std::move(r)); });
         });
