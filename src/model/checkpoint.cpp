@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/json_input.h"
+#include "tokenizer/tokenizer.h"
 
 namespace bertft {
 
@@ -231,6 +232,14 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
                          dir + " and are newly initialized because the shapes did not match: " + name_list(mismatched));
   }
   return Model{std::move(config), std::move(params)};
+}
+
+void check_tokenizer_fits(const BertTokenizer& tokenizer, const BertConfig& config, const std::string& config_path) {
+  const size_t ids = tokenizer.vocab_size();
+  if (ids > static_cast<size_t>(config.vocab_size))
+    fail_file(tokenizer.origin(), "vocabulary has " + std::to_string(ids) + " tokens (highest id " +
+                                      std::to_string(ids - 1) + "), more than " + config_path + " vocab_size " +
+                                      std::to_string(config.vocab_size));
 }
 
 Heads checkpoint_heads(const std::string& dir) {

@@ -28,6 +28,7 @@ std::string TokenizerData::add_vocab_token(std::string_view token, int32_t id) {
 }
 
 void TokenizerData::finish(const std::string& origin, const std::optional<std::string>& pad_token) {
+  this->origin = origin;
   for (const AddedToken& t : added_tokens) {
     if (t.content.empty()) continue;  // Rust ignores these too
     if (t.normalized) {

@@ -13,6 +13,7 @@
 #include "common/io.h"
 #include "model/checkpoint.h"
 #include "common/float_convert.h"
+#include "tokenizer/tokenizer.h"
 
 #include "test_util.h"
 
@@ -412,6 +413,23 @@ TEST(Checkpoint, NonFiniteWeightsAreRefusedWithTheTensorName) {
   save_model(m, tmp / "edge", DType::F32);
   EXPECT_EQ(load_model(tmp / "edge", with_heads(kClassification), nullptr).params.cls_b[0],
             std::numeric_limits<float>::max());
+}
+
+TEST(Checkpoint, TokenizerMustFitTheWordEmbeddings) {
+  const BertConfig c = tiny_config();  // vocab_size 40
+  std::string vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
+  for (int i = 5; i < 40; i++) vocab += "w" + std::to_string(i) + "\n";
+  check_tokenizer_fits(BertTokenizer::from_vocab_txt(vocab, "m/vocab.txt"), c, "m/config.json");
+  try {
+    check_tokenizer_fits(BertTokenizer::from_vocab_txt(vocab + "w40\n", "m/vocab.txt"), c, "m/config.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "m/vocab.txt: vocabulary has 41 tokens (highest id 40), more than m/config.json vocab_size 40");
+  }
+  // Added tokens count too.
+  const std::string config = R"({"added_tokens_decoder": {"40": {"content": "<new>", "special": true}}})";
+  EXPECT_THROW(check_tokenizer_fits(BertTokenizer::from_vocab_txt(vocab, "m/vocab.txt", config), c, "m/config.json"),
+               Error);
 }
 
 TEST(Checkpoint, UnconvertibleDtypeOfAUsedTensorIsAnError) {
