@@ -26,6 +26,7 @@ struct ConvertArgs {
 bertft::Model resize_positions(const bertft::Model& model, int positions) {
   bertft::BertConfig config = model.config;
   config.max_position_embeddings = positions;
+  bertft::validate_config(config, "--max-positions");  // before the new table is allocated
   bertft::Model out{config, bertft::BertParams(config, model.params.heads())};
   bertft::init_sinusoidal_positions(out.params, config);
   for (const bertft::TensorSpec& spec : out.params.specs()) {

@@ -60,6 +60,7 @@ void run_eval(const EvalOptions& o) {
   const BertTokenizer tokenizer = BertTokenizer::from_dir(o.model_dir);
   std::vector<std::string> notices;
   const Model model = load_model(o.model_dir, LoadOptions{}, &notices);
+  check_tokenizer_fits(tokenizer, model.config, o.model_dir + "/config.json");
   for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
   const int max_length = o.max_length > 0 ? o.max_length : model.config.max_position_embeddings;
   if (max_length > model.config.max_position_embeddings)

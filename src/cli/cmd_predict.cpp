@@ -165,6 +165,7 @@ void run_predict(const PredictOptions& opt) {
   const Model model = load_model(opt.model_dir, load, &notices);
   for (const std::string& notice : notices) std::fprintf(stderr, "bertft: note: %s\n", notice.c_str());
   const BertTokenizer tokenizer = BertTokenizer::from_dir(opt.model_dir);
+  check_tokenizer_fits(tokenizer, model.config, opt.model_dir + "/config.json");
 
   const int max_positions = model.config.max_position_embeddings;
   const int max_length = opt.max_length == 0 ? max_positions : opt.max_length;

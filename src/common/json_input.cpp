@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <set>
 #include <vector>
 
 #include "common/error.h"
@@ -12,7 +11,7 @@ namespace bertft {
 namespace {
 
 // Python's json module gives up near 1000 levels; no config or header needs more than a handful.
-constexpr int kMaxDepth = 256;
+constexpr size_t kMaxDepth = 256;
 
 // nlohmann's messages start with "[json.exception.parse_error.101] "; the id means nothing to users.
 std::string without_exception_id(const char* message) {
@@ -29,21 +28,82 @@ const nlohmann::json& null_json() {
   return null;
 }
 
+// Builds the document from nlohmann's SAX events. nlohmann's own callback parser would do for the
+// checks, but after every object it scans the enclosing container for discarded values, which makes
+// [{}, {}, ...] quadratic; here each event costs O(1) plus one map insertion.
+class StrictDomBuilder {
+ public:
+  using json = nlohmann::json;
+
+  StrictDomBuilder(json& root, const std::string& path, const std::string& what)
+      : root_(root), path_(path), what_(what) {}
+
+  bool null() { return add(nullptr); }
+  bool boolean(bool value) { return add(value); }
+  bool number_integer(json::number_integer_t value) { return add(value); }
+  bool number_unsigned(json::number_unsigned_t value) { return add(value); }
+  bool number_float(json::number_float_t value, const json::string_t&) { return add(value); }
+  bool string(json::string_t& value) { return add(std::move(value)); }
+  bool binary(json::binary_t& value) { return add(std::move(value)); }
+
+  bool start_object(size_t) { return open(json::object()); }
+  bool start_array(size_t) { return open(json::array()); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  // The object's own map finds a repeated key, in the insertion it needs anyway.
+  bool key(json::string_t& key) {
+    auto [slot, inserted] = open_.back()->get_ref<json::object_t&>().emplace(std::move(key), nullptr);
+    if (!inserted) fail_file(path_, "duplicate key " + single_quoted(slot->first));
+    member_ = &slot->second;
+    return true;
+  }
+
+  // Syntax errors, and out_of_range for numbers like 1e999.
+  bool parse_error(size_t, const std::string&, const json::exception& error) {
+    fail_file(path_, what_ + ": " + without_exception_id(error.what()));
+  }
+
+ private:
+  // Where the next value goes: the root, the pending member of the innermost object, or the end of
+  // the innermost array. Returns it; containers in open_ stay put while they are open, since their
+  // parents only grow again after they close.
+  json* place(json&& value) {
+    if (open_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    json& parent = *open_.back();
+    if (parent.is_object()) {
+      *member_ = std::move(value);
+      return member_;
+    }
+    return &parent.get_ref<json::array_t&>().emplace_back(std::move(value));
+  }
+  bool add(json&& value) {
+    place(std::move(value));
+    return true;
+  }
+  bool open(json&& container) {
+    if (open_.size() >= kMaxDepth) fail_file(path_, "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    open_.push_back(place(std::move(container)));
+    return true;
+  }
+  bool close() {
+    open_.pop_back();
+    return true;
+  }
+
+  json& root_;
+  const std::string& path_;
+  const std::string& what_;
+  std::vector<json*> open_;  // the containers being filled, innermost last
+  json* member_ = nullptr;   // the value slot of the innermost object's last key
+};
+
 }  // namespace
 
 nlohmann::json parse_json_input(std::string_view text, const std::string& path, const std::string& what) {
-  // One set of seen keys per open object: a key event always belongs to the innermost open object.
-  std::vector<std::set<std::string>> open_objects;
-  auto check = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    if ((event == E::object_start || event == E::array_start) && depth >= kMaxDepth)
-      fail_file(path, "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
-    if (event == E::object_start) open_objects.emplace_back();
-    if (event == E::object_end) open_objects.pop_back();
-    if (event == E::key && !open_objects.back().insert(parsed.get<std::string>()).second)
-      fail_file(path, "duplicate key " + single_quoted(parsed.get<std::string>()));
-    return true;
-  };
   // nlohmann stops at a NUL as if the input ended there, which would accept "{}\0anything". Valid
   // JSON never holds a raw NUL (in strings it must be escaped), so any NUL is an error.
   if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
@@ -53,11 +113,10 @@ nlohmann::json parse_json_input(std::string_view text, const std::string& path, 
     fail_file(path, what + ": NUL byte at line " + std::to_string(line) + ", column " +
                         std::to_string(nul - line_start + 1));
   }
-  try {
-    return nlohmann::json::parse(text.begin(), text.end(), check);
-  } catch (const nlohmann::json::exception& e) {  // syntax, or out_of_range for numbers like 1e999
-    fail_file(path, what + ": " + without_exception_id(e.what()));
-  }
+  nlohmann::json root;
+  StrictDomBuilder builder(root, path, what);
+  nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
+  return root;
 }
 
 nlohmann::json parse_json_object(std::string_view text, const std::string& path) {

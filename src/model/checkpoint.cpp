@@ -2,6 +2,8 @@
 #include "model/checkpoint.h"
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <new>
@@ -11,6 +13,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/json_input.h"
+#include "tokenizer/tokenizer.h"
 
 namespace bertft {
 
@@ -106,6 +109,22 @@ void check_tied_shapes(const CheckpointIndex& index, const BertConfig& c, const 
   }
 }
 
+// A NaN or infinity in a weight reaches every output it touches (serve would answer "score": null,
+// eval a meaningless accuracy), so a checkpoint holding one is refused.
+void require_finite(const float* values, const SafetensorsEntry& entry, const std::string& path) {
+  // The exponent bits of a float are all ones exactly for NaN and infinities; adding one to them
+  // carries into bit 31. One OR per value, so the common all-finite case is a single vectorised pass.
+  auto non_finite_bit = [](float v) { return (std::bit_cast<uint32_t>(v) & 0x7f800000u) + 0x00800000u; };
+  uint32_t seen = 0;
+  for (size_t i = 0; i < entry.numel; i++) seen |= non_finite_bit(values[i]);
+  if (!(seen & 0x80000000u)) return;
+  for (size_t i = 0; i < entry.numel; i++) {
+    if (std::isfinite(values[i])) continue;
+    const char* what = std::isnan(values[i]) ? "NaN" : values[i] > 0 ? "inf" : "-inf";
+    fail_file(path, "tensor " + single_quoted(entry.name) + " holds " + what + " at index " + std::to_string(i));
+  }
+}
+
 BertParams allocate(const BertConfig& config, const Heads& heads, const std::string& config_path) {
   try {
     return BertParams(config, heads);
@@ -137,19 +156,21 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
   const Heads& heads = options.heads;
   const std::string model_class = architecture_name(heads);
 
-  // Plan every tensor before converting anything, so errors come first and cheaply.
-  BertParams params = allocate(config, heads, config_path);
-  std::vector<std::pair<const TensorSpec*, const SafetensorsEntry*>> loads;
-  std::vector<const TensorSpec*> fresh;
+  // Every tensor is checked against the header before the model is allocated, so sizes in
+  // config.json that the checkpoint does not back cost no memory.
+  const std::vector<TensorSpec> specs = param_specs(config, heads);
+  std::vector<std::pair<size_t, const SafetensorsEntry*>> loads;  // index into specs, tensor
+  std::vector<size_t> fresh;
   std::vector<std::string> missing_encoder, fresh_names, mismatched;
   std::set<const SafetensorsEntry*> used;
-  for (const TensorSpec& spec : params.specs()) {
+  for (size_t i = 0; i < specs.size(); i++) {
+    const TensorSpec& spec = specs[i];
     auto it = index.tensors.find(spec.name);
     if (it == index.tensors.end()) {
       if (is_encoder_tensor(spec.name)) {
         missing_encoder.push_back(spec.name);
       } else {
-        fresh.push_back(&spec);
+        fresh.push_back(i);
         fresh_names.push_back(spec.name);
       }
       continue;
@@ -159,7 +180,7 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
     if (e.shape != spec.shape) {
       const bool classifier = spec.name.starts_with("classifier.");
       if (classifier && options.id2label) {
-        fresh.push_back(&spec);
+        fresh.push_back(i);
         mismatched.push_back(spec.name + ": found shape " + shape_string(e.shape) + " in the checkpoint and " +
                              shape_string(spec.shape) + " in the model instantiated");
         continue;
@@ -168,11 +189,13 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
                           shape_string(spec.shape) +
                           (classifier ? " (" + std::to_string(config.num_labels()) + " labels)" : ""));
     }
-    loads.emplace_back(&spec, &e);
+    st.require_float(e);
+    loads.emplace_back(i, &e);
   }
   if (!missing_encoder.empty()) {
-    const bool any_encoder = std::any_of(loads.begin(), loads.end(),
-                                         [](const auto& load) { return is_encoder_tensor(load.first->name); });
+    const bool any_encoder = std::any_of(loads.begin(), loads.end(), [&](const auto& load) {
+      return is_encoder_tensor(specs[load.first].name);
+    });
     if (!any_encoder)
       fail_file(path, "no BERT encoder tensors found (expected names like 'bert.embeddings.word_embeddings.weight')");
     std::string more = missing_encoder.size() > 1 ? " and " + std::to_string(missing_encoder.size() - 1) + " more" : "";
@@ -182,8 +205,13 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
   }
   if (heads.mlm) check_tied_shapes(index, config, path);
 
-  for (const auto& [spec, entry] : loads) st.read_f32(*entry, params.tensor(*spec));
-  for (const TensorSpec* spec : fresh) init_tensor(*spec, params.tensor(*spec), config, options.seed);
+  BertParams params = allocate(config, heads, config_path);
+  for (const auto& [i, entry] : loads) {
+    float* values = params.tensor(params.specs()[i]);
+    st.read_f32(*entry, values);
+    require_finite(values, *entry, path);
+  }
+  for (size_t i : fresh) init_tensor(params.specs()[i], params.tensor(params.specs()[i]), config, options.seed);
 
   if (notices) {
     std::vector<std::string> unused;
@@ -204,6 +232,14 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
                          dir + " and are newly initialized because the shapes did not match: " + name_list(mismatched));
   }
   return Model{std::move(config), std::move(params)};
+}
+
+void check_tokenizer_fits(const BertTokenizer& tokenizer, const BertConfig& config, const std::string& config_path) {
+  const size_t ids = tokenizer.vocab_size();
+  if (ids > static_cast<size_t>(config.vocab_size))
+    fail_file(tokenizer.origin(), "vocabulary has " + std::to_string(ids) + " tokens (highest id " +
+                                      std::to_string(ids - 1) + "), more than " + config_path + " vocab_size " +
+                                      std::to_string(config.vocab_size));
 }
 
 Heads checkpoint_heads(const std::string& dir) {

@@ -12,6 +12,8 @@
 
 namespace bertft {
 
+class BertTokenizer;  // tokenizer/tokenizer.h
+
 struct Model {
   BertConfig config;
   BertParams params;
@@ -39,6 +41,13 @@ Heads checkpoint_heads(const std::string& dir);
 // The transformers class a model with these heads is saved as ("BertForSequenceClassification",
 // "BertForMaskedLM" or "BertModel"); named in config.json's architectures and in notices.
 const char* architecture_name(const Heads& heads);
+
+// Throws Error unless the word embeddings of `config` (read from config_path) have a row for every id
+// `tokenizer` can produce; checked when a model and its tokenizer are loaded, since at run time an
+// out-of-range id would fail whichever batch it lands in:
+// "DIR/tokenizer.json: vocabulary has 30600 tokens (highest id 30599), more than DIR/config.json
+// vocab_size 30522".
+void check_tokenizer_fits(const BertTokenizer& tokenizer, const BertConfig& config, const std::string& config_path);
 
 // Writes DIR/config.json and DIR/model.safetensors atomically (creating DIR), loadable unchanged by
 // transformers' from_pretrained: architectures and torch_dtype are set to match what is written.

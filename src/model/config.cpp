@@ -11,6 +11,7 @@
 #include "common/io.h"
 #include "common/json_input.h"
 #include "common/float_convert.h"
+#include "tokenizer/tokenizer_data.h"
 
 namespace bertft {
 
@@ -18,16 +19,26 @@ namespace {
 
 using nlohmann::json;
 
-// Fields read and written the same way, so parse and serialise cannot drift apart.
-constexpr std::pair<const char*, int BertConfig::*> kSizes[] = {
-    {"vocab_size", &BertConfig::vocab_size},
-    {"hidden_size", &BertConfig::hidden_size},
-    {"num_hidden_layers", &BertConfig::num_hidden_layers},
-    {"num_attention_heads", &BertConfig::num_attention_heads},
-    {"intermediate_size", &BertConfig::intermediate_size},
-    {"max_position_embeddings", &BertConfig::max_position_embeddings},
-    {"type_vocab_size", &BertConfig::type_vocab_size},
+// Fields read and written the same way, so parse and serialise cannot drift apart. Each has a
+// ceiling far above any BERT (base: 30522, 768, 12, 12, 3072, 512, 2), so that a hostile config.json
+// is refused before anything loops over or allocates its sizes.
+struct SizeField {
+  const char* key;
+  int BertConfig::*member;
+  int max;
 };
+constexpr SizeField kSizes[] = {
+    {"vocab_size", &BertConfig::vocab_size, kMaxTokenId + 1},  // every id a tokenizer may hold
+    {"hidden_size", &BertConfig::hidden_size, 1 << 16},         // the widest published transformers: ~20k
+    {"num_hidden_layers", &BertConfig::num_hidden_layers, 1024},  // the deepest: ~130
+    {"num_attention_heads", &BertConfig::num_attention_heads, 1 << 16},
+    {"intermediate_size", &BertConfig::intermediate_size, 1 << 18},
+    {"max_position_embeddings", &BertConfig::max_position_embeddings, 1 << 16},  // BERT-family maximum: 8192
+    {"type_vocab_size", &BertConfig::type_vocab_size, 1 << 10},
+};
+// Label sets of sequence classifiers reach a few thousand (ICD codes: ~9k); the labels are built as
+// strings when config.json is read, before the checkpoint can disagree.
+constexpr int kMaxLabels = 1 << 16;
 constexpr std::pair<const char*, float BertConfig::*> kProbabilities[] = {
     {"hidden_dropout_prob", &BertConfig::hidden_dropout_prob},
     {"attention_probs_dropout_prob", &BertConfig::attention_probs_dropout_prob},
@@ -39,6 +50,10 @@ constexpr std::string_view kProblemTypes[] = {"regression", "single_label_classi
 constexpr long double kMaxParameters = 68719476736.0L;  // 2^36
 
 std::string label_name(int i) { return "LABEL_" + std::to_string(i); }
+
+std::string too_large(int64_t value, int64_t max) {
+  return std::to_string(value) + " is more than bertft supports (" + std::to_string(max) + ")";
+}
 
 // Python writes a float32 0.1 as 0.1, not 0.10000000149011612: serialise the shortest decimal that
 // reads back as the same float.
@@ -112,8 +127,10 @@ class FieldReader {
 
 void validate_config(const BertConfig& c, const std::string& path) {
   FieldReader r(path);
-  for (const auto& [key, member] : kSizes)
+  for (const auto& [key, member, max] : kSizes) {
     if (c.*member < 1) r.fail(key, "expected a positive integer, got " + std::to_string(c.*member));
+    if (c.*member > max) r.fail(key, too_large(c.*member, max));
+  }
   if (c.hidden_size % c.num_attention_heads != 0)
     fail_file(path, "hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of num_attention_heads " +
                         std::to_string(c.num_attention_heads));
@@ -135,6 +152,9 @@ void validate_config(const BertConfig& c, const std::string& path) {
   if (!(c.layer_norm_eps > 0 && std::isfinite(c.layer_norm_eps)))
     r.fail("layer_norm_eps", "expected a positive number");
   if (c.id2label.empty()) r.fail("id2label", "a classifier needs at least one label");
+  if (c.id2label.size() > kMaxLabels)
+    r.fail("id2label", std::to_string(c.id2label.size()) + " labels, more than bertft supports (" +
+                           std::to_string(kMaxLabels) + ")");
   try {
     (void)json(c.id2label).dump();  // labels from a command line may be any bytes; JSON needs UTF-8
   } catch (const json::type_error&) {
@@ -166,11 +186,11 @@ BertConfig parse_config(const std::string& json_text, const std::string& path) {
     // Named copies rather than a structured binding: clang 14 cannot capture those in the lambdas.
     const std::string& key = item.key();
     const json& v = item.value();
-    auto size = std::find_if(std::begin(kSizes), std::end(kSizes), [&](const auto& f) { return key == f.first; });
+    auto size = std::find_if(std::begin(kSizes), std::end(kSizes), [&](const auto& f) { return key == f.key; });
     auto prob = std::find_if(std::begin(kProbabilities), std::end(kProbabilities),
                              [&](const auto& f) { return key == f.first; });
     if (size != std::end(kSizes)) {
-      c.*(size->second) = static_cast<int>(r.integer(key, v, 1, "a positive integer"));
+      c.*(size->member) = static_cast<int>(r.integer(key, v, 1, "a positive integer"));
     } else if (prob != std::end(kProbabilities)) {
       c.*(prob->second) = r.number(key, v, 0, 1, "a number in [0, 1]");
     } else if (key == "classifier_dropout") {
@@ -201,6 +221,7 @@ BertConfig parse_config(const std::string& json_text, const std::string& path) {
         if (!id.is_number_integer()) r.fail(key, "id of label " + single_quoted(label) + " must be an integer");
     } else if (key == "num_labels") {
       num_labels = r.integer(key, v, 1, "a positive integer");
+      if (*num_labels > kMaxLabels) r.fail(key, too_large(*num_labels, kMaxLabels));
     } else if (key == "problem_type") {
       c.problem_type = v.is_null() ? "" : r.string(key, v);
     } else if (key == "architectures") {
@@ -227,7 +248,7 @@ BertConfig load_config(const std::string& path) { return parse_config(read_file(
 
 std::string config_to_json(const BertConfig& c) {
   json j = c.extra.is_object() ? c.extra : json::object();
-  for (const auto& [key, member] : kSizes) j[key] = c.*member;
+  for (const auto& [key, member, max] : kSizes) j[key] = c.*member;
   for (const auto& [key, member] : kProbabilities) j[key] = shortest_double(c.*member);
   j["classifier_dropout"] = c.classifier_dropout ? json(shortest_double(*c.classifier_dropout)) : json(nullptr);
   j["initializer_range"] = shortest_double(c.initializer_range);

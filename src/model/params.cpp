@@ -17,7 +17,7 @@ struct Layout {
 
 }  // namespace
 
-BertParams::BertParams(const BertConfig& c, Heads heads) : heads_(heads) {
+std::vector<TensorSpec> param_specs(const BertConfig& c, const Heads& heads) {
   const int64_t H = c.hidden_size, I = c.intermediate_size;
   Layout l;
   l.add("bert.embeddings.word_embeddings.weight", {c.vocab_size, H});
@@ -55,8 +55,12 @@ BertParams::BertParams(const BertConfig& c, Heads heads) : heads_(heads) {
     l.add("cls.predictions.transform.LayerNorm.bias", {H});
     l.add("cls.predictions.bias", {c.vocab_size});
   }
-  specs_ = std::move(l.specs);
-  storage_.assign(l.total, 0.0f);
+  return std::move(l.specs);
+}
+
+BertParams::BertParams(const BertConfig& c, Heads heads) : heads_(heads), specs_(param_specs(c, heads)) {
+  for (size_t i = 0; i < specs_.size(); i++) index_.emplace(specs_[i].name, i);
+  storage_.assign(specs_.back().offset + specs_.back().numel, 0.0f);
 
   auto at = [&](const std::string& name) { return tensor(*find(name)); };
   word_emb = at("bert.embeddings.word_embeddings.weight");
@@ -99,9 +103,8 @@ BertParams::BertParams(const BertConfig& c, Heads heads) : heads_(heads) {
 }
 
 const TensorSpec* BertParams::find(const std::string& name) const {
-  for (const TensorSpec& s : specs_)
-    if (s.name == name) return &s;
-  return nullptr;
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &specs_[it->second];
 }
 
 }  // namespace bertft

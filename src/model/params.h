@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/config.h"
@@ -34,6 +35,10 @@ struct LayerParams {
   float *out_ln_w, *out_ln_b;      // [H]
 };
 
+// The tensors of a model with this config and heads, laid out as BertParams lays them out. Allocates
+// no parameters: a checkpoint is checked against these before the model is allocated.
+std::vector<TensorSpec> param_specs(const BertConfig& config, const Heads& heads);
+
 class BertParams {
  public:
   BertParams() = default;
@@ -61,6 +66,7 @@ class BertParams {
  private:
   Heads heads_;
   std::vector<TensorSpec> specs_;
+  std::unordered_map<std::string, size_t> index_;  // name -> position in specs_
   std::vector<float> storage_;
 };
 

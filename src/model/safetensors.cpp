@@ -186,7 +186,14 @@ const SafetensorsEntry* SafetensorsReader::find(std::string_view name) const {
   return it != entries_.end() && it->name == name ? &*it : nullptr;
 }
 
+void SafetensorsReader::require_float(const SafetensorsEntry& e) const {
+  if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16" && e.dtype != "F64")
+    fail_file(path_, "unsupported dtype " + e.dtype + " for tensor " + single_quoted(e.name) +
+                         " (bertft reads F32, F16, BF16 and F64)");
+}
+
 void SafetensorsReader::read_f32(const SafetensorsEntry& e, float* out) const {
+  require_float(e);
   const unsigned char* p = data_ + e.begin;
   if (e.dtype == "F32") {
     if (e.numel == 0) return;  // `out` may be null then, which memcpy does not allow
@@ -198,15 +205,12 @@ void SafetensorsReader::read_f32(const SafetensorsEntry& e, float* out) const {
       std::memcpy(&h, p + 2 * i, 2);
       out[i] = bf16 ? bf16_to_f32(h) : f16_to_f32(h);
     }
-  } else if (e.dtype == "F64") {
+  } else {  // F64
     for (size_t i = 0; i < e.numel; i++) {
       double d;
       std::memcpy(&d, p + 8 * i, 8);
       out[i] = f64_to_f32(d);
     }
-  } else {
-    fail_file(path_, "unsupported dtype " + e.dtype + " for tensor " + single_quoted(e.name) +
-                         " (bertft reads F32, F16, BF16 and F64)");
   }
 }
 

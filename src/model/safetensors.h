@@ -46,8 +46,10 @@ class SafetensorsReader {
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   const std::string& path() const { return path_; }
 
-  // Converts the entry's values to fp32 into out[0, numel). F32, F16, BF16 and F64 convert; any
-  // other dtype throws "unsupported dtype I8 for tensor 'x'".
+  // Throws "unsupported dtype I8 for tensor 'x'" unless the entry is F32, F16, BF16 or F64, the
+  // dtypes read_f32 converts.
+  void require_float(const SafetensorsEntry& entry) const;
+  // Converts the entry's values to fp32 into out[0, numel); other dtypes fail as in require_float.
   void read_f32(const SafetensorsEntry& entry, float* out) const;
 
  private:

@@ -7,17 +7,29 @@
 namespace bertft {
 namespace {
 
-void read_model(const JsonField& model, TokenizerData& data) {
+// A token id, below the number of tokens the file defines: id_to_token has a slot for every id up to
+// the highest, which must not let a file of a few tokens claim millions of slots.
+int32_t token_id(const JsonField& id, size_t token_count) {
+  const int64_t value = id.as_int(0, kMaxTokenId);
+  if (static_cast<size_t>(value) >= token_count)
+    id.fail("id " + std::to_string(value) + " is not below " + std::to_string(token_count) +
+            ", the number of tokens in the file");
+  return static_cast<int32_t>(value);
+}
+
+// `added_count`: the entries of added_tokens, which may take ids beyond the vocabulary.
+void read_model(const JsonField& model, size_t added_count, TokenizerData& data) {
   model.as_object();
   std::string type = model["type"].string_or("WordPiece");
   if (type != "WordPiece") model["type"].fail("unsupported model type " + single_quoted(type) + " (bertft supports WordPiece)");
-  data.wordpiece = WordPiece(model["continuing_subword_prefix"].string_or("##"),
-                             static_cast<size_t>(model["max_input_chars_per_word"].int_or(100, 0, INT32_MAX)));
+  const int64_t max_chars = model["max_input_chars_per_word"].int_or(100, 0, WordPiece::kMaxInputCharsPerWord);
+  data.wordpiece = WordPiece(model["continuing_subword_prefix"].string_or("##"), static_cast<size_t>(max_chars));
   JsonField vocab = model["vocab"];
   if (vocab.as_object().empty()) vocab.fail("empty vocabulary");
+  const size_t token_count = vocab.as_object().size() + added_count;
   for (const auto& [token, id] : vocab.as_object().items()) {
     JsonField entry = vocab.entry(token, id);
-    std::string problem = data.add_vocab_token(token, static_cast<int32_t>(entry.as_int(0, kMaxTokenId)));
+    std::string problem = data.add_vocab_token(token, token_id(entry, token_count));
     if (!problem.empty()) entry.fail(problem);
   }
   std::string unk = model["unk_token"].string_or("[UNK]");
@@ -107,19 +119,18 @@ std::unique_ptr<TokenizerData> load_tokenizer_json(std::string_view text, const 
   nlohmann::json json = parse_json_object(text, origin);
   JsonField root(json, origin);
   auto data = std::make_unique<TokenizerData>();
-  read_model(root["model"], *data);
+  JsonField added = root["added_tokens"];
+  const size_t added_count = added.absent() ? 0 : added.as_array().size();
+  read_model(root["model"], added_count, *data);
   read_normalizer(root["normalizer"], *data);
   JsonField pre = root["pre_tokenizer"];
   std::string pre_type = pre.absent() ? "none" : pre["type"].as_string();
   if (pre_type != "BertPreTokenizer")
     pre.fail("unsupported pre_tokenizer " + single_quoted(pre_type) + " (bertft supports BertPreTokenizer)");
   read_post_processor(root["post_processor"], *data);
-  JsonField added = root["added_tokens"];
-  if (!added.absent()) {
-    for (size_t i = 0; i < added.as_array().size(); ++i) {
-      JsonField item = added[i];
-      data->added_tokens.push_back(read_added_token(item, static_cast<int32_t>(item["id"].as_int(0, kMaxTokenId))));
-    }
+  for (size_t i = 0; i < added_count; ++i) {
+    JsonField item = added[i];
+    data->added_tokens.push_back(read_added_token(item, token_id(item["id"], data->wordpiece.size() + added_count)));
   }
   data->model_max_length = config.model_max_length;
   data->finish(origin, config.special.pad);

@@ -42,7 +42,8 @@ std::unique_ptr<TokenizerData> load_vocab_txt(std::string_view vocab, const std:
     int32_t existing = data->wordpiece.token_to_id(token);
     if (existing >= 0)
       fail_line(origin, number, "duplicate token " + single_quoted(token) + " (first on line " + std::to_string(existing + 1) + ")");
-    data->add_vocab_token(token, static_cast<int32_t>(line));
+    if (std::string problem = data->add_vocab_token(token, static_cast<int32_t>(line)); !problem.empty())
+      fail_line(origin, number, problem);
   }
   if (line == 0) fail_file(origin, "empty vocabulary");
 
@@ -73,8 +74,12 @@ std::unique_ptr<TokenizerData> load_vocab_txt(std::string_view vocab, const std:
     token.special = true;
     data->added_tokens.push_back(token);
   }
+  // id_to_token has a slot for every id up to the highest: no id may claim more slots than there are tokens.
+  const size_t token_count = line + config.added_tokens_decoder.size();
   for (const AddedToken& token : config.added_tokens_decoder) {
-    if (token.id > kMaxTokenId) fail_file(origin, "added token id " + std::to_string(token.id) + " is too large");
+    if (static_cast<size_t>(token.id) >= token_count)
+      fail_file(origin, "added token id " + std::to_string(token.id) + " is not below " + std::to_string(token_count) +
+                            ", the number of tokens here and in added_tokens_decoder");
     data->added_tokens.push_back(token);
   }
   data->model_max_length = config.model_max_length;

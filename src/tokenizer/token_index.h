@@ -11,13 +11,26 @@ namespace bertft {
 
 class TokenIndex {
  public:
-  // Returns false (and changes nothing) if `key` is already present.
+  // Longest key accepted (the tokenizer loaders refuse longer tokens with an error). Real vocabulary
+  // tokens are short (bert-base-uncased's longest has 18 bytes); a WordPiece search costs up to the
+  // longest key's length per piece, which a hostile file must not make thousands.
+  static constexpr size_t kMaxKeyBytes = 256;
+
+  // Returns false (and changes nothing) if `key` is already present; throws std::length_error if
+  // it is longer than kMaxKeyBytes.
   bool insert(std::string_view key, int32_t id);
   // -1 if absent.
   int32_t find(std::string_view key) const;
   size_t size() const { return count_; }
-  // Length of the longest key: no longer piece can match, which bounds WordPiece's search.
-  size_t max_key_bytes() const { return max_key_bytes_; }
+
+  struct Match {
+    int32_t id = -1;  // -1: no key is a prefix of the text
+    size_t length = 0;
+  };
+  // The longest key that is a prefix of `text`. Keys share the hash states of their common
+  // prefixes, so this costs O(min(text.size(), longest key)), not one full hash per candidate
+  // length (which made a search quadratic in the longest key).
+  Match longest_prefix(std::string_view text) const;
 
  private:
   struct Slot {
@@ -26,6 +39,7 @@ class TokenIndex {
     uint32_t offset = 0, length = 0;
   };
   void grow();
+  int32_t find(std::string_view key, uint64_t hash) const;
 
   std::vector<Slot> slots_;
   std::vector<uint64_t> filter_;  // bit (hash >> 44) set for every key

@@ -105,6 +105,7 @@ std::vector<int32_t> BertTokenizer::encode_ids(std::string_view text, size_t max
 }
 
 size_t BertTokenizer::vocab_size() const { return data().id_to_token.size(); }
+const std::string& BertTokenizer::origin() const { return data().origin; }
 int32_t BertTokenizer::pad_id() const { return data().pad_id; }
 int32_t BertTokenizer::unk_id() const { return data().wordpiece.unk_id(); }
 int32_t BertTokenizer::token_to_id(std::string_view token) const { return data().token_to_id(token); }

@@ -64,6 +64,8 @@ class BertTokenizer {
 
   // Size an embedding table needs: largest id (vocabulary or added token) + 1.
   size_t vocab_size() const;
+  // The file it was read from (from_dir), or the origin given to from_*.
+  const std::string& origin() const;
   int32_t pad_id() const;
   int32_t unk_id() const;
   // -1 if the token is neither in the vocabulary nor an added token.

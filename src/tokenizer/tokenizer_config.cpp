@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "common/json_input.h"
+#include "tokenizer/token_index.h"
 
 namespace bertft {
 namespace {
@@ -27,6 +28,9 @@ AddedToken read_added_token(const JsonField& field, int32_t id) {
   AddedToken token;
   token.id = id;
   token.content = field["content"].as_string();
+  if (token.content.size() > TokenIndex::kMaxKeyBytes)
+    field["content"].fail(std::to_string(token.content.size()) + " bytes, more than bertft supports (" +
+                          std::to_string(TokenIndex::kMaxKeyBytes) + ")");
   token.special = field["special"].bool_or(false);
   token.normalized = field["normalized"].bool_or(!token.special);
   token.single_word = field["single_word"].bool_or(false);

@@ -15,6 +15,9 @@ void set_token(std::vector<std::string>& id_to_token, int32_t id, std::string_vi
 }  // namespace
 
 std::string TokenizerData::add_vocab_token(std::string_view token, int32_t id) {
+  if (token.size() > TokenIndex::kMaxKeyBytes)
+    return "token of " + std::to_string(token.size()) + " bytes, more than bertft supports (" +
+           std::to_string(TokenIndex::kMaxKeyBytes) + ")";
   if (wordpiece.token_to_id(token) >= 0) return "duplicate token " + single_quoted(token);
   if (static_cast<size_t>(id) < id_to_token.size() && !id_to_token[static_cast<size_t>(id)].empty())
     return "id " + std::to_string(id) + " is used by both " + single_quoted(id_to_token[static_cast<size_t>(id)]) +
@@ -25,6 +28,7 @@ std::string TokenizerData::add_vocab_token(std::string_view token, int32_t id) {
 }
 
 void TokenizerData::finish(const std::string& origin, const std::optional<std::string>& pad_token) {
+  this->origin = origin;
   for (const AddedToken& t : added_tokens) {
     if (t.content.empty()) continue;  // Rust ignores these too
     if (t.normalized) {

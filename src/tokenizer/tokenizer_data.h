@@ -33,6 +33,7 @@ struct TokenizerData {
   Template pair{{TemplatePart::kSequenceA, 0, {}}, {TemplatePart::kSequenceB, 1, {}}};
   int32_t pad_id = -1;
   size_t model_max_length = 0;
+  std::string origin;  // the file read, for errors
 
   std::vector<std::string> id_to_token;  // "" where no token has the id
 
@@ -45,7 +46,7 @@ struct TokenizerData {
   // error message, or "" on success.
   std::string add_vocab_token(std::string_view token, int32_t id);
   // Builds the matchers, resolves the pad token and checks that every id the post-processor emits
-  // has a token. `origin` names the source in errors.
+  // has a token. `origin` names the source, here and in later errors.
   void finish(const std::string& origin, const std::optional<std::string>& pad_token);
 
   // Appends the ids of one sequence, without special tokens.

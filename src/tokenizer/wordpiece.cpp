@@ -1,7 +1,5 @@
 #include "tokenizer/wordpiece.h"
 
-#include <algorithm>
-
 namespace bertft {
 namespace {
 
@@ -29,25 +27,17 @@ void WordPiece::tokenize(std::string_view word, std::vector<int32_t>& out) const
   size_t first = out.size(), start = 0;
   while (start < word.size()) {
     // Continuation pieces are looked up without their prefix: same result as prefixing the
-    // candidate, without building a string per candidate.
+    // candidate, without building a string per candidate. Keys are valid UTF-8, so the longest
+    // match ends on a character boundary. Each search costs at most the longest key's length.
     const TokenIndex& index = start == 0 ? whole_ : continuation_;
-    // Candidates longer than the longest key cannot match; skip them.
-    size_t end = std::min(word.size(), start + index.max_key_bytes());
-    while (end > start && end < word.size() && is_continuation_byte(word[end])) --end;
-    int32_t id = -1;
-    while (end > start) {
-      id = index.find(word.substr(start, end - start));
-      if (id >= 0) break;
-      do --end;
-      while (end > start && is_continuation_byte(word[end]));
-    }
-    if (id < 0) {
+    const TokenIndex::Match piece = index.longest_prefix(word.substr(start));
+    if (piece.id < 0) {
       out.resize(first);
       out.push_back(unk_id_);
       return;
     }
-    out.push_back(id);
-    start = end;
+    out.push_back(piece.id);
+    start += piece.length;
   }
 }
 

@@ -13,6 +13,10 @@ namespace bertft {
 
 class WordPiece {
  public:
+  // Ceiling on max_input_chars_per_word in tokenizer files. Released BERT tokenizers use 100; a
+  // word limit in the billions let one long word cost seconds.
+  static constexpr size_t kMaxInputCharsPerWord = 1000;
+
   WordPiece() = default;
   WordPiece(std::string continuing_subword_prefix, size_t max_input_chars_per_word)
       : prefix_(std::move(continuing_subword_prefix)), max_chars_(max_input_chars_per_word) {}

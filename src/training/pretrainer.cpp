@@ -82,11 +82,12 @@ class Pretrainer {
     tokenizer_ = BertTokenizer::from_dir(tokenizer_dir_);
     tokenizer_files_ = read_tokenizer_files(tokenizer_dir_);
     std::vector<std::string> notices;
-    if (!resume_from_.empty() || !o_.model_dir.empty()) {
+    const std::string model_dir = resume_from_.empty() ? o_.model_dir : resume_from_;
+    if (!model_dir.empty()) {
       LoadOptions load;
       load.heads = kMaskedLM;
       load.seed = o_.seed;
-      model_ = load_model(resume_from_.empty() ? o_.model_dir : resume_from_, load, &notices);
+      model_ = load_model(model_dir, load, &notices);
     } else {
       model_.config = load_config(o_.config_file);
       model_.params = BertParams(model_.config, kMaskedLM);
@@ -96,9 +97,8 @@ class Pretrainer {
     if (comm_.is_root())
       for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
     BertConfig& c = model_.config;
-    if (static_cast<size_t>(c.vocab_size) < tokenizer_.vocab_size())
-      throw Error("the model's vocab_size (" + std::to_string(c.vocab_size) + ") is smaller than the tokenizer's (" +
-                  std::to_string(tokenizer_.vocab_size()) + " tokens in " + tokenizer_dir_ + ")");
+    check_tokenizer_fits(tokenizer_, c,
+                         model_dir.empty() ? o_.config_file : (fs::path(model_dir) / "config.json").string());
     if (o_.max_length > c.max_position_embeddings)
       throw Error("--max-length " + std::to_string(o_.max_length) + " exceeds the model's max_position_embeddings (" +
                   std::to_string(c.max_position_embeddings) + ")");

@@ -85,7 +85,9 @@ class Trainer {
   void load_data_and_model() {
     tokenizer_ = BertTokenizer::from_dir(o_.model_dir);
     tokenizer_files_ = read_tokenizer_files(o_.model_dir);
-    const BertConfig base = load_config((fs::path(o_.model_dir) / "config.json").string());
+    const std::string base_path = (fs::path(o_.model_dir) / "config.json").string();
+    const BertConfig base = load_config(base_path);
+    check_tokenizer_fits(tokenizer_, base, base_path);
 
     DatasetOptions data = o_.data;
     data.known_labels = base.id2label;

@@ -2,15 +2,18 @@
 #include <unistd.h>
 
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <limits>
 
 #include "common/error.h"
 #include "common/io.h"
 #include "model/checkpoint.h"
 #include "common/float_convert.h"
+#include "tokenizer/tokenizer.h"
 
 #include "test_util.h"
 
@@ -352,6 +355,81 @@ TEST(Checkpoint, ShapeAndPresenceErrorsNameTheTensor) {
                 .find("tensor 'cls.predictions.decoder.weight' has shape [40,4], config.json implies [40,8] "
                       "(tied to the word embeddings)"),
             std::string::npos);
+}
+
+// Every tensor config.json implies is checked against the header before the model is allocated: a
+// config whose model would need 200 GB fails on the first shape, not on memory.
+TEST(Checkpoint, ConfigSizesAreCheckedAgainstTheHeaderBeforeAllocating) {
+  TempDir tmp;
+  BertConfig c = tiny_config();
+  save_model(random_model(c, kClassification), tmp.path());
+  const std::string weights = tmp / "model.safetensors";
+
+  BertConfig wide = c;
+  wide.hidden_size = 65536;
+  wide.num_attention_heads = 1;
+  wide.num_hidden_layers = 1;
+  write_file_atomic(tmp / "config.json", config_to_json(wide));
+  EXPECT_EQ(load_error(tmp.path(), with_heads(kClassification)),
+            weights + ": tensor 'bert.embeddings.word_embeddings.weight' has shape [40,8], config.json implies [40,65536]");
+
+  BertConfig deep = c;
+  deep.num_hidden_layers = 1024;
+  write_file_atomic(tmp / "config.json", config_to_json(deep));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(load_error(tmp.path(), with_heads(kClassification)),
+            weights + ": missing tensor 'bert.encoder.layer.2.attention.self.query.weight' and 16351 more "
+                      "(config.json: 1024 layers, hidden_size 8)");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 1.0);
+}
+
+// A NaN or infinity would reach every output (serve answered "score": null, eval a chance accuracy).
+TEST(Checkpoint, NonFiniteWeightsAreRefusedWithTheTensorName) {
+  TempDir tmp;
+  const BertConfig c = tiny_config();
+  auto error_with = [&](const char* name, size_t index, float value, DType dtype) {
+    Model m = random_model(c, kClassification);
+    m.params.tensor(*m.params.find(name))[index] = value;
+    const std::string dir = tmp / (std::string(name) + safetensors_dtype_name(dtype));
+    save_model(m, dir, dtype);
+    return load_error(dir, with_heads(kClassification));
+  };
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(error_with("classifier.weight", 5, std::nanf(""), DType::F32),
+            tmp / "classifier.weightF32/model.safetensors" + ": tensor 'classifier.weight' holds NaN at index 5");
+  EXPECT_NE(error_with("bert.embeddings.word_embeddings.weight", 100, inf, DType::BF16)
+                .find("model.safetensors: tensor 'bert.embeddings.word_embeddings.weight' holds inf at index 100"),
+            std::string::npos);
+  // 1e6 is finite in fp32 but beyond fp16's range: it is stored as -inf.
+  EXPECT_NE(error_with("bert.encoder.layer.1.output.LayerNorm.weight", 7, -1e6f, DType::F16)
+                .find("tensor 'bert.encoder.layer.1.output.LayerNorm.weight' holds -inf at index 7"),
+            std::string::npos);
+  EXPECT_NE(error_with("bert.pooler.dense.bias", 0, std::nanf(""), DType::F16).find("holds NaN at index 0"),
+            std::string::npos);
+  // Values at the edge of the range are fine.
+  Model m = random_model(c, kClassification);
+  m.params.cls_b[0] = std::numeric_limits<float>::max();
+  m.params.cls_b[1] = -std::numeric_limits<float>::denorm_min();
+  save_model(m, tmp / "edge", DType::F32);
+  EXPECT_EQ(load_model(tmp / "edge", with_heads(kClassification), nullptr).params.cls_b[0],
+            std::numeric_limits<float>::max());
+}
+
+TEST(Checkpoint, TokenizerMustFitTheWordEmbeddings) {
+  const BertConfig c = tiny_config();  // vocab_size 40
+  std::string vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
+  for (int i = 5; i < 40; i++) vocab += "w" + std::to_string(i) + "\n";
+  check_tokenizer_fits(BertTokenizer::from_vocab_txt(vocab, "m/vocab.txt"), c, "m/config.json");
+  try {
+    check_tokenizer_fits(BertTokenizer::from_vocab_txt(vocab + "w40\n", "m/vocab.txt"), c, "m/config.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "m/vocab.txt: vocabulary has 41 tokens (highest id 40), more than m/config.json vocab_size 40");
+  }
+  // Added tokens count too.
+  const std::string config = R"({"added_tokens_decoder": {"40": {"content": "<new>", "special": true}}})";
+  EXPECT_THROW(check_tokenizer_fits(BertTokenizer::from_vocab_txt(vocab, "m/vocab.txt", config), c, "m/config.json"),
+               Error);
 }
 
 TEST(Checkpoint, UnconvertibleDtypeOfAUsedTensorIsAnError) {

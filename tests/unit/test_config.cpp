@@ -172,10 +172,39 @@ TEST(Config, RejectsWhatBertftCannotRun) {
                   "field 'position_embedding_type': 'relative_key' is not supported (only 'absolute')");
   expect_rejected(R"({"model_type": "roberta"})", "field 'model_type': 'roberta' is not supported");
   expect_rejected(R"({"problem_type": "ranking"})", "field 'problem_type': 'ranking' is not one of");
-  expect_rejected(R"({"vocab_size": 2000000000, "hidden_size": 2000000000, "num_attention_heads": 1})",
-                  "parameters, more than bertft supports");
+  expect_rejected(R"({"vocab_size": 4194304, "hidden_size": 65536, "num_attention_heads": 1})",
+                  "parameters, more than bertft supports (2^36)");
   for (const char* act : {"gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish"})
     EXPECT_EQ(parse_config(std::string(R"({"hidden_act": ")") + act + "\"}", "c").hidden_act, act);
+}
+
+// Sizes are bounded before anything is built from them: num_labels 2000000000 used to make 2e9 label
+// names (4 GB) before any check, and num_hidden_layers 20000 to plan 320,000 tensors.
+TEST(Config, RejectsSizesFarBeyondAnyBert) {
+  expect_rejected(R"({"num_labels": 2000000000})", "field 'num_labels': 2000000000 is more than bertft supports (65536)");
+  expect_rejected(R"({"num_hidden_layers": 20000})",
+                  "field 'num_hidden_layers': 20000 is more than bertft supports (1024)");
+  expect_rejected(R"({"max_position_embeddings": 2000000})",
+                  "field 'max_position_embeddings': 2000000 is more than bertft supports (65536)");
+  expect_rejected(R"({"vocab_size": 4194305})", "field 'vocab_size': 4194305 is more than bertft supports (4194304)");
+  expect_rejected(R"({"hidden_size": 131072, "num_attention_heads": 1})", "field 'hidden_size': 131072 is more than");
+  expect_rejected(R"({"intermediate_size": 262145})", "field 'intermediate_size': 262145 is more than");
+  expect_rejected(R"({"type_vocab_size": 1025})", "field 'type_vocab_size': 1025 is more than");
+  expect_rejected(R"({"num_attention_heads": 65537})", "field 'num_attention_heads': 65537 is more than");
+  // The bounds themselves are allowed.
+  BertConfig c = parse_config(R"({"num_labels": 65536, "num_hidden_layers": 1024, "max_position_embeddings": 65536,
+    "vocab_size": 4194304, "type_vocab_size": 1024, "hidden_size": 64, "num_attention_heads": 1,
+    "intermediate_size": 262144})",
+                              "config.json");
+  EXPECT_EQ(c.num_labels(), 65536);
+  EXPECT_EQ(c.num_hidden_layers, 1024);
+  c.id2label.push_back("one too many");
+  try {
+    validate_config(c, "out/config.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "out/config.json: field 'id2label': 65537 labels, more than bertft supports (65536)");
+  }
 }
 
 TEST(Config, RejectsBadLabelMaps) {

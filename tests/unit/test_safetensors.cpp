@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -225,6 +226,16 @@ TEST(Safetensors, RequiresTheDataSectionToBeCoveredExactly) {
   // Empty tensors take no room and may sit anywhere between others.
   EXPECT_EQ(open(raw_file("{" + a4 + R"(,"e":{"dtype":"F16","shape":[0],"data_offsets":[4,4]}})", 4)).entries().size(),
             2u);
+}
+
+// A 9.4 MB header of 100,000 empty entries took 127 s to reject while JSON parsing was quadratic.
+TEST(Safetensors, AHeaderOfAMillionEntriesIsRejectedQuickly) {
+  std::string header = "{";
+  for (int i = 0; i < 1'000'000; i++) header += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":{}";
+  header += "}";
+  const auto start = std::chrono::steady_clock::now();
+  expect_corrupt(raw_file(header, 0), "tensor 't0': missing 'dtype'");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 3.0);
 }
 
 TEST(Safetensors, WriterRejectsDuplicateNames) {

@@ -3,6 +3,8 @@
 // `tokenizers` library (see src/tokenizer/tokenizer.h for where tokenizers.js differs).
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,50 @@ TEST(Tokenizer, WordPieceGreedyLongestMatch) {
   EXPECT_EQ(words(t, "abcx"), (V{"abc", "##x"}));
   // One unmatchable piece makes the whole word a single [UNK].
   EXPECT_EQ(words(t, "unaffablez hello"), (V{"[UNK]", "hello"}));
+}
+
+// Greedy longest-match-first against a direct transcription of it (candidates shortened one code point
+// at a time), on random vocabularies and words mixing 1- to 4-byte characters.
+TEST(Tokenizer, WordPieceMatchesTheGreedyDefinition) {
+  const std::vector<std::string> alphabet = {"a", "b", "\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\x98\x80"};
+  std::mt19937 rng(5);
+  auto random_chars = [&](size_t max_chars) {
+    std::vector<std::string> chars(1 + rng() % max_chars);
+    for (std::string& c : chars) c = alphabet[rng() % alphabet.size()];
+    return chars;
+  };
+  auto join = [](const std::vector<std::string>& chars, size_t begin, size_t end) {
+    std::string s;
+    for (size_t i = begin; i < end; i++) s += chars[i];
+    return s;
+  };
+  for (int round = 0; round < 20; round++) {
+    std::set<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    std::string vocab_txt = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
+    for (int i = 0; i < 60; i++) {
+      const std::vector<std::string> chars = random_chars(8);
+      std::string token = (rng() % 2 ? "##" : "") + join(chars, 0, chars.size());
+      if (vocab.insert(token).second) vocab_txt += token + "\n";
+    }
+    const BertTokenizer t = BertTokenizer::from_vocab_txt(
+        vocab_txt, "vocab.txt", R"({"do_lower_case": false, "strip_accents": false, "tokenize_chinese_chars": false})");
+    for (int w = 0; w < 100; w++) {
+      const std::vector<std::string> chars = random_chars(30);
+      V expected;
+      for (size_t start = 0; start < chars.size();) {
+        size_t end = chars.size();
+        while (end > start && !vocab.count((start ? "##" : "") + join(chars, start, end))) --end;
+        if (end == start) {
+          expected = {"[UNK]"};
+          break;
+        }
+        expected.push_back((start ? "##" : "") + join(chars, start, end));
+        start = end;
+      }
+      const std::string word = join(chars, 0, chars.size());
+      ASSERT_EQ(words(t, word), expected) << word;
+    }
+  }
 }
 
 TEST(Tokenizer, WordsOverHundredCodePointsAreUnknown) {

@@ -2,6 +2,8 @@
 // one-line errors for bad files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -57,6 +59,13 @@ std::string error_of(F f) {
   }
   ADD_FAILURE() << "no error";
   return "";
+}
+
+// `s` with its first `from` replaced by `to`.
+std::string replaced(std::string s, const std::string& from, const std::string& to) {
+  size_t at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return at == std::string::npos ? s : s.replace(at, from.size(), to);
 }
 
 #define EXPECT_ERROR(expr, fragment) EXPECT_NE(error_of([&] { expr; }).find(fragment), std::string::npos) \
@@ -210,11 +219,7 @@ TEST(TokenizerFiles, VocabTxtErrors) {
 
 TEST(TokenizerFiles, TokenizerJsonErrors) {
   auto load = [](const std::string& json) { return BertTokenizer::from_tokenizer_json(json, "m/tokenizer.json"); };
-  auto replace = [](std::string s, const std::string& from, const std::string& to) {
-    size_t at = s.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    return s.replace(at, from.size(), to);
-  };
+  auto replace = replaced;
   const std::string good = tokenizer_json();
   EXPECT_ERROR(load("{\"model\": "), "m/tokenizer.json: invalid JSON: ");
   EXPECT_ERROR(load("[]"), "m/tokenizer.json: expected a JSON object");
@@ -248,6 +253,67 @@ TEST(TokenizerFiles, TokenizerJsonErrors) {
                "added_tokens[0].content: expected a string, got number");
   EXPECT_ERROR(BertTokenizer::from_tokenizer_json(good, "m/tokenizer.json", R"({"pad_token": "<pad>"})"),
                "m/tokenizer.json: pad token '<pad>' is neither in the vocabulary nor an added token");
+}
+
+// What a tokenizer file may ask for is bounded where it would cost time or memory per use: a word
+// limit of 2^31-1 and a 4,000-byte token made one 20,000-character word take 15 s, and a single id
+// of 4,000,000 reserved 4 million token slots.
+TEST(TokenizerFiles, LimitsOnWordLengthTokenLengthAndIds) {
+  auto load = [](const std::string& json) { return BertTokenizer::from_tokenizer_json(json, "m/tokenizer.json"); };
+  const std::string good = tokenizer_json();
+  const std::string max_chars = R"("max_input_chars_per_word": 100)";
+  EXPECT_ERROR(load(replaced(good, max_chars, R"("max_input_chars_per_word": 2147483647)")),
+               "m/tokenizer.json: model.max_input_chars_per_word: must be at most 1000");
+  EXPECT_EQ(load(replaced(good, max_chars, R"("max_input_chars_per_word": 1000)")).vocab_size(), 10u);
+
+  const std::string longest = "##" + std::string(254, 'a');  // 256 bytes
+  EXPECT_EQ(load(replaced(good, R"("cafe": 9)", R"("cafe": 9, ")" + longest + R"(": 10)")).vocab_size(), 11u);
+  EXPECT_ERROR(load(replaced(good, R"("cafe": 9)", R"("cafe": 9, ")" + longest + R"(a": 10)")),
+               "']: token of 257 bytes, more than bertft supports (256)");
+  EXPECT_EQ(BertTokenizer::from_vocab_txt(kVocab + longest + "\n", "m/vocab.txt").vocab_size(), 11u);
+  EXPECT_ERROR(BertTokenizer::from_vocab_txt(kVocab + longest + "a\n", "m/vocab.txt"),
+               "m/vocab.txt:11: token of 257 bytes, more than bertft supports (256)");
+  EXPECT_ERROR(BertTokenizer::from_tokenizer_json(tokenizer_json(R"({"type": "BertNormalizer"})", "null",
+                                                                 R"(, {"id": 10, "content": ")" + longest + R"(a"})"),
+                                                  "m/tokenizer.json"),
+               "m/tokenizer.json: added_tokens[5].content: 257 bytes, more than bertft supports (256)");
+
+  // Ids stay below the number of tokens the file defines (10 in the vocabulary + 5 added).
+  EXPECT_ERROR(load(replaced(good, R"("hello": 5)", R"("hello": 4000000)")),
+               "m/tokenizer.json: model.vocab['hello']: id 4000000 is not below 15, the number of tokens in the file");
+  EXPECT_ERROR(load(replaced(good, R"({"id": 4, "content": "[MASK]")", R"({"id": 15, "content": "[MASK]")")),
+               "m/tokenizer.json: added_tokens[4].id: id 15 is not below 15");
+  EXPECT_EQ(load(replaced(good, R"({"id": 4, "content": "[MASK]")", R"({"id": 14, "content": "[MASK]")")).vocab_size(),
+            15u);
+  EXPECT_ERROR(BertTokenizer::from_vocab_txt(kVocab, "m/vocab.txt",
+                                             R"({"added_tokens_decoder": {"4000000": {"content": "<x>"}}})"),
+               "m/vocab.txt: added token id 4000000 is not below 11");
+}
+
+// WordPiece's longest-match search costs at most the longest token per piece: a word of n pieces
+// costs O(n x longest token), where trying every candidate length with a fresh hash cost
+// O(n x longest token^2). Quadrupling the longest token must not multiply the time by 16.
+TEST(TokenizerFiles, WordPieceSearchIsLinearInTheLongestToken) {
+  auto seconds_for_longest_token = [](size_t key_bytes) {
+    // "a" then "##a" x 999: every piece first tries every length up to the long token's.
+    const std::string long_token = "##" + std::string(key_bytes - 1, 'a') + "b";
+    const BertTokenizer t = BertTokenizer::from_tokenizer_json(
+        replaced(replaced(tokenizer_json(), R"("max_input_chars_per_word": 100)", R"("max_input_chars_per_word": 1000)"),
+                 R"("cafe": 9)", R"("cafe": 9, "a": 10, "##a": 11, ")" + long_token + R"(": 12)"),
+        "t.json");
+    const std::string word(1000, 'a');
+    EXPECT_EQ(t.encode_ids(word).size(), 1002u);
+    double best = 1e9;
+    for (int run = 0; run < 3; run++) {
+      const auto start = std::chrono::steady_clock::now();
+      for (int i = 0; i < 20; i++) t.encode_ids(word);
+      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return best;
+  };
+  const double short_token = seconds_for_longest_token(60), long_token = seconds_for_longest_token(240);
+  EXPECT_LT(long_token / short_token, 8.0) << short_token << " s vs " << long_token << " s";
+  EXPECT_LT(long_token, 0.5);
 }
 
 }  // namespace
