@@ -84,7 +84,7 @@ void setup_analyze(CLI::App& app) {
                   "Also write the length histogram as a self-contained SVG chart, with the 128/256/512 cuts and "
                   "the recommended length marked");
   add_dataset_options(sub, o->dataset);
-  sub->add_option("--threads", o->threads, "Tokenization threads");
+  add_number_option(sub, "--threads", o->threads, kThreadsRange, "Tokenization threads");
   sub->callback([o] {
     use_threads(o->threads);
     run_analyze(*o);

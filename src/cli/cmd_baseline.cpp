@@ -246,21 +246,18 @@ void setup_baseline(CLI::App& app) {
                   "({\"text\", optional \"text_pair\"}) or one text per line");
   sub->add_option("--unlabeled-predictions", o->unlabeled_predictions,
                   "Write --unlabeled's predictions here: JSON Lines {\"label\", \"probs\"} in input order");
-  sub->add_option("--ngram-max", o->ngram_max, "Word n-grams of 1..N tokens");
-  sub->add_option("--min-df", o->min_df, "Keep n-grams found in at least this many training documents");
-  sub->add_option("--C", o->C, "Inverse L2 regularisation strength (sklearn's C)");
-  sub->add_option("--max-iter", o->max_iter, "Newton iterations at most");
-  sub->add_option("--tol", o->tol, "Stop when the gradient norm falls below this fraction of its value at zero");
-  sub->add_option("--threads", o->threads, "Threads");
+  add_number_option(sub, "--ngram-max", o->ngram_max, "[1, 16]", "Word n-grams of 1..N tokens");
+  add_number_option(sub, "--min-df", o->min_df, "[1, inf)",
+                    "Keep n-grams found in at least this many training documents");
+  add_number_option(sub, "--C", o->C, "(0, inf)", "Inverse L2 regularisation strength (sklearn's C)");
+  add_number_option(sub, "--max-iter", o->max_iter, "[1, inf)", "Newton iterations at most");
+  add_number_option(sub, "--tol", o->tol, "(0, inf)",
+                    "Stop when the gradient norm falls below this fraction of its value at zero");
+  add_number_option(sub, "--threads", o->threads, kThreadsRange, "Threads");
   add_dataset_options(sub, o->dataset);
   sub->callback([o] {
-    if (o->ngram_max < 1) throw Error("--ngram-max must be at least 1");
-    if (o->min_df < 1) throw Error("--min-df must be at least 1");
-    if (!(o->C > 0) || !std::isfinite(o->C)) throw Error("--C must be a positive number");
-    if (o->max_iter < 1) throw Error("--max-iter must be at least 1");
     if (o->unlabeled.empty() != o->unlabeled_predictions.empty())
       throw Error("--unlabeled and --unlabeled-predictions go together");
-    if (!(o->tol > 0)) throw Error("--tol must be positive");
     use_threads(o->threads);
     run_baseline(*o);
   });

@@ -52,11 +52,10 @@ void setup_convert(CLI::App& app) {
   sub->add_option("--model", args->model, "Model directory to read")->required();
   sub->add_option("--output", args->output, "Model directory to write")->required();
   sub->add_option("--dtype", args->dtype, "Weights dtype to write")->check(CLI::IsMember({"f32", "f16", "bf16"}));
-  sub->add_option("--max-positions", args->max_positions,
-                  "Resize the position embeddings to N (max_position_embeddings N): fewer keeps the first N, "
-                  "e.g. for a model pretrained on N-token sequences; more adds sinusoidally initialised rows "
-                  "for fine-tuning on longer inputs (0: as they are)")
-      ->check(CLI::NonNegativeNumber);
+  bertft::add_number_option(sub, "--max-positions", args->max_positions, "[0, 1048576]",
+                            "Resize the position embeddings to N (max_position_embeddings N): fewer keeps the first "
+                            "N, e.g. for a model pretrained on N-token sequences; more adds sinusoidally initialised "
+                            "rows for fine-tuning on longer inputs (0: as they are)");
   sub->callback([args] { run_convert(*args); });
 }
 

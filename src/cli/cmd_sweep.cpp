@@ -49,6 +49,8 @@ TrainOptions train_options(const SweepOptions& o, const SweepRun& run, const std
     app.parse(args);
   } catch (const CLI::ParseError& e) {
     throw Error("sweep run " + run.name + ": " + e.what());
+  } catch (const Error& e) {  // an option's value out of its range
+    throw Error("sweep run " + run.name + ": " + e.what());
   }
   return cli.resolve();
 }

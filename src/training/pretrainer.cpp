@@ -51,22 +51,14 @@ class Pretrainer {
   }
 
  private:
+  // Each option's own range is checked as the command line is parsed (cli/cmd_pretrain.cpp); these
+  // are the ones that depend on each other.
   void validate_options() {
     if (o_.model_dir.empty() == o_.config_file.empty()) throw Error("give either --model or --config");
     if (o_.corpus.empty()) throw Error("--corpus is required");
-    if (o_.batch_size < 1) throw Error("--batch-size must be at least 1");
-    if (o_.grad_accum_steps < 1) throw Error("--grad-accum-steps must be at least 1");
-    if (!(o_.bucket_mb > 0)) throw Error("--bucket-mb must be positive");
-    if (o_.learning_rate < 0) throw Error("--learning-rate must not be negative");
     if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
-    if (o_.max_time < 0) throw Error("--max-time must not be negative");
-    if (o_.stop_at_step < 0) throw Error("--stop-at-step must not be negative");
     if (o_.position_init != "sinusoidal" && o_.position_init != "normal")
       throw Error("--position-init must be sinusoidal or normal, not '" + o_.position_init + "'");
-    if (o_.valid_fraction < 0 || o_.valid_fraction >= 1) throw Error("--valid-fraction must be in [0, 1)");
-    if (o_.eval_steps < 1) throw Error("--eval-steps must be at least 1");
-    if (o_.save_steps < 1) throw Error("--save-steps must be at least 1");
-    if (!(o_.adam_beta2 > 0 && o_.adam_beta2 < 1)) throw Error("--adam-beta2 must be in (0, 1)");
     schedule_ = parse_lr_schedule(o_.lr_scheduler);
   }
 
@@ -103,7 +95,6 @@ class Pretrainer {
       throw Error("--max-length " + std::to_string(o_.max_length) + " exceeds the model's max_position_embeddings (" +
                   std::to_string(c.max_position_embeddings) + ")");
     if (o_.dropout) {
-      if (*o_.dropout < 0 || *o_.dropout >= 1) throw Error("--dropout must be in [0, 1)");
       c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
     }
 

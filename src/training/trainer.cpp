@@ -64,18 +64,14 @@ class Trainer {
   }
 
  private:
+  // Each option's own range is checked as the command line is parsed (cli/train_options.cpp); these
+  // are the ones that depend on each other.
   void validate_options() {
-    if (o_.batch_size < 1) throw Error("--batch-size must be at least 1");
-    if (o_.grad_accum_steps < 1) throw Error("--grad-accum-steps must be at least 1");
-    if (!(o_.bucket_mb > 0)) throw Error("--bucket-mb must be positive");
-    if (o_.learning_rate < 0) throw Error("--learning-rate must not be negative");
     if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
-    if (o_.valid_split < 0 || o_.valid_split >= 1) throw Error("--valid-split must be in [0, 1)");
     if (!o_.valid_data.empty() && o_.valid_split > 0)
       throw Error("give either --valid or --valid-split, not both");
     if (o_.eval_strategy != "epoch" && o_.eval_strategy != "steps" && o_.eval_strategy != "no")
       throw Error("--eval-strategy must be epoch, steps or no, not '" + o_.eval_strategy + "'");
-    if (o_.eval_strategy == "steps" && o_.eval_steps < 1) throw Error("--eval-steps must be at least 1");
     schedule_ = parse_lr_schedule(o_.lr_scheduler);
     ClassificationMetrics probe;  // rejects an unknown --metric-for-best-model before any training
     probe.loss = 0;
@@ -130,7 +126,6 @@ class Trainer {
       throw Error("--max-length " + std::to_string(max_length_) + " exceeds the model's max_position_embeddings (" +
                   std::to_string(c.max_position_embeddings) + ")");
     if (o_.dropout) {
-      if (*o_.dropout < 0 || *o_.dropout >= 1) throw Error("--dropout must be in [0, 1)");
       c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
       c.classifier_dropout = *o_.dropout;
     }
