@@ -27,17 +27,8 @@ struct AnalyzeOptions {
   int threads = omp_get_num_procs();
 };
 
-// Fails before any work when the chart could not be written.
-void check_plot_path(const std::string& path) {
-  namespace fs = std::filesystem;
-  const fs::path p(path);
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir)) throw Error("--plot " + path + ": directory '" + dir.string() + "' does not exist");
-  if (fs::is_directory(p)) throw Error("--plot " + path + ": is a directory");
-}
-
 void run_analyze(const AnalyzeOptions& o) {
-  if (!o.plot.empty()) check_plot_path(o.plot);
+  if (!o.plot.empty()) check_output_file("--plot", o.plot);
   const BertTokenizer tokenizer = BertTokenizer::from_dir(o.model_dir);
   DatasetOptions options = o.dataset.to_options();
   // The model's max_position_embeddings caps the recommendation; a tokenizer-only directory falls

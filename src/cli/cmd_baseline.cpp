@@ -157,9 +157,7 @@ std::string format_double(double v) {
 void save_model(const std::string& dir, const BaselineOptions& o, const TfidfVectorizer& vectorizer,
                 const LogisticRegression& model, const std::vector<std::string>& labels, size_t train_examples,
                 const nlohmann::json& metrics) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) fail_file(dir, "cannot create directory: " + ec.message());
+  make_directories(dir);
   const nlohmann::ordered_json config = {
       {"format", "bertft-tfidf-logreg"}, {"version", 1},          {"labels", labels},
       {"ngram_max", o.ngram_max},        {"min_df", o.min_df},    {"sublinear_tf", true},
@@ -181,6 +179,9 @@ void save_model(const std::string& dir, const BaselineOptions& o, const TfidfVec
 }
 
 void run_baseline(const BaselineOptions& o) {
+  if (!o.output_dir.empty()) check_output_dir("--output", o.output_dir);
+  if (!o.predictions.empty()) check_output_file("--predictions", o.predictions);
+  if (!o.unlabeled_predictions.empty()) check_output_file("--unlabeled-predictions", o.unlabeled_predictions);
   const auto start = std::chrono::steady_clock::now();
   const DatasetOptions options = o.dataset.to_options();
   const Dataset train = load_dataset(o.train, options);

@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/model_dir_output.h"
 #include "common/error.h"
+#include "common/io.h"
 #include "model/checkpoint.h"
 
 namespace {
@@ -36,6 +37,7 @@ bertft::Model resize_positions(const bertft::Model& model, int positions) {
 }
 
 void run_convert(const ConvertArgs& a) {
+  bertft::check_output_dir("--output", a.output);
   bertft::LoadOptions options;
   options.heads = bertft::checkpoint_heads(a.model);
   std::vector<std::string> notices;

@@ -56,6 +56,7 @@ std::string format_errors(const Dataset& data, const Evaluation& ev, std::span<c
 }
 
 void run_eval(const EvalOptions& o) {
+  if (!o.errors_file.empty()) check_output_file("--errors", o.errors_file);
   const Precision precision = precision_from_name(o.precision);
   const BertTokenizer tokenizer = BertTokenizer::from_dir(o.model_dir);
   std::vector<std::string> notices;

@@ -108,6 +108,7 @@ std::vector<MicroBatch> read_batches(const std::string& path, int micro_batches,
 }
 
 void run_grad_check(GradCheckArgs a) {
+  check_output_file("--output", a.output);
   if (a.threads > 0) omp_set_num_threads(a.threads);
   if (a.head != "classifier" && a.head != "mlm") throw Error("--head must be classifier or mlm");
   const bool mlm = a.head == "mlm";

@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/model_dir_output.h"
 #include "common/error.h"
+#include "common/io.h"
 #include "model/checkpoint.h"
 
 namespace {
@@ -40,6 +41,7 @@ std::optional<std::vector<std::string>> requested_labels(const InitArgs& a) {
 }
 
 void run_init(const InitArgs& a) {
+  bertft::check_output_dir("--output", a.output);
   const bertft::Heads classification{.pooler = true, .classifier = true, .mlm = false};
   const auto labels = requested_labels(a);
   bertft::Model model;

@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "common/error.h"
+#include "common/io.h"
 #include "model/config.h"
 #include "model/params.h"
 #include "model/safetensors.h"
@@ -45,6 +46,8 @@ void read_params(const std::string& path, bertft::BertParams& params) {
 }
 
 void run_optim_check(const OptimCheckArgs& a) {
+  bertft::check_output_file("--output", a.output);
+  if (!a.state_out.empty()) bertft::check_output_file("--state-out", a.state_out);
   const bertft::BertConfig config = bertft::load_config(a.config);
   const bertft::Heads heads{.pooler = true, .classifier = true, .mlm = false};
   bertft::BertParams params(config, heads), grads(config, heads);

@@ -46,9 +46,10 @@ nlohmann::ordered_json per_label(const Dataset& d) {
 }
 
 void run_split(const SplitOptions& o) {
+  check_output_dir("--output", o.output);
   const Dataset data = load_dataset(o.data, o.dataset.to_options());
   const auto [train, test] = stratified_split(data, o.test_fraction, o.seed);
-  fs::create_directories(o.output);
+  make_directories(o.output);
   std::string labels;
   for (const std::string& name : data.label_names) labels += name + "\n";
   write_file_atomic((fs::path(o.output) / "train.jsonl").string(), json_lines(train));

@@ -24,6 +24,7 @@ void setup_synth(CLI::App& app) {
   bertft::add_number_option(sub, "--seed", o->seed, "[0, inf)", "Random seed");
   sub->add_option("--output", o->output, "Output file (written atomically); - = stdout")->required();
   sub->callback([o] {
+    if (o->output != "-") bertft::check_output_file("--output", o->output);
     const std::string text = bertft::synth_json_lines(bertft::synth_reviews(o->n, o->seed));
     if (o->output == "-") {
       std::fwrite(text.data(), 1, text.size(), stdout);

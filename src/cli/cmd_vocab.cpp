@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "common/error.h"
+#include "common/io.h"
 #include "data/corpus.h"
 #include "tokenizer/wordpiece_trainer.h"
 
@@ -34,6 +35,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 void run_vocab(const VocabCliOptions& o) {
+  check_output_dir("--output", o.output);
   const auto start = std::chrono::steady_clock::now();
 
   CorpusOptions corpus_options;
