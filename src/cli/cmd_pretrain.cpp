@@ -76,6 +76,8 @@ void setup_pretrain(CLI::App& app) {
   sub->add_option("--text-column", o->text_column, "JSON Lines key of the text (default: text, review, sentence, content)");
   sub->add_flag("--keep-html", *keep_html, "Keep <br /> tags (by default they become spaces)");
   sub->add_flag("--resume", o->resume, "Continue from the newest checkpoint in --output");
+  sub->add_flag("--force", o->force,
+                "With --resume: continue a checkpoint made with another corpus, model or training options");
   sub->add_option("--log", o->log_file, "JSON Lines log: one line per optimizer step and per evaluation");
   add_number_option(sub, "--threads", *threads, kThreadsRange,
                     "Threads (under mpirun: per rank; default: the CPUs the rank may use, shared by the ranks of an "

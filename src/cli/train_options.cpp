@@ -65,6 +65,8 @@ void add_train_options(CLI::App* sub, TrainCliOptions& o) {
                     "Checkpoint every N steps (0: at every evaluation)");
   add_number_option(sub, "--save-total-limit", o.train.save_total_limit, "[1, inf)", "Checkpoints kept in --output");
   sub->add_flag("--resume", o.train.resume, "Continue from the newest checkpoint in --output");
+  sub->add_flag("--force", o.train.force,
+                "With --resume: continue a checkpoint made with other data, model or training options");
   sub->add_option("--log", o.train.log_file, "JSON Lines log: one line per optimizer step and per evaluation");
   add_number_option(sub, "--threads", o.threads, kThreadsRange,
                     "Threads (under mpirun: per rank; default: the CPUs the rank may use, shared by the ranks of an "
