@@ -27,17 +27,8 @@ struct AnalyzeOptions {
   int threads = omp_get_num_procs();
 };
 
-// Fails before any work when the chart could not be written.
-void check_plot_path(const std::string& path) {
-  namespace fs = std::filesystem;
-  const fs::path p(path);
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir)) throw Error("--plot " + path + ": directory '" + dir.string() + "' does not exist");
-  if (fs::is_directory(p)) throw Error("--plot " + path + ": is a directory");
-}
-
 void run_analyze(const AnalyzeOptions& o) {
-  if (!o.plot.empty()) check_plot_path(o.plot);
+  if (!o.plot.empty()) check_output_file("--plot", o.plot);
   const BertTokenizer tokenizer = BertTokenizer::from_dir(o.model_dir);
   DatasetOptions options = o.dataset.to_options();
   // The model's max_position_embeddings caps the recommendation; a tokenizer-only directory falls
@@ -84,7 +75,7 @@ void setup_analyze(CLI::App& app) {
                   "Also write the length histogram as a self-contained SVG chart, with the 128/256/512 cuts and "
                   "the recommended length marked");
   add_dataset_options(sub, o->dataset);
-  sub->add_option("--threads", o->threads, "Tokenization threads");
+  add_number_option(sub, "--threads", o->threads, kThreadsRange, "Tokenization threads");
   sub->callback([o] {
     use_threads(o->threads);
     run_analyze(*o);

@@ -157,9 +157,7 @@ std::string format_double(double v) {
 void save_model(const std::string& dir, const BaselineOptions& o, const TfidfVectorizer& vectorizer,
                 const LogisticRegression& model, const std::vector<std::string>& labels, size_t train_examples,
                 const nlohmann::json& metrics) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) fail_file(dir, "cannot create directory: " + ec.message());
+  make_directories(dir);
   const nlohmann::ordered_json config = {
       {"format", "bertft-tfidf-logreg"}, {"version", 1},          {"labels", labels},
       {"ngram_max", o.ngram_max},        {"min_df", o.min_df},    {"sublinear_tf", true},
@@ -181,6 +179,9 @@ void save_model(const std::string& dir, const BaselineOptions& o, const TfidfVec
 }
 
 void run_baseline(const BaselineOptions& o) {
+  if (!o.output_dir.empty()) check_output_dir("--output", o.output_dir);
+  if (!o.predictions.empty()) check_output_file("--predictions", o.predictions);
+  if (!o.unlabeled_predictions.empty()) check_output_file("--unlabeled-predictions", o.unlabeled_predictions);
   const auto start = std::chrono::steady_clock::now();
   const DatasetOptions options = o.dataset.to_options();
   const Dataset train = load_dataset(o.train, options);
@@ -246,21 +247,18 @@ void setup_baseline(CLI::App& app) {
                   "({\"text\", optional \"text_pair\"}) or one text per line");
   sub->add_option("--unlabeled-predictions", o->unlabeled_predictions,
                   "Write --unlabeled's predictions here: JSON Lines {\"label\", \"probs\"} in input order");
-  sub->add_option("--ngram-max", o->ngram_max, "Word n-grams of 1..N tokens");
-  sub->add_option("--min-df", o->min_df, "Keep n-grams found in at least this many training documents");
-  sub->add_option("--C", o->C, "Inverse L2 regularisation strength (sklearn's C)");
-  sub->add_option("--max-iter", o->max_iter, "Newton iterations at most");
-  sub->add_option("--tol", o->tol, "Stop when the gradient norm falls below this fraction of its value at zero");
-  sub->add_option("--threads", o->threads, "Threads");
+  add_number_option(sub, "--ngram-max", o->ngram_max, "[1, 16]", "Word n-grams of 1..N tokens");
+  add_number_option(sub, "--min-df", o->min_df, "[1, inf)",
+                    "Keep n-grams found in at least this many training documents");
+  add_number_option(sub, "--C", o->C, "(0, inf)", "Inverse L2 regularisation strength (sklearn's C)");
+  add_number_option(sub, "--max-iter", o->max_iter, "[1, inf)", "Newton iterations at most");
+  add_number_option(sub, "--tol", o->tol, "(0, inf)",
+                    "Stop when the gradient norm falls below this fraction of its value at zero");
+  add_number_option(sub, "--threads", o->threads, kThreadsRange, "Threads");
   add_dataset_options(sub, o->dataset);
   sub->callback([o] {
-    if (o->ngram_max < 1) throw Error("--ngram-max must be at least 1");
-    if (o->min_df < 1) throw Error("--min-df must be at least 1");
-    if (!(o->C > 0) || !std::isfinite(o->C)) throw Error("--C must be a positive number");
-    if (o->max_iter < 1) throw Error("--max-iter must be at least 1");
     if (o->unlabeled.empty() != o->unlabeled_predictions.empty())
       throw Error("--unlabeled and --unlabeled-predictions go together");
-    if (!(o->tol > 0)) throw Error("--tol must be positive");
     use_threads(o->threads);
     run_baseline(*o);
   });

@@ -87,24 +87,10 @@ double matmul_peak_gflops(Precision precision) {
 }
 
 void run_bench(const BenchOptions& o) {
-  auto positive = [](const char* name, double v) {
-    if (!(v > 0)) throw Error(std::string(name) + " must be positive");
-  };
-  positive("--layers", o.layers);
-  positive("--hidden", o.hidden);
-  positive("--heads", o.heads);
-  positive("--intermediate", o.intermediate);
-  positive("--vocab", o.vocab);
-  positive("--batch-size", o.batch_size);
-  positive("--seq-len", o.seq_len);
-  positive("--seconds", o.seconds);
-  positive("--threads", o.threads);
-  if (o.warmup_steps < 0) throw Error("--warmup-steps must be non-negative");
   if (o.hidden % o.heads != 0)
     throw Error("--hidden (" + std::to_string(o.hidden) + ") must be divisible by --heads (" +
                 std::to_string(o.heads) + ")");
   if (o.mode != "train" && o.mode != "infer") throw Error("--mode must be train or infer");
-  if (o.vocab < 3) throw Error("--vocab must be at least 3");
   const Precision precision = precision_from_name(o.precision);
 
   omp_set_num_threads(o.threads);
@@ -202,18 +188,18 @@ void run_bench(const BenchOptions& o) {
 void setup_bench(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* sub = app.add_subcommand("bench", "Time the training step or inference on a random model");
-  sub->add_option("--layers", o->layers, "Encoder layers");
-  sub->add_option("--hidden", o->hidden, "Hidden size");
-  sub->add_option("--heads", o->heads, "Attention heads");
-  sub->add_option("--intermediate", o->intermediate, "FFN intermediate size");
-  sub->add_option("--vocab", o->vocab, "Vocabulary size");
-  sub->add_option("--batch-size", o->batch_size, "Sequences per step");
-  sub->add_option("--seq-len", o->seq_len, "Tokens per sequence");
+  add_number_option(sub, "--layers", o->layers, "[1, 1024]", "Encoder layers");
+  add_number_option(sub, "--hidden", o->hidden, "[1, 65536]", "Hidden size");
+  add_number_option(sub, "--heads", o->heads, "[1, 65536]", "Attention heads");
+  add_number_option(sub, "--intermediate", o->intermediate, "[1, 262144]", "FFN intermediate size");
+  add_number_option(sub, "--vocab", o->vocab, "[3, 1e8]", "Vocabulary size");
+  add_number_option(sub, "--batch-size", o->batch_size, kBatchSizeRange, "Sequences per step");
+  add_number_option(sub, "--seq-len", o->seq_len, "[1, 65536]", "Tokens per sequence");
   sub->add_option("--mode", o->mode, "train | infer");
   sub->add_option("--precision", o->precision, "fp32 | bf16 (mixed precision: bf16 products, fp32 master weights)");
-  sub->add_option("--seconds", o->seconds, "Timed duration after warm-up");
-  sub->add_option("--warmup-steps", o->warmup_steps, "Untimed steps first");
-  sub->add_option("--threads", o->threads, "Threads");
+  add_number_option(sub, "--seconds", o->seconds, "(0, 86400]", "Timed duration after warm-up");
+  add_number_option(sub, "--warmup-steps", o->warmup_steps, "[0, inf)", "Untimed steps first");
+  add_number_option(sub, "--threads", o->threads, kThreadsRange, "Threads");
   sub->callback([o] { run_bench(*o); });
 }
 

@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/model_dir_output.h"
 #include "common/error.h"
+#include "common/io.h"
 #include "model/checkpoint.h"
 
 namespace {
@@ -37,6 +38,7 @@ bertft::Model resize_positions(const bertft::Model& model, int positions) {
 }
 
 void run_convert(const ConvertArgs& a) {
+  bertft::check_output_dir("--output", a.output);
   bertft::LoadOptions options;
   options.heads = bertft::checkpoint_heads(a.model);
   std::vector<std::string> notices;
@@ -53,11 +55,10 @@ void setup_convert(CLI::App& app) {
   sub->add_option("--model", args->model, "Model directory to read")->required();
   sub->add_option("--output", args->output, "Model directory to write")->required();
   sub->add_option("--dtype", args->dtype, "Weights dtype to write")->check(CLI::IsMember({"f32", "f16", "bf16"}));
-  sub->add_option("--max-positions", args->max_positions,
-                  "Resize the position embeddings to N (max_position_embeddings N): fewer keeps the first N, "
-                  "e.g. for a model pretrained on N-token sequences; more adds sinusoidally initialised rows "
-                  "for fine-tuning on longer inputs (0: as they are)")
-      ->check(CLI::NonNegativeNumber);
+  bertft::add_number_option(sub, "--max-positions", args->max_positions, "[0, 1048576]",
+                            "Resize the position embeddings to N (max_position_embeddings N): fewer keeps the first "
+                            "N, e.g. for a model pretrained on N-token sequences; more adds sinusoidally initialised "
+                            "rows for fine-tuning on longer inputs (0: as they are)");
   sub->callback([args] { run_convert(*args); });
 }
 

@@ -84,9 +84,10 @@ void setup_dataset_stats(CLI::App& app) {
   auto o = std::make_shared<Options>();
   sub->add_option("--data", o->data, bertft::kDatasetSpecHelp)->required();
   sub->add_option("--labels", o->labels, "Known label names in id order, comma-separated (a model's id2label)");
-  sub->add_option("--valid-fraction", o->valid_fraction, "Also report a stratified split with this fraction");
-  sub->add_option("--seed", o->seed, "Seed of the split");
-  sub->add_option("--show", o->show, "Print the first N examples");
+  bertft::add_number_option(sub, "--valid-fraction", o->valid_fraction, "[0, 1)",
+                            "Also report a stratified split with this fraction");
+  bertft::add_number_option(sub, "--seed", o->seed, "[0, inf)", "Seed of the split");
+  bertft::add_number_option(sub, "--show", o->show, "[0, inf)", "Print the first N examples");
   bertft::add_dataset_options(sub, o->dataset);
   sub->callback([o] { run(*o); });
 }

@@ -56,6 +56,7 @@ std::string format_errors(const Dataset& data, const Evaluation& ev, std::span<c
 }
 
 void run_eval(const EvalOptions& o) {
+  if (!o.errors_file.empty()) check_output_file("--errors", o.errors_file);
   const Precision precision = precision_from_name(o.precision);
   const BertTokenizer tokenizer = BertTokenizer::from_dir(o.model_dir);
   std::vector<std::string> notices;
@@ -97,14 +98,14 @@ void setup_eval(CLI::App& app) {
                   "Write misclassified examples here (JSONL, most confident first) and add \"error_analysis\" "
                   "to the metrics: examples, errors and accuracy grouped by negation, contrastive words, token "
                   "length and star rating");
-  sub->add_option("--batch-size", o->batch_size, "Examples per forward pass");
-  sub->add_option("--max-length", o->max_length, "Tokens per example incl. [CLS]/[SEP] (0: the model's maximum)");
+  add_number_option(sub, "--batch-size", o->batch_size, kBatchSizeRange, "Examples per forward pass");
+  add_number_option(sub, "--max-length", o->max_length, "[0, inf)",
+                    "Tokens per example incl. [CLS]/[SEP] (0: the model's maximum)");
   add_dataset_options(sub, o->dataset);
-  sub->add_option("--threads", o->threads, "Threads");
+  add_number_option(sub, "--threads", o->threads, kThreadsRange, "Threads");
   sub->add_option("--precision", o->precision, kPrecisionHelp);
   add_truncation_options(sub, o->truncation);
   sub->callback([o] {
-    if (o->batch_size < 1) throw Error("--batch-size must be at least 1");
     use_threads(o->threads);
     run_eval(*o);
   });

@@ -108,6 +108,7 @@ std::vector<MicroBatch> read_batches(const std::string& path, int micro_batches,
 }
 
 void run_grad_check(GradCheckArgs a) {
+  check_output_file("--output", a.output);
   if (a.threads > 0) omp_set_num_threads(a.threads);
   if (a.head != "classifier" && a.head != "mlm") throw Error("--head must be classifier or mlm");
   const bool mlm = a.head == "mlm";
@@ -185,16 +186,18 @@ void setup_grad_check(CLI::App& app) {
       ->required();
   sub->add_option("--head", a->head, "classifier | mlm");
   sub->add_option("--output", a->output, "Gradients (.safetensors)")->required();
-  sub->add_option("--micro-batches", a->micro_batches, "Split the input into N accumulated micro-batches");
-  sub->add_option("--grad-scale", a->step.grad_scale, "grads += scale * dLoss/dθ");
+  add_number_option(sub, "--micro-batches", a->micro_batches, "[1, inf)",
+                    "Split the input into N accumulated micro-batches");
+  add_number_option(sub, "--grad-scale", a->step.grad_scale, "(-inf, inf)", "grads += scale * dLoss/dθ");
   sub->add_flag("--freeze-encoder", a->freeze_encoder, "Gradients for pooler + classifier only");
-  sub->add_option("--hidden-dropout", a->step.hidden_dropout, "Hidden dropout (default 0)");
-  sub->add_option("--attention-dropout", a->step.attention_dropout, "Attention dropout (default 0)");
-  sub->add_option("--classifier-dropout", a->step.classifier_dropout, "Classifier dropout (default 0)");
-  sub->add_option("--dropout-seed", a->step.dropout_seed, "Dropout seed");
-  sub->add_option("--threads", a->threads, "Threads (0: default)");
+  add_number_option(sub, "--hidden-dropout", a->step.hidden_dropout, "[0, 1)", "Hidden dropout (default 0)");
+  add_number_option(sub, "--attention-dropout", a->step.attention_dropout, "[0, 1)", "Attention dropout (default 0)");
+  add_number_option(sub, "--classifier-dropout", a->step.classifier_dropout, "[0, 1)",
+                    "Classifier dropout (default 0)");
+  add_number_option(sub, "--dropout-seed", a->step.dropout_seed, "[0, inf)", "Dropout seed");
+  add_number_option(sub, "--threads", a->threads, "[0, 1024]", "Threads (0: default)");
   sub->add_option("--precision", a->precision, "fp32 | bf16");
-  sub->add_option("--bench", a->bench, "Also time N steps over the first micro-batch");
+  add_number_option(sub, "--bench", a->bench, "[0, inf)", "Also time N steps over the first micro-batch");
   sub->callback([a] { run_grad_check(*a); });
 }
 

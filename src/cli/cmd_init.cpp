@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/model_dir_output.h"
 #include "common/error.h"
+#include "common/io.h"
 #include "model/checkpoint.h"
 
 namespace {
@@ -33,7 +34,6 @@ std::optional<std::vector<std::string>> requested_labels(const InitArgs& a) {
                           std::to_string(a.labels.size()) + " names given to --labels");
     return a.labels;
   }
-  if (a.num_labels < 0) throw bertft::Error("--num-labels must be positive");
   if (a.num_labels == 0) return std::nullopt;
   std::vector<std::string> names;
   for (int i = 0; i < a.num_labels; i++) names.push_back("LABEL_" + std::to_string(i));
@@ -41,6 +41,7 @@ std::optional<std::vector<std::string>> requested_labels(const InitArgs& a) {
 }
 
 void run_init(const InitArgs& a) {
+  bertft::check_output_dir("--output", a.output);
   const bertft::Heads classification{.pooler = true, .classifier = true, .mlm = false};
   const auto labels = requested_labels(a);
   bertft::Model model;
@@ -76,10 +77,10 @@ void setup_init(CLI::App& app) {
                                "BertForSequenceClassification) to start from");
   config->excludes(from);
   sub->add_option("--output", args->output, "Model directory to write")->required();
-  sub->add_option("--num-labels", args->num_labels,
-                  "Number of labels (default: the number of --labels, else config.json's)");
+  bertft::add_number_option(sub, "--num-labels", args->num_labels, "[0, 100000]",
+                            "Number of labels (default: the number of --labels, else config.json's)");
   sub->add_option("--labels", args->labels, "Label names in id order, e.g. negative,positive")->delimiter(',');
-  sub->add_option("--seed", args->seed, "Seed of the random initialisation");
+  bertft::add_number_option(sub, "--seed", args->seed, "[0, inf)", "Seed of the random initialisation");
   sub->add_option("--tokenizer", args->tokenizer,
                   "Directory to copy tokenizer files from (default: the --config file's directory, or --from)");
   sub->add_option("--dtype", args->dtype, "Weights dtype to write")->check(CLI::IsMember({"f32", "f16", "bf16"}));

@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "common/error.h"
+#include "common/io.h"
 #include "model/config.h"
 #include "model/params.h"
 #include "model/safetensors.h"
@@ -45,6 +46,8 @@ void read_params(const std::string& path, bertft::BertParams& params) {
 }
 
 void run_optim_check(const OptimCheckArgs& a) {
+  bertft::check_output_file("--output", a.output);
+  if (!a.state_out.empty()) bertft::check_output_file("--state-out", a.state_out);
   const bertft::BertConfig config = bertft::load_config(a.config);
   const bertft::Heads heads{.pooler = true, .classifier = true, .mlm = false};
   bertft::BertParams params(config, heads), grads(config, heads);
@@ -78,17 +81,19 @@ void setup_optim_check(CLI::App& app) {
   sub->add_option("--config", a->config, "config.json of the (tiny) model")->required();
   sub->add_option("--params", a->params, "Initial parameters (safetensors, HF names)")->required();
   sub->add_option("--grads-dir", a->grads_dir, "Directory of step_<k>.safetensors gradients")->required();
-  sub->add_option("--steps", a->steps, "Optimizer steps to run")->required();
-  sub->add_option("--total-steps", a->total_steps, "Schedule length (default: the steps run)");
-  sub->add_option("--lr", a->lr, "Peak learning rate");
+  bertft::add_number_option(sub, "--steps", a->steps, "[0, inf)", "Optimizer steps to run")->required();
+  bertft::add_number_option(sub, "--total-steps", a->total_steps, "[0, inf)",
+                            "Schedule length (default: the steps run)");
+  bertft::add_number_option(sub, "--lr", a->lr, "[0, inf)", "Peak learning rate");
   sub->add_option("--schedule", a->schedule, "linear, cosine or constant");
-  sub->add_option("--warmup-steps", a->warmup_steps, "Warmup steps");
-  sub->add_option("--warmup-ratio", a->warmup_ratio, "Warmup ratio (when --warmup-steps is 0)");
-  sub->add_option("--max-grad-norm", a->max_grad_norm, "Clip threshold (<= 0: off)");
-  sub->add_option("--weight-decay", a->weight_decay, "AdamW weight decay");
-  sub->add_option("--beta1", a->beta1, "AdamW beta1");
-  sub->add_option("--beta2", a->beta2, "AdamW beta2");
-  sub->add_option("--eps", a->eps, "AdamW epsilon");
+  bertft::add_number_option(sub, "--warmup-steps", a->warmup_steps, "[0, inf)", "Warmup steps");
+  bertft::add_number_option(sub, "--warmup-ratio", a->warmup_ratio, "[0, 1]",
+                            "Warmup ratio (when --warmup-steps is 0)");
+  bertft::add_number_option(sub, "--max-grad-norm", a->max_grad_norm, "(-inf, inf)", "Clip threshold (<= 0: off)");
+  bertft::add_number_option(sub, "--weight-decay", a->weight_decay, "[0, inf)", "AdamW weight decay");
+  bertft::add_number_option(sub, "--beta1", a->beta1, "[0, 1)", "AdamW beta1");
+  bertft::add_number_option(sub, "--beta2", a->beta2, "[0, 1)", "AdamW beta2");
+  bertft::add_number_option(sub, "--eps", a->eps, "[0, inf)", "AdamW epsilon");
   sub->add_option("--state-in", a->state_in, "Optimizer state to resume from");
   sub->add_option("--state-out", a->state_out, "Where to save the final optimizer state");
   sub->add_option("--output", a->output, "Final parameters (safetensors)")->required();

@@ -154,7 +154,6 @@ class Predictor {
 };
 
 void run_predict(const PredictOptions& opt) {
-  if (opt.batch_size < 1) throw Error("--batch-size must be at least 1");
   const Precision precision = precision_from_name(opt.precision);
   const Truncation truncation = opt.truncation.to_truncation();
   use_threads(opt.threads);
@@ -221,11 +220,12 @@ void setup_predict(CLI::App& app) {
                      "\"text_pair\": ...}; blank lines skipped) if its first non-blank line is a JSON "
                      "object, else one text per line");
   source->require_option(1);
-  sub->add_option("--batch-size", opt->batch_size, "Inputs per forward pass (sorted by length)");
-  sub->add_option("--max-length", opt->max_length,
-                  "Tokens per input incl. special tokens; longer inputs are truncated "
-                  "(0: the model's max_position_embeddings)");
-  sub->add_option("--threads", opt->threads, "Threads (default: all cores of this machine)");
+  add_number_option(sub, "--batch-size", opt->batch_size, kBatchSizeRange,
+                    "Inputs per forward pass (sorted by length)");
+  add_number_option(sub, "--max-length", opt->max_length, "[0, inf)",
+                    "Tokens per input incl. special tokens; longer inputs are truncated "
+                    "(0: the model's max_position_embeddings)");
+  add_number_option(sub, "--threads", opt->threads, kThreadsRange, "Threads (default: all cores of this machine)");
   sub->add_option("--precision", opt->precision, kPrecisionHelp);
   add_truncation_options(sub, opt->truncation);
   sub->callback([opt] { run_predict(*opt); });

@@ -32,32 +32,43 @@ void setup_pretrain(CLI::App& app) {
       ->required();
   sub->add_option("--output", o->output_dir, "Output directory: the model (HF BertForMaskedLM), metrics.json, checkpoints")
       ->required();
-  sub->add_option("--epochs", o->epochs, "Passes over the corpus");
-  sub->add_option("--max-steps", o->max_steps, "Total optimizer steps (0: epochs x steps per epoch); sets the schedule");
-  sub->add_option("--stop-at-step", o->stop_at_step,
-                  "Stop at this step with a checkpoint, the schedule still that of --max-steps (0: run to the end); --resume continues");
-  sub->add_option("--max-time", o->max_time,
-                  "Stop after this many seconds of training, summed over resumed runs, with a checkpoint (0: no limit)");
-  sub->add_option("--batch-size", o->batch_size, "Sequences per micro-batch");
-  sub->add_option("--max-length", o->max_length, "Tokens per packed sequence incl. [CLS]/[SEP]");
-  sub->add_option("--learning-rate", o->learning_rate, "Peak learning rate");
-  sub->add_option("--weight-decay", o->weight_decay, "AdamW decoupled weight decay (not on biases and LayerNorm)");
-  sub->add_option("--adam-beta2", o->adam_beta2, "AdamW beta2 (RoBERTa: 0.98)");
-  sub->add_option("--adam-eps", o->adam_eps, "AdamW epsilon");
-  sub->add_option("--warmup-steps", o->warmup_steps, "Linear warmup steps (overrides --warmup-ratio when > 0)");
-  sub->add_option("--warmup-ratio", o->warmup_ratio, "Warmup as a fraction of the total steps");
+  add_number_option(sub, "--epochs", o->epochs, kEpochsRange, "Passes over the corpus");
+  add_number_option(sub, "--max-steps", o->max_steps, "[0, inf)",
+                    "Total optimizer steps (0: epochs x steps per epoch); sets the schedule");
+  add_number_option(sub, "--stop-at-step", o->stop_at_step, "[0, inf)",
+                    "Stop at this step with a checkpoint, the schedule still that of --max-steps (0: run to the "
+                    "end); --resume continues");
+  add_number_option(sub, "--max-time", o->max_time, "[0, inf)",
+                    "Stop after this many seconds of training, summed over resumed runs, with a checkpoint (0: no "
+                    "limit)");
+  add_number_option(sub, "--batch-size", o->batch_size, kBatchSizeRange, "Sequences per micro-batch");
+  add_number_option(sub, "--max-length", o->max_length, "[3, inf)", "Tokens per packed sequence incl. [CLS]/[SEP]");
+  add_number_option(sub, "--learning-rate", o->learning_rate, "[0, inf)", "Peak learning rate");
+  add_number_option(sub, "--weight-decay", o->weight_decay, "[0, inf)",
+                    "AdamW decoupled weight decay (not on biases and LayerNorm)");
+  add_number_option(sub, "--adam-beta2", o->adam_beta2, "(0, 1)", "AdamW beta2 (RoBERTa: 0.98)");
+  add_number_option(sub, "--adam-eps", o->adam_eps, "(0, inf)", "AdamW epsilon");
+  add_number_option(sub, "--warmup-steps", o->warmup_steps, "[0, inf)",
+                    "Linear warmup steps (overrides --warmup-ratio when > 0)");
+  add_number_option(sub, "--warmup-ratio", o->warmup_ratio, "[0, 1]", "Warmup as a fraction of the total steps");
   sub->add_option("--lr-scheduler", o->lr_scheduler, "linear | cosine | constant (after warmup)");
-  sub->add_option("--max-grad-norm", o->max_grad_norm, "Clip the global gradient norm to this (0: off)");
-  sub->add_option("--grad-accum-steps", o->grad_accum_steps, "Micro-batches per optimizer step");
-  sub->add_option("--mask-rate", o->mask_rate, "Share of the tokens to predict (80% [MASK], 10% random, 10% kept)");
+  add_number_option(sub, "--max-grad-norm", o->max_grad_norm, "[0, inf)",
+                    "Clip the global gradient norm to this (0: off)");
+  add_number_option(sub, "--grad-accum-steps", o->grad_accum_steps, "[1, 65536]", "Micro-batches per optimizer step");
+  add_number_option(sub, "--mask-rate", o->mask_rate, "(0, 1)",
+                    "Share of the tokens to predict (80% [MASK], 10% random, 10% kept)");
   sub->add_flag("--whole-word-mask", o->whole_word_mask, "Mask whole words (a token and its ## pieces)");
-  sub->add_option("--valid-fraction", o->valid_fraction, "Share of the packed sequences held out for validation");
-  sub->add_option("--max-valid-sequences", o->max_valid_sequences, "At most this many validation sequences");
-  sub->add_option("--eval-steps", o->eval_steps, "Validation masked-LM loss every N steps (and at the end)");
-  sub->add_option("--save-steps", o->save_steps, "Checkpoint every N steps (and at the end)");
-  sub->add_option("--save-total-limit", o->save_total_limit, "Checkpoints kept in --output");
-  sub->add_option("--seed", o->seed, "Seed for initialisation, masks, dropout and shuffling");
-  sub->add_option("--dropout", *dropout, "Override hidden and attention dropout (-1: the config's)");
+  add_number_option(sub, "--valid-fraction", o->valid_fraction, "[0, 1)",
+                    "Share of the packed sequences held out for validation");
+  add_number_option(sub, "--max-valid-sequences", o->max_valid_sequences, "[0, inf)",
+                    "At most this many validation sequences");
+  add_number_option(sub, "--eval-steps", o->eval_steps, "[1, inf)",
+                    "Validation masked-LM loss every N steps (and at the end)");
+  add_number_option(sub, "--save-steps", o->save_steps, "[1, inf)", "Checkpoint every N steps (and at the end)");
+  add_number_option(sub, "--save-total-limit", o->save_total_limit, "[1, inf)", "Checkpoints kept in --output");
+  add_number_option(sub, "--seed", o->seed, "[0, inf)", "Seed for initialisation, masks, dropout and shuffling");
+  add_number_option(sub, "--dropout", *dropout, "[0, 1)", "Override hidden and attention dropout")
+      ->default_str("the config's");
   sub->add_option("--position-init", o->position_init,
                   "With --config: position embeddings start as sinusoids (escape the unigram plateau sooner) or normal(0, initializer_range) as HF does")
       ->check(CLI::IsMember({"sinusoidal", "normal"}))
@@ -65,10 +76,14 @@ void setup_pretrain(CLI::App& app) {
   sub->add_option("--text-column", o->text_column, "JSON Lines key of the text (default: text, review, sentence, content)");
   sub->add_flag("--keep-html", *keep_html, "Keep <br /> tags (by default they become spaces)");
   sub->add_flag("--resume", o->resume, "Continue from the newest checkpoint in --output");
+  sub->add_flag("--force", o->force,
+                "With --resume: continue a checkpoint made with another corpus, model or training options");
   sub->add_option("--log", o->log_file, "JSON Lines log: one line per optimizer step and per evaluation");
-  sub->add_option("--threads", *threads, "Threads (under mpirun: per rank; default: the CPUs the rank may use, shared by the ranks of an unbound machine)");
-  sub->add_option("--bucket-mb", o->bucket_mb,
-                  "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
+  add_number_option(sub, "--threads", *threads, kThreadsRange,
+                    "Threads (under mpirun: per rank; default: the CPUs the rank may use, shared by the ranks of an "
+                    "unbound machine)");
+  add_number_option(sub, "--bucket-mb", o->bucket_mb, "(0, 1e6]",
+                    "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
   sub->add_option("--precision", *precision, kPrecisionHelp);
   sub->callback([o, dropout, threads, precision, keep_html, model, config] {
     if (model->count() == 0 && config->count() == 0) throw CLI::RequiredError("--model or --config");

@@ -46,10 +46,10 @@ nlohmann::ordered_json per_label(const Dataset& d) {
 }
 
 void run_split(const SplitOptions& o) {
-  if (!(o.test_fraction > 0 && o.test_fraction < 1)) throw Error("--test-fraction must be between 0 and 1");
+  check_output_dir("--output", o.output);
   const Dataset data = load_dataset(o.data, o.dataset.to_options());
   const auto [train, test] = stratified_split(data, o.test_fraction, o.seed);
-  fs::create_directories(o.output);
+  make_directories(o.output);
   std::string labels;
   for (const std::string& name : data.label_names) labels += name + "\n";
   write_file_atomic((fs::path(o.output) / "train.jsonl").string(), json_lines(train));
@@ -70,8 +70,8 @@ void setup_split(CLI::App& app) {
                   "Directory for train.jsonl and test.jsonl ({\"text\", \"label\": name}) and labels.txt (the "
                   "classes in id order, for --label-names)")
       ->required();
-  sub->add_option("--test-fraction", o->test_fraction, "Share of each class that goes to test.jsonl");
-  sub->add_option("--seed", o->seed, "Seed of the per-class shuffle");
+  add_number_option(sub, "--test-fraction", o->test_fraction, "(0, 1)", "Share of each class that goes to test.jsonl");
+  add_number_option(sub, "--seed", o->seed, "[0, inf)", "Seed of the per-class shuffle");
   add_dataset_options(sub, o->dataset);
   sub->callback([o] { run_split(*o); });
 }

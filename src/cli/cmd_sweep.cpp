@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/train_options.h"
 #include "common/error.h"
+#include "common/io.h"
 #include "distributed/communicator.h"
 #include "evaluation/sweep_report.h"
 #include "training/sweep.h"
@@ -49,6 +50,8 @@ TrainOptions train_options(const SweepOptions& o, const SweepRun& run, const std
     app.parse(args);
   } catch (const CLI::ParseError& e) {
     throw Error("sweep run " + run.name + ": " + e.what());
+  } catch (const Error& e) {  // an option's value out of its range
+    throw Error("sweep run " + run.name + ": " + e.what());
   }
   return cli.resolve();
 }
@@ -72,7 +75,9 @@ void run_sweep(SweepOptions o, const std::vector<std::string>& extras) {
     throw Error("a sweep compares runs on validation data: give --valid or --valid-split (never the test set)");
   const std::vector<SweepRun> runs = expand_grid(axes);
   for (const SweepRun& run : runs) train_options(o, run, extras);  // every run's options are valid before any runs
-  fs::create_directories(o.output);
+  check_output_dir("--output", o.output);
+  remove_stale_temporaries(o.output);  // of the result files; each run cleans its own directory
+  make_directories(o.output);
 
   std::vector<SweepRunResult> results;
   size_t failed = 0;

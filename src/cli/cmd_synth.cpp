@@ -20,10 +20,11 @@ void setup_synth(CLI::App& app) {
       "Write N synthetic movie reviews as JSON Lines {\"text\", \"label\": \"positive\"|\"negative\"}: "
       "balanced classes, negation and 'X, but Y' contrast so word order matters; deterministic in --seed");
   auto o = std::make_shared<Options>();
-  sub->add_option("--n", o->n, "Number of reviews")->check(CLI::PositiveNumber);
-  sub->add_option("--seed", o->seed, "Random seed");
+  bertft::add_number_option(sub, "--n", o->n, "[1, 1e7]", "Number of reviews");
+  bertft::add_number_option(sub, "--seed", o->seed, "[0, inf)", "Random seed");
   sub->add_option("--output", o->output, "Output file (written atomically); - = stdout")->required();
   sub->callback([o] {
+    if (o->output != "-") bertft::check_output_file("--output", o->output);
     const std::string text = bertft::synth_json_lines(bertft::synth_reviews(o->n, o->seed));
     if (o->output == "-") {
       std::fwrite(text.data(), 1, text.size(), stdout);

@@ -101,12 +101,11 @@ void setup_tokenize(CLI::App& app) {
   auto o = std::make_shared<Options>();
   sub->add_option("--model", o->model, "Model directory: tokenizer.json, or vocab.txt (+ tokenizer_config.json)")
       ->required();
-  sub->add_option("--max-length", o->max_length,
-                  "Truncate to N tokens including [CLS]/[SEP] (pairs longest-first); 0 = no truncation. "
-                  "Default: the model's limit (tokenizer_config.json model_max_length, capped at "
-                  "config.json max_position_embeddings), none if neither is set")
-      ->default_str("model's limit")
-      ->check(CLI::NonNegativeNumber);
+  bertft::add_number_option(sub, "--max-length", o->max_length, "[0, inf)",
+                            "Truncate to N tokens including [CLS]/[SEP] (pairs longest-first); 0 = no truncation. "
+                            "Default: the model's limit (tokenizer_config.json model_max_length, capped at "
+                            "config.json max_position_embeddings), none if neither is set")
+      ->default_str("model's limit");
   sub->add_option("--bench", o->bench, "Benchmark tokenization on a JSON Lines file")->group("");
   sub->callback([o] {
     if (o->bench.empty())

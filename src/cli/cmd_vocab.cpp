@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "common/error.h"
+#include "common/io.h"
 #include "data/corpus.h"
 #include "tokenizer/wordpiece_trainer.h"
 
@@ -34,10 +35,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 void run_vocab(const VocabCliOptions& o) {
-  if (o.size < 1 || o.size > (1 << 22)) throw Error("--size must be between 1 and 4194304");
-  if (o.min_frequency < 0) throw Error("--min-frequency must not be negative");
-  if (o.limit_alphabet < 0) throw Error("--limit-alphabet must not be negative");
-  if (o.threads < 1) throw Error("--threads must be at least 1");
+  check_output_dir("--output", o.output);
   const auto start = std::chrono::steady_clock::now();
 
   CorpusOptions corpus_options;
@@ -97,15 +95,18 @@ void setup_vocab(CLI::App& app) {
                   "({\"text\": ...} per line), an aclImdb-style DIR (pos/ neg/ unsup/ *.txt, or *.txt directly), "
                   "ARCHIVE#MEMBER (e.g. aclImdb.tar.gz#aclImdb/train)")
       ->required();
-  sub->add_option("--size", o->size, "Vocabulary size, special tokens and alphabet included")->required();
+  add_number_option(sub, "--size", o->size, "[1, 4194304]", "Vocabulary size, special tokens and alphabet included")
+      ->required();
   sub->add_option("--output", o->output, "Directory for vocab.txt, tokenizer.json, tokenizer_config.json")->required();
-  sub->add_option("--min-frequency", o->min_frequency, "Stop when the best pair occurs fewer times than this");
-  sub->add_option("--limit-alphabet", o->limit_alphabet,
-                  "Keep only this many most frequent characters (0: all); words lose the others");
+  add_number_option(sub, "--min-frequency", o->min_frequency, "[0, inf)",
+                    "Stop when the best pair occurs fewer times than this");
+  add_number_option(sub, "--limit-alphabet", o->limit_alphabet, "[0, inf)",
+                    "Keep only this many most frequent characters (0: all); words lose the others");
   sub->add_flag("--no-lowercase", o->no_lowercase, "Cased vocabulary: no lowercasing and no accent stripping");
   sub->add_option("--text-column", o->text_column, "JSON Lines key of the text (default: text, review, sentence, content)");
   sub->add_flag("--keep-html", o->keep_html, "Keep <br /> tags (default: replace them with a space)");
-  sub->add_option("--threads", o->threads, "Threads for counting words (default: all cores of this machine)");
+  add_number_option(sub, "--threads", o->threads, kThreadsRange,
+                    "Threads for counting words (default: all cores of this machine)");
   sub->callback([o] { run_vocab(*o); });
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "cli/number_option.h"
 #include "common/error.h"
 
 namespace bertft {
@@ -21,11 +22,9 @@ inline std::map<std::string, CommandSetup>& command_registry() {
   return registry;
 }
 
-// --threads of a command: at least 1, then OpenMP's thread count for what the command runs.
-inline void use_threads(int threads) {
-  if (threads < 1) throw Error("--threads must be at least 1");
-  omp_set_num_threads(threads);
-}
+// --threads of a command (declared with kThreadsRange, cli/number_option.h): OpenMP's thread count for
+// what the command runs.
+inline void use_threads(int threads) { omp_set_num_threads(threads); }
 
 inline bool register_command(const std::string& name, CommandSetup setup) {
   command_registry()[name] = std::move(setup);

@@ -62,8 +62,8 @@ void add_dataset_options(CLI::App* sub, DatasetCliOptions& o, bool with_max_samp
   sub->add_flag("--strip-html", o.strip_html, "Replace <br /> line breaks (as in IMDb reviews) with spaces")
       ->group(group);
   if (!with_max_samples) return;
-  sub->add_option("--max-samples", o.max_samples,
-                  "Use N examples chosen by a fixed-seed shuffle (same every run), 0 = all")
+  add_number_option(sub, "--max-samples", o.max_samples, "[0, inf)",
+                    "Use N examples chosen by a fixed-seed shuffle (same every run), 0 = all")
       ->group(group);
 }
 

@@ -17,7 +17,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help, --version
+    // A command line it cannot take is bad input like any other: one line, status 1.
+    std::fprintf(stderr, "bertft: error: %s\n", e.what());
+    return 1;
   } catch (const bertft::CollectiveError& e) {
     if (e.report_here) std::fprintf(stderr, "bertft: error: %s\n", e.what());
     return 1;

@@ -14,7 +14,7 @@ namespace bertft {
 struct TrainCliOptions {
   TrainOptions train;
   DatasetCliOptions dataset;
-  float dropout = -1;  // -1: the config's
+  float dropout = -1;  // below 0 (the default): the config's
   int threads = default_threads();
   std::string precision = "auto";
   TruncationCliOptions truncation;

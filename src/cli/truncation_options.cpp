@@ -8,8 +8,10 @@ void add_truncation_options(CLI::App* sub, TruncationCliOptions& o) {
                   "first --head-tokens and its last tokens, Sun et al. 2019), or chunks: the whole text as windows "
                   "of --max-length tokens sharing --chunk-overlap tokens, scored by the mean of their class "
                   "probabilities (training: each window is an example with its text's label)");
-  sub->add_option("--head-tokens", o.head_tokens, "Tokens kept from the start with --truncation head+tail");
-  sub->add_option("--chunk-overlap", o.chunk_overlap, "Tokens neighbouring windows share with --truncation chunks");
+  add_number_option(sub, "--head-tokens", o.head_tokens, "[0, inf)",
+                    "Tokens kept from the start with --truncation head+tail");
+  add_number_option(sub, "--chunk-overlap", o.chunk_overlap, "[0, inf)",
+                    "Tokens neighbouring windows share with --truncation chunks");
 }
 
 }  // namespace bertft

@@ -14,6 +14,24 @@ std::string read_file(const std::string& path);
 // never sees a half-written file.
 void write_file_atomic(const std::string& path, std::string_view contents);
 
+// The temporary name a write of `path` by this process goes under: "PATH.tmp.PID".
+std::string temporary_path(const std::string& path);
+
+// Removes the temporaries (files or directories) of writes into `dir` whose process was killed before it
+// could rename them into place: entries named NAME.tmp.PID (see temporary_path) whose PID no longer
+// runs; only those of the file `name` when it is given. A missing `dir` holds none.
+void remove_stale_temporaries(const std::string& dir, const std::string& name = "");
+
+// Checks, before a command reads its input, that what it will write can be written, so that it does not
+// fail at the end of its work: throw Error("OPTION PATH: problem"). An output directory must be a
+// directory we may write into, or not exist yet under a directory we may write into; an output file's
+// directory must exist and be writable, and the file must not be a directory.
+void check_output_dir(const std::string& option, const std::string& dir);
+void check_output_file(const std::string& option, const std::string& path);
+
+// std::filesystem::create_directories, throwing Error("path: cannot create directory: reason").
+void make_directories(const std::string& dir);
+
 // Opens a file to stream from; throws Error("path: is a directory" / "path: cannot open: reason").
 std::ifstream open_input_file(const std::string& path);
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <omp.h>
+#include <optional>
 
 #include "common/error.h"
 #include "common/io.h"
@@ -51,29 +52,19 @@ class Pretrainer {
   }
 
  private:
+  // Each option's own range is checked as the command line is parsed (cli/cmd_pretrain.cpp); these
+  // are the ones that depend on each other, and the output directory.
   void validate_options() {
     if (o_.model_dir.empty() == o_.config_file.empty()) throw Error("give either --model or --config");
     if (o_.corpus.empty()) throw Error("--corpus is required");
-    if (o_.batch_size < 1) throw Error("--batch-size must be at least 1");
-    if (o_.grad_accum_steps < 1) throw Error("--grad-accum-steps must be at least 1");
-    if (!(o_.bucket_mb > 0)) throw Error("--bucket-mb must be positive");
-    if (o_.learning_rate < 0) throw Error("--learning-rate must not be negative");
     if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
-    if (o_.max_time < 0) throw Error("--max-time must not be negative");
-    if (o_.stop_at_step < 0) throw Error("--stop-at-step must not be negative");
     if (o_.position_init != "sinusoidal" && o_.position_init != "normal")
       throw Error("--position-init must be sinusoidal or normal, not '" + o_.position_init + "'");
-    if (o_.valid_fraction < 0 || o_.valid_fraction >= 1) throw Error("--valid-fraction must be in [0, 1)");
-    if (o_.eval_steps < 1) throw Error("--eval-steps must be at least 1");
-    if (o_.save_steps < 1) throw Error("--save-steps must be at least 1");
-    if (!(o_.adam_beta2 > 0 && o_.adam_beta2 < 1)) throw Error("--adam-beta2 must be in (0, 1)");
     schedule_ = parse_lr_schedule(o_.lr_scheduler);
+    if (comm_.is_root()) prepare_output(o_.output_dir, o_.log_file, o_.resume);
   }
 
   void load_model_and_corpus() {
-    // Rank 0 alone reads the output directory; it hands the checkpoint's state to the other ranks.
-    if (comm_.is_root())
-      resume_from_ = checkpoint_to_resume(o_.output_dir, o_.resume, o_.model_dir.empty() ? o_.config_file : o_.model_dir);
     tokenizer_dir_ = o_.model_dir;
     if (tokenizer_dir_.empty()) {
       tokenizer_dir_ = o_.tokenizer_dir.empty() ? fs::path(o_.config_file).parent_path().string() : o_.tokenizer_dir;
@@ -81,29 +72,44 @@ class Pretrainer {
     }
     tokenizer_ = BertTokenizer::from_dir(tokenizer_dir_);
     tokenizer_files_ = read_tokenizer_files(tokenizer_dir_);
+    // Resume from the newest readable checkpoint in the output directory, else start from --model or
+    // --config. Rank 0 alone reads the output directory; it hands the checkpoint's state to the others.
+    LoadOptions load;
+    load.heads = kMaskedLM;
+    load.seed = o_.seed;
+    AdamWOptions adam;
+    adam.beta2 = o_.adam_beta2;
+    adam.eps = o_.adam_eps;
+    adam.weight_decay = o_.weight_decay;
     std::vector<std::string> notices;
-    const std::string model_dir = resume_from_.empty() ? o_.model_dir : resume_from_;
-    if (!model_dir.empty()) {
-      LoadOptions load;
-      load.heads = kMaskedLM;
-      load.seed = o_.seed;
-      model_ = load_model(model_dir, load, &notices);
-    } else {
-      model_.config = load_config(o_.config_file);
-      model_.params = BertParams(model_.config, kMaskedLM);
-      init_params(model_.params, model_.config, o_.seed);
-      if (o_.position_init == "sinusoidal") init_sinusoidal_positions(model_.params, model_.config);
+    if (comm_.is_root())
+      resume_from_ = read_newest_checkpoint(o_.output_dir, o_.resume, model_source(), [&](const std::string& dir) {
+        notices.clear();
+        model_ = load_model(dir, load, &notices);
+        optimizer_.emplace(model_.params, adam);
+        load_checkpoint(dir, *optimizer_, state_);
+      });
+    if (resume_from_.empty()) {
+      if (!o_.model_dir.empty()) {
+        model_ = load_model(o_.model_dir, load, &notices);
+      } else {
+        model_.config = load_config(o_.config_file);
+        model_.params = BertParams(model_.config, kMaskedLM);
+        init_params(model_.params, model_.config, o_.seed);
+        if (o_.position_init == "sinusoidal") init_sinusoidal_positions(model_.params, model_.config);
+      }
+      optimizer_.emplace(model_.params, adam);
     }
     if (comm_.is_root())
       for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
     BertConfig& c = model_.config;
+    const std::string model_dir = resume_from_.empty() ? o_.model_dir : resume_from_;
     check_tokenizer_fits(tokenizer_, c,
                          model_dir.empty() ? o_.config_file : (fs::path(model_dir) / "config.json").string());
     if (o_.max_length > c.max_position_embeddings)
       throw Error("--max-length " + std::to_string(o_.max_length) + " exceeds the model's max_position_embeddings (" +
                   std::to_string(c.max_position_embeddings) + ")");
     if (o_.dropout) {
-      if (*o_.dropout < 0 || *o_.dropout >= 1) throw Error("--dropout must be in [0, 1)");
       c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
     }
 
@@ -125,6 +131,9 @@ class Pretrainer {
     train_.documents = all.documents;
     train_.tokens = all.tokens;
     if (!comm_.is_root()) return;
+    const json made_with = run_record(documents);
+    if (!resume_from_.empty()) check_made_with(resume_from_, state_.made_with, made_with, o_.force);
+    state_.made_with = made_with;
     std::fprintf(stderr,
                  "bertft: corpus: %lld documents, %lld tokens, %lld sequences of up to %d tokens (%lld held out "
                  "for validation), %.1f s\n",
@@ -141,22 +150,16 @@ class Pretrainer {
     const int64_t warmup = resolve_warmup_steps(o_.warmup_steps, o_.warmup_ratio, total_steps_);
     require_same_plan();
 
-    AdamWOptions adam;
-    adam.weight_decay = o_.weight_decay;
-    adam.beta2 = o_.adam_beta2;
-    adam.eps = o_.adam_eps;
-    AdamW optimizer(model_.params, adam);
+    AdamW& optimizer = *optimizer_;
     BertParams grads(model_.config, model_.params.heads());
     const Masker masker(tokenizer_, {.mask_rate = o_.mask_rate, .whole_word = o_.whole_word_mask, .seed = o_.seed});
     const int shard_capacity = (o_.batch_size + comm_.size() - 1) / comm_.size();
     const size_t max_tokens = static_cast<size_t>(shard_capacity) * o_.max_length;
     MaskedLMStep step(model_.config, max_tokens, shard_capacity,
                       static_cast<size_t>(shard_capacity * masker.max_masked(o_.max_length)), o_.precision);
-    run_on_all_ranks(comm_, [&] {
-      if (!resume_from_.empty()) load_checkpoint(resume_from_, optimizer, state_, total_steps_);
-    });
+    if (!resume_from_.empty()) note_resume(resume_from_, state_.global_step, total_steps_);
     share_from_root(comm_, model_.params, optimizer, state_, !resume_from_.empty());
-    if (comm_.is_root()) fs::create_directories(o_.output_dir);
+    if (comm_.is_root()) make_directories(o_.output_dir);
     log_.rewrite(state_);
     GradientReducer reducer(comm_, grads.data(), dense_gradient_ranges(grads, {}, false), bucket_floats(o_.bucket_mb));
     StepClock clock;
@@ -249,6 +252,41 @@ class Pretrainer {
     clock.report(comm_, reducer, omp_get_max_threads());
   }
 
+  const std::string& model_source() const { return o_.model_dir.empty() ? o_.config_file : o_.model_dir; }
+
+  // What this run is made with (see check_made_with): what it trains on and every option that changes
+  // the steps it takes (--epochs without --max-steps, --warmup-ratio without --warmup-steps). Not the
+  // evaluation and checkpoint cadence, --max-time and --stop-at-step (made to change between resumed
+  // runs), threads, or logging.
+  json run_record(const std::vector<Document>& documents) const {
+    uint64_t corpus = fingerprint(nullptr, 0);
+    for (const Document& d : documents) corpus = fingerprint(d.text.c_str(), d.text.size() + 1, corpus);
+    std::vector<std::string> model = o_.model_dir.empty() ? std::vector<std::string>{o_.config_file}
+                                                          : model_files(o_.model_dir);
+    if (!o_.config_file.empty())
+      for (const std::string& name : tokenizer_files(tokenizer_dir_))
+        model.push_back((fs::path(tokenizer_dir_) / name).string());
+    std::string corpus_specs;
+    for (const std::string& spec : o_.corpus) corpus_specs += (corpus_specs.empty() ? "" : " ") + spec;
+    char dropout[32] = "the config's";
+    if (o_.dropout) std::snprintf(dropout, sizeof dropout, "%g", *o_.dropout);
+    json record = {
+        {o_.model_dir.empty() ? "--config" : "--model", input_record(model_source(), hash_files(model))},
+        {"--corpus", input_record(corpus_specs, corpus, static_cast<int64_t>(documents.size()))},
+        {"--max-steps", o_.max_steps}, {"--batch-size", o_.batch_size},
+        {"--grad-accum-steps", o_.grad_accum_steps}, {"--learning-rate", o_.learning_rate},
+        {"--lr-scheduler", lr_schedule_name(schedule_)}, {"--warmup-steps", o_.warmup_steps},
+        {"--weight-decay", o_.weight_decay}, {"--adam-beta2", o_.adam_beta2},
+        {"--adam-eps", o_.adam_eps}, {"--max-grad-norm", o_.max_grad_norm}, {"--seed", o_.seed},
+        {"--max-length", o_.max_length}, {"--mask-rate", o_.mask_rate}, {"--whole-word-mask", o_.whole_word_mask},
+        {"--valid-fraction", o_.valid_fraction}, {"--max-valid-sequences", o_.max_valid_sequences},
+        {"--dropout", dropout}, {"--precision", precision_name(o_.precision)}};
+    if (o_.max_steps == 0) record["--epochs"] = o_.epochs;
+    if (o_.warmup_steps == 0) record["--warmup-ratio"] = o_.warmup_ratio;
+    if (!o_.config_file.empty()) record["--position-init"] = o_.position_init;
+    return record;
+  }
+
   // Ranks that disagree on the data or the options would leave the lockstep of collectives (one
   // waiting forever for another) or train apart: stop them all before the first step.
   void require_same_plan() const {
@@ -323,6 +361,7 @@ class Pretrainer {
   BertTokenizer tokenizer_;
   TokenizerFiles tokenizer_files_;  // written with every saved model
   Model model_;
+  std::optional<AdamW> optimizer_;  // made with the model, or read from the checkpoint resumed
   PackedCorpus train_, valid_;
   TrainerState state_;
   int64_t batches_per_epoch_ = 0, total_steps_ = 0;

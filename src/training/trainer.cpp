@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <omp.h>
+#include <optional>
 
 #include "common/error.h"
 #include "common/io.h"
@@ -37,6 +38,19 @@ using Clock = std::chrono::steady_clock;
 
 bool higher_is_better(const std::string& metric) { return metric != "loss" && metric != "eval_loss"; }
 
+// The examples as loaded, for the record of what a run is made with (training/run_files.h).
+uint64_t hash_examples(const Dataset& data) {
+  uint64_t h = fingerprint(nullptr, 0);
+  for (const std::string& name : data.label_names) h = fingerprint(name.c_str(), name.size() + 1, h);
+  for (const Example& ex : data.examples) {
+    h = fingerprint(ex.text.c_str(), ex.text.size() + 1, h);
+    h = fingerprint(ex.text_pair.c_str(), ex.text_pair.size() + 1, h);
+    h = fingerprint(&ex.label, sizeof ex.label, h);
+    h = fingerprint(ex.probs.data(), ex.probs.size() * sizeof(float), h);
+  }
+  return h;
+}
+
 uint64_t fingerprint_dataset(const EncodedDataset& data) {
   uint64_t h = fingerprint(data.labels.data(), data.labels.size() * sizeof(int32_t));
   h = fingerprint(data.targets.data(), data.targets.size() * sizeof(float), h);
@@ -64,22 +78,19 @@ class Trainer {
   }
 
  private:
+  // Each option's own range is checked as the command line is parsed (cli/train_options.cpp); these
+  // are the ones that depend on each other, and the output directory.
   void validate_options() {
-    if (o_.batch_size < 1) throw Error("--batch-size must be at least 1");
-    if (o_.grad_accum_steps < 1) throw Error("--grad-accum-steps must be at least 1");
-    if (!(o_.bucket_mb > 0)) throw Error("--bucket-mb must be positive");
-    if (o_.learning_rate < 0) throw Error("--learning-rate must not be negative");
     if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
-    if (o_.valid_split < 0 || o_.valid_split >= 1) throw Error("--valid-split must be in [0, 1)");
     if (!o_.valid_data.empty() && o_.valid_split > 0)
       throw Error("give either --valid or --valid-split, not both");
     if (o_.eval_strategy != "epoch" && o_.eval_strategy != "steps" && o_.eval_strategy != "no")
       throw Error("--eval-strategy must be epoch, steps or no, not '" + o_.eval_strategy + "'");
-    if (o_.eval_strategy == "steps" && o_.eval_steps < 1) throw Error("--eval-steps must be at least 1");
     schedule_ = parse_lr_schedule(o_.lr_scheduler);
     ClassificationMetrics probe;  // rejects an unknown --metric-for-best-model before any training
     probe.loss = 0;
     probe.get(o_.metric_for_best_model);
+    if (comm_.is_root()) prepare_output(o_.output_dir, o_.log_file, o_.resume);
   }
 
   void load_data_and_model() {
@@ -108,31 +119,42 @@ class Trainer {
     check_labels(valid, train, o_.valid_data);
     check_labels(test_, train, o_.test_data);
 
-    // Resume from the newest checkpoint in the output directory, else start from --model. Rank 0
-    // alone reads the output directory; it hands the checkpoint's state to the other ranks.
-    if (comm_.is_root()) resume_from_ = checkpoint_to_resume(o_.output_dir, o_.resume, o_.model_dir);
-    const std::string source = resume_from_.empty() ? o_.model_dir : resume_from_;
-
+    // Resume from the newest readable checkpoint in the output directory, else start from --model.
+    // Rank 0 alone reads the output directory; it hands the checkpoint's state to the other ranks.
     LoadOptions load;
     load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
     load.seed = o_.seed;
-    if (train.label_names != base.id2label) {
-      load.id2label = train.label_names;
-      if (resume_from_.empty() && comm_.is_root())
+    if (train.label_names != base.id2label) load.id2label = train.label_names;
+    AdamWOptions adam;
+    adam.weight_decay = o_.weight_decay;
+    if (o_.freeze_encoder) adam.frozen_prefixes = {"bert.embeddings.", "bert.encoder."};
+    std::vector<std::string> notices;
+    if (comm_.is_root())
+      resume_from_ = read_newest_checkpoint(o_.output_dir, o_.resume, o_.model_dir, [&](const std::string& dir) {
+        notices.clear();
+        model_ = load_model(dir, load, &notices);
+        optimizer_.emplace(model_.params, adam);
+        load_checkpoint(dir, *optimizer_, state_);
+      });
+    if (resume_from_.empty()) {
+      model_ = load_model(o_.model_dir, load, &notices);
+      optimizer_.emplace(model_.params, adam);
+      if (load.id2label && comm_.is_root())
         std::fprintf(stderr, "bertft: notice: the data's labels [%s] differ from the model's; the classifier "
                      "is created for the data's labels\n", join(train.label_names).c_str());
     }
-    std::vector<std::string> notices;
-    model_ = load_model(source, load, &notices);
-    if (comm_.is_root())
+    if (comm_.is_root()) {
       for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
+      const json made_with = run_record(train);
+      if (!resume_from_.empty()) check_made_with(resume_from_, state_.made_with, made_with, o_.force);
+      state_.made_with = made_with;
+    }
     BertConfig& c = model_.config;
     max_length_ = o_.max_length > 0 ? o_.max_length : c.max_position_embeddings;
     if (max_length_ > c.max_position_embeddings)
       throw Error("--max-length " + std::to_string(max_length_) + " exceeds the model's max_position_embeddings (" +
                   std::to_string(c.max_position_embeddings) + ")");
     if (o_.dropout) {
-      if (*o_.dropout < 0 || *o_.dropout >= 1) throw Error("--dropout must be in [0, 1)");
       c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
       c.classifier_dropout = *o_.dropout;
     }
@@ -148,6 +170,29 @@ class Trainer {
                  static_cast<long long>(train_.truncated), max_length_,
                  soft ? (", " + std::to_string(soft) + " with soft labels").c_str() : "", valid.examples.size(),
                  test_.examples.size(), join(c.id2label).c_str());
+  }
+
+  // What this run is made with (see check_made_with): what it trains on and every option that
+  // changes the steps it takes (--epochs without --max-steps, --warmup-ratio without --warmup-steps).
+  // Not the evaluation and checkpoint cadence, threads, or logging.
+  json run_record(const Dataset& train) const {
+    char dropout[32] = "the config's";
+    if (o_.dropout) std::snprintf(dropout, sizeof dropout, "%g", *o_.dropout);
+    const auto examples = static_cast<int64_t>(train.examples.size());
+    json record = {{"--model", input_record(o_.model_dir, hash_files(model_files(o_.model_dir)))},
+                   {"--train", input_record(o_.train_data, hash_examples(train), examples)},
+                   {"--valid-split", o_.valid_split}, {"--max-train-samples", o_.max_train_samples},
+                   {"--max-steps", o_.max_steps}, {"--batch-size", o_.batch_size},
+                   {"--grad-accum-steps", o_.grad_accum_steps}, {"--learning-rate", o_.learning_rate},
+                   {"--lr-scheduler", lr_schedule_name(schedule_)}, {"--warmup-steps", o_.warmup_steps},
+                   {"--weight-decay", o_.weight_decay}, {"--max-grad-norm", o_.max_grad_norm}, {"--seed", o_.seed},
+                   {"--max-length", o_.max_length}, {"--truncation", describe(o_.truncation)},
+                   {"--dropout", dropout}, {"--no-shuffle", o_.no_shuffle}, {"--freeze-encoder", o_.freeze_encoder},
+                   {"--precision", precision_name(o_.precision)},
+                   {"--metric-for-best-model", o_.metric_for_best_model}};
+    if (o_.max_steps == 0) record["--epochs"] = o_.epochs;
+    if (o_.warmup_steps == 0) record["--warmup-ratio"] = o_.warmup_ratio;
+    return record;
   }
 
   static void check_labels(const Dataset& split, const Dataset& train, const std::string& name) {
@@ -171,21 +216,17 @@ class Trainer {
     warmup_steps_ = resolve_warmup_steps(o_.warmup_steps, o_.warmup_ratio, total_steps_);
     require_same_plan();
 
-    AdamWOptions adam;
-    adam.weight_decay = o_.weight_decay;
-    if (o_.freeze_encoder) adam.frozen_prefixes = {"bert.embeddings.", "bert.encoder."};
-    AdamW optimizer(model_.params, adam);
+    AdamW& optimizer = *optimizer_;
     BertParams grads(model_.config, model_.params.heads());
     const int shard_capacity = (o_.batch_size + comm_.size() - 1) / comm_.size();
     ClassifierStep step(model_.config, static_cast<size_t>(shard_capacity) * max_length_, shard_capacity,
                         o_.precision);
-    run_on_all_ranks(comm_, [&] {
-      if (!resume_from_.empty()) load_checkpoint(resume_from_, optimizer, state_, total_steps_);
-    });
+    if (!resume_from_.empty()) note_resume(resume_from_, state_.global_step, total_steps_);
     share_from_root(comm_, model_.params, optimizer, state_, !resume_from_.empty());
-    if (comm_.is_root()) fs::create_directories(o_.output_dir);
+    if (comm_.is_root()) make_directories(o_.output_dir);
     log_.rewrite(state_);
-    GradientReducer reducer(comm_, grads.data(), dense_gradient_ranges(grads, adam.frozen_prefixes, true),
+    GradientReducer reducer(comm_, grads.data(),
+                            dense_gradient_ranges(grads, optimizer.options().frozen_prefixes, true),
                             bucket_floats(o_.bucket_mb));
     StepClock clock;
 
@@ -447,6 +488,7 @@ class Trainer {
   BertTokenizer tokenizer_;
   TokenizerFiles tokenizer_files_;  // written with every saved model
   Model model_;
+  std::optional<AdamW> optimizer_;  // made with the model, or read from the checkpoint resumed
   Dataset valid_raw_, test_;
   EncodedDataset train_, valid_, test_encoded_;
   int max_length_ = 0;

@@ -52,6 +52,7 @@ struct TrainOptions {
   int64_t save_steps = 0;       // 0: checkpoint at every evaluation (and at the end)
   int save_total_limit = 2;
   bool resume = false;
+  bool force = false;           // resume a checkpoint made with other data, model or options
   std::string log_file;
   int eval_batch_size = 64;
   double bucket_mb = 8;         // data-parallel runs: gradient all-reduce bucket size (MiB)

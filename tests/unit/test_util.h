@@ -4,11 +4,24 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "model/config.h"
 
 namespace bertft::test {
+
+// The message of the Error f() throws; "" when it throws none.
+template <typename F>
+std::string thrown_error(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 // A BertConfig small enough for exhaustive checks: vocabulary 40, hidden 8, 2 heads, FFN 16.
 inline BertConfig tiny_config(int layers = 2) {
