@@ -47,10 +47,8 @@ struct ServeOptions {
   TruncationCliOptions truncation;
 };
 
-void check_seconds(const char* option, double value) {
-  if (!(value > 0 && value <= 86400))
-    throw Error(std::string(option) + " must be a number of seconds in (0, 86400], got " + std::to_string(value));
-}
+// Deadlines: positive, and at most a day.
+constexpr const char* kSecondsRange = "(0, 86400]";
 
 // Runs `work` with `threads` OpenMP threads on a thread that ends before this returns. libgomp keeps a
 // pool of workers for every thread that opens parallel regions, and once it manages more threads than
@@ -74,17 +72,6 @@ void on_passing_thread(int threads, const std::function<void()>& work) {
 void run_serve(const ServeOptions& opt) {
   // Before any thread exists: OpenMP's pool and the inference thread must not take SIGTERM.
   prepare_serving_signals();
-  if (opt.threads < 1) throw Error("--threads must be at least 1");
-  if (opt.max_concurrent < 1) throw Error("--max-concurrent must be at least 1");
-  if (opt.max_input_chars < 1) throw Error("--max-input-chars must be at least 1");
-  if (opt.max_client_batch_size < 1) throw Error("--max-client-batch-size must be at least 1");
-  if (opt.payload_limit < 1) throw Error("--payload-limit must be at least 1");
-  if (opt.port < 0 || opt.port > 65535) throw Error("--port must be 0..65535");
-  if (opt.max_connections < 1) throw Error("--max-connections must be at least 1");
-  check_seconds("--header-timeout", opt.header_timeout);
-  check_seconds("--body-timeout", opt.body_timeout);
-  check_seconds("--keep-alive-timeout", opt.keep_alive_timeout);
-  check_seconds("--shutdown-timeout", opt.shutdown_timeout);
   if (opt.api != "tei" && opt.api != "hf-inference") throw Error("--api must be tei or hf-inference, not '" + opt.api + "'");
   const Precision precision = precision_from_name(opt.precision);
   const Truncation truncation = opt.truncation.to_truncation();
@@ -170,25 +157,29 @@ void setup_serve(CLI::App& app) {
   sub->add_option("--model", opt->model_dir, "Model directory (config.json, model.safetensors, tokenizer files)")
       ->required();
   sub->add_option("--host", opt->host, "Address to listen on");
-  sub->add_option("--port", opt->port, "Port to listen on (0: any free port, printed on stderr)");
-  sub->add_option("--max-batch-tokens", opt->max_batch_tokens,
-                  "Tokens per forward pass: concurrent requests are merged up to it, larger ones split");
-  sub->add_option("--max-concurrent", opt->max_concurrent, "/predict requests in flight; more get 429");
-  sub->add_option("--max-input-chars", opt->max_input_chars,
-                  "Characters per input (text and pair); longer inputs get 413 before tokenization");
-  sub->add_option("--max-client-batch-size", opt->max_client_batch_size, "Inputs per request; more get 413");
-  sub->add_option("--payload-limit", opt->payload_limit,
-                  "Request body bytes; a larger body gets 413, before it is read when it declares its length");
-  sub->add_option("--max-connections", opt->max_connections,
-                  "Connections open at once; a new one beyond it closes the longest-idle one (else the oldest "
-                  "still sending headers)");
-  sub->add_option("--header-timeout", opt->header_timeout,
-                  "Seconds from a request's first byte to the end of its headers; slower gets 408 and a close");
-  sub->add_option("--body-timeout", opt->body_timeout,
-                  "Seconds for a request body once its headers are in (408), and for a client to take its reply");
-  sub->add_option("--keep-alive-timeout", opt->keep_alive_timeout, "Seconds a connection may wait idle for its next request");
-  sub->add_option("--shutdown-timeout", opt->shutdown_timeout,
-                  "Seconds SIGTERM waits for requests in progress before closing what is left");
+  add_number_option(sub, "--port", opt->port, "[0, 65535]",
+                    "Port to listen on (0: any free port, printed on stderr)");
+  add_number_option(sub, "--max-batch-tokens", opt->max_batch_tokens, "[1, 1048576]",
+                    "Tokens per forward pass: concurrent requests are merged up to it, larger ones split");
+  add_number_option(sub, "--max-concurrent", opt->max_concurrent, "[1, 1000000]",
+                    "/predict requests in flight; more get 429");
+  add_number_option(sub, "--max-input-chars", opt->max_input_chars, "[1, 1000000000]",
+                    "Characters per input (text and pair); longer inputs get 413 before tokenization");
+  add_number_option(sub, "--max-client-batch-size", opt->max_client_batch_size, "[1, 1000000]",
+                    "Inputs per request; more get 413");
+  add_number_option(sub, "--payload-limit", opt->payload_limit, "[1, 1073741824]",
+                    "Request body bytes; a larger body gets 413, before it is read when it declares its length");
+  add_number_option(sub, "--max-connections", opt->max_connections, "[1, 1000000]",
+                    "Connections open at once; a new one beyond it closes the longest-idle one (else the oldest "
+                    "still sending headers)");
+  add_number_option(sub, "--header-timeout", opt->header_timeout, kSecondsRange,
+                    "Seconds from a request's first byte to the end of its headers; slower gets 408 and a close");
+  add_number_option(sub, "--body-timeout", opt->body_timeout, kSecondsRange,
+                    "Seconds for a request body once its headers are in (408), and for a client to take its reply");
+  add_number_option(sub, "--keep-alive-timeout", opt->keep_alive_timeout, kSecondsRange,
+                    "Seconds a connection may wait idle for its next request");
+  add_number_option(sub, "--shutdown-timeout", opt->shutdown_timeout, kSecondsRange,
+                    "Seconds SIGTERM waits for requests in progress before closing what is left");
   sub->add_option("--api", opt->api,
                   "Dialect of POST /: tei (as /predict) or hf-inference (the Hugging Face Inference API's "
                   "[[{label, score}]], for @huggingface/inference and huggingface_hub clients)");
@@ -196,11 +187,12 @@ void setup_serve(CLI::App& app) {
                   "Access-Control-Allow-Origin for browsers on other origins (e.g. * or https://example.org); "
                   "empty: no CORS headers");
   sub->add_flag("--log-requests", opt->log_requests, "One JSON line per request on stderr (access log)");
-  sub->add_option("--max-length", opt->max_length,
-                  "Tokens per input incl. special tokens; longer inputs get 422 unless \"truncate\": true, "
-                  "or with --truncation chunks are scored whole, by their windows "
-                  "(0: the model's max_position_embeddings)");
-  sub->add_option("--threads", opt->threads, "Inference threads (default: all cores of this machine)");
+  add_number_option(sub, "--max-length", opt->max_length, "[0, 65536]",
+                    "Tokens per input incl. special tokens; longer inputs get 422 unless \"truncate\": true, "
+                    "or with --truncation chunks are scored whole, by their windows "
+                    "(0: the model's max_position_embeddings)");
+  add_number_option(sub, "--threads", opt->threads, kThreadsRange,
+                    "Inference threads (default: all cores of this machine)");
   sub->add_option("--precision", opt->precision, kPrecisionHelp);
   add_truncation_options(sub, opt->truncation);
   sub->callback([opt] { run_serve(*opt); });
