@@ -12,6 +12,10 @@
 
 namespace bertft {
 
+namespace {
+constexpr std::chrono::seconds kIdleBeforeTrim{1};
+}  // namespace
+
 struct Batcher::Job {
   std::vector<TokenizedInput> inputs;
   std::vector<float> logits;
@@ -80,13 +84,22 @@ void Batcher::run() {
   std::vector<TokenizedInput> batch;
   std::vector<float> logits;
   std::vector<std::shared_ptr<Job>> abandoned;
+  bool allocated_since_trim = false;
   for (;;) {
     slots.clear();
     batch.clear();
     BatchStats stats;
-    bool idle_after = false;
     {
       std::unique_lock lock(mutex_);
+      // Requests leave their freed inputs and replies in the allocator. Once no work has come for a
+      // second, hand that memory back to the system, so the server returns to its resting size after
+      // large requests; never between requests, where it would cost every one of them page faults.
+      if (!work_.wait_for(lock, kIdleBeforeTrim, [&] { return stopping_ || !queue_.empty(); }) && allocated_since_trim) {
+        lock.unlock();
+        malloc_trim(0);
+        allocated_since_trim = false;
+        lock.lock();
+      }
       work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_ && !finish_queued_) abandoned.swap(queue_);
       if (queue_.empty()) break;  // stopping, and everything that is to be done is done
@@ -112,8 +125,8 @@ void Batcher::run() {
       }
       std::erase_if(queue_, [](const std::shared_ptr<Job>& job) { return job->next == job->inputs.size(); });
       queued_inputs_ -= stats.inputs;
-      idle_after = queue_.empty();
     }
+    allocated_since_trim = true;
     logits.resize(batch.size() * num_labels_);
     std::exception_ptr error;
     const auto start = std::chrono::steady_clock::now();
@@ -134,9 +147,6 @@ void Batcher::run() {
       if (--job->pending == 0) job->done(std::move(job->logits), job->error);
     }
     slots.clear();
-    // Large requests leave their freed inputs and replies in the allocator; hand them back to the
-    // system when the queue runs dry, so the server returns to its resting size.
-    if (idle_after) malloc_trim(0);
   }
   const auto shutting_down = std::make_exception_ptr(std::runtime_error("the server is shutting down"));
   for (const std::shared_ptr<Job>& job : abandoned) job->done({}, shutting_down);
