@@ -294,13 +294,14 @@ cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
   echo "  bench/serve_load_inputs.json per kind; token counts (incl. [CLS]/[SEP]) are bertft's, and the Flask"
   echo "  server's Python tokenizer gives the same count on every input (checked each run)."
   echo "- bertft: \`bertft serve --threads $CORES --precision auto\` (${PRECISION[bertft-short]}), default batching (--max-batch-tokens 16384, --max-concurrent 512)."
+  [ -z "$COMPARE" ] || echo "- Compared build (--compare): \`$COMPARE\`, run the same way."
   echo "- Flask: bench/flask_reference_server.py under gunicorn ($versions), \`--workers W\` sync workers with"
   echo "  torch.set_num_threads(T) each, as WxT: one request at a time per worker, tokenize (plain Python) + forward"
   echo "  per request. Sync workers close the connection after each response, so wrk reconnects each time: that is"
   echo "  part of this deployment. Precision, the faster of fp32 and bf16 autocast per configuration and input kind"
   echo "  (ms per input, best of 3 rounds, measured before the runs; tokenize_ms is the Python tokenizer's share):"
   for server in $SERVERS; do
-    [ "$server" != bertft ] || continue
+    [[ "$server" == flask-* ]] || continue
     for kind in $KINDS; do
       echo "  - ${server#flask-} $kind: **${PRECISION[$server-$kind]}** ${PICK[$server-$kind]}"
     done

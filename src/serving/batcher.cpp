@@ -103,15 +103,14 @@ void Batcher::run() {
       work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_ && !finish_queued_) abandoned.swap(queue_);
       if (queue_.empty()) break;  // stopping, and everything that is to be done is done
-      // Jobs take turns, one input each, starting with a different job every batch. An input that
-      // does not fit what is left of the token budget is passed over for this batch: another job's
-      // shorter input may fit.
-      const size_t jobs = queue_.size();
-      const size_t first = first_turn_++ % jobs;
+      // Jobs take turns, one input each, oldest first, so every queued request has an input in the
+      // batch before any has a second, and the oldest are served first when there are more requests
+      // than room. An input that does not fit what is left of the token budget is passed over for this
+      // batch: another job's shorter input may fit.
       for (bool took = true; took && stats.inputs < limits_.max_inputs;) {
         took = false;
-        for (size_t turn = 0; turn < jobs && stats.inputs < limits_.max_inputs; turn++) {
-          const std::shared_ptr<Job>& job = queue_[(first + turn) % jobs];
+        for (size_t turn = 0; turn < queue_.size() && stats.inputs < limits_.max_inputs; turn++) {
+          const std::shared_ptr<Job>& job = queue_[turn];
           if (job->next == job->inputs.size()) continue;
           const auto length = static_cast<int64_t>(job->inputs[job->next].ids.size());
           if (stats.tokens + length > limits_.max_tokens) continue;

@@ -2,8 +2,9 @@
 // Dynamic batching by token budget. Request handlers submit their tokenized inputs; one inference
 // thread takes what is queued into batches of at most max_tokens tokens and max_inputs inputs, so
 // concurrent requests share forward passes and a large request is split over several. Queued requests
-// take turns, one input each, as Text Embeddings Inference interleaves them: a one-input request that
-// arrives behind four 1,024-input requests joins the next batch instead of waiting for all of theirs.
+// take turns, one input each, oldest first, as Text Embeddings Inference interleaves them: a one-input
+// request that arrives behind four 1,024-input requests joins the next batch instead of waiting for
+// all of theirs.
 // Batching never waits for more work to arrive: a lone request runs at once.
 #include <condition_variable>
 #include <cstdint>
@@ -70,7 +71,6 @@ class Batcher {
   mutable std::mutex mutex_;
   std::condition_variable work_;
   std::vector<std::shared_ptr<Job>> queue_;  // jobs with inputs not yet batched, oldest first
-  size_t first_turn_ = 0;  // which queued job is offered the next batch first
   int64_t queued_inputs_ = 0;
   bool stopping_ = false;
   bool finish_queued_ = true;
