@@ -73,6 +73,10 @@ void run_serve(const ServeOptions& opt) {
   // Before any thread exists: OpenMP's pool and the inference thread must not take SIGTERM.
   prepare_serving_signals();
   if (opt.api != "tei" && opt.api != "hf-inference") throw Error("--api must be tei or hf-inference, not '" + opt.api + "'");
+  // Written into every reply's headers: a line break in it would add headers of its own.
+  for (const char c : opt.cors_allow_origin)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      throw Error("--cors-allow-origin must not contain control characters (one origin, e.g. https://example.org, or *)");
   const Precision precision = precision_from_name(opt.precision);
   const Truncation truncation = opt.truncation.to_truncation();
 
