@@ -11,7 +11,7 @@ using namespace bertft;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    const BertConfig config = parse_config(std::string(reinterpret_cast<const char*>(data), size), "config.json");
+    const ModelConfig config = parse_config(std::string(reinterpret_cast<const char*>(data), size), "config.json");
     const std::string once = config_to_json(config);
     if (config_to_json(parse_config(once, "config.json")) != once) __builtin_trap();
   } catch (const Error& e) {

@@ -31,8 +31,8 @@ std::string fixed_vocab() {
   return vocab;
 }
 
-const bertft::BertTokenizer& fixed_tokenizer() {
-  static const bertft::BertTokenizer tokenizer = bertft::BertTokenizer::from_vocab_txt(
+const bertft::Tokenizer& fixed_tokenizer() {
+  static const bertft::Tokenizer tokenizer = bertft::Tokenizer::from_vocab_txt(
       fixed_vocab(), "vocab.txt",
       R"({"additional_special_tokens": ["the"], "added_tokens_decoder": {
            "6": {"content": "Hello World", "normalized": true, "special": false},
@@ -40,7 +40,7 @@ const bertft::BertTokenizer& fixed_tokenizer() {
   return tokenizer;
 }
 
-void check_encoding(const bertft::BertTokenizer& t, std::string_view text, std::optional<std::string_view> pair,
+void check_encoding(const bertft::Tokenizer& t, std::string_view text, std::optional<std::string_view> pair,
                     size_t max_length) {
   bertft::Encoding e;
   try {
@@ -58,7 +58,7 @@ void check_encoding(const bertft::BertTokenizer& t, std::string_view text, std::
   if (!pair) check(t.encode_ids(text, max_length) == e.ids);
 }
 
-void exercise_loaded(const bertft::BertTokenizer& t) {
+void exercise_loaded(const bertft::Tokenizer& t) {
   for (const char* text : {"Hello, [MASK] w\xC3\xB6rld! \xE4\xB8\xAD\xE6\x96\x87 \xCE\xA3\xCE\xA3 [UNK]", "", "a b c d e f"}) {
     check_encoding(t, text, std::nullopt, 0);
     check_encoding(t, text, std::string_view("pair [SEP] text"), 5);
@@ -76,10 +76,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     switch (data[0] % 4) {
       case 0:
-        exercise_loaded(bertft::BertTokenizer::from_tokenizer_json(file, "tokenizer.json", config));
+        exercise_loaded(bertft::Tokenizer::from_tokenizer_json(file, "tokenizer.json", config));
         break;
       case 1:
-        exercise_loaded(bertft::BertTokenizer::from_vocab_txt(file, "vocab.txt", config));
+        exercise_loaded(bertft::Tokenizer::from_vocab_txt(file, "vocab.txt", config));
         break;
       default: {
         bertft::sanitize_utf8(input);

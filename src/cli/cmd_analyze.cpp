@@ -29,14 +29,14 @@ struct AnalyzeOptions {
 
 void run_analyze(const AnalyzeOptions& o) {
   if (!o.plot.empty()) check_output_file("--plot", o.plot);
-  const BertTokenizer tokenizer = BertTokenizer::from_dir(o.model_dir);
+  const Tokenizer tokenizer = Tokenizer::from_dir(o.model_dir);
   DatasetOptions options = o.dataset.to_options();
   // The model's max_position_embeddings caps the recommendation; a tokenizer-only directory falls
   // back to its model_max_length (0 when unknown: no cap).
   int32_t max_positions = static_cast<int32_t>(tokenizer.model_max_length());
   const std::string config_path = (std::filesystem::path(o.model_dir) / "config.json").string();
   if (file_exists(config_path)) {
-    const BertConfig config = load_config(config_path);
+    const ModelConfig config = load_config(config_path);
     max_positions = config.max_position_embeddings;
     options.known_labels = config.id2label;
   }

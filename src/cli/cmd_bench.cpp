@@ -95,14 +95,14 @@ void run_bench(const BenchOptions& o) {
 
   omp_set_num_threads(o.threads);
   Model model;
-  BertConfig& cfg = model.config;
+  ModelConfig& cfg = model.config;
   cfg.vocab_size = o.vocab;
   cfg.hidden_size = o.hidden;
   cfg.num_hidden_layers = o.layers;
   cfg.num_attention_heads = o.heads;
   cfg.intermediate_size = o.intermediate;
   cfg.max_position_embeddings = std::max(512, o.seq_len);
-  model.params = BertParams(cfg, Heads{});
+  model.params = ModelParams(cfg, Heads{});
   init_params(model.params, cfg, 42);
 
   // Random ids in [1, V): [CLS]/[SEP] are not special to the compute.
@@ -120,7 +120,7 @@ void run_bench(const BenchOptions& o) {
   const bool train = o.mode == "train";
   std::function<void(int64_t)> step;
   std::unique_ptr<ClassifierStep> cstep;
-  std::unique_ptr<BertParams> grads;
+  std::unique_ptr<ModelParams> grads;
   std::unique_ptr<AdamW> adamw;
   std::unique_ptr<SequenceClassifier> classifier;
   Batch batch;
@@ -129,7 +129,7 @@ void run_bench(const BenchOptions& o) {
   if (train) {
     make_batch(batch, inputs, labels);
     cstep = std::make_unique<ClassifierStep>(cfg, batch.ids.size(), o.batch_size, precision);
-    grads = std::make_unique<BertParams>(cfg, Heads{});
+    grads = std::make_unique<ModelParams>(cfg, Heads{});
     adamw = std::make_unique<AdamW>(model.params, AdamWOptions{});
     step = [&](int64_t s) {
       cstep->zero_grads(*grads);

@@ -25,10 +25,10 @@ struct ConvertArgs {
 // rows get the sinusoidal init of `pretrain --position-init sinusoidal` (the init the bundled models'
 // positions started from), to be learned by fine-tuning on longer inputs.
 bertft::Model resize_positions(const bertft::Model& model, int positions) {
-  bertft::BertConfig config = model.config;
+  bertft::ModelConfig config = model.config;
   config.max_position_embeddings = positions;
   bertft::validate_config(config, "--max-positions");  // before the new table is allocated
-  bertft::Model out{config, bertft::BertParams(config, model.params.heads())};
+  bertft::Model out{config, bertft::ModelParams(config, model.params.heads())};
   bertft::init_sinusoidal_positions(out.params, config);
   for (const bertft::TensorSpec& spec : out.params.specs()) {
     const bertft::TensorSpec& source = *model.params.find(spec.name);

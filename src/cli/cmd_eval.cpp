@@ -58,7 +58,7 @@ std::string format_errors(const Dataset& data, const Evaluation& ev, std::span<c
 void run_eval(const EvalOptions& o) {
   if (!o.errors_file.empty()) check_output_file("--errors", o.errors_file);
   const Precision precision = precision_from_name(o.precision);
-  const BertTokenizer tokenizer = BertTokenizer::from_dir(o.model_dir);
+  const Tokenizer tokenizer = Tokenizer::from_dir(o.model_dir);
   std::vector<std::string> notices;
   const Model model = load_model(o.model_dir, LoadOptions{}, &notices);
   check_tokenizer_fits(tokenizer, model.config, o.model_dir + "/config.json");

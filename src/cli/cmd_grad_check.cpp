@@ -136,13 +136,13 @@ void run_grad_check(GradCheckArgs a) {
   a.step.train_encoder = !a.freeze_encoder;
   std::string corrects;
   // One step over micro-batch b, accumulating into g.
-  auto step = [&](BertParams& g, const MicroBatch& b) {
+  auto step = [&](ModelParams& g, const MicroBatch& b) {
     if (!mlm) return classifier->forward_backward(model.params, g, b.batch, a.step);
     const MaskedLMResult r = masked_lm->forward_backward(model.params, g, b.batch, b.masked, a.step);
     corrects += (corrects.empty() ? "" : ",") + std::to_string(r.correct);
     return r.loss;
   };
-  BertParams grads(model.config, load.heads);
+  ModelParams grads(model.config, load.heads);
   std::string losses;
   for (const MicroBatch& b : batches) {
     const float loss = step(grads, b);
@@ -160,7 +160,7 @@ void run_grad_check(GradCheckArgs a) {
   write_safetensors(a.output, tensors, DType::F32, metadata);
 
   if (a.bench > 0) {  // timing: zero_grads + one step over the first micro-batch, a.bench times
-    BertParams scratch(model.config, load.heads);
+    ModelParams scratch(model.config, load.heads);
     auto timed_step = [&] {
       if (mlm)
         masked_lm->zero_grads(scratch);

@@ -56,7 +56,7 @@ void run_init(const InitArgs& a) {
       model.config.id2label = *labels;
       bertft::validate_config(model.config, a.config);
     }
-    model.params = bertft::BertParams(model.config, classification);
+    model.params = bertft::ModelParams(model.config, classification);
     bertft::init_params(model.params, model.config, a.seed);
     if (tokenizer_dir.empty()) tokenizer_dir = std::filesystem::path(a.config).parent_path().string();
     if (tokenizer_dir.empty()) tokenizer_dir = ".";

@@ -32,7 +32,7 @@ struct OptimCheckArgs {
 };
 
 // Fills every tensor of `params` from a safetensors file with the same HF names and shapes.
-void read_params(const std::string& path, bertft::BertParams& params) {
+void read_params(const std::string& path, bertft::ModelParams& params) {
   bertft::SafetensorsFile file(path);
   const bertft::SafetensorsReader& r = file.reader();
   for (const bertft::TensorSpec& s : params.specs()) {
@@ -48,9 +48,9 @@ void read_params(const std::string& path, bertft::BertParams& params) {
 void run_optim_check(const OptimCheckArgs& a) {
   bertft::check_output_file("--output", a.output);
   if (!a.state_out.empty()) bertft::check_output_file("--state-out", a.state_out);
-  const bertft::BertConfig config = bertft::load_config(a.config);
+  const bertft::ModelConfig config = bertft::load_config(a.config);
   const bertft::Heads heads{.pooler = true, .classifier = true, .mlm = false};
-  bertft::BertParams params(config, heads), grads(config, heads);
+  bertft::ModelParams params(config, heads), grads(config, heads);
   read_params(a.params, params);
   bertft::AdamW opt(params, {.beta1 = a.beta1, .beta2 = a.beta2, .eps = a.eps, .weight_decay = a.weight_decay,
                              .frozen_prefixes = {}});

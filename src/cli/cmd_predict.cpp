@@ -58,7 +58,7 @@ void append_floats(std::string& out, const float* values, int n) {
 }
 
 // {"label": NAME, "score": P, "probs": [...], "logits": [...]}
-void append_prediction(std::string& out, const BertConfig& config, const float* probs, const float* logits) {
+void append_prediction(std::string& out, const ModelConfig& config, const float* probs, const float* logits) {
   const int C = config.num_labels();
   const int best = static_cast<int>(std::max_element(probs, probs + C) - probs);
   out += "{\"label\": ";
@@ -74,7 +74,7 @@ void append_prediction(std::string& out, const BertConfig& config, const float* 
 
 class Predictor {
  public:
-  Predictor(const Model& model, const BertTokenizer& tokenizer, int batch_size, int max_length, Precision precision,
+  Predictor(const Model& model, const Tokenizer& tokenizer, int batch_size, int max_length, Precision precision,
             Truncation truncation)
       : model_(model),
         tokenizer_(tokenizer),
@@ -147,7 +147,7 @@ class Predictor {
   }
 
   const Model& model_;
-  const BertTokenizer& tokenizer_;
+  const Tokenizer& tokenizer_;
   Truncation truncation_;
   SequenceClassifier classifier_;
   int64_t truncated_ = 0;
@@ -163,7 +163,7 @@ void run_predict(const PredictOptions& opt) {
   load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
   const Model model = load_model(opt.model_dir, load, &notices);
   for (const std::string& notice : notices) std::fprintf(stderr, "bertft: note: %s\n", notice.c_str());
-  const BertTokenizer tokenizer = BertTokenizer::from_dir(opt.model_dir);
+  const Tokenizer tokenizer = Tokenizer::from_dir(opt.model_dir);
   check_tokenizer_fits(tokenizer, model.config, opt.model_dir + "/config.json");
 
   const int max_positions = model.config.max_position_embeddings;

@@ -86,7 +86,7 @@ void run_serve(const ServeOptions& opt) {
   load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
   on_passing_thread(opt.threads, [&] { model = load_model(opt.model_dir, load, &notices); });
   for (const std::string& notice : notices) std::fprintf(stderr, "bertft: note: %s\n", notice.c_str());
-  const BertTokenizer tokenizer = BertTokenizer::from_dir(opt.model_dir);
+  const Tokenizer tokenizer = Tokenizer::from_dir(opt.model_dir);
   check_tokenizer_fits(tokenizer, model.config, opt.model_dir + "/config.json");
 
   const int max_positions = model.config.max_position_embeddings;

@@ -25,12 +25,12 @@ struct Options {
   std::string bench;
 };
 
-size_t resolve_max_length(const Options& o, const bertft::BertTokenizer& tokenizer) {
+size_t resolve_max_length(const Options& o, const bertft::Tokenizer& tokenizer) {
   return o.max_length < 0 ? tokenizer.model_max_length() : static_cast<size_t>(o.max_length);
 }
 
 void run_tokenize(const Options& o) {
-  bertft::BertTokenizer tokenizer = bertft::BertTokenizer::from_dir(o.model);
+  bertft::Tokenizer tokenizer = bertft::Tokenizer::from_dir(o.model);
   size_t max_length = resolve_max_length(o, tokenizer);
   std::ios::sync_with_stdio(false);
   bertft::TextInputReader reader(std::cin, "stdin", bertft::TextFormat::kJsonLines);
@@ -55,7 +55,7 @@ void run_tokenize(const Options& o) {
 // Times tokenization only: texts are parsed up front, then encoded (one warm-up pass, best of 3
 // timed passes), single-threaded. Prints one JSON line per mode.
 void run_bench(const Options& o) {
-  bertft::BertTokenizer tokenizer = bertft::BertTokenizer::from_dir(o.model);
+  bertft::Tokenizer tokenizer = bertft::Tokenizer::from_dir(o.model);
   size_t max_length = resolve_max_length(o, tokenizer);
   std::vector<bertft::TextInput> inputs;
   size_t bytes = 0;

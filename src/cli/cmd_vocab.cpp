@@ -1,5 +1,5 @@
 // bertft vocab: train a WordPiece vocabulary on a corpus (tokenizer/wordpiece_trainer.h) and write
-// it as a BertTokenizer directory (vocab.txt, tokenizer_config.json, tokenizer.json).
+// it as a Tokenizer directory (vocab.txt, tokenizer_config.json, tokenizer.json).
 #include <omp.h>
 
 #include <chrono>
@@ -89,7 +89,7 @@ void run_vocab(const VocabCliOptions& o) {
 void setup_vocab(CLI::App& app) {
   auto o = std::make_shared<VocabCliOptions>();
   CLI::App* sub = app.add_subcommand(
-      "vocab", "Train a WordPiece vocabulary (Hugging Face BertWordPieceTokenizer.train semantics) for BertTokenizer");
+      "vocab", "Train a WordPiece vocabulary (Hugging Face BertWordPieceTokenizer.train semantics)");
   sub->add_option("--corpus", o->corpus,
                   "Text to train on, one or more of: FILE.txt (a document per non-blank line), FILE.jsonl "
                   "({\"text\": ...} per line), an aclImdb-style DIR (pos/ neg/ unsup/ *.txt, or *.txt directly), "

@@ -20,7 +20,7 @@ std::string percent(double fraction) {
 
 }  // namespace
 
-std::vector<int32_t> token_lengths(const BertTokenizer& tokenizer, const Dataset& dataset) {
+std::vector<int32_t> token_lengths(const Tokenizer& tokenizer, const Dataset& dataset) {
   const int64_t n = static_cast<int64_t>(dataset.examples.size());
   std::vector<int32_t> lengths(n);
 #pragma omp parallel for schedule(dynamic, 64)

@@ -28,7 +28,7 @@ namespace bertft {
 inline constexpr std::array<int32_t, 3> kTruncationCuts = {128, 256, 512};
 
 // Untruncated length of every example, in dataset order; tokenizes in parallel (OpenMP).
-std::vector<int32_t> token_lengths(const BertTokenizer& tokenizer, const Dataset& dataset);
+std::vector<int32_t> token_lengths(const Tokenizer& tokenizer, const Dataset& dataset);
 
 // Nearest-rank percentile (above) of ascending `sorted`, q in [0, 100]; sorted must not be empty.
 int32_t percentile(const std::vector<int32_t>& sorted, double q);

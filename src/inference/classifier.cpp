@@ -46,7 +46,7 @@ struct SequenceClassifier::Workspace {
   std::vector<int> cls_offsets;  // 0, 1, ..., B: the [CLS] query rows of the last layer
 };
 
-void check_input_fits(const BertConfig& config, const TokenizedInput& input, int max_length) {
+void check_input_fits(const ModelConfig& config, const TokenizedInput& input, int max_length) {
   const size_t n = input.ids.size();
   if (n == 0) throw Error("input has no tokens (it needs at least [CLS])");
   if (n > static_cast<size_t>(max_length))
@@ -75,7 +75,7 @@ SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, i
       max_batch_size_(max_batch_size),
       max_length_(max_length),
       ws_(std::make_unique<Workspace>()) {
-  const BertConfig& c = model.config;
+  const ModelConfig& c = model.config;
   if (c.position_embedding_type != "absolute")
     throw Error("config.json: field 'position_embedding_type': '" + c.position_embedding_type +
                 "' is not supported (only 'absolute')");
@@ -157,7 +157,7 @@ void SequenceClassifier::round_to_bf16(bf16* dst, const float* src, int64_t n) {
 
 // The feed-forward block over `rows` rows: out = dense(activation(dense(in))), in and out [rows, H].
 void SequenceClassifier::feed_forward(float* out, const float* in, int l, int64_t rows) {
-  const BertConfig& c = model_.config;
+  const ModelConfig& c = model_.config;
   const LayerParams& layer = model_.params.layers[l];
   const int64_t H = c.hidden_size, I = c.intermediate_size;
   Workspace& ws = *ws_;
@@ -190,7 +190,7 @@ void SequenceClassifier::feed_forward(float* out, const float* in, int l, int64_
 
 // One full encoder layer over all T packed tokens: ws.hidden in, ws.hidden out.
 void SequenceClassifier::encoder_layer_forward(int l, int64_t T, int num_seqs) {
-  const BertConfig& c = model_.config;
+  const ModelConfig& c = model_.config;
   const LayerParams& layer = model_.params.layers[l];
   const LayerWeightsBf16* wb = weights_b_ ? &weights_b_->layer(l) : nullptr;
   const int64_t H = c.hidden_size;
@@ -232,7 +232,7 @@ void SequenceClassifier::encoder_layer_forward(int l, int64_t T, int num_seqs) {
 // token, but queries, attention output, feed-forward and LayerNorms for the B [CLS] rows only.
 // ws.hidden (all tokens) and ws.cls_hidden (its [CLS] rows) in, ws.cls_hidden out.
 void SequenceClassifier::last_layer_cls_forward(int l, int64_t T, int num_seqs) {
-  const BertConfig& c = model_.config;
+  const ModelConfig& c = model_.config;
   const LayerParams& layer = model_.params.layers[l];
   const LayerWeightsBf16* wb = weights_b_ ? &weights_b_->layer(l) : nullptr;
   const int64_t H = c.hidden_size, B = num_seqs;
@@ -279,8 +279,8 @@ void SequenceClassifier::last_layer_cls_forward(int l, int64_t T, int num_seqs) 
 }
 
 void SequenceClassifier::forward(std::span<const TokenizedInput> batch, float* logits) {
-  const BertConfig& c = model_.config;
-  const BertParams& params = model_.params;
+  const ModelConfig& c = model_.config;
+  const ModelParams& params = model_.params;
   Workspace& ws = *ws_;
   const int B = static_cast<int>(batch.size());
   if (B > max_batch_size_) throw std::logic_error("batch larger than the workspace was sized for");

@@ -24,7 +24,7 @@ struct TokenizedInput {
 
 // Throws Error (message without location: callers prefix the input's name) unless the input has
 // 1..max_length tokens, equal-length type ids, ids < vocab_size and type ids < type_vocab_size.
-void check_input_fits(const BertConfig& config, const TokenizedInput& input, int max_length);
+void check_input_fits(const ModelConfig& config, const TokenizedInput& input, int max_length);
 
 class SequenceClassifier {
  public:

@@ -7,7 +7,7 @@
 
 namespace bertft {
 
-EncoderWeightsBf16::EncoderWeightsBf16(const BertConfig& config) : config_(config) {
+EncoderWeightsBf16::EncoderWeightsBf16(const ModelConfig& config) : config_(config) {
   const int64_t H = config.hidden_size, I = config.intermediate_size;
   layers_.resize(config.num_hidden_layers);
   storage_ = allocate_arena(
@@ -22,7 +22,7 @@ EncoderWeightsBf16::EncoderWeightsBf16(const BertConfig& config) : config_(confi
       [](size_t bytes) { return "cannot allocate " + std::to_string(bytes >> 20) + " MiB of bf16 weights"; });
 }
 
-void EncoderWeightsBf16::update(const BertParams& params) {
+void EncoderWeightsBf16::update(const ModelParams& params) {
   if (params.layers.size() != layers_.size())
     throw std::logic_error("EncoderWeightsBf16::update: parameters of another config");
   const int64_t H = config_.hidden_size, I = config_.intermediate_size;

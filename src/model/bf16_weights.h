@@ -1,6 +1,6 @@
 #pragma once
 // bf16 copies of the encoder's matrix weights, the operands of the bf16 matrix products. Biases,
-// LayerNorms, embeddings and the heads are read in fp32 from BertParams.
+// LayerNorms, embeddings and the heads are read in fp32 from ModelParams.
 #include <memory>
 #include <vector>
 
@@ -18,13 +18,13 @@ struct LayerWeightsBf16 {
 
 class EncoderWeightsBf16 {
  public:
-  explicit EncoderWeightsBf16(const BertConfig& config);  // allocates; call update before use
+  explicit EncoderWeightsBf16(const ModelConfig& config);  // allocates; call update before use
   // Rounds the current fp32 weights of `params` (same config) to bf16.
-  void update(const BertParams& params);
+  void update(const ModelParams& params);
   const LayerWeightsBf16& layer(int l) const { return layers_[l]; }
 
  private:
-  BertConfig config_;
+  ModelConfig config_;
   std::vector<LayerWeightsBf16> layers_;
   std::unique_ptr<float[]> storage_;
 };

@@ -98,7 +98,7 @@ struct CheckpointIndex {
   }
 };
 
-void check_tied_shapes(const CheckpointIndex& index, const BertConfig& c, const std::string& path) {
+void check_tied_shapes(const CheckpointIndex& index, const ModelConfig& c, const std::string& path) {
   for (const SafetensorsEntry* e : index.tied) {
     bool weight = canonical_name(e->name) == kTiedDecoderWeight;
     std::vector<int64_t> want = weight ? std::vector<int64_t>{c.vocab_size, c.hidden_size}
@@ -125,9 +125,9 @@ void require_finite(const float* values, const SafetensorsEntry& entry, const st
   }
 }
 
-BertParams allocate(const BertConfig& config, const Heads& heads, const std::string& config_path) {
+ModelParams allocate(const ModelConfig& config, const Heads& heads, const std::string& config_path) {
   try {
-    return BertParams(config, heads);
+    return ModelParams(config, heads);
   } catch (const std::bad_alloc&) {
   } catch (const std::length_error&) {
   }
@@ -145,7 +145,7 @@ const char* architecture_name(const Heads& heads) {
 Model load_model(const std::string& dir, const LoadOptions& options, std::vector<std::string>* notices) {
   const std::string path = weights_path(dir);
   const std::string config_path = in_dir(dir, "config.json");
-  BertConfig config = load_config(config_path);
+  ModelConfig config = load_config(config_path);
   if (options.id2label) {
     config.id2label = *options.id2label;
     validate_config(config, config_path);
@@ -205,7 +205,7 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
   }
   if (heads.mlm) check_tied_shapes(index, config, path);
 
-  BertParams params = allocate(config, heads, config_path);
+  ModelParams params = allocate(config, heads, config_path);
   for (const auto& [i, entry] : loads) {
     float* values = params.tensor(params.specs()[i]);
     st.read_f32(*entry, values);
@@ -234,7 +234,7 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
   return Model{std::move(config), std::move(params)};
 }
 
-void check_tokenizer_fits(const BertTokenizer& tokenizer, const BertConfig& config, const std::string& config_path) {
+void check_tokenizer_fits(const Tokenizer& tokenizer, const ModelConfig& config, const std::string& config_path) {
   const size_t ids = tokenizer.vocab_size();
   if (ids > static_cast<size_t>(config.vocab_size))
     fail_file(tokenizer.origin(), "vocabulary has " + std::to_string(ids) + " tokens (highest id " +
@@ -262,7 +262,7 @@ void save_model(const Model& model, const std::string& dir, DType dtype) {
   fs::create_directories(dir, ec);
   if (ec) fail_file(dir, "cannot create directory: " + ec.message());
 
-  BertConfig config = model.config;
+  ModelConfig config = model.config;
   config.architectures = {architecture_name(heads)};
   config.extra["torch_dtype"] = torch_dtype_name(dtype);
   // BertModel.save_pretrained writes its own parameter names, without the "bert." prefix.

@@ -12,11 +12,11 @@
 
 namespace bertft {
 
-class BertTokenizer;  // tokenizer/tokenizer.h
+class Tokenizer;  // tokenizer/tokenizer.h
 
 struct Model {
-  BertConfig config;
-  BertParams params;
+  ModelConfig config;
+  ModelParams params;
 };
 
 struct LoadOptions {
@@ -47,7 +47,7 @@ const char* architecture_name(const Heads& heads);
 // out-of-range id would fail whichever batch it lands in:
 // "DIR/tokenizer.json: vocabulary has 30600 tokens (highest id 30599), more than DIR/config.json
 // vocab_size 30522".
-void check_tokenizer_fits(const BertTokenizer& tokenizer, const BertConfig& config, const std::string& config_path);
+void check_tokenizer_fits(const Tokenizer& tokenizer, const ModelConfig& config, const std::string& config_path);
 
 // Writes DIR/config.json and DIR/model.safetensors atomically (creating DIR), loadable unchanged by
 // transformers' from_pretrained: architectures and torch_dtype are set to match what is written.
@@ -72,14 +72,14 @@ std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const 
 // LayerNorm weight 1 / bias 0, the padding row of the word embeddings 0. Deterministic in `seed`;
 // each tensor draws from its own stream (seed + name), so a tensor initialised by load_model gets
 // the same values it would get from init_params.
-void init_params(BertParams& params, const BertConfig& config, uint64_t seed);
-void init_tensor(const TensorSpec& spec, float* data, const BertConfig& config, uint64_t seed);
+void init_params(ModelParams& params, const ModelConfig& config, uint64_t seed);
+void init_tensor(const TensorSpec& spec, float* data, const ModelConfig& config, uint64_t seed);
 
 // Overwrites the position embeddings with Vaswani et al.'s sinusoids (sin / cos pairs at geometric
 // wavelengths), scaled to the initializer_range standard deviation. Shifting a position is then a
 // linear map of its embedding, so attention can find neighbouring tokens from the first steps; with
 // normal(0, 0.02) positions, masked-LM pretraining from scratch sits for thousands of steps on the
 // unigram plateau. Still learned parameters: only the starting point differs from HF's.
-void init_sinusoidal_positions(BertParams& params, const BertConfig& config);
+void init_sinusoidal_positions(ModelParams& params, const ModelConfig& config);
 
 }  // namespace bertft

@@ -1,4 +1,4 @@
-// config.json <-> BertConfig, following transformers' PretrainedConfig / BertConfig semantics.
+// config.json <-> ModelConfig, following transformers' PretrainedConfig and the family configs' semantics.
 #include "model/config.h"
 
 #include <algorithm>
@@ -24,24 +24,24 @@ using nlohmann::json;
 // is refused before anything loops over or allocates its sizes.
 struct SizeField {
   const char* key;
-  int BertConfig::*member;
+  int ModelConfig::*member;
   int max;
 };
 constexpr SizeField kSizes[] = {
-    {"vocab_size", &BertConfig::vocab_size, kMaxTokenId + 1},  // every id a tokenizer may hold
-    {"hidden_size", &BertConfig::hidden_size, 1 << 16},         // the widest published transformers: ~20k
-    {"num_hidden_layers", &BertConfig::num_hidden_layers, 1024},  // the deepest: ~130
-    {"num_attention_heads", &BertConfig::num_attention_heads, 1 << 16},
-    {"intermediate_size", &BertConfig::intermediate_size, 1 << 18},
-    {"max_position_embeddings", &BertConfig::max_position_embeddings, 1 << 16},  // BERT-family maximum: 8192
-    {"type_vocab_size", &BertConfig::type_vocab_size, 1 << 10},
+    {"vocab_size", &ModelConfig::vocab_size, kMaxTokenId + 1},  // every id a tokenizer may hold
+    {"hidden_size", &ModelConfig::hidden_size, 1 << 16},         // the widest published transformers: ~20k
+    {"num_hidden_layers", &ModelConfig::num_hidden_layers, 1024},  // the deepest: ~130
+    {"num_attention_heads", &ModelConfig::num_attention_heads, 1 << 16},
+    {"intermediate_size", &ModelConfig::intermediate_size, 1 << 18},
+    {"max_position_embeddings", &ModelConfig::max_position_embeddings, 1 << 16},  // BERT-family maximum: 8192
+    {"type_vocab_size", &ModelConfig::type_vocab_size, 1 << 10},
 };
 // Label sets of sequence classifiers reach a few thousand (ICD codes: ~9k); the labels are built as
 // strings when config.json is read, before the checkpoint can disagree.
 constexpr int kMaxLabels = 1 << 16;
-constexpr std::pair<const char*, float BertConfig::*> kProbabilities[] = {
-    {"hidden_dropout_prob", &BertConfig::hidden_dropout_prob},
-    {"attention_probs_dropout_prob", &BertConfig::attention_probs_dropout_prob},
+constexpr std::pair<const char*, float ModelConfig::*> kProbabilities[] = {
+    {"hidden_dropout_prob", &ModelConfig::hidden_dropout_prob},
+    {"attention_probs_dropout_prob", &ModelConfig::attention_probs_dropout_prob},
 };
 // HF validates problem_type against exactly these.
 constexpr std::string_view kProblemTypes[] = {"regression", "single_label_classification",
@@ -125,7 +125,7 @@ class FieldReader {
 
 }  // namespace
 
-void validate_config(const BertConfig& c, const std::string& path) {
+void validate_config(const ModelConfig& c, const std::string& path) {
   FieldReader r(path);
   for (const auto& [key, member, max] : kSizes) {
     if (c.*member < 1) r.fail(key, "expected a positive integer, got " + std::to_string(c.*member));
@@ -176,10 +176,10 @@ void validate_config(const BertConfig& c, const std::string& path) {
   }
 }
 
-BertConfig parse_config(const std::string& json_text, const std::string& path) {
+ModelConfig parse_config(const std::string& json_text, const std::string& path) {
   json j = parse_json_object(json_text, path);
   FieldReader r(path);
-  BertConfig c;
+  ModelConfig c;
   std::optional<int64_t> num_labels;
   bool have_id2label = false;
   for (const auto& item : j.items()) {
@@ -244,9 +244,9 @@ BertConfig parse_config(const std::string& json_text, const std::string& path) {
   return c;
 }
 
-BertConfig load_config(const std::string& path) { return parse_config(read_file(path), path); }
+ModelConfig load_config(const std::string& path) { return parse_config(read_file(path), path); }
 
-std::string config_to_json(const BertConfig& c) {
+std::string config_to_json(const ModelConfig& c) {
   json j = c.extra.is_object() ? c.extra : json::object();
   for (const auto& [key, member, max] : kSizes) j[key] = c.*member;
   for (const auto& [key, member] : kProbabilities) j[key] = shortest_double(c.*member);

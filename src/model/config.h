@@ -1,5 +1,5 @@
 #pragma once
-// BertConfig: the fields of Hugging Face's config.json for model_type "bert".
+// ModelConfig: the fields of Hugging Face's config.json for model_type "bert".
 #include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -9,7 +9,7 @@
 
 namespace bertft {
 
-struct BertConfig {
+struct ModelConfig {
   int vocab_size = 30522;
   int hidden_size = 768;
   int num_hidden_layers = 12;
@@ -47,13 +47,13 @@ inline constexpr const char* kTransformersVersion = "4.46.0";
 
 // Parses config.json text; `path` names the file in errors ("config.json: field 'hidden_size': ...").
 // Validates ranges and consistency (hidden_size divisible by heads, known hidden_act, ...).
-BertConfig parse_config(const std::string& json_text, const std::string& path);
-BertConfig load_config(const std::string& path);
+ModelConfig parse_config(const std::string& json_text, const std::string& path);
+ModelConfig load_config(const std::string& path);
 // The checks parse_config applies, for a config built or edited in code; `path` names it in errors.
-void validate_config(const BertConfig& config, const std::string& path);
-// Serialises as HF's BertConfig.to_json_string would (indent 2, sorted keys, ASCII-escaped,
+void validate_config(const ModelConfig& config, const std::string& path);
+// Serialises as HF's PretrainedConfig.to_json_string would (indent 2, sorted keys, ASCII-escaped,
 // id2label/label2id maps, model_type, transformers_version; torch_dtype and use_cache taken from
 // `extra` when present, else "float32" and true). Unknown keys kept in `extra` are written back.
-std::string config_to_json(const BertConfig& config);
+std::string config_to_json(const ModelConfig& config);
 
 }  // namespace bertft

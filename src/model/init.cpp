@@ -52,7 +52,7 @@ class NormalStream {
 
 }  // namespace
 
-void init_tensor(const TensorSpec& spec, float* data, const BertConfig& config, uint64_t seed) {
+void init_tensor(const TensorSpec& spec, float* data, const ModelConfig& config, uint64_t seed) {
   const std::string_view name = spec.name;
   if (name.ends_with("LayerNorm.weight")) {
     std::fill(data, data + spec.numel, 1.0f);
@@ -70,11 +70,11 @@ void init_tensor(const TensorSpec& spec, float* data, const BertConfig& config, 
   }
 }
 
-void init_params(BertParams& params, const BertConfig& config, uint64_t seed) {
+void init_params(ModelParams& params, const ModelConfig& config, uint64_t seed) {
   for (const TensorSpec& spec : params.specs()) init_tensor(spec, params.tensor(spec), config, seed);
 }
 
-void init_sinusoidal_positions(BertParams& params, const BertConfig& config) {
+void init_sinusoidal_positions(ModelParams& params, const ModelConfig& config) {
   float* data = params.pos_emb;
   const int64_t hidden = config.hidden_size;
   // sin and cos of one frequency have variance 1/2 each over many positions.

@@ -17,7 +17,7 @@ struct Layout {
 
 }  // namespace
 
-std::vector<TensorSpec> param_specs(const BertConfig& c, const Heads& heads) {
+std::vector<TensorSpec> param_specs(const ModelConfig& c, const Heads& heads) {
   const int64_t H = c.hidden_size, I = c.intermediate_size;
   Layout l;
   l.add("bert.embeddings.word_embeddings.weight", {c.vocab_size, H});
@@ -58,7 +58,7 @@ std::vector<TensorSpec> param_specs(const BertConfig& c, const Heads& heads) {
   return std::move(l.specs);
 }
 
-BertParams::BertParams(const BertConfig& c, Heads heads) : heads_(heads), specs_(param_specs(c, heads)) {
+ModelParams::ModelParams(const ModelConfig& c, Heads heads) : heads_(heads), specs_(param_specs(c, heads)) {
   for (size_t i = 0; i < specs_.size(); i++) index_.emplace(specs_[i].name, i);
   storage_.assign(specs_.back().offset + specs_.back().numel, 0.0f);
 
@@ -102,7 +102,7 @@ BertParams::BertParams(const BertConfig& c, Heads heads) : heads_(heads), specs_
   }
 }
 
-const TensorSpec* BertParams::find(const std::string& name) const {
+const TensorSpec* ModelParams::find(const std::string& name) const {
   auto it = index_.find(name);
   return it == index_.end() ? nullptr : &specs_[it->second];
 }

@@ -22,7 +22,7 @@ struct Heads {
 struct TensorSpec {
   std::string name;             // Hugging Face name, e.g. "bert.encoder.layer.0.attention.self.query.weight"
   std::vector<int64_t> shape;   // PyTorch shape: Linear weights are [out_features, in_features]
-  size_t offset = 0;            // in floats, into BertParams::data
+  size_t offset = 0;            // in floats, into ModelParams::data
   size_t numel = 0;
 };
 
@@ -35,16 +35,16 @@ struct LayerParams {
   float *out_ln_w, *out_ln_b;      // [H]
 };
 
-// The tensors of a model with this config and heads, laid out as BertParams lays them out. Allocates
+// The tensors of a model with this config and heads, laid out as ModelParams lays them out. Allocates
 // no parameters: a checkpoint is checked against these before the model is allocated.
-std::vector<TensorSpec> param_specs(const BertConfig& config, const Heads& heads);
+std::vector<TensorSpec> param_specs(const ModelConfig& config, const Heads& heads);
 
-class BertParams {
+class ModelParams {
  public:
-  BertParams() = default;
-  BertParams(const BertConfig& config, Heads heads);  // zero-filled
-  BertParams(BertParams&&) = default;
-  BertParams& operator=(BertParams&&) = default;
+  ModelParams() = default;
+  ModelParams(const ModelConfig& config, Heads heads);  // zero-filled
+  ModelParams(ModelParams&&) = default;
+  ModelParams& operator=(ModelParams&&) = default;
 
   const std::vector<TensorSpec>& specs() const { return specs_; }
   const TensorSpec* find(const std::string& name) const;  // nullptr if absent

@@ -18,7 +18,7 @@ HttpReply error_reply(int status, const std::string& type, const std::string& me
   return {status, error_body(type, message)};
 }
 
-Service::Service(const BertTokenizer& tokenizer, const BertConfig& config, Batcher& batcher, Metrics& metrics,
+Service::Service(const Tokenizer& tokenizer, const ModelConfig& config, Batcher& batcher, Metrics& metrics,
                  ServiceOptions options)
     : tokenizer_(tokenizer), config_(config), batcher_(batcher), metrics_(metrics), options_(std::move(options)) {}
 

@@ -46,7 +46,7 @@ struct ServiceOptions {
 class Service {
  public:
   // tokenizer, config, batcher and metrics must outlive the service.
-  Service(const BertTokenizer& tokenizer, const BertConfig& config, Batcher& batcher, Metrics& metrics,
+  Service(const Tokenizer& tokenizer, const ModelConfig& config, Batcher& batcher, Metrics& metrics,
           ServiceOptions options);
 
   // Parses and tokenizes `body` on the calling thread, then queues its inputs for inference and
@@ -67,8 +67,8 @@ class Service {
  private:
   void predict_admitted(std::string_view body, ApiDialect dialect, std::function<void(HttpReply)>& done);
 
-  const BertTokenizer& tokenizer_;
-  const BertConfig& config_;
+  const Tokenizer& tokenizer_;
+  const ModelConfig& config_;
   Batcher& batcher_;
   Metrics& metrics_;
   ServiceOptions options_;

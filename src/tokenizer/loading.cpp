@@ -22,25 +22,25 @@ size_t max_position_embeddings(const std::string& dir) {
 
 }  // namespace
 
-BertTokenizer BertTokenizer::from_tokenizer_json(std::string_view json, const std::string& origin,
+Tokenizer Tokenizer::from_tokenizer_json(std::string_view json, const std::string& origin,
                                                  std::string_view tokenizer_config,
                                                  const std::string& config_origin) {
   TokenizerConfig config = parse_tokenizer_config(tokenizer_config, config_origin);
-  return BertTokenizer(load_tokenizer_json(json, origin, config));
+  return Tokenizer(load_tokenizer_json(json, origin, config));
 }
 
-BertTokenizer BertTokenizer::from_vocab_txt(std::string_view vocab, const std::string& origin,
+Tokenizer Tokenizer::from_vocab_txt(std::string_view vocab, const std::string& origin,
                                             std::string_view tokenizer_config,
                                             const std::string& config_origin) {
   TokenizerConfig config = parse_tokenizer_config(tokenizer_config, config_origin);
-  return BertTokenizer(load_vocab_txt(vocab, origin, config));
+  return Tokenizer(load_vocab_txt(vocab, origin, config));
 }
 
-BertTokenizer BertTokenizer::from_dir(const std::string& dir) {
+Tokenizer Tokenizer::from_dir(const std::string& dir) {
   std::string config_path = dir + "/tokenizer_config.json";
   std::string config = file_exists(config_path) ? read_file(config_path) : "";
   std::string json_path = dir + "/tokenizer.json", vocab_path = dir + "/vocab.txt";
-  BertTokenizer tokenizer;
+  Tokenizer tokenizer;
   if (file_exists(json_path)) {
     tokenizer = from_tokenizer_json(read_file(json_path), json_path, config, config_path);
   } else if (file_exists(vocab_path)) {

@@ -1,4 +1,4 @@
-// BertTokenizer's public surface: special tokens, truncation and type ids around the per-sequence
+// Tokenizer's public surface: special tokens, truncation and type ids around the per-sequence
 // pipeline of TokenizerData::tokenize.
 #include "tokenizer/tokenizer.h"
 
@@ -67,18 +67,18 @@ void assemble(const Template& t, const std::vector<int32_t>& a, const std::vecto
 
 }  // namespace
 
-BertTokenizer::BertTokenizer() = default;
-BertTokenizer::~BertTokenizer() = default;
-BertTokenizer::BertTokenizer(BertTokenizer&&) noexcept = default;
-BertTokenizer& BertTokenizer::operator=(BertTokenizer&&) noexcept = default;
-BertTokenizer::BertTokenizer(std::unique_ptr<TokenizerData> data) : data_(std::move(data)) {}
+Tokenizer::Tokenizer() = default;
+Tokenizer::~Tokenizer() = default;
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+Tokenizer::Tokenizer(std::unique_ptr<TokenizerData> data) : data_(std::move(data)) {}
 
-const TokenizerData& BertTokenizer::data() const {
-  if (!data_) throw Error("BertTokenizer used before loading (use from_dir or from_*)");
+const TokenizerData& Tokenizer::data() const {
+  if (!data_) throw Error("Tokenizer used before loading (use from_dir or from_*)");
   return *data_;
 }
 
-Encoding BertTokenizer::encode(std::string_view text, std::optional<std::string_view> pair, size_t max_length,
+Encoding Tokenizer::encode(std::string_view text, std::optional<std::string_view> pair, size_t max_length,
                                TruncationSide side) const {
   const TokenizerData& d = data();
   std::vector<int32_t> a, b;
@@ -95,7 +95,7 @@ Encoding BertTokenizer::encode(std::string_view text, std::optional<std::string_
   return e;
 }
 
-std::vector<int32_t> BertTokenizer::encode_ids(std::string_view text, size_t max_length, TruncationSide side) const {
+std::vector<int32_t> Tokenizer::encode_ids(std::string_view text, size_t max_length, TruncationSide side) const {
   const TokenizerData& d = data();
   std::vector<int32_t> a, ids;
   d.tokenize(text, a);
@@ -104,22 +104,22 @@ std::vector<int32_t> BertTokenizer::encode_ids(std::string_view text, size_t max
   return ids;
 }
 
-size_t BertTokenizer::vocab_size() const { return data().id_to_token.size(); }
-const std::string& BertTokenizer::origin() const { return data().origin; }
-int32_t BertTokenizer::pad_id() const { return data().pad_id; }
-int32_t BertTokenizer::unk_id() const { return data().wordpiece.unk_id(); }
-int32_t BertTokenizer::token_to_id(std::string_view token) const { return data().token_to_id(token); }
+size_t Tokenizer::vocab_size() const { return data().id_to_token.size(); }
+const std::string& Tokenizer::origin() const { return data().origin; }
+int32_t Tokenizer::pad_id() const { return data().pad_id; }
+int32_t Tokenizer::unk_id() const { return data().wordpiece.unk_id(); }
+int32_t Tokenizer::token_to_id(std::string_view token) const { return data().token_to_id(token); }
 
-const std::string& BertTokenizer::id_to_token(int32_t id) const {
+const std::string& Tokenizer::id_to_token(int32_t id) const {
   static const std::string none;
   const std::vector<std::string>& tokens = data().id_to_token;
   return id < 0 || static_cast<size_t>(id) >= tokens.size() ? none : tokens[static_cast<size_t>(id)];
 }
 
-size_t BertTokenizer::num_special_tokens(bool pair) const {
+size_t Tokenizer::num_special_tokens(bool pair) const {
   return count_special(pair ? data().pair : data().single);
 }
 
-size_t BertTokenizer::model_max_length() const { return data().model_max_length; }
+size_t Tokenizer::model_max_length() const { return data().model_max_length; }
 
 }  // namespace bertft

@@ -1,5 +1,5 @@
 #pragma once
-// BertTokenizer with Hugging Face semantics: BertNormalizer -> BertPreTokenizer -> WordPiece ->
+// Tokenizer with Hugging Face semantics: BertNormalizer -> BertPreTokenizer -> WordPiece ->
 // [CLS] A [SEP] (B [SEP]) with segment ids, truncation longest-first.
 //
 // The reference is the Rust `tokenizers` library behind transformers' BertTokenizerFast. Where the
@@ -39,17 +39,17 @@ struct TokenizerData;  // tokenizer/tokenizer_data.h
 // tokens, Left its last.
 enum class TruncationSide { Right, Left };
 
-class BertTokenizer {
+class Tokenizer {
  public:
   // Reads DIR/tokenizer.json if present, else DIR/vocab.txt (+ DIR/tokenizer_config.json).
   // DIR/tokenizer_config.json and DIR/config.json, when present, also set model_max_length().
-  static BertTokenizer from_dir(const std::string& dir);
+  static Tokenizer from_dir(const std::string& dir);
   // In-memory loading (tests, fuzzing). `origin` names the text in error messages, e.g. the path
   // it was read from. An empty tokenizer_config means "no tokenizer_config.json".
-  static BertTokenizer from_tokenizer_json(std::string_view json, const std::string& origin,
+  static Tokenizer from_tokenizer_json(std::string_view json, const std::string& origin,
                                            std::string_view tokenizer_config = {},
                                            const std::string& config_origin = "tokenizer_config.json");
-  static BertTokenizer from_vocab_txt(std::string_view vocab, const std::string& origin,
+  static Tokenizer from_vocab_txt(std::string_view vocab, const std::string& origin,
                                       std::string_view tokenizer_config = {},
                                       const std::string& config_origin = "tokenizer_config.json");
 
@@ -78,13 +78,13 @@ class BertTokenizer {
   // max_position_embeddings); 0 if neither file says.
   size_t model_max_length() const;
 
-  BertTokenizer();
-  ~BertTokenizer();
-  BertTokenizer(BertTokenizer&&) noexcept;
-  BertTokenizer& operator=(BertTokenizer&&) noexcept;
+  Tokenizer();
+  ~Tokenizer();
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
 
  private:
-  explicit BertTokenizer(std::unique_ptr<TokenizerData> data);
+  explicit Tokenizer(std::unique_ptr<TokenizerData> data);
   const TokenizerData& data() const;  // throws Error on a default-constructed tokenizer
   std::unique_ptr<TokenizerData> data_;
 };

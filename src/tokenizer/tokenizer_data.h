@@ -1,5 +1,5 @@
 #pragma once
-// What a loaded BertTokenizer holds; filled by the loaders (load_*.cpp), used by tokenizer.cpp.
+// What a loaded Tokenizer holds; filled by the loaders (load_*.cpp), used by tokenizer.cpp.
 #include <cstdint>
 #include <optional>
 #include <string>

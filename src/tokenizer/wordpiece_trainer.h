@@ -2,7 +2,7 @@
 // Training a WordPiece vocabulary with the semantics of Hugging Face `tokenizers`'
 // BertWordPieceTokenizer.train (WordPieceTrainer, i.e. its BPE trainer with the "##" continuing
 // subword prefix):
-//   1. every text is normalized and pre-tokenized exactly as BertTokenizer does it (BertNormalizer
+//   1. every text is normalized and pre-tokenized exactly as Tokenizer does it (BertNormalizer
 //      with clean_text, CJK spacing, lowercase + accent stripping when lowercasing; BertPreTokenizer),
 //      and the words are counted;
 //   2. the vocabulary starts with the special tokens ([PAD] [UNK] [CLS] [SEP] [MASK], ids 0-4), then
@@ -33,7 +33,7 @@ struct WordPieceTrainerOptions {
   size_t vocab_size = 30000;
   uint64_t min_frequency = 2;   // BertWordPieceTokenizer.train's default
   size_t limit_alphabet = 1000; // 0: every character seen
-  bool lowercase = true;        // also strips accents, as BertTokenizer's strip_accents=None does
+  bool lowercase = true;        // also strips accents, as Tokenizer's strip_accents=None does
   std::string continuing_subword_prefix = "##";
   int threads = 0;              // word counting; 0: OpenMP's default
 };
@@ -43,7 +43,7 @@ struct WordCounts {
   uint64_t total = 0;                                   // word occurrences
 };
 
-// Normalizes and pre-tokenizes each text (valid UTF-8) like BertTokenizer, counting words.
+// Normalizes and pre-tokenizes each text (valid UTF-8) like Tokenizer, counting words.
 WordCounts count_words(const std::vector<std::string_view>& texts, const WordPieceTrainerOptions& options);
 
 struct WordPieceVocab {
@@ -55,7 +55,7 @@ struct WordPieceVocab {
 // Throws Error if vocab_size is 0.
 WordPieceVocab train_wordpiece(const WordCounts& counts, const WordPieceTrainerOptions& options);
 
-// The files that make `dir` a BertTokenizer directory for `tokens` (which must begin with
+// The files that make `dir` a Tokenizer directory for `tokens` (which must begin with
 // kBertSpecialTokens): vocab.txt, tokenizer_config.json (do_lower_case, model_max_length 512) and
 // tokenizer.json in the shape of bert-base-uncased's. Each written atomically; `dir` is created.
 std::string wordpiece_tokenizer_json(const std::vector<std::string>& tokens, const WordPieceTrainerOptions& options);

@@ -19,7 +19,7 @@ bool is_weight_decayed(const std::string& name) {
 namespace {
 
 // FNV-1a over "name[shape];" for every tensor: identifies the layout the moments belong to.
-std::string layout_hash(const BertParams& params) {
+std::string layout_hash(const ModelParams& params) {
   uint64_t h = 1469598103934665603ull;
   auto mix = [&](const std::string& s) {
     for (unsigned char c : s) {
@@ -48,7 +48,7 @@ int64_t parse_count(const std::map<std::string, std::string>& meta, const std::s
 
 }  // namespace
 
-AdamW::AdamW(const BertParams& params, AdamWOptions options)
+AdamW::AdamW(const ModelParams& params, AdamWOptions options)
     : options_(options), layout_(layout_hash(params)), m_(params.size(), 0.0f), v_(params.size(), 0.0f) {
   for (const TensorSpec& s : params.specs()) {
     const bool frozen = std::any_of(options_.frozen_prefixes.begin(), options_.frozen_prefixes.end(),
@@ -62,7 +62,7 @@ AdamW::AdamW(const BertParams& params, AdamWOptions options)
   }
 }
 
-void AdamW::step(BertParams& params, const BertParams& grads, double lr, float grad_scale) {
+void AdamW::step(ModelParams& params, const ModelParams& grads, double lr, float grad_scale) {
   if (params.size() != m_.size() || grads.size() != m_.size())
     throw Error("AdamW::step: parameter/gradient size differs from the optimizer state");
   step_++;

@@ -23,14 +23,14 @@ bool is_weight_decayed(const std::string& hf_name);
 class AdamW {
  public:
   // Zero moments sized to `params`; the decay groups come from its tensor names.
-  AdamW(const BertParams& params, AdamWOptions options);
+  AdamW(const ModelParams& params, AdamWOptions options);
 
   // One update with learning rate `lr` (from the schedule), in torch's order per element:
   //   p *= 1 - lr*wd;  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g;
   //   p += -(lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
   // Scalars are formed in double as Python does and rounded to fp32 where torch rounds them.
   // g is grads * grad_scale (the clipping coefficient: see clip_coefficient), formed on the fly.
-  void step(BertParams& params, const BertParams& grads, double lr, float grad_scale = 1.0f);
+  void step(ModelParams& params, const ModelParams& grads, double lr, float grad_scale = 1.0f);
 
   int64_t steps_taken() const { return step_; }
   const AdamWOptions& options() const { return options_; }

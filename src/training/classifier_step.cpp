@@ -17,7 +17,7 @@ constexpr uint64_t kPooledStream = (1ULL << 32) + 1;  // apart from EncoderStep'
 
 }  // namespace
 
-ClassifierStep::ClassifierStep(const BertConfig& config, size_t max_tokens, int max_batch, Precision precision)
+ClassifierStep::ClassifierStep(const ModelConfig& config, size_t max_tokens, int max_batch, Precision precision)
     : encoder_(config, max_tokens, max_batch, precision, EncoderOutput::kClsRows) {
   const int64_t H = config.hidden_size, B = max_batch, C = config.num_labels();
   storage_ = allocate_arena(
@@ -33,8 +33,8 @@ ClassifierStep::ClassifierStep(const BertConfig& config, size_t max_tokens, int 
 
 ClassifierStep::~ClassifierStep() = default;
 
-void ClassifierStep::check_batch(const BertParams& params, const BertParams& grads, const Batch& batch) const {
-  const BertConfig& c = encoder_.config();
+void ClassifierStep::check_batch(const ModelParams& params, const ModelParams& grads, const Batch& batch) const {
+  const ModelConfig& c = encoder_.config();
   if (!params.pool_w || !params.cls_w)
     throw std::logic_error("ClassifierStep needs parameters with the pooler and classifier heads");
   if (!grads.pool_w || !grads.cls_w)
@@ -51,10 +51,10 @@ void ClassifierStep::check_batch(const BertParams& params, const BertParams& gra
                   " is outside 0.." + std::to_string(c.num_labels() - 1));
 }
 
-float ClassifierStep::forward_backward(const BertParams& params, BertParams& grads, const Batch& batch,
+float ClassifierStep::forward_backward(const ModelParams& params, ModelParams& grads, const Batch& batch,
                                        const StepOptions& opts) {
   check_batch(params, grads, batch);
-  const BertConfig& c = encoder_.config();
+  const ModelConfig& c = encoder_.config();
   const int B = batch.num_seqs();
   const int64_t H = c.hidden_size, C = c.num_labels();
   const uint64_t seed = opts.dropout_seed;

@@ -21,21 +21,21 @@ namespace bertft {
 class ClassifierStep {
  public:
   // Sizes as EncoderStep's; forward_backward then allocates nothing.
-  ClassifierStep(const BertConfig& config, size_t max_tokens, int max_batch,
+  ClassifierStep(const ModelConfig& config, size_t max_tokens, int max_batch,
                  Precision precision = Precision::Fp32);
   ~ClassifierStep();
   ClassifierStep(const ClassifierStep&) = delete;
   ClassifierStep& operator=(const ClassifierStep&) = delete;
 
-  // Forward and backward over `batch`; ACCUMULATES grad_scale * dLoss/dθ into `grads` (a BertParams
+  // Forward and backward over `batch`; ACCUMULATES grad_scale * dLoss/dθ into `grads` (a ModelParams
   // of the same config and heads as `params`, which must carry the pooler and classifier). Word
   // embedding gradients are sparse (EncoderStep::backward). Returns the batch's mean cross-entropy
   // loss (not scaled). Throws Error for a malformed batch.
-  float forward_backward(const BertParams& params, BertParams& grads, const Batch& batch,
+  float forward_backward(const ModelParams& params, ModelParams& grads, const Batch& batch,
                          const StepOptions& opts);
 
   // Zeroes every dense gradient and the word-embedding rows touched since the last zero_grads.
-  void zero_grads(BertParams& grads) { encoder_.zero_grads(grads); }
+  void zero_grads(ModelParams& grads) { encoder_.zero_grads(grads); }
 
   // Word-embedding rows written since the last zero_grads (unsorted, no duplicates).
   const std::vector<int32_t>& touched_word_rows() const { return encoder_.touched_word_rows(); }
@@ -45,7 +45,7 @@ class ClassifierStep {
   const float* logits() const { return logits_; }
 
  private:
-  void check_batch(const BertParams& params, const BertParams& grads, const Batch& batch) const;
+  void check_batch(const ModelParams& params, const ModelParams& grads, const Batch& batch) const;
 
   EncoderStep encoder_;
   std::unique_ptr<float[]> storage_;

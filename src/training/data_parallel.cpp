@@ -7,7 +7,7 @@
 
 namespace bertft {
 
-std::vector<GradientReducer::Range> dense_gradient_ranges(const BertParams& grads,
+std::vector<GradientReducer::Range> dense_gradient_ranges(const ModelParams& grads,
                                                          const std::vector<std::string>& frozen_prefixes,
                                                          bool word_rows_sparse) {
   std::vector<GradientReducer::Range> ranges;
@@ -27,7 +27,7 @@ size_t bucket_floats(double bucket_mb) {
   return static_cast<size_t>(bucket_mb * 1024 * 1024 / sizeof(float));
 }
 
-bool share_from_root(const Communicator& comm, BertParams& params, AdamW& optimizer, TrainerState& state,
+bool share_from_root(const Communicator& comm, ModelParams& params, AdamW& optimizer, TrainerState& state,
                      bool resumed_here) {
   if (comm.size() == 1) return resumed_here;
   broadcast_floats(comm, std::span(params.data(), params.size()));
@@ -43,7 +43,7 @@ bool share_from_root(const Communicator& comm, BertParams& params, AdamW& optimi
   return true;
 }
 
-void require_same_parameters(const Communicator& comm, const BertParams& params, int64_t step) {
+void require_same_parameters(const Communicator& comm, const ModelParams& params, int64_t step) {
   require_same(comm, fingerprint(params.data(), params.size() * sizeof(float)),
                "the parameters after step " + std::to_string(step) +
                    " (their updates drifted apart: are the ranks' bertft builds or CPUs different?)");

@@ -21,7 +21,7 @@ namespace bertft {
 // The gradient ranges summed whole: every tensor but the frozen ones and, with word_rows_sparse,
 // the word embeddings (a classifier step writes only the rows of its batch's tokens: those are
 // summed by rows, GradientReducer::sum_rows).
-std::vector<GradientReducer::Range> dense_gradient_ranges(const BertParams& grads,
+std::vector<GradientReducer::Range> dense_gradient_ranges(const ModelParams& grads,
                                                          const std::vector<std::string>& frozen_prefixes,
                                                          bool word_rows_sparse);
 
@@ -30,12 +30,12 @@ size_t bucket_floats(double bucket_mb);
 
 // Rank 0's parameters on every rank and, when rank 0 resumed from a checkpoint, its optimizer
 // moments and run state. Returns whether rank 0 resumed.
-bool share_from_root(const Communicator& comm, BertParams& params, AdamW& optimizer, TrainerState& state,
+bool share_from_root(const Communicator& comm, ModelParams& params, AdamW& optimizer, TrainerState& state,
                      bool resumed_here);
 
 // Throws CollectiveError on every rank unless all ranks hold bit-identical parameters after `step`
 // (they should by construction; checked where checkpoints are written).
-void require_same_parameters(const Communicator& comm, const BertParams& params, int64_t step);
+void require_same_parameters(const Communicator& comm, const ModelParams& params, int64_t step);
 
 // The dropout seed of a step on this rank: rank 0 keeps the single-process seed, the others draw
 // masks of their own (rather than repeat rank 0's on their shard).

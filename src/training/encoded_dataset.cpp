@@ -33,7 +33,7 @@ std::string describe(const Truncation& truncation) {
   return "head";
 }
 
-TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view text,
+TokenizedInput encode_input(const Tokenizer& tokenizer, std::string_view text,
                             std::optional<std::string_view> pair, int max_length, const Truncation& truncation,
                             bool* was_truncated, int32_t* untruncated_length) {
   const auto limit = static_cast<size_t>(max_length);
@@ -85,7 +85,7 @@ void check_truncation(const Truncation& truncation, int max_length) {
                 std::to_string(max_length - 2) + ")");
 }
 
-std::vector<TokenizedInput> encode_windows(const BertTokenizer& tokenizer, std::string_view text,
+std::vector<TokenizedInput> encode_windows(const Tokenizer& tokenizer, std::string_view text,
                                            std::optional<std::string_view> pair, int max_length,
                                            const Truncation& truncation, bool* was_truncated,
                                            int32_t* untruncated_length) {
@@ -114,7 +114,7 @@ std::vector<TokenizedInput> encode_windows(const BertTokenizer& tokenizer, std::
   return out;
 }
 
-EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dataset, int max_length,
+EncodedDataset encode_dataset(const Tokenizer& tokenizer, const Dataset& dataset, int max_length,
                               const Truncation& truncation) {
   const int64_t n = static_cast<int64_t>(dataset.examples.size());
   const bool chunks = truncation.strategy == Truncation::Strategy::Chunks;

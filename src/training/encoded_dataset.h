@@ -40,7 +40,7 @@ std::string describe(const Truncation& truncation);
 // Tokenizes one input ([CLS] A [SEP] or [CLS] A [SEP] B [SEP]) and cuts it to max_length tokens
 // (chunks: as head); sets *was_truncated when it was longer, and *untruncated_length (if given) to
 // its length before.
-TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view text,
+TokenizedInput encode_input(const Tokenizer& tokenizer, std::string_view text,
                             std::optional<std::string_view> pair, int max_length, const Truncation& truncation,
                             bool* was_truncated, int32_t* untruncated_length = nullptr);
 
@@ -49,7 +49,7 @@ TokenizedInput encode_input(const BertTokenizer& tokenizer, std::string_view tex
 void check_truncation(const Truncation& truncation, int max_length);
 
 // encode_input, except that with chunks a single text longer than max_length gives its windows.
-std::vector<TokenizedInput> encode_windows(const BertTokenizer& tokenizer, std::string_view text,
+std::vector<TokenizedInput> encode_windows(const Tokenizer& tokenizer, std::string_view text,
                                            std::optional<std::string_view> pair, int max_length,
                                            const Truncation& truncation, bool* was_truncated,
                                            int32_t* untruncated_length = nullptr);
@@ -67,7 +67,7 @@ struct EncodedDataset {
 
 // Tokenizes every example (text and optional text_pair) to at most max_length tokens per input, in
 // parallel.
-EncodedDataset encode_dataset(const BertTokenizer& tokenizer, const Dataset& dataset, int max_length,
+EncodedDataset encode_dataset(const Tokenizer& tokenizer, const Dataset& dataset, int max_length,
                               const Truncation& truncation = {});
 
 // Training on whole texts (chunks): each window becomes an example with its text's label, targets and

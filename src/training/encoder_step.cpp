@@ -86,7 +86,7 @@ struct EncoderStep::Workspace {
   std::unique_ptr<EncoderWeightsBf16> weights_b;
 };
 
-EncoderStep::EncoderStep(const BertConfig& config, size_t max_tokens, int max_batch, Precision precision,
+EncoderStep::EncoderStep(const ModelConfig& config, size_t max_tokens, int max_batch, Precision precision,
                          EncoderOutput output)
     : config_(config),
       activation_(activation_from_name(config.hidden_act)),
@@ -185,8 +185,8 @@ EncoderStep::~EncoderStep() = default;
 
 float* EncoderStep::output_grad() { return output_ == EncoderOutput::kClsRows ? ws_->dcls : ws_->d_hidden; }
 
-void EncoderStep::check_batch(const BertParams& params, const BertParams& grads, const Batch& batch) const {
-  const BertConfig& c = config_;
+void EncoderStep::check_batch(const ModelParams& params, const ModelParams& grads, const Batch& batch) const {
+  const ModelConfig& c = config_;
   if (grads.size() != params.size() || grads.layers.size() != params.layers.size())
     throw std::logic_error("EncoderStep: gradients must have the parameters' config and heads");
   auto has_shape = [&](const char* name, std::vector<int64_t> shape) {
@@ -287,8 +287,8 @@ struct Kit {
 
 }  // namespace
 
-const float* EncoderStep::forward(const BertParams& params, const Batch& batch, const StepOptions& opts) {
-  const BertConfig& c = config_;
+const float* EncoderStep::forward(const ModelParams& params, const Batch& batch, const StepOptions& opts) {
+  const ModelConfig& c = config_;
   Workspace& ws = *ws_;
   const int B = batch.num_seqs();
   const int64_t T = batch.num_tokens();
@@ -378,8 +378,8 @@ const float* EncoderStep::forward(const BertParams& params, const Batch& batch, 
   return ws.cls;
 }
 
-void EncoderStep::backward(const BertParams& params, BertParams& grads, const Batch& batch, const StepOptions& opts) {
-  const BertConfig& c = config_;
+void EncoderStep::backward(const ModelParams& params, ModelParams& grads, const Batch& batch, const StepOptions& opts) {
+  const ModelConfig& c = config_;
   Workspace& ws = *ws_;
   const int B = batch.num_seqs();
   const int64_t T = batch.num_tokens();
@@ -482,7 +482,7 @@ void EncoderStep::backward(const BertParams& params, BertParams& grads, const Ba
   if (opts.on_grads_final) opts.on_grads_final(grads.data());
 }
 
-void EncoderStep::zero_grads(BertParams& grads) {
+void EncoderStep::zero_grads(ModelParams& grads) {
   const int64_t H = config_.hidden_size;
   for (const TensorSpec& spec : grads.specs()) {
     float* data = grads.tensor(spec);

@@ -39,7 +39,7 @@ struct StepOptions {
 
 // HF's dropout probabilities for a config: hidden_dropout_prob, attention_probs_dropout_prob, and
 // classifier_dropout if set, else hidden_dropout_prob (BertForSequenceClassification's rule).
-inline StepOptions step_options_from_config(const BertConfig& config) {
+inline StepOptions step_options_from_config(const ModelConfig& config) {
   StepOptions opts;
   opts.hidden_dropout = config.hidden_dropout_prob;
   opts.attention_dropout = config.attention_probs_dropout_prob;
@@ -59,18 +59,18 @@ class EncoderStep {
   // then allocate nothing.
   // bf16: the dense layers' and attention's products take bf16 operands (weights rounded from the
   // fp32 parameters at every forward); everything else, and every gradient, stays fp32.
-  EncoderStep(const BertConfig& config, size_t max_tokens, int max_batch, Precision precision, EncoderOutput output);
+  EncoderStep(const ModelConfig& config, size_t max_tokens, int max_batch, Precision precision, EncoderOutput output);
   ~EncoderStep();
   EncoderStep(const EncoderStep&) = delete;
   EncoderStep& operator=(const EncoderStep&) = delete;
 
   // Throws Error for a batch this step cannot take (sizes, ids, offsets, lengths; not labels) and
   // std::logic_error for parameters or gradients of another config.
-  void check_batch(const BertParams& params, const BertParams& grads, const Batch& batch) const;
+  void check_batch(const ModelParams& params, const ModelParams& grads, const Batch& batch) const;
 
   // The last layer's output: [B, H] at the [CLS] rows, or [T, H]. Valid until the next forward.
   // The batch must have passed check_batch.
-  const float* forward(const BertParams& params, const Batch& batch, const StepOptions& opts);
+  const float* forward(const ModelParams& params, const Batch& batch, const StepOptions& opts);
 
   // dLoss/d(forward's output), same shape; the head writes it before backward.
   float* output_grad();
@@ -78,10 +78,10 @@ class EncoderStep {
   // Backward of the last forward (same params, batch and options); ACCUMULATES into grads. Word
   // embedding gradients are sparse: only the rows of the batch's token ids (except pad_token_id, as
   // nn.Embedding(padding_idx) does) are written; they are remembered for zero_grads.
-  void backward(const BertParams& params, BertParams& grads, const Batch& batch, const StepOptions& opts);
+  void backward(const ModelParams& params, ModelParams& grads, const Batch& batch, const StepOptions& opts);
 
   // Zeroes every dense gradient and the word-embedding rows touched since the last zero_grads.
-  void zero_grads(BertParams& grads);
+  void zero_grads(ModelParams& grads);
   // Forgets the touched rows without zeroing them (for a caller that zeroes the whole table).
   void forget_touched_rows();
   // Counts `rows` as touched (data-parallel training: rows other processes wrote into the summed
@@ -91,13 +91,13 @@ class EncoderStep {
   // Word-embedding rows written since the last zero_grads (unsorted, no duplicates).
   const std::vector<int32_t>& touched_word_rows() const { return touched_; }
 
-  const BertConfig& config() const { return config_; }
+  const ModelConfig& config() const { return config_; }
   Precision precision() const { return precision_; }
 
  private:
   struct Workspace;
 
-  BertConfig config_;
+  ModelConfig config_;
   Activation activation_;
   Precision precision_;
   EncoderOutput output_;

@@ -16,7 +16,7 @@ double sum_of_squares(const float* g, ptrdiff_t n) {
 
 }  // namespace
 
-double global_grad_norm(const BertParams& grads, const std::vector<int32_t>* touched_word_rows) {
+double global_grad_norm(const ModelParams& grads, const std::vector<int32_t>* touched_word_rows) {
   const float* g = grads.data();
   const ptrdiff_t n = static_cast<ptrdiff_t>(grads.size());
   if (!touched_word_rows || !grads.word_emb) return std::sqrt(sum_of_squares(g, n));
@@ -47,7 +47,7 @@ float clip_coefficient(double norm, double max_norm) {
   return static_cast<float>(coef);
 }
 
-double clip_grad_norm(BertParams& grads, double max_norm) {
+double clip_grad_norm(ModelParams& grads, double max_norm) {
   const double norm = global_grad_norm(grads);
   const float c = clip_coefficient(norm, max_norm);
   if (c == 1.0f) return norm;

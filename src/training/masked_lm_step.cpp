@@ -35,7 +35,7 @@ struct MaskedLMStep::Workspace {
   bf16* grad_b;      // [M, max(V, H)]
 };
 
-MaskedLMStep::MaskedLMStep(const BertConfig& config, size_t max_tokens, int max_batch, size_t max_masked,
+MaskedLMStep::MaskedLMStep(const ModelConfig& config, size_t max_tokens, int max_batch, size_t max_masked,
                            Precision precision)
     : encoder_(config, max_tokens, max_batch, precision, EncoderOutput::kAllRows),
       activation_(activation_from_name(config.hidden_act)),
@@ -74,9 +74,9 @@ MaskedLMStep::MaskedLMStep(const BertConfig& config, size_t max_tokens, int max_
 
 MaskedLMStep::~MaskedLMStep() = default;
 
-void MaskedLMStep::check(const BertParams& params, const BertParams& grads, const Batch& batch,
+void MaskedLMStep::check(const ModelParams& params, const ModelParams& grads, const Batch& batch,
                          const MaskedTokens& masked) const {
-  const BertConfig& c = encoder_.config();
+  const ModelConfig& c = encoder_.config();
   if (!params.mlm_dense_w || !grads.mlm_dense_w)
     throw std::logic_error("MaskedLMStep needs parameters and gradients with the masked-LM head");
   encoder_.check_batch(params, grads, batch);
@@ -97,19 +97,19 @@ void MaskedLMStep::check(const BertParams& params, const BertParams& grads, cons
   }
 }
 
-MaskedLMResult MaskedLMStep::forward_backward(const BertParams& params, BertParams& grads, const Batch& batch,
+MaskedLMResult MaskedLMStep::forward_backward(const ModelParams& params, ModelParams& grads, const Batch& batch,
                                               const MaskedTokens& masked, const StepOptions& opts) {
   check(params, grads, batch, masked);
   return run(params, &grads, batch, masked, opts);
 }
 
-MaskedLMResult MaskedLMStep::forward(const BertParams& params, const Batch& batch, const MaskedTokens& masked,
+MaskedLMResult MaskedLMStep::forward(const ModelParams& params, const Batch& batch, const MaskedTokens& masked,
                                      const StepOptions& opts) {
   check(params, params, batch, masked);
   return run(params, nullptr, batch, masked, opts);
 }
 
-MaskedLMResult MaskedLMStep::run(const BertParams& params, BertParams* grads, const Batch& batch,
+MaskedLMResult MaskedLMStep::run(const ModelParams& params, ModelParams* grads, const Batch& batch,
                                  const MaskedTokens& masked, const StepOptions& opts) {
   const int64_t H = encoder_.config().hidden_size, T = batch.num_tokens();
   const float* hidden = encoder_.forward(params, batch, opts);
@@ -124,10 +124,10 @@ MaskedLMResult MaskedLMStep::run(const BertParams& params, BertParams* grads, co
   return result;
 }
 
-MaskedLMResult MaskedLMStep::head(const BertParams& params, BertParams* grads, const float* hidden,
+MaskedLMResult MaskedLMStep::head(const ModelParams& params, ModelParams* grads, const float* hidden,
                                   const MaskedTokens& masked, const StepOptions& opts) {
   OpScope scope(Op::Head);
-  const BertConfig& c = encoder_.config();
+  const ModelConfig& c = encoder_.config();
   Workspace& ws = *ws_;
   const int64_t H = c.hidden_size, V = c.vocab_size;
   const int64_t M = static_cast<int64_t>(masked.positions.size());
@@ -177,7 +177,7 @@ MaskedLMResult MaskedLMStep::head(const BertParams& params, BertParams* grads, c
   return result;
 }
 
-void MaskedLMStep::zero_grads(BertParams& grads) {
+void MaskedLMStep::zero_grads(ModelParams& grads) {
   std::fill(grads.data(), grads.data() + grads.size(), 0.0f);
   encoder_.forget_touched_rows();
 }

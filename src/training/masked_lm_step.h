@@ -38,7 +38,7 @@ struct MaskedLMResult {
 class MaskedLMStep {
  public:
   // Sizes as EncoderStep's, plus at most max_masked masked tokens per batch.
-  MaskedLMStep(const BertConfig& config, size_t max_tokens, int max_batch, size_t max_masked,
+  MaskedLMStep(const ModelConfig& config, size_t max_tokens, int max_batch, size_t max_masked,
                Precision precision = Precision::Fp32);
   ~MaskedLMStep();
   MaskedLMStep(const MaskedLMStep&) = delete;
@@ -47,23 +47,23 @@ class MaskedLMStep {
   // Forward and backward; ACCUMULATES grad_scale * dLoss/dθ into `grads` (same config and heads as
   // `params`, which must carry the MLM head). The decoder makes the word-embedding gradient dense.
   // Throws Error for a malformed batch or masked tokens.
-  MaskedLMResult forward_backward(const BertParams& params, BertParams& grads, const Batch& batch,
+  MaskedLMResult forward_backward(const ModelParams& params, ModelParams& grads, const Batch& batch,
                                   const MaskedTokens& masked, const StepOptions& opts);
   // The forward pass and the loss only (evaluation); grads untouched.
-  MaskedLMResult forward(const BertParams& params, const Batch& batch, const MaskedTokens& masked,
+  MaskedLMResult forward(const ModelParams& params, const Batch& batch, const MaskedTokens& masked,
                          const StepOptions& opts);
 
   // Zeroes every gradient.
-  void zero_grads(BertParams& grads);
+  void zero_grads(ModelParams& grads);
 
  private:
   struct Workspace;
-  void check(const BertParams& params, const BertParams& grads, const Batch& batch, const MaskedTokens& masked) const;
-  MaskedLMResult run(const BertParams& params, BertParams* grads, const Batch& batch, const MaskedTokens& masked,
+  void check(const ModelParams& params, const ModelParams& grads, const Batch& batch, const MaskedTokens& masked) const;
+  MaskedLMResult run(const ModelParams& params, ModelParams* grads, const Batch& batch, const MaskedTokens& masked,
                      const StepOptions& opts);
   // The head over the encoder output `hidden` [T, H]: loss, and with grads its backward down to
   // ws_->d_gathered (the gradient at the masked rows).
-  MaskedLMResult head(const BertParams& params, BertParams* grads, const float* hidden, const MaskedTokens& masked,
+  MaskedLMResult head(const ModelParams& params, ModelParams* grads, const float* hidden, const MaskedTokens& masked,
                       const StepOptions& opts);
 
   EncoderStep encoder_;

@@ -8,7 +8,7 @@
 
 namespace bertft {
 
-PackedCorpus pack_corpus(const BertTokenizer& tokenizer, const std::vector<Document>& documents, int max_length) {
+PackedCorpus pack_corpus(const Tokenizer& tokenizer, const std::vector<Document>& documents, int max_length) {
   if (max_length < 3) throw Error("--max-length must be at least 3 for masked-LM sequences");
   const int32_t cls = tokenizer.token_to_id("[CLS]"), sep = tokenizer.token_to_id("[SEP]");
   if (cls < 0 || sep < 0) throw Error("the tokenizer has no [CLS] or [SEP] token");
@@ -45,7 +45,7 @@ PackedCorpus pack_corpus(const BertTokenizer& tokenizer, const std::vector<Docum
   return corpus;
 }
 
-Masker::Masker(const BertTokenizer& tokenizer, MaskingOptions options) : options_(options) {
+Masker::Masker(const Tokenizer& tokenizer, MaskingOptions options) : options_(options) {
   if (!(options.mask_rate > 0 && options.mask_rate < 1)) throw Error("--mask-rate must be in (0, 1)");
   mask_id_ = tokenizer.token_to_id("[MASK]");
   if (mask_id_ < 0) throw Error("the tokenizer has no [MASK] token");

@@ -32,7 +32,7 @@ struct PackedCorpus {
 };
 
 // Tokenizes the documents (in parallel) and packs them; max_length >= 3.
-PackedCorpus pack_corpus(const BertTokenizer& tokenizer, const std::vector<Document>& documents, int max_length);
+PackedCorpus pack_corpus(const Tokenizer& tokenizer, const std::vector<Document>& documents, int max_length);
 
 struct MaskingOptions {
   double mask_rate = 0.15;
@@ -44,7 +44,7 @@ class Masker {
  public:
   // Reads the special tokens ([CLS], [SEP], [MASK], [PAD], [UNK] and added special tokens: never
   // chosen, never drawn as random replacements) and the "##" continuation pieces from the tokenizer.
-  Masker(const BertTokenizer& tokenizer, MaskingOptions options);
+  Masker(const Tokenizer& tokenizer, MaskingOptions options);
 
   // Appends sequence `index` of `corpus`, masked for `epoch`, to batch (label 0) and its masked
   // positions (in batch coordinates, ascending) and original ids to `masked`.

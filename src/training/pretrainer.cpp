@@ -70,7 +70,7 @@ class Pretrainer {
       tokenizer_dir_ = o_.tokenizer_dir.empty() ? fs::path(o_.config_file).parent_path().string() : o_.tokenizer_dir;
       if (tokenizer_dir_.empty()) tokenizer_dir_ = ".";
     }
-    tokenizer_ = BertTokenizer::from_dir(tokenizer_dir_);
+    tokenizer_ = Tokenizer::from_dir(tokenizer_dir_);
     tokenizer_files_ = read_tokenizer_files(tokenizer_dir_);
     // Resume from the newest readable checkpoint in the output directory, else start from --model or
     // --config. Rank 0 alone reads the output directory; it hands the checkpoint's state to the others.
@@ -94,7 +94,7 @@ class Pretrainer {
         model_ = load_model(o_.model_dir, load, &notices);
       } else {
         model_.config = load_config(o_.config_file);
-        model_.params = BertParams(model_.config, kMaskedLM);
+        model_.params = ModelParams(model_.config, kMaskedLM);
         init_params(model_.params, model_.config, o_.seed);
         if (o_.position_init == "sinusoidal") init_sinusoidal_positions(model_.params, model_.config);
       }
@@ -102,7 +102,7 @@ class Pretrainer {
     }
     if (comm_.is_root())
       for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
-    BertConfig& c = model_.config;
+    ModelConfig& c = model_.config;
     const std::string model_dir = resume_from_.empty() ? o_.model_dir : resume_from_;
     check_tokenizer_fits(tokenizer_, c,
                          model_dir.empty() ? o_.config_file : (fs::path(model_dir) / "config.json").string());
@@ -151,7 +151,7 @@ class Pretrainer {
     require_same_plan();
 
     AdamW& optimizer = *optimizer_;
-    BertParams grads(model_.config, model_.params.heads());
+    ModelParams grads(model_.config, model_.params.heads());
     const Masker masker(tokenizer_, {.mask_rate = o_.mask_rate, .whole_word = o_.whole_word_mask, .seed = o_.seed});
     const int shard_capacity = (o_.batch_size + comm_.size() - 1) / comm_.size();
     const size_t max_tokens = static_cast<size_t>(shard_capacity) * o_.max_length;
@@ -358,7 +358,7 @@ class Pretrainer {
   RunLog log_;
   LrSchedule schedule_ = LrSchedule::Linear;
   std::string tokenizer_dir_, resume_from_;
-  BertTokenizer tokenizer_;
+  Tokenizer tokenizer_;
   TokenizerFiles tokenizer_files_;  // written with every saved model
   Model model_;
   std::optional<AdamW> optimizer_;  // made with the model, or read from the checkpoint resumed

@@ -94,10 +94,10 @@ class Trainer {
   }
 
   void load_data_and_model() {
-    tokenizer_ = BertTokenizer::from_dir(o_.model_dir);
+    tokenizer_ = Tokenizer::from_dir(o_.model_dir);
     tokenizer_files_ = read_tokenizer_files(o_.model_dir);
     const std::string base_path = (fs::path(o_.model_dir) / "config.json").string();
-    const BertConfig base = load_config(base_path);
+    const ModelConfig base = load_config(base_path);
     check_tokenizer_fits(tokenizer_, base, base_path);
 
     DatasetOptions data = o_.data;
@@ -149,7 +149,7 @@ class Trainer {
       if (!resume_from_.empty()) check_made_with(resume_from_, state_.made_with, made_with, o_.force);
       state_.made_with = made_with;
     }
-    BertConfig& c = model_.config;
+    ModelConfig& c = model_.config;
     max_length_ = o_.max_length > 0 ? o_.max_length : c.max_position_embeddings;
     if (max_length_ > c.max_position_embeddings)
       throw Error("--max-length " + std::to_string(max_length_) + " exceeds the model's max_position_embeddings (" +
@@ -217,7 +217,7 @@ class Trainer {
     require_same_plan();
 
     AdamW& optimizer = *optimizer_;
-    BertParams grads(model_.config, model_.params.heads());
+    ModelParams grads(model_.config, model_.params.heads());
     const int shard_capacity = (o_.batch_size + comm_.size() - 1) / comm_.size();
     ClassifierStep step(model_.config, static_cast<size_t>(shard_capacity) * max_length_, shard_capacity,
                         o_.precision);
@@ -432,7 +432,7 @@ class Trainer {
   }
 
   void write_report(RunReport& report) const {
-    const BertConfig& c = model_.config;
+    const ModelConfig& c = model_.config;
     report.title = "bertft train: " + fs::path(o_.output_dir).filename().string();
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.1f s", state_.seconds);
@@ -461,7 +461,7 @@ class Trainer {
 
   // The options of this run as the CLI spells them.
   nlohmann::ordered_json options_json() const {
-    const BertConfig& c = model_.config;
+    const ModelConfig& c = model_.config;
     char dropouts[64];
     std::snprintf(dropouts, sizeof dropouts, "%g / %g / %g", c.hidden_dropout_prob, c.attention_probs_dropout_prob,
                   c.classifier_dropout.value_or(c.hidden_dropout_prob));
@@ -485,7 +485,7 @@ class Trainer {
   const Communicator& comm_;
   RunLog log_;
   LrSchedule schedule_ = LrSchedule::Linear;
-  BertTokenizer tokenizer_;
+  Tokenizer tokenizer_;
   TokenizerFiles tokenizer_files_;  // written with every saved model
   Model model_;
   std::optional<AdamW> optimizer_;  // made with the model, or read from the checkpoint resumed

@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 using test::tiny_config;
 
-void fill_random(BertParams& p, uint32_t seed, float scale) {
+void fill_random(ModelParams& p, uint32_t seed, float scale) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, scale);
   for (size_t i = 0; i < p.size(); i++) p.data()[i] = dist(rng);
@@ -48,8 +48,8 @@ TEST(AdamW, DecayGroupsFollowHfTrainer) {
 
 // The first step of Adam moves every element by ~lr * sign(g): m_hat = g, v_hat = g^2.
 TEST(AdamW, FirstStepIsSignDescentPlusDecoupledDecay) {
-  const BertConfig c = tiny_config();
-  BertParams p(c, Heads{}), g(c, Heads{});
+  const ModelConfig c = tiny_config();
+  ModelParams p(c, Heads{}), g(c, Heads{});
   fill_random(p, 1, 0.5f);
   fill_random(g, 2, 1.0f);
   std::vector<float> before(p.data(), p.data() + p.size());
@@ -69,8 +69,8 @@ TEST(AdamW, FirstStepIsSignDescentPlusDecoupledDecay) {
 
 // Several steps against a plain double-precision transcription of torch's AdamW.
 TEST(AdamW, MatchesDoublePrecisionReference) {
-  const BertConfig c = tiny_config();
-  BertParams p(c, Heads{}), g(c, Heads{});
+  const ModelConfig c = tiny_config();
+  ModelParams p(c, Heads{}), g(c, Heads{});
   fill_random(p, 3, 0.2f);
   const AdamWOptions o{.beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = 0.05, .frozen_prefixes = {}};
   AdamW opt(p, o);
@@ -100,8 +100,8 @@ TEST(AdamW, MatchesDoublePrecisionReference) {
 }
 
 TEST(AdamW, SaveLoadResumesBitExactly) {
-  const BertConfig c = tiny_config();
-  BertParams p(c, Heads{}), g(c, Heads{});
+  const ModelConfig c = tiny_config();
+  ModelParams p(c, Heads{}), g(c, Heads{});
   fill_random(p, 5, 0.2f);
   AdamW a(p, {});
   for (int t = 0; t < 3; t++) {
@@ -110,7 +110,7 @@ TEST(AdamW, SaveLoadResumesBitExactly) {
   }
   TempFile f;
   a.save(f.path);
-  BertParams q(c, Heads{});
+  ModelParams q(c, Heads{});
   std::copy(p.data(), p.data() + p.size(), q.data());
   AdamW b(q, {});
   b.load(f.path);
@@ -124,7 +124,7 @@ TEST(AdamW, SaveLoadResumesBitExactly) {
 }
 
 TEST(AdamW, LoadRejectsAStateOfAnotherModel) {
-  BertParams small(tiny_config(1), Heads{}), big(tiny_config(2), Heads{});
+  ModelParams small(tiny_config(1), Heads{}), big(tiny_config(2), Heads{});
   TempFile f;
   AdamW(small, {}).save(f.path);
   AdamW opt(big, {});

@@ -114,8 +114,8 @@ TEST(Bf16, ActivationRoundsItsFp32Output) {
 }
 
 TEST(Bf16, GradNormSkipsOnlyRowsKnownToBeZero) {
-  const BertConfig config = test::tiny_config();
-  BertParams g(config, Heads{});
+  const ModelConfig config = test::tiny_config();
+  ModelParams g(config, Heads{});
   const std::vector<float> values = random_floats(g.size(), 9);
   std::copy(values.begin(), values.end(), g.data());
   const int64_t H = config.hidden_size;
@@ -128,8 +128,8 @@ TEST(Bf16, GradNormSkipsOnlyRowsKnownToBeZero) {
 }
 
 TEST(Bf16, AdamWClipsOnTheFlyBitIdentically) {
-  const BertConfig config = test::tiny_config();
-  BertParams p1(config, Heads{}), p2(config, Heads{}), g(config, Heads{});
+  const ModelConfig config = test::tiny_config();
+  ModelParams p1(config, Heads{}), p2(config, Heads{}), g(config, Heads{});
   const std::vector<float> w = random_floats(p1.size(), 10), gv = random_floats(g.size(), 11, 3.0f);
   std::copy(w.begin(), w.end(), p1.data());
   std::copy(w.begin(), w.end(), p2.data());

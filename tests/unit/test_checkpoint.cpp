@@ -24,8 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // pad_token_id 1: init must zero that row, not row 0.
-BertConfig tiny_config() {
-  BertConfig c = test::tiny_config();
+ModelConfig tiny_config() {
+  ModelConfig c = test::tiny_config();
   c.pad_token_id = 1;
   return c;
 }
@@ -34,8 +34,8 @@ constexpr Heads kClassification{.pooler = true, .classifier = true, .mlm = false
 constexpr Heads kMaskedLM{.pooler = false, .classifier = false, .mlm = true};
 constexpr Heads kBase{.pooler = true, .classifier = false, .mlm = false};
 
-Model random_model(const BertConfig& c, Heads heads, uint64_t seed = 7) {
-  Model m{c, BertParams(c, heads)};
+Model random_model(const ModelConfig& c, Heads heads, uint64_t seed = 7) {
+  Model m{c, ModelParams(c, heads)};
   init_params(m.params, c, seed);
   // Non-trivial values everywhere, so a LayerNorm or bias loaded from the wrong place shows.
   for (size_t i = 0; i < m.params.size(); i++) m.params.data()[i] += 0.001f * static_cast<float>(i % 97);
@@ -100,11 +100,11 @@ void rewrite_weights(const Model& m, const std::string& dir,
 }  // namespace
 
 TEST(Checkpoint, InitFollowsTransformersInitWeights) {
-  BertConfig c = tiny_config();
+  ModelConfig c = tiny_config();
   c.vocab_size = 2000;
   c.hidden_size = 32;
   c.initializer_range = 0.05f;
-  BertParams p(c, Heads{.pooler = true, .classifier = true, .mlm = true});
+  ModelParams p(c, Heads{.pooler = true, .classifier = true, .mlm = true});
   init_params(p, c, 123);
   const TensorSpec& word = *p.find("bert.embeddings.word_embeddings.weight");
   double sum = 0, sq = 0;
@@ -137,7 +137,7 @@ TEST(Checkpoint, InitFollowsTransformersInitWeights) {
   // No padding row in the position / token type embeddings.
   EXPECT_NE(p.data()[p.find("bert.embeddings.position_embeddings.weight")->offset + 32], 0.0f);
 
-  BertParams again(c, p.heads()), other(c, p.heads());
+  ModelParams again(c, p.heads()), other(c, p.heads());
   init_params(again, c, 123);
   init_params(other, c, 124);
   EXPECT_EQ(std::memcmp(p.data(), again.data(), p.size() * 4), 0);
@@ -145,12 +145,12 @@ TEST(Checkpoint, InitFollowsTransformersInitWeights) {
 }
 
 TEST(Checkpoint, SinusoidalPositionsShiftByRotation) {
-  BertConfig c;
+  ModelConfig c;
   c.vocab_size = 50;
   c.hidden_size = 64;
   c.max_position_embeddings = 128;
   c.initializer_range = 0.02f;
-  BertParams p(c, Heads{});
+  ModelParams p(c, Heads{});
   init_params(p, c, 1);
   init_sinusoidal_positions(p, c);
   const float* pos = p.pos_emb;
@@ -176,7 +176,7 @@ TEST(Checkpoint, SinusoidalPositionsShiftByRotation) {
 
 TEST(Checkpoint, SaveLoadRoundTripInEveryDtype) {
   TempDir tmp;
-  BertConfig c = tiny_config();
+  ModelConfig c = tiny_config();
   c.id2label = {"neg", "pos", "neutral"};
   Model m = random_model(c, kClassification);
   for (DType d : {DType::F32, DType::F16, DType::BF16}) {
@@ -224,7 +224,7 @@ TEST(Checkpoint, MaskedLMCheckpointGetsANewPoolerAndClassifierWithNotices) {
   for (const TensorSpec& s : mlm.params.specs())
     if (s.name.starts_with("bert.")) expect_same_tensor(mlm, m, s.name);
   // The new heads are what init_params gives for the same seed.
-  BertParams fresh(m.config, kClassification);
+  ModelParams fresh(m.config, kClassification);
   init_params(fresh, m.config, 5);
   for (const char* name : {"classifier.weight", "classifier.bias", "bert.pooler.dense.weight"}) {
     const TensorSpec& s = *fresh.find(name);
@@ -250,7 +250,7 @@ TEST(Checkpoint, BaseModelCheckpointUsesUnprefixedNames) {
 
 TEST(Checkpoint, PreTrainingAndLegacyNamesLoad) {
   TempDir tmp;
-  BertConfig c = tiny_config();
+  ModelConfig c = tiny_config();
   Model m = random_model(c, Heads{.pooler = true, .classifier = false, .mlm = true});
   save_model(m, tmp.path());
   std::vector<float> decoder(c.vocab_size * c.hidden_size), nsp(2 * c.hidden_size), ids(c.max_position_embeddings);
@@ -297,19 +297,19 @@ TEST(Checkpoint, MLMBiasUnderItsTiedDecoderName) {
 
 TEST(Checkpoint, ShapeAndPresenceErrorsNameTheTensor) {
   TempDir tmp;
-  BertConfig c = tiny_config();
+  ModelConfig c = tiny_config();
   Model m = random_model(c, kClassification);
   save_model(m, tmp.path());
   const std::string weights = tmp / "model.safetensors";
 
   std::string config_text = read_file(tmp / "config.json");
-  BertConfig wider = c;
+  ModelConfig wider = c;
   wider.vocab_size = 41;
   write_file_atomic(tmp / "config.json", config_to_json(wider));
   EXPECT_EQ(load_error(tmp.path(), with_heads(kClassification)),
             weights + ": tensor 'bert.embeddings.word_embeddings.weight' has shape [40,8], config.json implies [41,8]");
 
-  BertConfig three = c;
+  ModelConfig three = c;
   three.id2label = {"a", "b", "c"};
   write_file_atomic(tmp / "config.json", config_to_json(three));
   EXPECT_EQ(load_error(tmp.path(), with_heads(kClassification)),
@@ -327,7 +327,7 @@ TEST(Checkpoint, ShapeAndPresenceErrorsNameTheTensor) {
             std::string::npos)
       << notices[0];
 
-  BertConfig deeper = c;
+  ModelConfig deeper = c;
   deeper.num_hidden_layers = 3;
   write_file_atomic(tmp / "config.json", config_to_json(deeper));
   EXPECT_EQ(load_error(tmp.path(), with_heads(kClassification)),
@@ -361,11 +361,11 @@ TEST(Checkpoint, ShapeAndPresenceErrorsNameTheTensor) {
 // config whose model would need 200 GB fails on the first shape, not on memory.
 TEST(Checkpoint, ConfigSizesAreCheckedAgainstTheHeaderBeforeAllocating) {
   TempDir tmp;
-  BertConfig c = tiny_config();
+  ModelConfig c = tiny_config();
   save_model(random_model(c, kClassification), tmp.path());
   const std::string weights = tmp / "model.safetensors";
 
-  BertConfig wide = c;
+  ModelConfig wide = c;
   wide.hidden_size = 65536;
   wide.num_attention_heads = 1;
   wide.num_hidden_layers = 1;
@@ -373,7 +373,7 @@ TEST(Checkpoint, ConfigSizesAreCheckedAgainstTheHeaderBeforeAllocating) {
   EXPECT_EQ(load_error(tmp.path(), with_heads(kClassification)),
             weights + ": tensor 'bert.embeddings.word_embeddings.weight' has shape [40,8], config.json implies [40,65536]");
 
-  BertConfig deep = c;
+  ModelConfig deep = c;
   deep.num_hidden_layers = 1024;
   write_file_atomic(tmp / "config.json", config_to_json(deep));
   const auto start = std::chrono::steady_clock::now();
@@ -386,7 +386,7 @@ TEST(Checkpoint, ConfigSizesAreCheckedAgainstTheHeaderBeforeAllocating) {
 // A NaN or infinity would reach every output (serve answered "score": null, eval a chance accuracy).
 TEST(Checkpoint, NonFiniteWeightsAreRefusedWithTheTensorName) {
   TempDir tmp;
-  const BertConfig c = tiny_config();
+  const ModelConfig c = tiny_config();
   auto error_with = [&](const char* name, size_t index, float value, DType dtype) {
     Model m = random_model(c, kClassification);
     m.params.tensor(*m.params.find(name))[index] = value;
@@ -416,19 +416,19 @@ TEST(Checkpoint, NonFiniteWeightsAreRefusedWithTheTensorName) {
 }
 
 TEST(Checkpoint, TokenizerMustFitTheWordEmbeddings) {
-  const BertConfig c = tiny_config();  // vocab_size 40
+  const ModelConfig c = tiny_config();  // vocab_size 40
   std::string vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
   for (int i = 5; i < 40; i++) vocab += "w" + std::to_string(i) + "\n";
-  check_tokenizer_fits(BertTokenizer::from_vocab_txt(vocab, "m/vocab.txt"), c, "m/config.json");
+  check_tokenizer_fits(Tokenizer::from_vocab_txt(vocab, "m/vocab.txt"), c, "m/config.json");
   try {
-    check_tokenizer_fits(BertTokenizer::from_vocab_txt(vocab + "w40\n", "m/vocab.txt"), c, "m/config.json");
+    check_tokenizer_fits(Tokenizer::from_vocab_txt(vocab + "w40\n", "m/vocab.txt"), c, "m/config.json");
     FAIL();
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "m/vocab.txt: vocabulary has 41 tokens (highest id 40), more than m/config.json vocab_size 40");
   }
   // Added tokens count too.
   const std::string config = R"({"added_tokens_decoder": {"40": {"content": "<new>", "special": true}}})";
-  EXPECT_THROW(check_tokenizer_fits(BertTokenizer::from_vocab_txt(vocab, "m/vocab.txt", config), c, "m/config.json"),
+  EXPECT_THROW(check_tokenizer_fits(Tokenizer::from_vocab_txt(vocab, "m/vocab.txt", config), c, "m/config.json"),
                Error);
 }
 

@@ -26,8 +26,8 @@ void expect_rejected(const std::string& text, const std::string& expected) {
 }  // namespace
 
 TEST(Config, EmptyObjectGivesTransformersDefaults) {
-  BertConfig c = parse_config("{}", "config.json");
-  BertConfig d;
+  ModelConfig c = parse_config("{}", "config.json");
+  ModelConfig d;
   EXPECT_EQ(c.vocab_size, 30522);
   EXPECT_EQ(c.hidden_size, d.hidden_size);
   EXPECT_EQ(c.id2label, (std::vector<std::string>{"LABEL_0", "LABEL_1"}));
@@ -36,7 +36,7 @@ TEST(Config, EmptyObjectGivesTransformersDefaults) {
 }
 
 TEST(Config, ReadsEveryField) {
-  BertConfig c = parse_config(R"({
+  ModelConfig c = parse_config(R"({
     "architectures": ["BertForMaskedLM"], "attention_probs_dropout_prob": 0.2, "classifier_dropout": 0.3,
     "hidden_act": "gelu_new", "hidden_dropout_prob": 0, "hidden_size": 64, "initializer_range": 0.05,
     "intermediate_size": 96, "layer_norm_eps": 1e-5, "max_position_embeddings": 40, "model_type": "bert",
@@ -73,7 +73,7 @@ TEST(Config, ReadsEveryField) {
 }
 
 TEST(Config, NumLabelsWithoutId2LabelNamesThemLikeTransformers) {
-  BertConfig c = parse_config(R"({"num_labels": 3})", "config.json");
+  ModelConfig c = parse_config(R"({"num_labels": 3})", "config.json");
   EXPECT_EQ(c.id2label, (std::vector<std::string>{"LABEL_0", "LABEL_1", "LABEL_2"}));
   EXPECT_EQ(parse_config(R"({"num_labels": 2, "id2label": {"0": "a", "1": "b"}})", "c").id2label[1], "b");
   EXPECT_EQ(parse_config(R"({"id2label": null, "label2id": null, "architectures": null, "problem_type": null})", "c")
@@ -82,7 +82,7 @@ TEST(Config, NumLabelsWithoutId2LabelNamesThemLikeTransformers) {
 }
 
 TEST(Config, SerialisesAsTransformersDoes) {
-  BertConfig c = parse_config(R"({"hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 16,
+  ModelConfig c = parse_config(R"({"hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 16,
     "num_hidden_layers": 1, "vocab_size": 50, "max_position_embeddings": 16, "hidden_act": "gelu",
     "id2label": {"0": "n\u00e9g", "1": "pos"}, "gradient_checkpointing": false})",
                               "config.json");
@@ -127,9 +127,9 @@ TEST(Config, RoundTripKeepsEverything) {
   const std::string text = R"({"hidden_size": 12, "num_attention_heads": 3, "classifier_dropout": 0.25,
     "problem_type": "regression", "num_labels": 1, "layer_norm_eps": 1e-7, "torch_dtype": "float16",
     "custom": {"a": [1, 2.5, null, "x"]}, "use_cache": false, "transformers_version": "4.0.0"})";
-  BertConfig a = parse_config(text, "config.json");
+  ModelConfig a = parse_config(text, "config.json");
   std::string once = config_to_json(a);
-  BertConfig b = parse_config(once, "config.json");
+  ModelConfig b = parse_config(once, "config.json");
   EXPECT_EQ(config_to_json(b), once);
   EXPECT_EQ(b.id2label, (std::vector<std::string>{"LABEL_0"}));
   EXPECT_EQ(*b.classifier_dropout, 0.25f);
@@ -192,7 +192,7 @@ TEST(Config, RejectsSizesFarBeyondAnyBert) {
   expect_rejected(R"({"type_vocab_size": 1025})", "field 'type_vocab_size': 1025 is more than");
   expect_rejected(R"({"num_attention_heads": 65537})", "field 'num_attention_heads': 65537 is more than");
   // The bounds themselves are allowed.
-  BertConfig c = parse_config(R"({"num_labels": 65536, "num_hidden_layers": 1024, "max_position_embeddings": 65536,
+  ModelConfig c = parse_config(R"({"num_labels": 65536, "num_hidden_layers": 1024, "max_position_embeddings": 65536,
     "vocab_size": 4194304, "type_vocab_size": 1024, "hidden_size": 64, "num_attention_heads": 1,
     "intermediate_size": 262144})",
                               "config.json");
@@ -220,7 +220,7 @@ TEST(Config, RejectsBadLabelMaps) {
 }
 
 TEST(Config, ValidateRejectsLabelsThatAreNotUtf8) {
-  BertConfig c;
+  ModelConfig c;
   c.id2label = {"ok", "bad\xff"};
   try {
     validate_config(c, "out/config.json");

@@ -78,7 +78,7 @@ TEST(DataParallel, ShardsSplitABatchEvenlyInOrder) {
 }
 
 TEST(DataParallel, DenseRangesLeaveOutSparseWordRowsAndFrozenTensors) {
-  const BertParams grads(tiny_config(), Heads{});
+  const ModelParams grads(tiny_config(), Heads{});
   const TensorSpec* word = grads.find("bert.embeddings.word_embeddings.weight");
   auto all = dense_gradient_ranges(grads, {}, false);
   ASSERT_EQ(all.size(), 1u);

@@ -15,7 +15,7 @@ using test::tiny_config;
 }  // namespace
 
 TEST(GradClip, NormIsOverTheWholeModel) {
-  BertParams g(tiny_config(), Heads{});
+  ModelParams g(tiny_config(), Heads{});
   for (size_t i = 0; i < g.size(); i++) g.data()[i] = 0.5f;
   EXPECT_NEAR(global_grad_norm(g), 0.5 * std::sqrt(static_cast<double>(g.size())), 1e-9);
   g.data()[0] = 3.0f;
@@ -23,7 +23,7 @@ TEST(GradClip, NormIsOverTheWholeModel) {
 }
 
 TEST(GradClip, ScalesToMaxNormAndReturnsThePreClipNorm) {
-  BertParams g(tiny_config(), Heads{});
+  ModelParams g(tiny_config(), Heads{});
   for (size_t i = 0; i < g.size(); i++) g.data()[i] = (i % 3 == 0 ? -1.0f : 0.25f) * static_cast<float>(i % 7);
   const double before = global_grad_norm(g);
   ASSERT_GT(before, 1.0);
@@ -35,7 +35,7 @@ TEST(GradClip, ScalesToMaxNormAndReturnsThePreClipNorm) {
 }
 
 TEST(GradClip, LeavesSmallGradientsAndDisabledClippingAlone) {
-  BertParams g(tiny_config(), Heads{});
+  ModelParams g(tiny_config(), Heads{});
   for (size_t i = 0; i < g.size(); i++) g.data()[i] = 1e-3f;
   const double norm = global_grad_norm(g);
   EXPECT_DOUBLE_EQ(clip_grad_norm(g, 10.0), norm);

@@ -37,8 +37,8 @@ void layernorm(Matrix& x, const float* w, const float* b, double eps) {
 }
 
 std::vector<double> naive_logits(const Model& model, const TokenizedInput& input) {
-  const BertConfig& c = model.config;
-  const BertParams& p = model.params;
+  const ModelConfig& c = model.config;
+  const ModelParams& p = model.params;
   const int H = c.hidden_size, I = c.intermediate_size, heads = c.num_attention_heads, d = c.head_size();
   const int n = static_cast<int>(input.ids.size());
   Matrix x(n, std::vector<double>(H));
@@ -91,7 +91,7 @@ Model random_model() {
   m.config.max_position_embeddings = 20;
   m.config.layer_norm_eps = 1e-5f;
   m.config.id2label = {"a", "b", "c"};
-  m.params = BertParams(m.config, Heads{});
+  m.params = ModelParams(m.config, Heads{});
   std::mt19937 rng(7);
   std::normal_distribution<float> dist(0.0f, 0.3f);
   for (size_t i = 0; i < m.params.size(); i++) m.params.data()[i] = dist(rng);

@@ -459,8 +459,8 @@ TEST(Dropout, MaskStatisticsScalingAndReproducibility) {
 
 // A tiny random model for the ClassifierStep bookkeeping tests.
 struct TinyModel {
-  BertConfig config;
-  BertParams params;
+  ModelConfig config;
+  ModelParams params;
   TinyModel() {
     config.vocab_size = 30;
     config.hidden_size = 16;
@@ -469,7 +469,7 @@ struct TinyModel {
     config.intermediate_size = 32;
     config.max_position_embeddings = 12;
     config.id2label = {"a", "b", "c"};
-    params = BertParams(config, Heads{});
+    params = ModelParams(config, Heads{});
     init_params(params, config, 3);
     auto noise = random_vector(params.size(), 80, 0.05f);
     for (size_t i = 0; i < params.size(); i++) params.data()[i] += noise[i];
@@ -484,7 +484,7 @@ Batch tiny_batch() {
   return batch;
 }
 
-bool all_zero(const BertParams& grads) {
+bool all_zero(const ModelParams& grads) {
   return std::all_of(grads.data(), grads.data() + grads.size(), [](float v) { return v == 0.0f; });
 }
 
@@ -492,7 +492,7 @@ TEST(ClassifierStep, AccumulatesZeroesAndFreezes) {
   TinyModel m;
   const Batch batch = tiny_batch();
   ClassifierStep step(m.config, 64, 4);
-  BertParams once(m.config, Heads{}), twice(m.config, Heads{});
+  ModelParams once(m.config, Heads{}), twice(m.config, Heads{});
   StepOptions opts;
   const float loss = step.forward_backward(m.params, once, batch, opts);
   EXPECT_GT(loss, 0.0f);
@@ -512,7 +512,7 @@ TEST(ClassifierStep, AccumulatesZeroesAndFreezes) {
   EXPECT_TRUE(step.touched_word_rows().empty());
 
   // Frozen encoder: only pooler and classifier, equal to the full step's.
-  BertParams frozen(m.config, Heads{});
+  ModelParams frozen(m.config, Heads{});
   opts.grad_scale = 1.0f;
   opts.train_encoder = false;
   EXPECT_EQ(step.forward_backward(m.params, frozen, batch, opts), loss);
@@ -529,7 +529,7 @@ TEST(ClassifierStep, AccumulatesZeroesAndFreezes) {
   EXPECT_TRUE(step.touched_word_rows().empty());
 
   // HF's dropout rule: classifier_dropout if set, else hidden_dropout_prob.
-  BertConfig c = m.config;
+  ModelConfig c = m.config;
   c.hidden_dropout_prob = 0.1f;
   c.attention_probs_dropout_prob = 0.2f;
   EXPECT_EQ(step_options_from_config(c).classifier_dropout, 0.1f);
@@ -554,7 +554,7 @@ TEST(ClassifierStep, DropoutIsReproducibleAndThreadCountIndependent) {
   opts.classifier_dropout = 0.3f;
   opts.dropout_seed = dropout_step_seed(42, 1);
   const int threads = omp_get_max_threads();
-  std::vector<BertParams> grads;
+  std::vector<ModelParams> grads;
   std::vector<float> losses;
   for (int t : {1, std::max(2, threads)}) {
     omp_set_num_threads(t);
@@ -573,7 +573,7 @@ TEST(ClassifierStep, DropoutIsReproducibleAndThreadCountIndependent) {
   }
   // Dropout changes the loss; another seed another loss.
   ClassifierStep step(m.config, 64, 4);
-  BertParams g(m.config, Heads{});
+  ModelParams g(m.config, Heads{});
   StepOptions off;
   EXPECT_NE(step.forward_backward(m.params, g, batch, off), losses[0]);
   opts.dropout_seed = dropout_step_seed(42, 2);

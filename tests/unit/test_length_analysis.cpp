@@ -92,7 +92,7 @@ TEST(LengthAnalysis, TruncationSharesAndRecommendation) {
 }
 
 TEST(LengthAnalysis, TokenLengthsAreUntruncatedWithSpecialTokens) {
-  const BertTokenizer tok = BertTokenizer::from_dir(std::string(BERTFT_SOURCE_DIR) + "/models/demo");
+  const Tokenizer tok = Tokenizer::from_dir(std::string(BERTFT_SOURCE_DIR) + "/models/demo");
   Dataset data;
   std::string long_text;
   for (int i = 0; i < 300; i++) long_text += "the film was good ";

@@ -12,8 +12,8 @@
 namespace bertft {
 namespace {
 
-const BertTokenizer& demo_tokenizer() {
-  static const BertTokenizer tokenizer = BertTokenizer::from_dir(std::string(BERTFT_SOURCE_DIR) + "/models/demo");
+const Tokenizer& demo_tokenizer() {
+  static const Tokenizer tokenizer = Tokenizer::from_dir(std::string(BERTFT_SOURCE_DIR) + "/models/demo");
   return tokenizer;
 }
 
@@ -26,7 +26,7 @@ std::vector<Document> documents(int n) {
 }
 
 TEST(PackCorpus, ConcatenatesDocumentsWithSeparatorsIntoFullSequences) {
-  const BertTokenizer& tok = demo_tokenizer();
+  const Tokenizer& tok = demo_tokenizer();
   const auto docs = documents(3);
   const PackedCorpus corpus = pack_corpus(tok, docs, 16);
   const int32_t cls = tok.token_to_id("[CLS]"), sep = tok.token_to_id("[SEP]");
@@ -59,7 +59,7 @@ TEST(PackCorpus, ConcatenatesDocumentsWithSeparatorsIntoFullSequences) {
 }
 
 TEST(Masker, MasksFifteenPercentEightyTenTenNeverSpecialTokens) {
-  const BertTokenizer& tok = demo_tokenizer();
+  const Tokenizer& tok = demo_tokenizer();
   const PackedCorpus corpus = pack_corpus(tok, documents(400), 64);
   const Masker masker(tok, {.mask_rate = 0.15, .whole_word = false, .seed = 1});
   const int32_t mask = tok.token_to_id("[MASK]");
@@ -103,7 +103,7 @@ TEST(Masker, MasksFifteenPercentEightyTenTenNeverSpecialTokens) {
 }
 
 TEST(Masker, FreshMasksEachEpochTheSameOnEveryRun) {
-  const BertTokenizer& tok = demo_tokenizer();
+  const Tokenizer& tok = demo_tokenizer();
   const PackedCorpus corpus = pack_corpus(tok, documents(20), 64);
   const Masker masker(tok, {.mask_rate = 0.15, .whole_word = false, .seed = 7});
   auto positions = [&](int64_t epoch) {
@@ -118,7 +118,7 @@ TEST(Masker, FreshMasksEachEpochTheSameOnEveryRun) {
 }
 
 TEST(Masker, WholeWordMaskingTakesEveryPieceOfAWord) {
-  const BertTokenizer& tok = demo_tokenizer();
+  const Tokenizer& tok = demo_tokenizer();
   const PackedCorpus corpus = pack_corpus(tok, documents(200), 64);
   const Masker masker(tok, {.mask_rate = 0.15, .whole_word = true, .seed = 3});
   int64_t continuation_pieces = 0;

@@ -6,7 +6,7 @@
 namespace bertft {
 
 TEST(Params, QkvWeightsAreOneContiguousMatrix) {
-  BertParams p(test::tiny_config(), Heads{});
+  ModelParams p(test::tiny_config(), Heads{});
   for (int i = 0; i < 2; i++) {
     const std::string pre = "bert.encoder.layer." + std::to_string(i) + ".attention.self.";
     EXPECT_EQ(p.layers[i].qkv_w + 64, p.tensor(*p.find(pre + "key.weight")));

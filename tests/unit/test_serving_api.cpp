@@ -125,7 +125,7 @@ TEST(ServingApi, PredictionsAreSortedProbabilitiesOrLogits) {
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    tokenizer = BertTokenizer::from_dir(std::string(BERTFT_SOURCE_DIR) + "/models/demo");
+    tokenizer = Tokenizer::from_dir(std::string(BERTFT_SOURCE_DIR) + "/models/demo");
     config.id2label = {"negative", "positive"};
     options.max_length = 8;
     options.max_concurrent = 1;
@@ -140,8 +140,8 @@ class ServiceTest : public ::testing::Test {
       }
     };
   }
-  BertTokenizer tokenizer;
-  BertConfig config;
+  Tokenizer tokenizer;
+  ModelConfig config;
   ServiceOptions options;
   Metrics metrics;
 };

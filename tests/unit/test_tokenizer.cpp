@@ -1,4 +1,4 @@
-// BertTokenizer semantics on a small vocabulary: the Unicode edge cases of BertNormalizer /
+// Tokenizer semantics on a small vocabulary: the Unicode edge cases of BertNormalizer /
 // BertPreTokenizer / WordPiece, special tokens in text, truncation. Expected values follow the Rust
 // `tokenizers` library (see src/tokenizer/tokenizer.h for where tokenizers.js differs).
 #include <gtest/gtest.h>
@@ -28,10 +28,10 @@ const std::string kVocab =
     "\xF0\x9F\x98\x80\n"                               // 😀
     "a\xC2\xA9\n";                                     // a©
 
-BertTokenizer make(const std::string& config = "") { return BertTokenizer::from_vocab_txt(kVocab, "vocab.txt", config); }
+Tokenizer make(const std::string& config = "") { return Tokenizer::from_vocab_txt(kVocab, "vocab.txt", config); }
 
 // The tokens between [CLS] and [SEP].
-std::vector<std::string> words(const BertTokenizer& t, std::string_view text) {
+std::vector<std::string> words(const Tokenizer& t, std::string_view text) {
   Encoding e = t.encode(text);
   EXPECT_GE(e.tokens.size(), 2u);
   EXPECT_EQ(e.tokens.front(), "[CLS]");
@@ -48,7 +48,7 @@ std::string repeat(const char* word, int n) {
 }
 
 TEST(Tokenizer, BasicPipeline) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   Encoding e = t.encode("Hello, World!");
   EXPECT_EQ(e.tokens, (V{"[CLS]", "hello", ",", "world", "!", "[SEP]"}));
   EXPECT_EQ(e.ids, (std::vector<int32_t>{2, 5, 7, 6, 8, 3}));
@@ -63,7 +63,7 @@ TEST(Tokenizer, BasicPipeline) {
 }
 
 TEST(Tokenizer, WordPieceGreedyLongestMatch) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   EXPECT_EQ(words(t, "unaffable"), (V{"un", "##aff", "##able"}));
   EXPECT_EQ(words(t, "abcx"), (V{"abc", "##x"}));
   // One unmatchable piece makes the whole word a single [UNK].
@@ -93,7 +93,7 @@ TEST(Tokenizer, WordPieceMatchesTheGreedyDefinition) {
       std::string token = (rng() % 2 ? "##" : "") + join(chars, 0, chars.size());
       if (vocab.insert(token).second) vocab_txt += token + "\n";
     }
-    const BertTokenizer t = BertTokenizer::from_vocab_txt(
+    const Tokenizer t = Tokenizer::from_vocab_txt(
         vocab_txt, "vocab.txt", R"({"do_lower_case": false, "strip_accents": false, "tokenize_chinese_chars": false})");
     for (int w = 0; w < 100; w++) {
       const std::vector<std::string> chars = random_chars(30);
@@ -115,7 +115,7 @@ TEST(Tokenizer, WordPieceMatchesTheGreedyDefinition) {
 }
 
 TEST(Tokenizer, WordsOverHundredCodePointsAreUnknown) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   EXPECT_EQ(words(t, std::string(100, 'a')).size(), 100u);
   EXPECT_EQ(words(t, std::string(101, 'a')), (V{"[UNK]"}));
   // Counted after normalization, in code points: é (2 bytes) x 60 = 120 bytes -> 60 x "a".
@@ -128,7 +128,7 @@ TEST(Tokenizer, WordsOverHundredCodePointsAreUnknown) {
 }
 
 TEST(Tokenizer, AccentsAreStrippedComposedOrNot) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   EXPECT_EQ(words(t, "Caf\xC3\xA9 NA\xC3\x8FVE"), (V{"cafe", "naive"}));
   EXPECT_EQ(words(t, "Cafe\xCC\x81"), (V{"cafe"}));                // e + U+0301
   EXPECT_EQ(words(t, "a\xCC\x81\xCC\x82\xCC\xA3"), (V{"a"}));       // stacked marks
@@ -151,7 +151,7 @@ TEST(Tokenizer, DottedCapitalI) {
 }
 
 TEST(Tokenizer, CjkIdeographsAreSpacedIncludingAstral) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   EXPECT_EQ(words(t, "ab\xE4\xB8\xAD\xE6\x96\x87x"), (V{"ab", "\xE4\xB8\xAD", "\xE6\x96\x87", "x"}));
   EXPECT_EQ(words(t, "a\xF0\xA0\x80\x80" "b"), (V{"a", "\xF0\xA0\x80\x80", "b"}));  // U+20000
   EXPECT_EQ(words(t, "a\xF0\xAB\xA4\xA0" "b"), (V{"a", "\xF0\xAB\xA4\xA0", "b"}));  // U+2B920
@@ -161,7 +161,7 @@ TEST(Tokenizer, CjkIdeographsAreSpacedIncludingAstral) {
 }
 
 TEST(Tokenizer, ControlAndFormatCharactersAreRemoved) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   EXPECT_EQ(words(t, std::string("a\0b\x01" "c", 5)), (V{"abc"}));
   EXPECT_EQ(words(t, "a\x0b" "b\x0c" "c\x7f"), (V{"abc"}));                       // \v \f are Cc here
   EXPECT_EQ(words(t, "a\xC2\x85" "b"), (V{"ab"}));                                // U+0085
@@ -171,13 +171,13 @@ TEST(Tokenizer, ControlAndFormatCharactersAreRemoved) {
 }
 
 TEST(Tokenizer, UnicodeWhitespaceSplits) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   EXPECT_EQ(words(t, "a\xC2\xA0" "b\xE3\x80\x80" "c\xE2\x80\x83" "d\xE2\x80\xA8x"), (V{"a", "b", "c", "d", "x"}));
   EXPECT_EQ(words(t, "   \t\n "), V{});
 }
 
 TEST(Tokenizer, PunctuationIsIsolated) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   EXPECT_EQ(words(t, "a$b~c"), (V{"a", "$", "b", "~", "c"}));          // ASCII symbols count
   EXPECT_EQ(words(t, "a\xE2\x80\x94" "b"), (V{"a", "\xE2\x80\x94", "b"}));  // \p{Pd}
   EXPECT_EQ(words(t, "a\xC2\xA9"), (V{"a\xC2\xA9"}));                  // © is So: part of the word
@@ -185,13 +185,13 @@ TEST(Tokenizer, PunctuationIsIsolated) {
 }
 
 TEST(Tokenizer, EmojiAreOrdinaryCharacters) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   EXPECT_EQ(words(t, "\xF0\x9F\x98\x80 hello"), (V{"\xF0\x9F\x98\x80", "hello"}));
   EXPECT_EQ(words(t, "a\xF0\x9F\x98\x80"), (V{"[UNK]"}));  // no ##😀 in the vocabulary
 }
 
 TEST(Tokenizer, SpecialTokensInTextAreKeptWhole) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   EXPECT_EQ(words(t, "[CLS]hello[SEP]x[MASK][PAD]"), (V{"[CLS]", "hello", "[SEP]", "x", "[MASK]", "[PAD]"}));
   EXPECT_EQ(t.encode("[UNK]").ids, (std::vector<int32_t>{2, 1, 3}));
   // Matching is case-sensitive and happens before normalization.
@@ -200,7 +200,7 @@ TEST(Tokenizer, SpecialTokensInTextAreKeptWhole) {
 }
 
 TEST(Tokenizer, EmptyTextAndEmptyPair) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   EXPECT_EQ(t.encode("").tokens, (V{"[CLS]", "[SEP]"}));
   // An empty pair is still a pair, as in Rust (tokenizers.js would drop it).
   Encoding e = t.encode("", std::string_view(""));
@@ -215,7 +215,7 @@ TEST(Tokenizer, PairTypeIds) {
 }
 
 TEST(Tokenizer, SingleTruncationKeepsTheStart) {
-  BertTokenizer t = make();
+  Tokenizer t = make();
   Encoding e = t.encode("a b c d x y", std::nullopt, 5);
   EXPECT_EQ(e.tokens, (V{"[CLS]", "a", "b", "c", "[SEP]"}));
   EXPECT_EQ(t.encode_ids("a b c d x y", 5), e.ids);
@@ -231,7 +231,7 @@ TEST(Tokenizer, PairTruncationIsRustLongestFirst) {
   const Case cases[] = {{0, 0, 0, 0}, {0, 2, 0, 2}, {0, 4, 0, 4}, {0, 8, 0, 7}, {2, 0, 2, 0}, {2, 2, 2, 2},
                         {2, 4, 2, 4}, {2, 8, 2, 5}, {4, 0, 4, 0}, {4, 2, 4, 2}, {4, 4, 3, 4}, {4, 8, 3, 4},
                         {8, 0, 7, 0}, {8, 2, 5, 2}, {8, 4, 4, 3}, {8, 8, 3, 4}};
-  BertTokenizer t = make();
+  Tokenizer t = make();
   for (const Case& c : cases) {
     Encoding e = t.encode(repeat("a ", c.a), std::string_view(repeat("b ", c.b)), 10);
     std::vector<std::string> want{"[CLS]"};
@@ -268,7 +268,7 @@ TEST(Tokenizer, SanitizeUtf8ReplacesMaximalSubparts) {
 
 TEST(Tokenizer, IllFormedInputDoesNotCrash) {
   // encode's contract is valid UTF-8, but stray bytes must still give some encoding.
-  BertTokenizer t = make();
+  Tokenizer t = make();
   EXPECT_EQ(words(t, "a\xFF" "b"), (V{"ab"}));
   EXPECT_EQ(words(t, "\xE4\xB8"), V{});
 }

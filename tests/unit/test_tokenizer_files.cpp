@@ -72,8 +72,8 @@ std::string replaced(std::string s, const std::string& from, const std::string& 
     << error_of([&] { expr; })
 
 TEST(TokenizerFiles, TokenizerJsonAndVocabTxtAgree) {
-  BertTokenizer a = BertTokenizer::from_tokenizer_json(tokenizer_json(), "tokenizer.json");
-  BertTokenizer b = BertTokenizer::from_vocab_txt(kVocab, "vocab.txt");
+  Tokenizer a = Tokenizer::from_tokenizer_json(tokenizer_json(), "tokenizer.json");
+  Tokenizer b = Tokenizer::from_vocab_txt(kVocab, "vocab.txt");
   for (const char* text : {"Hello, worlds! [MASK] CAFÉ", "", "[SEP][CLS]x"}) {
     Encoding ea = a.encode(text, std::string_view("world"));
     Encoding eb = b.encode(text, std::string_view("world"));
@@ -89,7 +89,7 @@ TEST(TokenizerFiles, TokenizerJsonAndVocabTxtAgree) {
 
 TEST(TokenizerFiles, NormalizerFlags) {
   auto tokens = [](const std::string& normalizer, const char* text) {
-    return BertTokenizer::from_tokenizer_json(tokenizer_json(normalizer), "t.json").encode(text).tokens;
+    return Tokenizer::from_tokenizer_json(tokenizer_json(normalizer), "t.json").encode(text).tokens;
   };
   EXPECT_EQ(tokens(R"({"type": "BertNormalizer", "lowercase": false})", "Hello hello"),
             (V{"[CLS]", "[UNK]", "hello", "[SEP]"}));
@@ -104,13 +104,13 @@ TEST(TokenizerFiles, NormalizerFlags) {
 }
 
 TEST(TokenizerFiles, BertProcessingAndNoPostProcessor) {
-  BertTokenizer t = BertTokenizer::from_tokenizer_json(
+  Tokenizer t = Tokenizer::from_tokenizer_json(
       tokenizer_json(R"({"type": "BertNormalizer"})", R"({"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]})"),
       "t.json");
   Encoding e = t.encode("hello", std::string_view("world"));
   EXPECT_EQ(e.tokens, (V{"[CLS]", "hello", "[SEP]", "world", "[SEP]"}));
   EXPECT_EQ(e.type_ids, (std::vector<int32_t>{0, 0, 0, 1, 1}));
-  BertTokenizer bare = BertTokenizer::from_tokenizer_json(tokenizer_json(R"({"type": "BertNormalizer"})", "null"), "t.json");
+  Tokenizer bare = Tokenizer::from_tokenizer_json(tokenizer_json(R"({"type": "BertNormalizer"})", "null"), "t.json");
   EXPECT_EQ(bare.encode("hello", std::string_view("world")).tokens, (V{"hello", "world"}));
   EXPECT_EQ(bare.encode("hello", std::nullopt, 1).tokens, (V{"hello"}));
 }
@@ -120,7 +120,7 @@ TEST(TokenizerFiles, AddedTokensLeftmostLongestNormalizedAndSingleWord) {
     {"id": 10, "content": "[MASK]x", "special": true, "normalized": false},
     {"id": 11, "content": "Hello World", "special": false, "normalized": true},
     {"id": 12, "content": "ss", "special": false, "normalized": false, "single_word": true})";
-  BertTokenizer t = BertTokenizer::from_tokenizer_json(tokenizer_json(R"({"type": "BertNormalizer"})", R"({"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]})", added),
+  Tokenizer t = Tokenizer::from_tokenizer_json(tokenizer_json(R"({"type": "BertNormalizer"})", R"({"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]})", added),
       "t.json");
   auto words = [&](const char* text) {
     V v = t.encode(text).tokens;
@@ -137,7 +137,7 @@ TEST(TokenizerFiles, AddedTokensLeftmostLongestNormalizedAndSingleWord) {
 
 TEST(TokenizerFiles, TokenizerConfigForVocabTxt) {
   std::string vocab = "<pad>\n<unk>\n<s>\n</s>\nhello\nHello\n<extra>\n";
-  BertTokenizer t = BertTokenizer::from_vocab_txt(vocab, "vocab.txt", R"({
+  Tokenizer t = Tokenizer::from_vocab_txt(vocab, "vocab.txt", R"({
       "do_lower_case": false, "unk_token": "<unk>", "pad_token": {"content": "<pad>", "__type": "AddedToken"},
       "cls_token": "<s>", "sep_token": "</s>", "mask_token": null, "model_max_length": 128,
       "additional_special_tokens": ["<extra>"]})");
@@ -145,7 +145,7 @@ TEST(TokenizerFiles, TokenizerConfigForVocabTxt) {
   EXPECT_EQ(t.pad_id(), 0);
   EXPECT_EQ(t.model_max_length(), 128u);
   // transformers' "no limit" sentinel, int(1e30), means unknown.
-  EXPECT_EQ(BertTokenizer::from_vocab_txt(kVocab, "v", R"({"model_max_length": 1000000000000000019884624838656})")
+  EXPECT_EQ(Tokenizer::from_vocab_txt(kVocab, "v", R"({"model_max_length": 1000000000000000019884624838656})")
                 .model_max_length(),
             0u);
 }
@@ -167,33 +167,33 @@ class TokenizerDir : public ::testing::Test {
 TEST_F(TokenizerDir, PrefersTokenizerJsonAndCapsMaxLength) {
   write("vocab.txt", kVocab);
   write("tokenizer_config.json", R"({"model_max_length": 512})");
-  EXPECT_EQ(BertTokenizer::from_dir(dir()).model_max_length(), 512u);
+  EXPECT_EQ(Tokenizer::from_dir(dir()).model_max_length(), 512u);
   write("config.json", R"({"max_position_embeddings": 64, "hidden_size": 8})");
-  EXPECT_EQ(BertTokenizer::from_dir(dir()).model_max_length(), 64u);
+  EXPECT_EQ(Tokenizer::from_dir(dir()).model_max_length(), 64u);
   // tokenizer.json wins over vocab.txt: a broken one proves it is read.
   write("tokenizer.json", "{");
-  EXPECT_ERROR(BertTokenizer::from_dir(dir()), "tokenizer.json: invalid JSON");
+  EXPECT_ERROR(Tokenizer::from_dir(dir()), "tokenizer.json: invalid JSON");
   write("tokenizer.json", tokenizer_json());
-  EXPECT_EQ(BertTokenizer::from_dir(dir()).encode("hello").tokens, (V{"[CLS]", "hello", "[SEP]"}));
+  EXPECT_EQ(Tokenizer::from_dir(dir()).encode("hello").tokens, (V{"[CLS]", "hello", "[SEP]"}));
   write("config.json", R"({"max_position_embeddings": "many"})");
-  EXPECT_ERROR(BertTokenizer::from_dir(dir()), "config.json: max_position_embeddings: expected an integer");
+  EXPECT_ERROR(Tokenizer::from_dir(dir()), "config.json: max_position_embeddings: expected an integer");
 }
 
 TEST_F(TokenizerDir, MissingFiles) {
-  EXPECT_ERROR(BertTokenizer::from_dir(dir()), "no tokenizer.json or vocab.txt");
-  EXPECT_ERROR(BertTokenizer::from_dir(dir() + "/nope"), "/nope: no tokenizer.json or vocab.txt");
+  EXPECT_ERROR(Tokenizer::from_dir(dir()), "no tokenizer.json or vocab.txt");
+  EXPECT_ERROR(Tokenizer::from_dir(dir() + "/nope"), "/nope: no tokenizer.json or vocab.txt");
 }
 
 TEST(TokenizerFiles, DefaultConstructedTokenizerThrows) {
-  BertTokenizer t;
+  Tokenizer t;
   EXPECT_ERROR(t.encode("a"), "used before loading");
-  t = BertTokenizer::from_vocab_txt(kVocab, "vocab.txt");
+  t = Tokenizer::from_vocab_txt(kVocab, "vocab.txt");
   EXPECT_EQ(t.encode("hello").tokens, (V{"[CLS]", "hello", "[SEP]"}));
 }
 
 TEST(TokenizerFiles, VocabTxtErrors) {
   auto load = [](const std::string& vocab, const std::string& config = "") {
-    return BertTokenizer::from_vocab_txt(vocab, "m/vocab.txt", config);
+    return Tokenizer::from_vocab_txt(vocab, "m/vocab.txt", config);
   };
   EXPECT_ERROR(load(kVocab + "hello\n"), "m/vocab.txt:11: duplicate token 'hello' (first on line 6)");
   EXPECT_ERROR(load("\n" + kVocab + "\n"), "m/vocab.txt:12: duplicate token '' (first on line 1)");
@@ -212,13 +212,13 @@ TEST(TokenizerFiles, VocabTxtErrors) {
                "added_tokens_decoder['x']: key must be a token id");
   // No trailing newline is fine; an empty line still takes an id, as in transformers.
   EXPECT_EQ(load(kVocab.substr(0, kVocab.size() - 1)).vocab_size(), 10u);
-  BertTokenizer blank = load("\n" + kVocab);
+  Tokenizer blank = load("\n" + kVocab);
   EXPECT_EQ(blank.vocab_size(), 11u);
   EXPECT_EQ(blank.encode("hello").ids, (std::vector<int32_t>{3, 6, 4}));
 }
 
 TEST(TokenizerFiles, TokenizerJsonErrors) {
-  auto load = [](const std::string& json) { return BertTokenizer::from_tokenizer_json(json, "m/tokenizer.json"); };
+  auto load = [](const std::string& json) { return Tokenizer::from_tokenizer_json(json, "m/tokenizer.json"); };
   auto replace = replaced;
   const std::string good = tokenizer_json();
   EXPECT_ERROR(load("{\"model\": "), "m/tokenizer.json: invalid JSON: ");
@@ -251,7 +251,7 @@ TEST(TokenizerFiles, TokenizerJsonErrors) {
                "post_processor.single[1].Sequence.id: expected \"A\" or \"B\"");
   EXPECT_ERROR(load(replace(good, R"("content": "[PAD]")", R"("content": 7)")),
                "added_tokens[0].content: expected a string, got number");
-  EXPECT_ERROR(BertTokenizer::from_tokenizer_json(good, "m/tokenizer.json", R"({"pad_token": "<pad>"})"),
+  EXPECT_ERROR(Tokenizer::from_tokenizer_json(good, "m/tokenizer.json", R"({"pad_token": "<pad>"})"),
                "m/tokenizer.json: pad token '<pad>' is neither in the vocabulary nor an added token");
 }
 
@@ -259,7 +259,7 @@ TEST(TokenizerFiles, TokenizerJsonErrors) {
 // limit of 2^31-1 and a 4,000-byte token made one 20,000-character word take 15 s, and a single id
 // of 4,000,000 reserved 4 million token slots.
 TEST(TokenizerFiles, LimitsOnWordLengthTokenLengthAndIds) {
-  auto load = [](const std::string& json) { return BertTokenizer::from_tokenizer_json(json, "m/tokenizer.json"); };
+  auto load = [](const std::string& json) { return Tokenizer::from_tokenizer_json(json, "m/tokenizer.json"); };
   const std::string good = tokenizer_json();
   const std::string max_chars = R"("max_input_chars_per_word": 100)";
   EXPECT_ERROR(load(replaced(good, max_chars, R"("max_input_chars_per_word": 2147483647)")),
@@ -270,10 +270,10 @@ TEST(TokenizerFiles, LimitsOnWordLengthTokenLengthAndIds) {
   EXPECT_EQ(load(replaced(good, R"("cafe": 9)", R"("cafe": 9, ")" + longest + R"(": 10)")).vocab_size(), 11u);
   EXPECT_ERROR(load(replaced(good, R"("cafe": 9)", R"("cafe": 9, ")" + longest + R"(a": 10)")),
                "']: token of 257 bytes, more than bertft supports (256)");
-  EXPECT_EQ(BertTokenizer::from_vocab_txt(kVocab + longest + "\n", "m/vocab.txt").vocab_size(), 11u);
-  EXPECT_ERROR(BertTokenizer::from_vocab_txt(kVocab + longest + "a\n", "m/vocab.txt"),
+  EXPECT_EQ(Tokenizer::from_vocab_txt(kVocab + longest + "\n", "m/vocab.txt").vocab_size(), 11u);
+  EXPECT_ERROR(Tokenizer::from_vocab_txt(kVocab + longest + "a\n", "m/vocab.txt"),
                "m/vocab.txt:11: token of 257 bytes, more than bertft supports (256)");
-  EXPECT_ERROR(BertTokenizer::from_tokenizer_json(tokenizer_json(R"({"type": "BertNormalizer"})", "null",
+  EXPECT_ERROR(Tokenizer::from_tokenizer_json(tokenizer_json(R"({"type": "BertNormalizer"})", "null",
                                                                  R"(, {"id": 10, "content": ")" + longest + R"(a"})"),
                                                   "m/tokenizer.json"),
                "m/tokenizer.json: added_tokens[5].content: 257 bytes, more than bertft supports (256)");
@@ -285,7 +285,7 @@ TEST(TokenizerFiles, LimitsOnWordLengthTokenLengthAndIds) {
                "m/tokenizer.json: added_tokens[4].id: id 15 is not below 15");
   EXPECT_EQ(load(replaced(good, R"({"id": 4, "content": "[MASK]")", R"({"id": 14, "content": "[MASK]")")).vocab_size(),
             15u);
-  EXPECT_ERROR(BertTokenizer::from_vocab_txt(kVocab, "m/vocab.txt",
+  EXPECT_ERROR(Tokenizer::from_vocab_txt(kVocab, "m/vocab.txt",
                                              R"({"added_tokens_decoder": {"4000000": {"content": "<x>"}}})"),
                "m/vocab.txt: added token id 4000000 is not below 11");
 }
@@ -297,7 +297,7 @@ TEST(TokenizerFiles, WordPieceSearchIsLinearInTheLongestToken) {
   auto seconds_for_longest_token = [](size_t key_bytes) {
     // "a" then "##a" x 999: every piece first tries every length up to the long token's.
     const std::string long_token = "##" + std::string(key_bytes - 1, 'a') + "b";
-    const BertTokenizer t = BertTokenizer::from_tokenizer_json(
+    const Tokenizer t = Tokenizer::from_tokenizer_json(
         replaced(replaced(tokenizer_json(), R"("max_input_chars_per_word": 100)", R"("max_input_chars_per_word": 1000)"),
                  R"("cafe": 9)", R"("cafe": 9, "a": 10, "##a": 11, ")" + long_token + R"(": 12)"),
         "t.json");

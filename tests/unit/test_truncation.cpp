@@ -11,8 +11,8 @@
 namespace bertft {
 namespace {
 
-const BertTokenizer& demo_tokenizer() {
-  static const BertTokenizer tokenizer = BertTokenizer::from_dir(std::string(BERTFT_SOURCE_DIR) + "/models/demo");
+const Tokenizer& demo_tokenizer() {
+  static const Tokenizer tokenizer = Tokenizer::from_dir(std::string(BERTFT_SOURCE_DIR) + "/models/demo");
   return tokenizer;
 }
 
@@ -25,7 +25,7 @@ std::string long_review() {
 }
 
 TEST(Truncation, HeadTailKeepsTheStartAndTheEnd) {
-  const BertTokenizer& tok = demo_tokenizer();
+  const Tokenizer& tok = demo_tokenizer();
   const std::vector<int32_t> full = tok.encode_ids(long_review());
   ASSERT_GT(full.size(), 64u);
   bool cut = false;
@@ -49,7 +49,7 @@ TEST(Truncation, HeadTailKeepsTheStartAndTheEnd) {
 }
 
 TEST(Truncation, ChunksCoverTheWholeTextInOverlappingWindows) {
-  const BertTokenizer& tok = demo_tokenizer();
+  const Tokenizer& tok = demo_tokenizer();
   const std::vector<int32_t> full = tok.encode_ids(long_review());
   const std::vector<int32_t> content(full.begin() + 1, full.end() - 1);
   const Truncation chunks{Truncation::Strategy::Chunks, 128, 10};

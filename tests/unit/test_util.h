@@ -23,9 +23,9 @@ std::string thrown_error(F f) {
   return "";
 }
 
-// A BertConfig small enough for exhaustive checks: vocabulary 40, hidden 8, 2 heads, FFN 16.
-inline BertConfig tiny_config(int layers = 2) {
-  BertConfig c;
+// A ModelConfig small enough for exhaustive checks: vocabulary 40, hidden 8, 2 heads, FFN 16.
+inline ModelConfig tiny_config(int layers = 2) {
+  ModelConfig c;
   c.vocab_size = 40;
   c.hidden_size = 8;
   c.num_hidden_layers = layers;

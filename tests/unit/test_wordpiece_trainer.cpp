@@ -118,8 +118,8 @@ TEST(WordPieceTrainer, DeterministicAcrossThreadsAndLoadsAsBertTokenizer) {
   std::string vocab_txt;
   for (const std::string& t : one) vocab_txt += t + "\n";
   const std::string config = wordpiece_tokenizer_config(o);
-  const BertTokenizer from_json = BertTokenizer::from_tokenizer_json(json, "tokenizer.json", config);
-  const BertTokenizer from_txt = BertTokenizer::from_vocab_txt(vocab_txt, "vocab.txt", config);
+  const Tokenizer from_json = Tokenizer::from_tokenizer_json(json, "tokenizer.json", config);
+  const Tokenizer from_txt = Tokenizer::from_vocab_txt(vocab_txt, "vocab.txt", config);
   EXPECT_EQ(from_json.vocab_size(), 150u);
   EXPECT_EQ(from_json.model_max_length(), 512u);
   EXPECT_EQ(from_json.token_to_id("[CLS]"), 2);
@@ -151,7 +151,7 @@ TEST(WordPieceTrainer, WritesTheDirectoryAtomically) {
   o.min_frequency = 1;
   const std::vector<std::string> tokens = train(hug_corpus(), o);
   write_wordpiece_tokenizer(dir.string(), tokens, o);
-  const BertTokenizer t = BertTokenizer::from_dir(dir.string());
+  const Tokenizer t = Tokenizer::from_dir(dir.string());
   EXPECT_EQ(t.encode("hugs pun bug").tokens,
             (std::vector<std::string>{"[CLS]", "hugs", "pun", "b", "##ug", "[SEP]"}));
   EXPECT_EQ(read_file((dir / "vocab.txt").string()).substr(0, 6), "[PAD]\n");
