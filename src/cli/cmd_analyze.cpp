@@ -37,7 +37,7 @@ void run_analyze(const AnalyzeOptions& o) {
   const std::string config_path = (std::filesystem::path(o.model_dir) / "config.json").string();
   if (file_exists(config_path)) {
     const ModelConfig config = load_config(config_path);
-    max_positions = config.max_position_embeddings;
+    max_positions = config.max_sequence_length();
     options.known_labels = config.id2label;
   }
   const Dataset data = load_dataset(o.data, options);

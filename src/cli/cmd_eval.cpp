@@ -63,10 +63,7 @@ void run_eval(const EvalOptions& o) {
   const Model model = load_model(o.model_dir, LoadOptions{}, &notices);
   check_tokenizer_fits(tokenizer, model.config, o.model_dir + "/config.json");
   for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
-  const int max_length = o.max_length > 0 ? o.max_length : model.config.max_position_embeddings;
-  if (max_length > model.config.max_position_embeddings)
-    throw Error("--max-length exceeds the model's max_position_embeddings (" +
-                std::to_string(model.config.max_position_embeddings) + ")");
+  const int max_length = resolve_max_length(model.config, o.max_length);
   const Truncation truncation = o.truncation.to_truncation();
   check_truncation(truncation, max_length);
   DatasetOptions options = o.dataset.to_options();

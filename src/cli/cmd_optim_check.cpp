@@ -53,7 +53,7 @@ void run_optim_check(const OptimCheckArgs& a) {
   bertft::ModelParams params(config, heads), grads(config, heads);
   read_params(a.params, params);
   bertft::AdamW opt(params, {.beta1 = a.beta1, .beta2 = a.beta2, .eps = a.eps, .weight_decay = a.weight_decay,
-                             .frozen_prefixes = {}});
+                             .freeze_encoder = false});
   if (!a.state_in.empty()) opt.load(a.state_in);
   const bertft::LrSchedule schedule = bertft::parse_lr_schedule(a.schedule);
   const int64_t start = opt.steps_taken();

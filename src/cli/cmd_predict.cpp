@@ -166,11 +166,7 @@ void run_predict(const PredictOptions& opt) {
   const Tokenizer tokenizer = Tokenizer::from_dir(opt.model_dir);
   check_tokenizer_fits(tokenizer, model.config, opt.model_dir + "/config.json");
 
-  const int max_positions = model.config.max_position_embeddings;
-  const int max_length = opt.max_length == 0 ? max_positions : opt.max_length;
-  if (max_length > max_positions)
-    throw Error("--max-length " + std::to_string(max_length) + " is more than the model's " +
-                "max_position_embeddings " + std::to_string(max_positions));
+  const int max_length = resolve_max_length(model.config, opt.max_length);
   const int min_length = static_cast<int>(tokenizer.num_special_tokens(false));
   if (max_length < min_length)
     throw Error("--max-length " + std::to_string(max_length) + " leaves no room for the " +

@@ -14,7 +14,7 @@ void write_model_dir(const Model& model, const std::string& dir, const std::stri
   save_model(model, dir, d);
   const std::filesystem::path out(dir);
   std::printf("wrote %s (%s, %d labels) and %s (%zu parameters, %s)\n", (out / "config.json").c_str(),
-              architecture_name(model.params.heads()), model.config.num_labels(), (out / "model.safetensors").c_str(),
+              architecture_name(model.config.arch(), model.params.heads()), model.config.num_labels(), (out / "model.safetensors").c_str(),
               model.params.size(), safetensors_dtype_name(d));
   if (!have_tokenizer) {
     std::fprintf(stderr, "bertft: note: no tokenizer files in %s, so none were copied\n", tokenizer_dir.c_str());

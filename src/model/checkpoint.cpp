@@ -23,10 +23,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kTokenizerFiles[] = {"vocab.txt", "tokenizer.json", "tokenizer_config.json",
                                            "special_tokens_map.json", "added_tokens.json"};
-// Decoder tensors HF ties to the word embeddings / cls.predictions.bias: never stored separately.
-constexpr const char* kTiedDecoderWeight = "cls.predictions.decoder.weight";
-constexpr const char* kTiedDecoderBias = "cls.predictions.decoder.bias";
-
 std::string in_dir(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
 
 std::string name_list(const std::vector<std::string>& names) {
@@ -35,21 +31,23 @@ std::string name_list(const std::vector<std::string>& names) {
   return s + "]";
 }
 
-// The name a checkpoint tensor has in BertForSequenceClassification's state_dict: BertModel files
-// lack the "bert." prefix, and TF-era files call LayerNorm parameters gamma / beta.
-std::string canonical_name(std::string name) {
+// The name a checkpoint tensor has in the task model's state_dict: base-model files (BertModel, ...)
+// lack the base prefix, and TF-era files call LayerNorm parameters gamma / beta.
+std::string canonical_name(const Architecture& arch, std::string name) {
   auto replace_suffix = [&](std::string_view from, std::string_view to) {
     if (name.ends_with(from)) name.replace(name.size() - from.size(), from.size(), to);
   };
   replace_suffix("LayerNorm.gamma", "LayerNorm.weight");
   replace_suffix("LayerNorm.beta", "LayerNorm.bias");
-  for (const char* top : {"embeddings.", "encoder.", "pooler."})
-    if (name.starts_with(top)) return "bert." + name;
+  const size_t dot = name.find('.');
+  if (dot == std::string::npos) return name;
+  const std::string_view module(name.data(), dot + 1);  // "embeddings."
+  for (int s = 0; s < kSlotCount; s++) {
+    const char* pattern = arch.names[s];
+    if (pattern && in_base_model(arch, static_cast<Slot>(s)) && std::string_view(pattern).starts_with(module))
+      return arch.base_prefix + name;
+  }
   return name;
-}
-
-bool is_encoder_tensor(std::string_view name) {
-  return name.starts_with("bert.embeddings.") || name.starts_with("bert.encoder.");
 }
 
 // The weights file, with a clear refusal for the formats we deliberately do not read.
@@ -73,12 +71,17 @@ struct CheckpointIndex {
   std::map<std::string, const SafetensorsEntry*> tensors;
   std::vector<const SafetensorsEntry*> tied;
 
-  CheckpointIndex(const SafetensorsReader& st) {
+  CheckpointIndex(const SafetensorsReader& st, const Architecture& arch) {
+    const std::string position_ids = arch.base_prefix + std::string("embeddings.position_ids");
+    const std::string lm_bias = tensor_name(arch, Slot::LmBias);
+    auto is_tied = [&](const std::string& name) {
+      return name == arch.lm_decoder_weight || (arch.lm_decoder_bias_alias && name == arch.lm_decoder_bias_alias);
+    };
     for (const SafetensorsEntry& e : st.entries()) {
-      std::string name = canonical_name(e.name);
+      std::string name = canonical_name(arch, e.name);
       // A non-persistent buffer in current transformers; older versions saved it.
-      if (name == "bert.embeddings.position_ids") continue;
-      if (name == kTiedDecoderWeight || name == kTiedDecoderBias) {
+      if (name == position_ids) continue;
+      if (is_tied(name)) {
         tied.push_back(&e);
         continue;
       }
@@ -89,8 +92,9 @@ struct CheckpointIndex {
     }
     // Old MLM files may store the output bias only under its tied decoder name.
     for (auto it = tied.begin(); it != tied.end(); ++it) {
-      if (canonical_name((*it)->name) == kTiedDecoderBias && !tensors.count("cls.predictions.bias")) {
-        tensors.emplace("cls.predictions.bias", *it);
+      if (arch.lm_decoder_bias_alias && canonical_name(arch, (*it)->name) == arch.lm_decoder_bias_alias &&
+          !tensors.count(lm_bias)) {
+        tensors.emplace(lm_bias, *it);
         tied.erase(it);
         break;
       }
@@ -100,8 +104,8 @@ struct CheckpointIndex {
 
 void check_tied_shapes(const CheckpointIndex& index, const ModelConfig& c, const std::string& path) {
   for (const SafetensorsEntry* e : index.tied) {
-    bool weight = canonical_name(e->name) == kTiedDecoderWeight;
-    std::vector<int64_t> want = weight ? std::vector<int64_t>{c.vocab_size, c.hidden_size}
+    bool weight = canonical_name(c.arch(), e->name) == c.arch().lm_decoder_weight;
+    std::vector<int64_t> want = weight ? std::vector<int64_t>{c.vocab_size, c.embedding_width()}
                                        : std::vector<int64_t>{c.vocab_size};
     if (e->shape != want)
       fail_file(path, "tensor " + single_quoted(e->name) + " has shape " + shape_string(e->shape) + ", config.json implies " +
@@ -136,10 +140,10 @@ ModelParams allocate(const ModelConfig& config, const Heads& heads, const std::s
 
 }  // namespace
 
-const char* architecture_name(const Heads& heads) {
-  if (heads.classifier) return "BertForSequenceClassification";
-  if (heads.mlm) return "BertForMaskedLM";
-  return "BertModel";
+const char* architecture_name(const Architecture& arch, const Heads& heads) {
+  if (heads.classifier) return arch.classifier_class;
+  if (heads.mlm) return arch.masked_lm_class;
+  return arch.base_class;
 }
 
 Model load_model(const std::string& dir, const LoadOptions& options, std::vector<std::string>* notices) {
@@ -152,9 +156,10 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
   }
   SafetensorsFile file(path);
   const SafetensorsReader& st = file.reader();
-  const CheckpointIndex index(st);
+  const Architecture& arch = config.arch();
+  const CheckpointIndex index(st, arch);
   const Heads& heads = options.heads;
-  const std::string model_class = architecture_name(heads);
+  const std::string model_class = architecture_name(arch, heads);
 
   // Every tensor is checked against the header before the model is allocated, so sizes in
   // config.json that the checkpoint does not back cost no memory.
@@ -167,7 +172,7 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
     const TensorSpec& spec = specs[i];
     auto it = index.tensors.find(spec.name);
     if (it == index.tensors.end()) {
-      if (is_encoder_tensor(spec.name)) {
+      if (is_encoder_slot(spec.slot)) {
         missing_encoder.push_back(spec.name);
       } else {
         fresh.push_back(i);
@@ -178,7 +183,7 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
     const SafetensorsEntry& e = *it->second;
     used.insert(&e);
     if (e.shape != spec.shape) {
-      const bool classifier = spec.name.starts_with("classifier.");
+      const bool classifier = spec.slot == Slot::HeadOutWeight || spec.slot == Slot::HeadOutBias;
       if (classifier && options.id2label) {
         fresh.push_back(i);
         mismatched.push_back(spec.name + ": found shape " + shape_string(e.shape) + " in the checkpoint and " +
@@ -194,10 +199,12 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
   }
   if (!missing_encoder.empty()) {
     const bool any_encoder = std::any_of(loads.begin(), loads.end(), [&](const auto& load) {
-      return is_encoder_tensor(specs[load.first].name);
+      return is_encoder_slot(specs[load.first].slot);
     });
     if (!any_encoder)
-      fail_file(path, "no BERT encoder tensors found (expected names like 'bert.embeddings.word_embeddings.weight')");
+      fail_file(path, std::string("no ") + arch.display_name + " encoder tensors found (expected names like " +
+                          single_quoted(tensor_name(arch, Slot::WordEmbeddings)) + "; config.json says model_type " +
+                          arch.model_type + ")");
     std::string more = missing_encoder.size() > 1 ? " and " + std::to_string(missing_encoder.size() - 1) + " more" : "";
     fail_file(path, "missing tensor " + single_quoted(missing_encoder.front()) + more + " (config.json: " +
                         std::to_string(config.num_hidden_layers) + " layers, hidden_size " +
@@ -244,11 +251,13 @@ void check_tokenizer_fits(const Tokenizer& tokenizer, const ModelConfig& config,
 
 Heads checkpoint_heads(const std::string& dir) {
   SafetensorsFile file(weights_path(dir));
-  const CheckpointIndex index(file.reader());
+  const Architecture& arch = load_config(in_dir(dir, "config.json")).arch();
+  const CheckpointIndex index(file.reader(), arch);
+  auto has = [&](Slot slot) { return index.tensors.count(tensor_name(arch, slot)) > 0; };
   Heads heads;
-  heads.pooler = index.tensors.count("bert.pooler.dense.weight") > 0;
-  heads.classifier = index.tensors.count("classifier.weight") > 0;
-  heads.mlm = index.tensors.count("cls.predictions.transform.dense.weight") > 0;
+  heads.pooler = arch.head_dense_in_base && has(Slot::HeadDenseWeight);
+  heads.classifier = has(Slot::HeadOutWeight);
+  heads.mlm = has(Slot::LmDenseWeight);
   return heads;
 }
 
@@ -256,20 +265,22 @@ void save_model(const Model& model, const std::string& dir, DType dtype) {
   const Heads& heads = model.params.heads();
   const std::string config_path = in_dir(dir, "config.json");
   validate_config(model.config, config_path);
-  if (heads.classifier && model.params.find("classifier.bias")->numel != static_cast<size_t>(model.config.num_labels()))
+  if (heads.classifier && model.params.find(Slot::HeadOutBias)->numel != static_cast<size_t>(model.config.num_labels()))
     throw std::logic_error("save_model: the classifier was built for another number of labels than the config has");
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) fail_file(dir, "cannot create directory: " + ec.message());
 
   ModelConfig config = model.config;
-  config.architectures = {architecture_name(heads)};
+  const Architecture& arch = config.arch();
+  config.architectures = {architecture_name(arch, heads)};
   config.extra["torch_dtype"] = torch_dtype_name(dtype);
-  // BertModel.save_pretrained writes its own parameter names, without the "bert." prefix.
+  // BertModel.save_pretrained (and its kin) writes its own parameter names, without the base prefix.
   const bool bare = !heads.classifier && !heads.mlm;
+  const std::string_view prefix = arch.base_prefix;
   std::vector<TensorToWrite> tensors;
   for (const TensorSpec& spec : model.params.specs()) {
-    std::string name = bare && spec.name.starts_with("bert.") ? spec.name.substr(5) : spec.name;
+    std::string name = bare && spec.name.starts_with(prefix) ? spec.name.substr(prefix.size()) : spec.name;
     tensors.push_back({std::move(name), spec.shape, model.params.data() + spec.offset});
   }
   const std::string config_text = config_to_json(config);

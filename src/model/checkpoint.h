@@ -28,8 +28,9 @@ struct LoadOptions {
   std::optional<std::vector<std::string>> id2label;
 };
 
-// Loads DIR/config.json and DIR/model.safetensors, accepting BertForSequenceClassification,
-// BertForMaskedLM, BertForPreTraining and BertModel (un-prefixed) tensor names. Tensors the caller
+// Loads DIR/config.json and DIR/model.safetensors of any family in model/architecture.h, accepting the
+// tensor names of its sequence classifier, masked LM, pretraining model (BERT) and base model
+// (un-prefixed, e.g. BertModel's). Tensors the caller
 // needs but the file lacks (e.g. classifier.* of an MLM checkpoint) are initialised and a one-line
 // notice per group is appended to `notices`. Any malformed input throws Error naming file + problem.
 Model load_model(const std::string& dir, const LoadOptions& options, std::vector<std::string>* notices);
@@ -38,9 +39,10 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
 // for callers that keep a checkpoint as it is (bertft convert).
 Heads checkpoint_heads(const std::string& dir);
 
-// The transformers class a model with these heads is saved as ("BertForSequenceClassification",
-// "BertForMaskedLM" or "BertModel"); named in config.json's architectures and in notices.
-const char* architecture_name(const Heads& heads);
+// The transformers class a model of this family with these heads is saved as (e.g.
+// "BertForSequenceClassification", "RobertaForMaskedLM" or "DistilBertModel"); named in config.json's
+// architectures and in notices.
+const char* architecture_name(const Architecture& arch, const Heads& heads);
 
 // Throws Error unless the word embeddings of `config` (read from config_path) have a row for every id
 // `tokenizer` can produce; checked when a model and its tokenizer are loaded, since at run time an
@@ -68,8 +70,9 @@ void write_tokenizer_files(const TokenizerFiles& files, const std::string& dir);
 // Copies tokenizer_files(src_dir) to dst_dir and returns their names; throws Error if there are none.
 std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir);
 
-// HF's _init_weights: Linear/Embedding weights ~ normal(0, initializer_range), biases 0,
-// LayerNorm weight 1 / bias 0, the padding row of the word embeddings 0. Deterministic in `seed`;
+// HF's _init_weights, decided by each tensor's role: Linear/Embedding weights ~ normal(0,
+// initializer_range), biases 0, LayerNorm weight 1 / bias 0, the padding row of the word embeddings
+// (and of RoBERTa's positions) 0, DistilBERT's fixed sinusoidal positions computed. Deterministic in `seed`;
 // each tensor draws from its own stream (seed + name), so a tensor initialised by load_model gets
 // the same values it would get from init_params.
 void init_params(ModelParams& params, const ModelConfig& config, uint64_t seed);

@@ -1,5 +1,6 @@
 #pragma once
-// ModelConfig: the fields of Hugging Face's config.json for model_type "bert".
+// ModelConfig: the fields of Hugging Face's config.json for the BERT family, under BertConfig's names
+// (each family's own spelling is mapped in its architecture table, model/architecture.h).
 #include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -7,9 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "model/architecture.h"
+
 namespace bertft {
 
 struct ModelConfig {
+  Family family = Family::Bert;
   int vocab_size = 30522;
   int hidden_size = 768;
   int num_hidden_layers = 12;
@@ -24,6 +28,8 @@ struct ModelConfig {
   float layer_norm_eps = 1e-12f;
   int pad_token_id = 0;
   std::string position_embedding_type = "absolute";
+  int embedding_size = 0;             // ELECTRA: the embeddings' width; 0: hidden_size
+  bool sinusoidal_positions = false;  // DistilBERT's sinusoidal_pos_embds: fixed position embeddings
   std::optional<float> classifier_dropout;  // null in HF: falls back to hidden_dropout_prob
   std::vector<std::string> id2label = {"LABEL_0", "LABEL_1"};  // num_labels == id2label.size()
   std::string problem_type;  // "" (unset), single_label_classification, ...
@@ -33,6 +39,13 @@ struct ModelConfig {
 
   int num_labels() const { return static_cast<int>(id2label.size()); }
   int head_size() const { return hidden_size / num_attention_heads; }
+  const Architecture& arch() const { return architecture(family); }
+  int embedding_width() const { return embedding_size > 0 ? embedding_size : hidden_size; }
+  bool has_token_types() const { return arch().token_types; }
+  // The position id of a sequence's first token (RoBERTa counts from pad_token_id + 1), and so the
+  // longest sequence the position table allows.
+  int first_position() const { return arch().position_ids_after_padding ? pad_token_id + 1 : 0; }
+  int max_sequence_length() const { return max_position_embeddings - first_position(); }
 };
 
 // The hidden_act values bertft computes (kernels/activation.h maps them): "gelu" is the exact erf
@@ -45,15 +58,24 @@ inline constexpr std::array<std::string_view, 6> kSupportedActivations = {
 // The transformers release whose config.json format config_to_json reproduces.
 inline constexpr const char* kTransformersVersion = "4.46.0";
 
-// Parses config.json text; `path` names the file in errors ("config.json: field 'hidden_size': ...").
-// Validates ranges and consistency (hidden_size divisible by heads, known hidden_act, ...).
+// The --max-length a command runs with: `requested`, or 0 for the longest sequence the model takes
+// (max_sequence_length). Throws Error when the model cannot take `requested` tokens.
+int resolve_max_length(const ModelConfig& config, int requested);
+
+// A family's defaults: the values its transformers config class gives keys config.json omits.
+ModelConfig default_config(Family family);
+
+// Parses config.json text of any supported model_type (absent: bert); `path` names the file in errors
+// ("config.json: field 'hidden_size': ..."). Validates ranges and consistency (hidden_size divisible
+// by heads, known hidden_act, ...).
 ModelConfig parse_config(const std::string& json_text, const std::string& path);
 ModelConfig load_config(const std::string& path);
 // The checks parse_config applies, for a config built or edited in code; `path` names it in errors.
 void validate_config(const ModelConfig& config, const std::string& path);
 // Serialises as HF's PretrainedConfig.to_json_string would (indent 2, sorted keys, ASCII-escaped,
-// id2label/label2id maps, model_type, transformers_version; torch_dtype and use_cache taken from
-// `extra` when present, else "float32" and true). Unknown keys kept in `extra` are written back.
+// the family's own key names, id2label/label2id maps, model_type, transformers_version; torch_dtype
+// and use_cache taken from `extra` when present, else "float32" and true where the family has
+// use_cache). Unknown keys kept in `extra` are written back.
 std::string config_to_json(const ModelConfig& config);
 
 }  // namespace bertft

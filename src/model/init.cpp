@@ -1,4 +1,4 @@
-// Random initialisation with the semantics of transformers' BertPreTrainedModel._init_weights. The
+// Random initialisation with the semantics of transformers' _init_weights (BERT, DistilBERT, RoBERTa, ELECTRA). The
 // values cannot match PyTorch's generator; what matters is the distribution and that a given seed
 // gives the same model everywhere, so the generator and the normal transform are our own.
 #include <algorithm>
@@ -50,24 +50,41 @@ class NormalStream {
   bool has_spare_ = false;
 };
 
+// DistilBERT's create_sinusoidal_embeddings: sin at even columns, cos at odd, unscaled.
+void fill_fixed_sinusoids(float* data, int64_t positions, int64_t dim) {
+  for (int64_t pos = 0; pos < positions; pos++)
+    for (int64_t j = 0; j < dim; j++) {
+      const double angle = static_cast<double>(pos) / std::pow(10000.0, static_cast<double>(2 * (j / 2)) / dim);
+      data[pos * dim + j] = static_cast<float>(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
+    }
+}
+
 }  // namespace
 
 void init_tensor(const TensorSpec& spec, float* data, const ModelConfig& config, uint64_t seed) {
-  const std::string_view name = spec.name;
-  if (name.ends_with("LayerNorm.weight")) {
-    std::fill(data, data + spec.numel, 1.0f);
-  } else if (name.ends_with(".bias")) {  // Linear biases, LayerNorm biases, cls.predictions.bias
-    std::fill(data, data + spec.numel, 0.0f);
-  } else {  // Linear and Embedding weights
-    NormalStream normal(tensor_seed(seed, name));
-    for (size_t i = 0; i < spec.numel; i++)
-      data[i] = static_cast<float>(normal.next() * config.initializer_range);
-    // nn.Embedding(padding_idx=pad_token_id) keeps the padding row at zero; only the word embeddings have one.
-    if (name.ends_with("word_embeddings.weight")) {
-      const size_t hidden = static_cast<size_t>(config.hidden_size);
-      std::fill_n(data + static_cast<size_t>(config.pad_token_id) * hidden, hidden, 0.0f);
-    }
+  const int64_t width = spec.shape.back();
+  switch (spec.role) {
+    case Role::Norm:
+      std::fill(data, data + spec.numel, 1.0f);
+      return;
+    case Role::Bias:
+      std::fill(data, data + spec.numel, 0.0f);
+      return;
+    case Role::Matrix: case Role::Embedding: case Role::WordEmbedding:
+      break;
   }
+  if (spec.fixed) {
+    fill_fixed_sinusoids(data, spec.shape[0], width);
+    return;
+  }
+  NormalStream normal(tensor_seed(seed, spec.name));
+  for (size_t i = 0; i < spec.numel; i++) data[i] = static_cast<float>(normal.next() * config.initializer_range);
+  // nn.Embedding(padding_idx=pad_token_id) keeps the padding row at zero: the word embeddings', and
+  // RoBERTa's positions' too.
+  const bool padded = spec.role == Role::WordEmbedding ||
+                      (spec.slot == Slot::PositionEmbeddings && config.arch().position_ids_after_padding);
+  if (padded && config.pad_token_id < spec.shape[0])
+    std::fill_n(data + static_cast<int64_t>(config.pad_token_id) * width, width, 0.0f);
 }
 
 void init_params(ModelParams& params, const ModelConfig& config, uint64_t seed) {
@@ -76,7 +93,7 @@ void init_params(ModelParams& params, const ModelConfig& config, uint64_t seed) 
 
 void init_sinusoidal_positions(ModelParams& params, const ModelConfig& config) {
   float* data = params.pos_emb;
-  const int64_t hidden = config.hidden_size;
+  const int64_t hidden = config.embedding_width();
   // sin and cos of one frequency have variance 1/2 each over many positions.
   const double scale = config.initializer_range * std::numbers::sqrt2;
   for (int64_t pos = 0; pos < config.max_position_embeddings; pos++) {

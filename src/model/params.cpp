@@ -4,107 +4,120 @@ namespace bertft {
 
 namespace {
 
-struct Layout {
-  std::vector<TensorSpec> specs;
-  size_t total = 0;
-  void add(std::string name, std::vector<int64_t> shape) {
-    size_t n = 1;
-    for (int64_t d : shape) n *= static_cast<size_t>(d);
-    specs.push_back({std::move(name), std::move(shape), total, n});
-    total += n;
+std::vector<int64_t> slot_shape(Slot slot, const ModelConfig& c) {
+  const int64_t H = c.hidden_size, E = c.embedding_width(), I = c.intermediate_size, V = c.vocab_size;
+  switch (slot) {
+    case Slot::WordEmbeddings: return {V, E};
+    case Slot::PositionEmbeddings: return {c.max_position_embeddings, E};
+    case Slot::TokenTypeEmbeddings: return {c.type_vocab_size, E};
+    case Slot::EmbeddingsNormWeight: case Slot::EmbeddingsNormBias: return {E};
+    case Slot::EmbeddingsProjectWeight: return {H, E};
+    case Slot::QueryWeight: case Slot::KeyWeight: case Slot::ValueWeight: case Slot::AttentionOutWeight:
+    case Slot::HeadDenseWeight:
+      return {H, H};
+    case Slot::FfnInWeight: return {I, H};
+    case Slot::FfnInBias: return {I};
+    case Slot::FfnOutWeight: return {H, I};
+    case Slot::HeadOutWeight: return {c.num_labels(), H};
+    case Slot::HeadOutBias: return {c.num_labels()};
+    case Slot::LmDenseWeight: return {E, H};
+    case Slot::LmDenseBias: case Slot::LmNormWeight: case Slot::LmNormBias: return {E};
+    case Slot::LmBias: return {V};
+    default: return {H};  // the layers' biases and LayerNorms, the projection's and the head dense's bias
   }
-};
+}
+
+bool model_has(Slot slot, const ModelConfig& c, const Heads& heads) {
+  const Architecture& arch = c.arch();
+  if (!arch.names[static_cast<int>(slot)]) return false;
+  switch (slot) {
+    case Slot::EmbeddingsProjectWeight: case Slot::EmbeddingsProjectBias:
+      return c.embedding_width() != c.hidden_size;
+    case Slot::HeadDenseWeight: case Slot::HeadDenseBias:
+      return heads.classifier || (heads.pooler && arch.head_dense_in_base);
+    case Slot::HeadOutWeight: case Slot::HeadOutBias:
+      return heads.classifier;
+    case Slot::LmDenseWeight: case Slot::LmDenseBias: case Slot::LmNormWeight: case Slot::LmNormBias:
+    case Slot::LmBias:
+      return heads.mlm;
+    default:
+      return true;
+  }
+}
 
 }  // namespace
 
 std::vector<TensorSpec> param_specs(const ModelConfig& c, const Heads& heads) {
-  const int64_t H = c.hidden_size, I = c.intermediate_size;
-  Layout l;
-  l.add("bert.embeddings.word_embeddings.weight", {c.vocab_size, H});
-  l.add("bert.embeddings.position_embeddings.weight", {c.max_position_embeddings, H});
-  l.add("bert.embeddings.token_type_embeddings.weight", {c.type_vocab_size, H});
-  l.add("bert.embeddings.LayerNorm.weight", {H});
-  l.add("bert.embeddings.LayerNorm.bias", {H});
-  for (int i = 0; i < c.num_hidden_layers; i++) {
-    const std::string p = "bert.encoder.layer." + std::to_string(i) + ".";
-    for (const char* m : {"query", "key", "value"}) l.add(p + "attention.self." + m + ".weight", {H, H});
-    for (const char* m : {"query", "key", "value"}) l.add(p + "attention.self." + m + ".bias", {H});
-    l.add(p + "attention.output.dense.weight", {H, H});
-    l.add(p + "attention.output.dense.bias", {H});
-    l.add(p + "attention.output.LayerNorm.weight", {H});
-    l.add(p + "attention.output.LayerNorm.bias", {H});
-    l.add(p + "intermediate.dense.weight", {I, H});
-    l.add(p + "intermediate.dense.bias", {I});
-    l.add(p + "output.dense.weight", {H, I});
-    l.add(p + "output.dense.bias", {H});
-    l.add(p + "output.LayerNorm.weight", {H});
-    l.add(p + "output.LayerNorm.bias", {H});
-  }
-  if (heads.pooler) {
-    l.add("bert.pooler.dense.weight", {H, H});
-    l.add("bert.pooler.dense.bias", {H});
-  }
-  if (heads.classifier) {
-    l.add("classifier.weight", {c.num_labels(), H});
-    l.add("classifier.bias", {c.num_labels()});
-  }
-  if (heads.mlm) {
-    l.add("cls.predictions.transform.dense.weight", {H, H});
-    l.add("cls.predictions.transform.dense.bias", {H});
-    l.add("cls.predictions.transform.LayerNorm.weight", {H});
-    l.add("cls.predictions.transform.LayerNorm.bias", {H});
-    l.add("cls.predictions.bias", {c.vocab_size});
-  }
-  return std::move(l.specs);
+  const Architecture& arch = c.arch();
+  std::vector<TensorSpec> specs;
+  size_t total = 0;
+  auto add = [&](Slot slot, int layer) {
+    TensorSpec spec{tensor_name(arch, slot, layer), slot_shape(slot, c), total, 1, slot, layer, slot_role(slot),
+                    slot == Slot::PositionEmbeddings && c.sinusoidal_positions};
+    for (int64_t d : spec.shape) spec.numel *= static_cast<size_t>(d);
+    total += spec.numel;
+    specs.push_back(std::move(spec));
+  };
+  auto add_range = [&](Slot first, Slot last, int layer) {
+    for (int s = static_cast<int>(first); s <= static_cast<int>(last); s++)
+      if (model_has(static_cast<Slot>(s), c, heads)) add(static_cast<Slot>(s), layer);
+  };
+  add_range(Slot::WordEmbeddings, Slot::EmbeddingsProjectBias, -1);
+  for (int l = 0; l < c.num_hidden_layers; l++) add_range(kFirstLayerSlot, kLastLayerSlot, l);
+  add_range(Slot::HeadDenseWeight, Slot::LmBias, -1);
+  return specs;
 }
 
 ModelParams::ModelParams(const ModelConfig& c, Heads heads) : heads_(heads), specs_(param_specs(c, heads)) {
   for (size_t i = 0; i < specs_.size(); i++) index_.emplace(specs_[i].name, i);
   storage_.assign(specs_.back().offset + specs_.back().numel, 0.0f);
-
-  auto at = [&](const std::string& name) { return tensor(*find(name)); };
-  word_emb = at("bert.embeddings.word_embeddings.weight");
-  pos_emb = at("bert.embeddings.position_embeddings.weight");
-  type_emb = at("bert.embeddings.token_type_embeddings.weight");
-  emb_ln_w = at("bert.embeddings.LayerNorm.weight");
-  emb_ln_b = at("bert.embeddings.LayerNorm.bias");
   layers.resize(c.num_hidden_layers);
-  for (int i = 0; i < c.num_hidden_layers; i++) {
-    const std::string p = "bert.encoder.layer." + std::to_string(i) + ".";
-    LayerParams& L = layers[i];
-    L.qkv_w = at(p + "attention.self.query.weight");
-    L.qkv_b = at(p + "attention.self.query.bias");
-    L.attn_out_w = at(p + "attention.output.dense.weight");
-    L.attn_out_b = at(p + "attention.output.dense.bias");
-    L.attn_ln_w = at(p + "attention.output.LayerNorm.weight");
-    L.attn_ln_b = at(p + "attention.output.LayerNorm.bias");
-    L.inter_w = at(p + "intermediate.dense.weight");
-    L.inter_b = at(p + "intermediate.dense.bias");
-    L.out_w = at(p + "output.dense.weight");
-    L.out_b = at(p + "output.dense.bias");
-    L.out_ln_w = at(p + "output.LayerNorm.weight");
-    L.out_ln_b = at(p + "output.LayerNorm.bias");
-  }
-  if (heads.pooler) {
-    pool_w = at("bert.pooler.dense.weight");
-    pool_b = at("bert.pooler.dense.bias");
-  }
-  if (heads.classifier) {
-    cls_w = at("classifier.weight");
-    cls_b = at("classifier.bias");
-  }
-  if (heads.mlm) {
-    mlm_dense_w = at("cls.predictions.transform.dense.weight");
-    mlm_dense_b = at("cls.predictions.transform.dense.bias");
-    mlm_ln_w = at("cls.predictions.transform.LayerNorm.weight");
-    mlm_ln_b = at("cls.predictions.transform.LayerNorm.bias");
-    mlm_bias = at("cls.predictions.bias");
+  for (const TensorSpec& spec : specs_) {
+    float* p = tensor(spec);
+    LayerParams* L = spec.layer >= 0 ? &layers[spec.layer] : nullptr;
+    switch (spec.slot) {
+      case Slot::WordEmbeddings: word_emb = p; break;
+      case Slot::PositionEmbeddings: pos_emb = p; break;
+      case Slot::TokenTypeEmbeddings: type_emb = p; break;
+      case Slot::EmbeddingsNormWeight: emb_ln_w = p; break;
+      case Slot::EmbeddingsNormBias: emb_ln_b = p; break;
+      case Slot::EmbeddingsProjectWeight: emb_proj_w = p; break;
+      case Slot::EmbeddingsProjectBias: emb_proj_b = p; break;
+      case Slot::QueryWeight: L->qkv_w = p; break;
+      case Slot::QueryBias: L->qkv_b = p; break;
+      case Slot::AttentionOutWeight: L->attn_out_w = p; break;
+      case Slot::AttentionOutBias: L->attn_out_b = p; break;
+      case Slot::AttentionNormWeight: L->attn_ln_w = p; break;
+      case Slot::AttentionNormBias: L->attn_ln_b = p; break;
+      case Slot::FfnInWeight: L->inter_w = p; break;
+      case Slot::FfnInBias: L->inter_b = p; break;
+      case Slot::FfnOutWeight: L->out_w = p; break;
+      case Slot::FfnOutBias: L->out_b = p; break;
+      case Slot::FfnNormWeight: L->out_ln_w = p; break;
+      case Slot::FfnNormBias: L->out_ln_b = p; break;
+      case Slot::HeadDenseWeight: head_dense_w = p; break;
+      case Slot::HeadDenseBias: head_dense_b = p; break;
+      case Slot::HeadOutWeight: head_out_w = p; break;
+      case Slot::HeadOutBias: head_out_b = p; break;
+      case Slot::LmDenseWeight: mlm_dense_w = p; break;
+      case Slot::LmDenseBias: mlm_dense_b = p; break;
+      case Slot::LmNormWeight: mlm_ln_w = p; break;
+      case Slot::LmNormBias: mlm_ln_b = p; break;
+      case Slot::LmBias: mlm_bias = p; break;
+      default: break;  // key and value: inside the fused query-key-value views
+    }
   }
 }
 
 const TensorSpec* ModelParams::find(const std::string& name) const {
   auto it = index_.find(name);
   return it == index_.end() ? nullptr : &specs_[it->second];
+}
+
+const TensorSpec* ModelParams::find(Slot slot, int layer) const {
+  for (const TensorSpec& spec : specs_)
+    if (spec.slot == slot && spec.layer == layer) return &spec;
+  return nullptr;
 }
 
 }  // namespace bertft

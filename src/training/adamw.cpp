@@ -11,9 +11,10 @@
 
 namespace bertft {
 
-bool is_weight_decayed(const std::string& name) {
-  const bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
-  return !is_bias && name.find("LayerNorm") == std::string::npos;
+bool is_weight_decayed(Role role) { return role != Role::Bias && role != Role::Norm; }
+
+bool is_trained(const TensorSpec& spec, bool freeze_encoder) {
+  return !spec.fixed && !(freeze_encoder && is_encoder_slot(spec.slot));
 }
 
 namespace {
@@ -51,10 +52,8 @@ int64_t parse_count(const std::map<std::string, std::string>& meta, const std::s
 AdamW::AdamW(const ModelParams& params, AdamWOptions options)
     : options_(options), layout_(layout_hash(params)), m_(params.size(), 0.0f), v_(params.size(), 0.0f) {
   for (const TensorSpec& s : params.specs()) {
-    const bool frozen = std::any_of(options_.frozen_prefixes.begin(), options_.frozen_prefixes.end(),
-                                    [&](const std::string& prefix) { return s.name.rfind(prefix, 0) == 0; });
-    if (frozen) continue;
-    const bool decay = is_weight_decayed(s.name);
+    if (!is_trained(s, options_.freeze_encoder)) continue;
+    const bool decay = is_weight_decayed(s.role);
     if (!segments_.empty() && segments_.back().decay == decay && segments_.back().end == s.offset)
       segments_.back().end = s.offset + s.numel;
     else

@@ -1,6 +1,7 @@
 #pragma once
 // torch.optim.AdamW (torch 1.13, single-tensor path) over the flat parameter array, with HF Trainer's
-// two parameter groups: weight decay on everything except biases and LayerNorm weights.
+// two parameter groups: weight decay on everything except biases and LayerNorm weights (by role,
+// model/architecture.h, as HF decides by module type: DistilBERT's sa_layer_norm is one).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,14 +12,17 @@ namespace bertft {
 
 struct AdamWOptions {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.01;
-  // Tensors whose names start with one of these are frozen: left out of the update entirely (not
-  // even decayed), as parameters with requires_grad=False are left out of a torch optimizer.
-  std::vector<std::string> frozen_prefixes;
+  // --freeze-encoder: the embeddings and layers are left out of the update entirely (not even
+  // decayed), as parameters with requires_grad=False are left out of a torch optimizer. Fixed
+  // tensors (is_trained) always are.
+  bool freeze_encoder = false;
 };
 
-// HF Trainer.get_decay_parameter_names: no decay for names ending in "bias" or containing
-// "LayerNorm" (the embeddings, including the word embeddings, are decayed).
-bool is_weight_decayed(const std::string& hf_name);
+// HF Trainer.get_decay_parameter_names: no decay for biases and LayerNorm weights (the embeddings,
+// including the word embeddings, are decayed).
+bool is_weight_decayed(Role role);
+// Whether the optimizer updates the tensor: not a fixed one, and not the encoder's when it is frozen.
+bool is_trained(const TensorSpec& spec, bool freeze_encoder);
 
 class AdamW {
  public:

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "inference/classifier.h"  // TokenizedInput
+#include "model/encoder.h"
 
 namespace bertft {
 
@@ -21,6 +22,7 @@ struct Batch {
                                        // the labels are the targets
 
   int num_seqs() const { return static_cast<int>(labels.size()); }
+  PackedTokens tokens() const { return PackedTokens{ids, type_ids, offsets, lengths}; }
   int64_t num_tokens() const { return static_cast<int64_t>(ids.size()); }
   void clear() {
     ids.clear();

@@ -7,24 +7,14 @@
 #include "common/error.h"
 #include "common/profile.h"
 #include "kernels/classifier_head.h"
-#include "kernels/dropout.h"
 
 namespace bertft {
 
-namespace {
-
-constexpr uint64_t kPooledStream = (1ULL << 32) + 1;  // apart from EncoderStep's streams
-
-}  // namespace
-
 ClassifierStep::ClassifierStep(const ModelConfig& config, size_t max_tokens, int max_batch, Precision precision)
-    : encoder_(config, max_tokens, max_batch, precision, EncoderOutput::kClsRows) {
-  const int64_t H = config.hidden_size, B = max_batch, C = config.num_labels();
+    : encoder_(config, max_tokens, max_batch, precision, EncoderOutput::kClsRows), head_(config, max_batch) {
+  const int64_t B = max_batch, C = config.num_labels();
   storage_ = allocate_arena(
       [&](FloatArena& a) {
-        pooled_ = a.take(B * H);
-        dropped_ = a.take(B * H);
-        dpooled_ = a.take(B * H);
         logits_ = a.take(B * C);
         dlogits_ = a.take(B * C);
       },
@@ -35,14 +25,13 @@ ClassifierStep::~ClassifierStep() = default;
 
 void ClassifierStep::check_batch(const ModelParams& params, const ModelParams& grads, const Batch& batch) const {
   const ModelConfig& c = encoder_.config();
-  if (!params.pool_w || !params.cls_w)
-    throw std::logic_error("ClassifierStep needs parameters with the pooler and classifier heads");
-  if (!grads.pool_w || !grads.cls_w)
-    throw std::logic_error("ClassifierStep: gradients must have the parameters' config and heads");
-  const TensorSpec* cls = params.find("classifier.weight");
-  if (!cls || cls->shape != std::vector<int64_t>{c.num_labels(), c.hidden_size})
+  if (!params.head_out_w || !grads.head_out_w || grads.size() != params.size())
+    throw std::logic_error("ClassifierStep needs parameters and gradients with the classification head");
+  const TensorSpec* out = params.find(Slot::HeadOutWeight);
+  if (out->shape != std::vector<int64_t>{c.num_labels(), c.hidden_size})
     throw std::logic_error("ClassifierStep: parameters do not match the config");
-  encoder_.check_batch(params, grads, batch);
+  encoder_.check_params(params);
+  encoder_.check_tokens(batch.tokens());
   if (!batch.targets.empty() && batch.targets.size() != static_cast<size_t>(batch.num_seqs()) * c.num_labels())
     throw std::logic_error("ClassifierStep: the batch's targets are not [sequences, num_labels]");
   for (int b = 0; b < batch.num_seqs(); b++)
@@ -56,17 +45,13 @@ float ClassifierStep::forward_backward(const ModelParams& params, ModelParams& g
   check_batch(params, grads, batch);
   const ModelConfig& c = encoder_.config();
   const int B = batch.num_seqs();
-  const int64_t H = c.hidden_size, C = c.num_labels();
-  const uint64_t seed = opts.dropout_seed;
-  const float* cls = encoder_.forward(params, batch, opts);
-  float* dcls = encoder_.output_grad();
-  const float cls_p = opts.classifier_dropout;
+  const int64_t C = c.num_labels();
+  const PackedTokens tokens = batch.tokens();
+  const float* first = encoder_.forward(params, tokens, opts);
+  head_.forward(params, first, B, logits_, opts.classifier_dropout, opts.dropout_seed);
   float loss;
   {
     OpScope scope(Op::Head);
-    pooler_forward(pooled_, cls, params.pool_w, params.pool_b, B, H);
-    dropout_forward(dropped_, pooled_, B * H, cls_p, seed, kPooledStream);
-    classifier_forward(logits_, dropped_, params.cls_w, params.cls_b, B, H, C);
     if (batch.targets.empty()) {
       loss = crossentropy_forward(logits_, batch.labels.data(), B, C);
       crossentropy_backward(dlogits_, logits_, batch.labels.data(), B, C, opts.grad_scale);
@@ -74,13 +59,11 @@ float ClassifierStep::forward_backward(const ModelParams& params, ModelParams& g
       loss = crossentropy_soft_forward(logits_, batch.targets.data(), B, C);
       crossentropy_soft_backward(dlogits_, logits_, batch.targets.data(), B, C, opts.grad_scale);
     }
-    classifier_backward(dpooled_, grads.cls_w, grads.cls_b, dlogits_, dropped_, params.cls_w, B, H, C);
-    dropout_backward(dpooled_, dpooled_, B * H, cls_p, seed, kPooledStream);
-    pooler_backward(opts.train_encoder ? dcls : nullptr, grads.pool_w, grads.pool_b, dpooled_, pooled_, cls,
-                    params.pool_w, B, H);
   }
-  if (opts.on_grads_final) opts.on_grads_final(grads.pool_w);  // the pooler and the classifier after it
-  if (opts.train_encoder) encoder_.backward(params, grads, batch, opts);
+  head_.backward(params, grads, first, B, dlogits_, opts.train_encoder ? encoder_.output_grad() : nullptr,
+                 opts.classifier_dropout, opts.dropout_seed);
+  if (opts.on_grads_final) opts.on_grads_final(grads.head_dense_w);  // the head's tensors, last in the layout
+  if (opts.train_encoder) encoder_.backward(params, grads, tokens, opts);
   return loss;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
-// One forward + backward pass (fp32, or bf16 mixed precision) of BertForSequenceClassification
-// (single-label, mean softmax cross-entropy against the labels or the batch's class probabilities) over a
-// packed batch, matching Hugging Face / PyTorch
-// autograd: the encoder (encoder_step.h, [CLS] rows of the last layer only), then the pooler, dropout
-// on the pooled output, and the classifier.
+// One forward + backward pass (fp32, or bf16 mixed precision) of a family's ForSequenceClassification
+// model (single-label, mean softmax cross-entropy against the labels or the batch's class
+// probabilities) over a packed batch, matching Hugging Face / PyTorch autograd: the encoder
+// (model/encoder.h, first-token rows of the last layer only), then the classification head
+// (model/classification_head.h).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -14,13 +14,14 @@
 #include "model/config.h"
 #include "model/params.h"
 #include "training/batch.h"
-#include "training/encoder_step.h"
+#include "model/classification_head.h"
+#include "model/encoder.h"
 
 namespace bertft {
 
 class ClassifierStep {
  public:
-  // Sizes as EncoderStep's; forward_backward then allocates nothing.
+  // Sizes as Encoder's; forward_backward then allocates nothing.
   ClassifierStep(const ModelConfig& config, size_t max_tokens, int max_batch,
                  Precision precision = Precision::Fp32);
   ~ClassifierStep();
@@ -28,8 +29,8 @@ class ClassifierStep {
   ClassifierStep& operator=(const ClassifierStep&) = delete;
 
   // Forward and backward over `batch`; ACCUMULATES grad_scale * dLoss/dθ into `grads` (a ModelParams
-  // of the same config and heads as `params`, which must carry the pooler and classifier). Word
-  // embedding gradients are sparse (EncoderStep::backward). Returns the batch's mean cross-entropy
+  // of the same config and heads as `params`, which must carry the classification head). Word
+  // embedding gradients are sparse (Encoder::backward). Returns the batch's mean cross-entropy
   // loss (not scaled). Throws Error for a malformed batch.
   float forward_backward(const ModelParams& params, ModelParams& grads, const Batch& batch,
                          const StepOptions& opts);
@@ -47,11 +48,9 @@ class ClassifierStep {
  private:
   void check_batch(const ModelParams& params, const ModelParams& grads, const Batch& batch) const;
 
-  EncoderStep encoder_;
+  Encoder encoder_;
+  ClassificationHead head_;
   std::unique_ptr<float[]> storage_;
-  float* pooled_;    // [B, H] tanh output
-  float* dropped_;   // [B, H] dropout(pooled): classifier input
-  float* dpooled_;   // [B, H]
   float* logits_;    // [B, C]
   float* dlogits_;   // [B, C]
 };

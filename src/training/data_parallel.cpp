@@ -8,13 +8,10 @@
 namespace bertft {
 
 std::vector<GradientReducer::Range> dense_gradient_ranges(const ModelParams& grads,
-                                                         const std::vector<std::string>& frozen_prefixes,
-                                                         bool word_rows_sparse) {
+                                                         bool freeze_encoder, bool word_rows_sparse) {
   std::vector<GradientReducer::Range> ranges;
   for (const TensorSpec& spec : grads.specs()) {
-    bool skip = word_rows_sparse && spec.name == "bert.embeddings.word_embeddings.weight";
-    for (const std::string& prefix : frozen_prefixes) skip = skip || spec.name.rfind(prefix, 0) == 0;
-    if (skip) continue;
+    if ((word_rows_sparse && spec.role == Role::WordEmbedding) || !is_trained(spec, freeze_encoder)) continue;
     if (!ranges.empty() && ranges.back().end == spec.offset)
       ranges.back().end += spec.numel;
     else

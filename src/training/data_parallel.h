@@ -12,17 +12,16 @@
 #include "distributed/communicator.h"
 #include "distributed/gradient_reducer.h"
 #include "model/params.h"
+#include "model/encoder.h"
 #include "training/adamw.h"
-#include "training/encoder_step.h"
 #include "training/run_files.h"
 
 namespace bertft {
 
-// The gradient ranges summed whole: every tensor but the frozen ones and, with word_rows_sparse,
-// the word embeddings (a classifier step writes only the rows of its batch's tokens: those are
-// summed by rows, GradientReducer::sum_rows).
-std::vector<GradientReducer::Range> dense_gradient_ranges(const ModelParams& grads,
-                                                         const std::vector<std::string>& frozen_prefixes,
+// The gradient ranges summed whole: every tensor the optimizer trains (is_trained) but, with
+// word_rows_sparse, the word embeddings (a classifier step writes only the rows of its batch's tokens:
+// those are summed by rows, GradientReducer::sum_rows).
+std::vector<GradientReducer::Range> dense_gradient_ranges(const ModelParams& grads, bool freeze_encoder,
                                                          bool word_rows_sparse);
 
 // Floats per all-reduce bucket for --bucket-mb (MiB).

@@ -20,7 +20,7 @@ double global_grad_norm(const ModelParams& grads, const std::vector<int32_t>* to
   const float* g = grads.data();
   const ptrdiff_t n = static_cast<ptrdiff_t>(grads.size());
   if (!touched_word_rows || !grads.word_emb) return std::sqrt(sum_of_squares(g, n));
-  const TensorSpec* word = grads.find("bert.embeddings.word_embeddings.weight");
+  const TensorSpec* word = grads.find(Slot::WordEmbeddings);
   const ptrdiff_t begin = static_cast<ptrdiff_t>(word->offset), end = begin + static_cast<ptrdiff_t>(word->numel);
   const int64_t H = word->shape[1];
   const std::vector<int32_t>& rows = *touched_word_rows;

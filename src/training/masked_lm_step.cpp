@@ -7,9 +7,7 @@
 #include "common/arena.h"
 #include "common/error.h"
 #include "common/profile.h"
-#include "kernels/bf16.h"
 #include "kernels/layernorm.h"
-#include "kernels/linear.h"
 #include "kernels/vocab_crossentropy.h"
 
 namespace bertft {
@@ -38,32 +36,33 @@ struct MaskedLMStep::Workspace {
 MaskedLMStep::MaskedLMStep(const ModelConfig& config, size_t max_tokens, int max_batch, size_t max_masked,
                            Precision precision)
     : encoder_(config, max_tokens, max_batch, precision, EncoderOutput::kAllRows),
-      activation_(activation_from_name(config.hidden_act)),
+      activation_(config.arch().lm_activation_is_gelu ? Activation::GeluErf : activation_from_name(config.hidden_act)),
       max_masked_(max_masked),
       ws_(std::make_unique<Workspace>()) {
   if (max_masked < 1 || max_masked > max_tokens) throw Error("masked tokens per batch must be in 1..tokens per batch");
-  const int64_t H = config.hidden_size, V = config.vocab_size, M = static_cast<int64_t>(max_masked);
+  const int64_t H = config.hidden_size, E = config.embedding_width(), V = config.vocab_size;
+  const int64_t M = static_cast<int64_t>(max_masked);
   const bool bf16_mode = precision == Precision::Bf16;
   Workspace& ws = *ws_;
   ws.storage = allocate_arena(
       [&](FloatArena& a) {
         ws.gathered = a.take(M * H);
-        ws.transform = a.take(M * H);
-        ws.act = a.take(M * H);
-        ws.normed = a.take(M * H);
+        ws.transform = a.take(M * E);
+        ws.act = a.take(M * E);
+        ws.normed = a.take(M * E);
         ws.mean = a.take(M);
         ws.rstd = a.take(M);
         ws.logits = a.take(M * V);
-        ws.d_normed = a.take(M * H);
-        ws.d_act = a.take(M * H);
+        ws.d_normed = a.take(M * E);
+        ws.d_act = a.take(M * E);
         ws.d_gathered = a.take(M * H);
         ws.gathered_b = ws.normed_b = ws.dense_w_b = ws.word_emb_b = ws.grad_b = nullptr;
         if (bf16_mode) {
           ws.gathered_b = a.take_bf16(M * H);
-          ws.normed_b = a.take_bf16(M * H);
-          ws.dense_w_b = a.take_bf16(H * H);
-          ws.word_emb_b = a.take_bf16(V * H);
-          ws.grad_b = a.take_bf16(M * std::max(V, H));
+          ws.normed_b = a.take_bf16(M * E);
+          ws.dense_w_b = a.take_bf16(E * H);
+          ws.word_emb_b = a.take_bf16(V * E);
+          ws.grad_b = a.take_bf16(M * std::max(V, E));
         }
       },
       [&](size_t bytes) {
@@ -79,7 +78,9 @@ void MaskedLMStep::check(const ModelParams& params, const ModelParams& grads, co
   const ModelConfig& c = encoder_.config();
   if (!params.mlm_dense_w || !grads.mlm_dense_w)
     throw std::logic_error("MaskedLMStep needs parameters and gradients with the masked-LM head");
-  encoder_.check_batch(params, grads, batch);
+  if (grads.size() != params.size()) throw std::logic_error("MaskedLMStep: gradients of another model");
+  encoder_.check_params(params);
+  encoder_.check_tokens(batch.tokens());
   const size_t M = masked.positions.size();
   if (masked.targets.size() != M) throw Error("masked tokens: positions and targets differ in count");
   if (M == 0) throw Error("masked-LM batch has no masked tokens");
@@ -112,7 +113,8 @@ MaskedLMResult MaskedLMStep::forward(const ModelParams& params, const Batch& bat
 MaskedLMResult MaskedLMStep::run(const ModelParams& params, ModelParams* grads, const Batch& batch,
                                  const MaskedTokens& masked, const StepOptions& opts) {
   const int64_t H = encoder_.config().hidden_size, T = batch.num_tokens();
-  const float* hidden = encoder_.forward(params, batch, opts);
+  const PackedTokens tokens = batch.tokens();
+  const float* hidden = encoder_.forward(params, tokens, opts);
   const MaskedLMResult result = head(params, grads, hidden, masked, opts);
   if (grads && opts.on_grads_final) opts.on_grads_final(grads->mlm_dense_w);  // the head's tensors, last in the layout
   if (!grads || !opts.train_encoder) return result;
@@ -120,7 +122,7 @@ MaskedLMResult MaskedLMStep::run(const ModelParams& params, ModelParams* grads, 
   std::fill(d_hidden, d_hidden + T * H, 0.0f);
   for (size_t m = 0; m < masked.positions.size(); m++)
     std::copy_n(ws_->d_gathered + m * H, H, d_hidden + static_cast<int64_t>(masked.positions[m]) * H);
-  encoder_.backward(params, *grads, batch, opts);
+  encoder_.backward(params, *grads, tokens, opts);
   return result;
 }
 
@@ -129,28 +131,20 @@ MaskedLMResult MaskedLMStep::head(const ModelParams& params, ModelParams* grads,
   OpScope scope(Op::Head);
   const ModelConfig& c = encoder_.config();
   Workspace& ws = *ws_;
-  const int64_t H = c.hidden_size, V = c.vocab_size;
+  const int64_t H = c.hidden_size, E = c.embedding_width(), V = c.vocab_size;
   const int64_t M = static_cast<int64_t>(masked.positions.size());
   const bool bf16_mode = encoder_.precision() == Precision::Bf16;
+  const Dense transform(params.mlm_dense_w, params.mlm_dense_b, E, H, bf16_mode ? ws.dense_w_b : nullptr);
+  const Dense decoder(params.word_emb, params.mlm_bias, V, E, bf16_mode ? ws.word_emb_b : nullptr);
+  transform.refresh_bf16();
+  decoder.refresh_bf16();
   for (int64_t m = 0; m < M; m++)
     std::copy_n(hidden + static_cast<int64_t>(masked.positions[m]) * H, H, ws.gathered + m * H);
-  if (bf16_mode) {
-    to_bf16(ws.gathered_b, ws.gathered, M * H);
-    to_bf16(ws.dense_w_b, params.mlm_dense_w, H * H);
-    to_bf16(ws.word_emb_b, params.word_emb, V * H);
-    linear_forward(ws.transform, ws.gathered_b, ws.dense_w_b, params.mlm_dense_b, M, H, H);
-  } else {
-    linear_forward(ws.transform, ws.gathered, params.mlm_dense_w, params.mlm_dense_b, M, H, H);
-  }
-  activation_forward(activation_, ws.act, ws.transform, M * H);
-  layernorm_forward_train(ws.normed, ws.mean, ws.rstd, ws.act, params.mlm_ln_w, params.mlm_ln_b, M, H,
+  transform.forward(ws.transform, {ws.gathered, ws.gathered_b}, M);
+  activation_forward(activation_, ws.act, ws.transform, M * E);
+  layernorm_forward_train(ws.normed, ws.mean, ws.rstd, ws.act, params.mlm_ln_w, params.mlm_ln_b, M, E,
                           c.layer_norm_eps);
-  if (bf16_mode) {
-    to_bf16(ws.normed_b, ws.normed, M * H);
-    linear_forward(ws.logits, ws.normed_b, ws.word_emb_b, params.mlm_bias, M, V, H);
-  } else {
-    linear_forward(ws.logits, ws.normed, params.word_emb, params.mlm_bias, M, V, H);
-  }
+  decoder.forward(ws.logits, {ws.normed, ws.normed_b}, M);
   const VocabLoss loss =
       vocab_crossentropy_forward_backward(ws.logits, masked.targets.data(), M, V, grads ? opts.grad_scale : 0.0f);
   const MaskedLMResult result{static_cast<float>(loss.loss_sum / static_cast<double>(M)), loss.correct};
@@ -158,22 +152,13 @@ MaskedLMResult MaskedLMStep::head(const ModelParams& params, ModelParams* grads,
 
   // ws.logits now holds dLoss/dlogits. The decoder's weight is the word-embedding table, so its
   // gradient adds to the encoder's (sparse) embedding gradient, over every row.
-  const float* d_logits = ws.logits;
-  if (bf16_mode)
-    linear_backward(ws.d_normed, grads->word_emb, grads->mlm_bias, d_logits, ws.grad_b, ws.normed_b, ws.word_emb_b, M,
-                    V, H);
-  else
-    linear_backward(ws.d_normed, grads->word_emb, grads->mlm_bias, d_logits, ws.normed, params.word_emb, M, V, H);
+  decoder.backward(ws.d_normed, 0.0f, grads->word_emb, grads->mlm_bias, ws.logits, {ws.normed, ws.normed_b}, M,
+                   ws.grad_b);
   layernorm_backward(ws.d_act, grads->mlm_ln_w, grads->mlm_ln_b, ws.d_normed, ws.act, params.mlm_ln_w, ws.mean,
-                     ws.rstd, M, H);
-  activation_backward(activation_, ws.d_act, ws.d_act, ws.transform, M * H);
-  float* d_gathered = opts.train_encoder ? ws.d_gathered : nullptr;
-  if (bf16_mode)
-    linear_backward(d_gathered, grads->mlm_dense_w, grads->mlm_dense_b, ws.d_act, ws.grad_b, ws.gathered_b,
-                    ws.dense_w_b, M, H, H);
-  else
-    linear_backward(d_gathered, grads->mlm_dense_w, grads->mlm_dense_b, ws.d_act, ws.gathered, params.mlm_dense_w, M,
-                    H, H);
+                     ws.rstd, M, E);
+  activation_backward(activation_, ws.d_act, ws.d_act, ws.transform, M * E);
+  transform.backward(opts.train_encoder ? ws.d_gathered : nullptr, 0.0f, grads->mlm_dense_w, grads->mlm_dense_b,
+                     ws.d_act, {ws.gathered, ws.gathered_b}, M, ws.grad_b);
   return result;
 }
 

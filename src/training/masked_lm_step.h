@@ -1,8 +1,9 @@
 #pragma once
-// One forward + backward pass (fp32, or bf16 mixed precision) of BertForMaskedLM over a packed
-// batch, matching Hugging Face / PyTorch autograd: the encoder (encoder_step.h, every row), then
-// BertLMPredictionHead — transform dense + activation + LayerNorm, decoder tied to the word
-// embeddings, plus cls.predictions.bias — and the mean cross-entropy over the masked tokens.
+// One forward + backward pass (fp32, or bf16 mixed precision) of a family's ForMaskedLM model over a
+// packed batch, matching Hugging Face / PyTorch autograd: the encoder (model/encoder.h, every row),
+// then the LM head — transform dense [E, H] + activation (config.hidden_act; GELU for RoBERTa and
+// ELECTRA's generator) + LayerNorm, decoder tied to the word embeddings [V, E], plus its bias — and
+// the mean cross-entropy over the masked tokens.
 // HF runs the head on every token and ignores the unmasked ones (label -100); here it runs on the
 // masked rows only, which gives the same loss and gradients for a fraction of the work.
 #include <cstddef>
@@ -15,7 +16,7 @@
 #include "model/config.h"
 #include "model/params.h"
 #include "training/batch.h"
-#include "training/encoder_step.h"
+#include "model/encoder.h"
 
 namespace bertft {
 
@@ -37,7 +38,7 @@ struct MaskedLMResult {
 
 class MaskedLMStep {
  public:
-  // Sizes as EncoderStep's, plus at most max_masked masked tokens per batch.
+  // Sizes as Encoder's, plus at most max_masked masked tokens per batch.
   MaskedLMStep(const ModelConfig& config, size_t max_tokens, int max_batch, size_t max_masked,
                Precision precision = Precision::Fp32);
   ~MaskedLMStep();
@@ -66,7 +67,7 @@ class MaskedLMStep {
   MaskedLMResult head(const ModelParams& params, ModelParams* grads, const float* hidden, const MaskedTokens& masked,
                       const StepOptions& opts);
 
-  EncoderStep encoder_;
+  Encoder encoder_;
   Activation activation_;
   size_t max_masked_;
   std::unique_ptr<Workspace> ws_;

@@ -106,9 +106,7 @@ class Pretrainer {
     const std::string model_dir = resume_from_.empty() ? o_.model_dir : resume_from_;
     check_tokenizer_fits(tokenizer_, c,
                          model_dir.empty() ? o_.config_file : (fs::path(model_dir) / "config.json").string());
-    if (o_.max_length > c.max_position_embeddings)
-      throw Error("--max-length " + std::to_string(o_.max_length) + " exceeds the model's max_position_embeddings (" +
-                  std::to_string(c.max_position_embeddings) + ")");
+    resolve_max_length(c, o_.max_length);
     if (o_.dropout) {
       c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
     }
@@ -161,7 +159,7 @@ class Pretrainer {
     share_from_root(comm_, model_.params, optimizer, state_, !resume_from_.empty());
     if (comm_.is_root()) make_directories(o_.output_dir);
     log_.rewrite(state_);
-    GradientReducer reducer(comm_, grads.data(), dense_gradient_ranges(grads, {}, false), bucket_floats(o_.bucket_mb));
+    GradientReducer reducer(comm_, grads.data(), dense_gradient_ranges(grads, false, false), bucket_floats(o_.bucket_mb));
     StepClock clock;
 
     StepOptions step_options = step_options_from_config(model_.config);

@@ -127,7 +127,7 @@ class Trainer {
     if (train.label_names != base.id2label) load.id2label = train.label_names;
     AdamWOptions adam;
     adam.weight_decay = o_.weight_decay;
-    if (o_.freeze_encoder) adam.frozen_prefixes = {"bert.embeddings.", "bert.encoder."};
+    adam.freeze_encoder = o_.freeze_encoder;
     std::vector<std::string> notices;
     if (comm_.is_root())
       resume_from_ = read_newest_checkpoint(o_.output_dir, o_.resume, o_.model_dir, [&](const std::string& dir) {
@@ -150,10 +150,7 @@ class Trainer {
       state_.made_with = made_with;
     }
     ModelConfig& c = model_.config;
-    max_length_ = o_.max_length > 0 ? o_.max_length : c.max_position_embeddings;
-    if (max_length_ > c.max_position_embeddings)
-      throw Error("--max-length " + std::to_string(max_length_) + " exceeds the model's max_position_embeddings (" +
-                  std::to_string(c.max_position_embeddings) + ")");
+    max_length_ = resolve_max_length(c, o_.max_length);
     if (o_.dropout) {
       c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
       c.classifier_dropout = *o_.dropout;
@@ -226,7 +223,7 @@ class Trainer {
     if (comm_.is_root()) make_directories(o_.output_dir);
     log_.rewrite(state_);
     GradientReducer reducer(comm_, grads.data(),
-                            dense_gradient_ranges(grads, optimizer.options().frozen_prefixes, true),
+                            dense_gradient_ranges(grads, o_.freeze_encoder, true),
                             bucket_floats(o_.bucket_mb));
     StepClock clock;
 
@@ -262,7 +259,7 @@ class Trainer {
         }
         reducer.finish();
         step.add_touched_word_rows(
-            reducer.sum_rows(grads.word_emb, model_.config.hidden_size, step.touched_word_rows()));
+            reducer.sum_rows(grads.word_emb, model_.config.embedding_width(), step.touched_word_rows()));
         reducer.sum_values(sums);
         const double loss = sums[0] / micro;
         tokens_seen += sums[1];

@@ -36,14 +36,36 @@ struct TempFile {
 
 }  // namespace
 
+// HF decides by module type (every LayerNorm whatever its name) and by the name ending in "bias".
 TEST(AdamW, DecayGroupsFollowHfTrainer) {
-  EXPECT_TRUE(is_weight_decayed("bert.embeddings.word_embeddings.weight"));
-  EXPECT_TRUE(is_weight_decayed("bert.encoder.layer.0.attention.self.query.weight"));
-  EXPECT_TRUE(is_weight_decayed("classifier.weight"));
-  EXPECT_FALSE(is_weight_decayed("classifier.bias"));
-  EXPECT_FALSE(is_weight_decayed("bert.embeddings.LayerNorm.weight"));
-  EXPECT_FALSE(is_weight_decayed("bert.encoder.layer.1.output.LayerNorm.bias"));
-  EXPECT_FALSE(is_weight_decayed("cls.predictions.bias"));
+  auto decayed = [](Family family, const std::string& name) {
+    ModelConfig c = default_config(family);
+    c.vocab_size = 50, c.hidden_size = 8, c.num_attention_heads = 2, c.intermediate_size = 16;
+    c.num_hidden_layers = 2, c.max_position_embeddings = 16;
+    if (family == Family::Electra) c.embedding_size = 4;
+    const std::vector<TensorSpec> specs = param_specs(c, Heads{.pooler = true, .classifier = true, .mlm = true});
+    for (const TensorSpec& s : specs)
+      if (s.name == name) return is_weight_decayed(s.role);
+    ADD_FAILURE() << "no tensor " << name;
+    return false;
+  };
+  EXPECT_TRUE(decayed(Family::Bert, "bert.embeddings.word_embeddings.weight"));
+  EXPECT_TRUE(decayed(Family::Bert, "bert.encoder.layer.0.attention.self.query.weight"));
+  EXPECT_TRUE(decayed(Family::Bert, "classifier.weight"));
+  EXPECT_FALSE(decayed(Family::Bert, "classifier.bias"));
+  EXPECT_FALSE(decayed(Family::Bert, "bert.embeddings.LayerNorm.weight"));
+  EXPECT_FALSE(decayed(Family::Bert, "bert.encoder.layer.1.output.LayerNorm.bias"));
+  EXPECT_FALSE(decayed(Family::Bert, "cls.predictions.bias"));
+  EXPECT_FALSE(decayed(Family::DistilBert, "distilbert.transformer.layer.1.sa_layer_norm.weight"));
+  EXPECT_FALSE(decayed(Family::DistilBert, "distilbert.transformer.layer.0.output_layer_norm.weight"));
+  EXPECT_FALSE(decayed(Family::DistilBert, "vocab_layer_norm.weight"));
+  EXPECT_TRUE(decayed(Family::DistilBert, "pre_classifier.weight"));
+  EXPECT_TRUE(decayed(Family::DistilBert, "distilbert.embeddings.position_embeddings.weight"));
+  EXPECT_FALSE(decayed(Family::Roberta, "lm_head.layer_norm.weight"));
+  EXPECT_TRUE(decayed(Family::Roberta, "classifier.out_proj.weight"));
+  EXPECT_FALSE(decayed(Family::Roberta, "lm_head.bias"));
+  EXPECT_TRUE(decayed(Family::Electra, "electra.embeddings_project.weight"));
+  EXPECT_FALSE(decayed(Family::Electra, "generator_predictions.LayerNorm.weight"));
 }
 
 // The first step of Adam moves every element by ~lr * sign(g): m_hat = g, v_hat = g^2.
@@ -53,12 +75,12 @@ TEST(AdamW, FirstStepIsSignDescentPlusDecoupledDecay) {
   fill_random(p, 1, 0.5f);
   fill_random(g, 2, 1.0f);
   std::vector<float> before(p.data(), p.data() + p.size());
-  AdamW opt(p, {.weight_decay = 0.1, .frozen_prefixes = {}});
+  AdamW opt(p, {.weight_decay = 0.1, .freeze_encoder = false});
   const double lr = 1e-2;
   opt.step(p, g, lr);
   EXPECT_EQ(opt.steps_taken(), 1);
   for (const TensorSpec& s : p.specs()) {
-    const double keep = is_weight_decayed(s.name) ? 1 - lr * 0.1 : 1.0;
+    const double keep = is_weight_decayed(s.role) ? 1 - lr * 0.1 : 1.0;
     for (size_t i = s.offset; i < s.offset + s.numel; i++) {
       const double gi = g.data()[i];
       const double expected = before[i] * keep - lr * gi / (std::fabs(gi) + 1e-8);
@@ -72,7 +94,7 @@ TEST(AdamW, MatchesDoublePrecisionReference) {
   const ModelConfig c = tiny_config();
   ModelParams p(c, Heads{}), g(c, Heads{});
   fill_random(p, 3, 0.2f);
-  const AdamWOptions o{.beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = 0.05, .frozen_prefixes = {}};
+  const AdamWOptions o{.beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = 0.05, .freeze_encoder = false};
   AdamW opt(p, o);
   std::vector<double> rp(p.data(), p.data() + p.size()), rm(p.size(), 0), rv(p.size(), 0);
   for (int t = 1; t <= 6; t++) {
@@ -80,7 +102,7 @@ TEST(AdamW, MatchesDoublePrecisionReference) {
     const double lr = 1e-3 * t;
     opt.step(p, g, lr);
     for (const TensorSpec& s : p.specs()) {
-      const double wd = is_weight_decayed(s.name) ? o.weight_decay : 0.0;
+      const double wd = is_weight_decayed(s.role) ? o.weight_decay : 0.0;
       for (size_t i = s.offset; i < s.offset + s.numel; i++) {
         const double gi = g.data()[i];
         rp[i] *= 1 - lr * wd;

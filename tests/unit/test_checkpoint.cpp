@@ -338,7 +338,8 @@ TEST(Checkpoint, ShapeAndPresenceErrorsNameTheTensor) {
   float x = 0;
   write_safetensors(weights, {{"gpt.wte", {1}, &x}}, DType::F32);
   EXPECT_EQ(load_error(tmp.path()), weights + ": no BERT encoder tensors found (expected names like "
-                                              "'bert.embeddings.word_embeddings.weight')");
+                                              "'bert.embeddings.word_embeddings.weight'; config.json says "
+                                              "model_type bert)");
 
   rewrite_weights(m, tmp.path(), [&](std::vector<TensorToWrite>& t) {
     t.push_back({"embeddings.word_embeddings.weight", {c.vocab_size, c.hidden_size}, m.params.word_emb});
@@ -408,10 +409,10 @@ TEST(Checkpoint, NonFiniteWeightsAreRefusedWithTheTensorName) {
             std::string::npos);
   // Values at the edge of the range are fine.
   Model m = random_model(c, kClassification);
-  m.params.cls_b[0] = std::numeric_limits<float>::max();
-  m.params.cls_b[1] = -std::numeric_limits<float>::denorm_min();
+  m.params.head_out_b[0] = std::numeric_limits<float>::max();
+  m.params.head_out_b[1] = -std::numeric_limits<float>::denorm_min();
   save_model(m, tmp / "edge", DType::F32);
-  EXPECT_EQ(load_model(tmp / "edge", with_heads(kClassification), nullptr).params.cls_b[0],
+  EXPECT_EQ(load_model(tmp / "edge", with_heads(kClassification), nullptr).params.head_out_b[0],
             std::numeric_limits<float>::max());
 }
 

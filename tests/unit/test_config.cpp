@@ -170,7 +170,15 @@ TEST(Config, RejectsWhatBertftCannotRun) {
                   "field 'hidden_act': 'gelu_fast' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish)");
   expect_rejected(R"({"position_embedding_type": "relative_key"})",
                   "field 'position_embedding_type': 'relative_key' is not supported (only 'absolute')");
-  expect_rejected(R"({"model_type": "roberta"})", "field 'model_type': 'roberta' is not supported");
+  expect_rejected(R"({"model_type": "gpt2"})",
+                  "field 'model_type': 'gpt2' is not supported (bertft reads bert, distilbert, roberta, electra)");
+  // Another family's field is kept as an unknown key, as transformers keeps it.
+  EXPECT_EQ(parse_config(R"({"model_type": "bert", "embedding_size": 128})", "c").extra["embedding_size"], 128);
+  expect_rejected(R"({"model_type": "roberta", "pad_token_id": 1, "max_position_embeddings": 2})",
+                  "field 'max_position_embeddings': 2 leaves no position for a token");
+  expect_rejected(R"({"model_type": "distilbert", "dim": 100, "n_heads": 3})",
+                  "dim 100 is not a multiple of n_heads 3");
+  expect_rejected(R"({"model_type": "distilbert", "sinusoidal_pos_embds": 1})", "field 'sinusoidal_pos_embds'");
   expect_rejected(R"({"problem_type": "ranking"})", "field 'problem_type': 'ranking' is not one of");
   expect_rejected(R"({"vocab_size": 4194304, "hidden_size": 65536, "num_attention_heads": 1})",
                   "parameters, more than bertft supports (2^36)");
@@ -240,6 +248,49 @@ TEST(Config, RejectsMalformedJsonWithItsPosition) {
   expect_rejected(std::string(300, '[') + std::string(300, ']'), "JSON nested deeper than 256 levels");
   expect_rejected("{\"x\": \"\xff\"}", "invalid JSON");
   expect_rejected(std::string("{}\0{\"hidden_size\": -1}", 22), "invalid JSON: NUL byte at line 1, column 3");
+}
+
+// Each family's config.json as transformers writes it, read into BertConfig's names and written back
+// in the family's own.
+TEST(Config, ReadsAndWritesEachFamily) {
+  const ModelConfig distil = parse_config(R"({"activation": "gelu", "architectures": ["DistilBertForSequenceClassification"],
+    "attention_dropout": 0.1, "dim": 768, "dropout": 0.1, "finetuning_task": "sst-2", "hidden_dim": 3072,
+    "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}, "initializer_range": 0.02,
+    "label2id": {"NEGATIVE": 0, "POSITIVE": 1}, "max_position_embeddings": 512, "model_type": "distilbert",
+    "n_heads": 12, "n_layers": 6, "output_past": true, "pad_token_id": 0, "qa_dropout": 0.1,
+    "seq_classif_dropout": 0.2, "sinusoidal_pos_embds": false, "tie_weights_": true, "vocab_size": 30522})",
+                                          "config.json");
+  EXPECT_EQ(distil.family, Family::DistilBert);
+  EXPECT_EQ(distil.hidden_size, 768);
+  EXPECT_EQ(distil.num_hidden_layers, 6);
+  EXPECT_EQ(distil.intermediate_size, 3072);
+  EXPECT_FLOAT_EQ(*distil.classifier_dropout, 0.2f);
+  EXPECT_FALSE(distil.has_token_types());
+  EXPECT_FLOAT_EQ(distil.layer_norm_eps, 1e-12f);
+  EXPECT_TRUE(distil.extra.contains("qa_dropout") && distil.extra.contains("tie_weights_"));
+  const nlohmann::json written = nlohmann::json::parse(config_to_json(distil));
+  for (const char* key : {"dim", "n_layers", "n_heads", "hidden_dim", "activation", "dropout", "attention_dropout",
+                          "seq_classif_dropout", "sinusoidal_pos_embds", "qa_dropout", "tie_weights_"})
+    EXPECT_TRUE(written.contains(key)) << key;
+  for (const char* key : {"hidden_size", "type_vocab_size", "layer_norm_eps", "use_cache", "embedding_size"})
+    EXPECT_FALSE(written.contains(key)) << key;
+  EXPECT_EQ(written["model_type"], "distilbert");
+
+  const ModelConfig roberta = parse_config(R"({"model_type": "roberta", "max_position_embeddings": 514,
+    "type_vocab_size": 1, "layer_norm_eps": 1e-05, "bos_token_id": 0, "eos_token_id": 2})", "config.json");
+  EXPECT_EQ(roberta.pad_token_id, 1);  // RobertaConfig's default
+  EXPECT_EQ(roberta.vocab_size, 50265);
+  EXPECT_EQ(roberta.first_position(), 2);
+  EXPECT_EQ(roberta.max_sequence_length(), 512);
+  EXPECT_EQ(nlohmann::json::parse(config_to_json(roberta))["bos_token_id"], 0);
+
+  const ModelConfig electra = parse_config(R"({"model_type": "electra", "embedding_size": 128, "hidden_size": 256})",
+                                           "config.json");
+  EXPECT_EQ(electra.embedding_width(), 128);
+  EXPECT_EQ(parse_config(config_to_json(electra), "config.json").embedding_width(), 128);
+  EXPECT_EQ(parse_config(R"({"model_type": "electra"})", "config.json").embedding_width(), 128);  // ElectraConfig
+  EXPECT_EQ(resolve_max_length(roberta, 0), 512);
+  EXPECT_THROW(resolve_max_length(roberta, 513), Error);
 }
 
 TEST(Config, LoadNamesTheMissingFile) {

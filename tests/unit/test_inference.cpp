@@ -76,9 +76,9 @@ std::vector<double> naive_logits(const Model& model, const TokenizedInput& input
       for (int i = 0; i < H; i++) x[t][i] += attn[t][i];
     layernorm(x, L.out_ln_w, L.out_ln_b, c.layer_norm_eps);
   }
-  Matrix pooled = linear({x[0]}, p.pool_w, p.pool_b, H, H);
+  Matrix pooled = linear({x[0]}, p.head_dense_w, p.head_dense_b, H, H);
   for (double& v : pooled[0]) v = std::tanh(v);
-  return linear(pooled, p.cls_w, p.cls_b, c.num_labels(), H)[0];
+  return linear(pooled, p.head_out_w, p.head_out_b, c.num_labels(), H)[0];
 }
 
 Model random_model() {
