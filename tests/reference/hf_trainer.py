@@ -49,9 +49,10 @@ def decay_parameter_names(model):
 
 
 def adamw(model, lr, weight_decay, betas=(0.9, 0.999), eps=1e-8):
-    """torch.optim.AdamW over Trainer.create_optimizer's two parameter groups."""
+    """torch.optim.AdamW over Trainer.create_optimizer's two parameter groups (trainable parameters
+    only; a tied weight once, under its first name)."""
     decay = decay_parameter_names(model)
-    named = list(model.named_parameters())
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     groups = [{"params": [p for n, p in named if n in decay], "weight_decay": weight_decay},
               {"params": [p for n, p in named if n not in decay], "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, foreach=False)

@@ -312,9 +312,10 @@ class BertForPreTraining(BertPreTrainedModel):
 
 def batch_logits(model, inputs, batch_size):
     """inputs: list of (ids, type_ids) lists. Runs them in batches of batch_size in the given order,
-    right-padded with the pad id and masked as transformers' tokenizer(padding=True) does; returns
-    a [len(inputs), num_labels] tensor."""
-    pad = model.bert.embeddings.word_embeddings.padding_idx or 0
+    right-padded with the config's pad id and masked as transformers' tokenizer(padding=True) does;
+    returns a [len(inputs), num_labels] tensor. Any model taking (ids, mask, type ids) will do
+    (torch_families' too)."""
+    pad = model.config.pad_token_id
     out = []
     with torch.no_grad():
         for begin in range(0, len(inputs), batch_size):
