@@ -81,7 +81,7 @@ class PreTrainedModel(torch_bert.BertPreTrainedModel):
                 m.fill_sinusoidal()
 
     def base_model(self):
-        return getattr(self, self.base_model_prefix)
+        return getattr(self, self.base_model_prefix, self)
 
 
 # ---------------------------------------------------------------------------------------- DistilBERT
