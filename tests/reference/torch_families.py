@@ -172,15 +172,12 @@ class TransformerBlock(nn.Module):
         return self.output_layer_norm(self.ffn(sa_output) + sa_output)
 
 
-class Transformer(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.layer = nn.ModuleList([TransformerBlock(c) for _ in range(c.n_layers)])
+class Transformer(torch_bert.BertEncoder):
+    """BertEncoder's loop over DistilBERT's blocks (which take the 0/1 mask, not the additive one)."""
 
-    def forward(self, x, mask):
-        for layer in self.layer:
-            x = layer(x, mask)
-        return x
+    def __init__(self, c):
+        nn.Module.__init__(self)
+        self.layer = nn.ModuleList([TransformerBlock(c) for _ in range(c.n_layers)])
 
 
 class DistilBertModel(PreTrainedModel):
@@ -278,7 +275,11 @@ class RobertaModel(PreTrainedModel):
         return sequence_output, self.pooler(sequence_output) if self.pooler is not None else None
 
 
-class RobertaClassificationHead(nn.Module):
+class FirstTokenHead(nn.Module):
+    """RobertaClassificationHead / ElectraClassificationHead: dropout -> dense -> activation -> dropout ->
+    out_proj on the first token (dropout classifier_dropout, else hidden_dropout_prob)."""
+    activation = None
+
     def __init__(self, c):
         super().__init__()
         self.dense = nn.Linear(c.hidden_size, c.hidden_size)
@@ -287,21 +288,34 @@ class RobertaClassificationHead(nn.Module):
 
     def forward(self, features):
         x = self.dropout(features[:, 0])
-        x = self.dropout(torch.tanh(self.dense(x)))
+        x = self.dropout(type(self).activation(self.dense(x)))
         return self.out_proj(x)
 
 
-class RobertaForSequenceClassification(PreTrainedModel):
-    base_model_prefix = "roberta"
+class RobertaClassificationHead(FirstTokenHead):
+    activation = staticmethod(torch.tanh)
 
-    def __init__(self, c):
+
+class HeadOnBase(PreTrainedModel):
+    """A base model under base_model_prefix and one head module under `head_name`, applied to the base
+    model's sequence output."""
+    head_name = None
+
+    def __init__(self, c, base, head):
         super().__init__(c)
-        self.num_labels = c.num_labels
-        self.roberta = RobertaModel(c, add_pooling_layer=False)
-        self.classifier = RobertaClassificationHead(c)
+        setattr(self, self.base_model_prefix, base)
+        setattr(self, self.head_name, head)
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        return self.classifier(self.roberta(input_ids, attention_mask, token_type_ids)[0])
+        hidden = self.base_model()(input_ids, attention_mask, token_type_ids)[0]
+        return getattr(self, self.head_name)(hidden)
+
+
+class RobertaForSequenceClassification(HeadOnBase):
+    base_model_prefix, head_name = "roberta", "classifier"
+
+    def __init__(self, c):
+        super().__init__(c, RobertaModel(c, add_pooling_layer=False), RobertaClassificationHead(c))
 
 
 class RobertaLMHead(nn.Module):
@@ -317,19 +331,14 @@ class RobertaLMHead(nn.Module):
         return self.decoder(self.layer_norm(F.gelu(self.dense(features))))
 
 
-class RobertaForMaskedLM(PreTrainedModel):
-    base_model_prefix = "roberta"
+class RobertaForMaskedLM(HeadOnBase):
+    base_model_prefix, head_name = "roberta", "lm_head"
 
     def __init__(self, c):
-        super().__init__(c)
-        self.roberta = RobertaModel(c, add_pooling_layer=False)
-        self.lm_head = RobertaLMHead(c)
+        super().__init__(c, RobertaModel(c, add_pooling_layer=False), RobertaLMHead(c))
 
     def tie_weights(self):
         self.lm_head.decoder.weight = self.roberta.embeddings.word_embeddings.weight
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        return self.lm_head(self.roberta(input_ids, attention_mask, token_type_ids)[0])
 
 
 # ------------------------------------------------------------------------------------------- ELECTRA
@@ -370,30 +379,15 @@ class ElectraModel(PreTrainedModel):
         return self.encoder(hidden, mask), None
 
 
-class ElectraClassificationHead(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c.hidden_size, c.hidden_size)
-        self.dropout = nn.Dropout(classifier_dropout(c))
-        self.out_proj = nn.Linear(c.hidden_size, c.num_labels)
-
-    def forward(self, features):
-        x = self.dropout(features[:, 0])
-        x = self.dropout(F.gelu(self.dense(x)))  # gelu whatever hidden_act is
-        return self.out_proj(x)
+class ElectraClassificationHead(FirstTokenHead):
+    activation = staticmethod(F.gelu)  # gelu whatever hidden_act is
 
 
-class ElectraForSequenceClassification(PreTrainedModel):
-    base_model_prefix = "electra"
+class ElectraForSequenceClassification(HeadOnBase):
+    base_model_prefix, head_name = "electra", "classifier"
 
     def __init__(self, c):
-        super().__init__(c)
-        self.num_labels = c.num_labels
-        self.electra = ElectraModel(c)
-        self.classifier = ElectraClassificationHead(c)
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        return self.classifier(self.electra(input_ids, attention_mask, token_type_ids)[0])
+        super().__init__(c, ElectraModel(c), ElectraClassificationHead(c))
 
 
 class ElectraDiscriminatorPredictions(nn.Module):
@@ -407,17 +401,12 @@ class ElectraDiscriminatorPredictions(nn.Module):
         return self.dense_prediction(self.activation(self.dense(hidden))).squeeze(-1)
 
 
-class ElectraForPreTraining(PreTrainedModel):
-    base_model_prefix = "electra"
+class ElectraForPreTraining(HeadOnBase):
+    """Its forward returns the replaced-token logits [B, L]."""
+    base_model_prefix, head_name = "electra", "discriminator_predictions"
 
     def __init__(self, c):
-        super().__init__(c)
-        self.electra = ElectraModel(c)
-        self.discriminator_predictions = ElectraDiscriminatorPredictions(c)
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        """Returns replaced-token logits [B, L]."""
-        return self.discriminator_predictions(self.electra(input_ids, attention_mask, token_type_ids)[0])
+        super().__init__(c, ElectraModel(c), ElectraDiscriminatorPredictions(c))
 
 
 class ElectraGeneratorPredictions(nn.Module):
