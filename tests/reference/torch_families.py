@@ -297,25 +297,27 @@ class RobertaClassificationHead(FirstTokenHead):
 
 
 class HeadOnBase(PreTrainedModel):
-    """A base model under base_model_prefix and one head module under `head_name`, applied to the base
-    model's sequence output."""
-    head_name = None
+    """A base model (base_class) under base_model_prefix and one head module (head_class) under
+    head_name, applied to the base model's sequence output."""
+    base_class = head_class = head_name = None
 
-    def __init__(self, c, base, head):
+    def __init__(self, c):
         super().__init__(c)
-        setattr(self, self.base_model_prefix, base)
-        setattr(self, self.head_name, head)
+        setattr(self, self.base_model_prefix, type(self).base_class(c))
+        setattr(self, self.head_name, type(self).head_class(c))
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
         hidden = self.base_model()(input_ids, attention_mask, token_type_ids)[0]
         return getattr(self, self.head_name)(hidden)
 
 
+def roberta_without_pooler(c):
+    return RobertaModel(c, add_pooling_layer=False)
+
+
 class RobertaForSequenceClassification(HeadOnBase):
     base_model_prefix, head_name = "roberta", "classifier"
-
-    def __init__(self, c):
-        super().__init__(c, RobertaModel(c, add_pooling_layer=False), RobertaClassificationHead(c))
+    base_class, head_class = staticmethod(roberta_without_pooler), RobertaClassificationHead
 
 
 class RobertaLMHead(nn.Module):
@@ -333,9 +335,7 @@ class RobertaLMHead(nn.Module):
 
 class RobertaForMaskedLM(HeadOnBase):
     base_model_prefix, head_name = "roberta", "lm_head"
-
-    def __init__(self, c):
-        super().__init__(c, RobertaModel(c, add_pooling_layer=False), RobertaLMHead(c))
+    base_class, head_class = staticmethod(roberta_without_pooler), RobertaLMHead
 
     def tie_weights(self):
         self.lm_head.decoder.weight = self.roberta.embeddings.word_embeddings.weight
@@ -347,14 +347,7 @@ class ElectraEmbeddings(torch_bert.BertEmbeddings):
     """BertEmbeddings at width embedding_size."""
 
     def __init__(self, c):
-        nn.Module.__init__(self)
-        self.word_embeddings = nn.Embedding(c.vocab_size, c.embedding_size, padding_idx=c.pad_token_id)
-        self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.embedding_size)
-        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.embedding_size)
-        self.LayerNorm = nn.LayerNorm(c.embedding_size, eps=c.layer_norm_eps)
-        self.dropout = nn.Dropout(c.hidden_dropout_prob)
-        self.register_buffer("position_ids", torch.arange(c.max_position_embeddings).expand((1, -1)),
-                             persistent=False)
+        super().__init__(c, c.embedding_size)
 
 
 class ElectraModel(PreTrainedModel):
@@ -383,13 +376,6 @@ class ElectraClassificationHead(FirstTokenHead):
     activation = staticmethod(F.gelu)  # gelu whatever hidden_act is
 
 
-class ElectraForSequenceClassification(HeadOnBase):
-    base_model_prefix, head_name = "electra", "classifier"
-
-    def __init__(self, c):
-        super().__init__(c, ElectraModel(c), ElectraClassificationHead(c))
-
-
 class ElectraDiscriminatorPredictions(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -401,12 +387,15 @@ class ElectraDiscriminatorPredictions(nn.Module):
         return self.dense_prediction(self.activation(self.dense(hidden))).squeeze(-1)
 
 
+class ElectraForSequenceClassification(HeadOnBase):
+    base_model_prefix, head_name = "electra", "classifier"
+    base_class, head_class = ElectraModel, ElectraClassificationHead
+
+
 class ElectraForPreTraining(HeadOnBase):
     """Its forward returns the replaced-token logits [B, L]."""
     base_model_prefix, head_name = "electra", "discriminator_predictions"
-
-    def __init__(self, c):
-        super().__init__(c, ElectraModel(c), ElectraDiscriminatorPredictions(c))
+    base_class, head_class = ElectraModel, ElectraDiscriminatorPredictions
 
 
 class ElectraGeneratorPredictions(nn.Module):
