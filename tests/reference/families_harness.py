@@ -3,6 +3,7 @@ family in Hugging Face layout (config.json as transformers' save_pretrained writ
 without the tied aliases, the family's tokenizer files), padded batches, running bertft, and a runner
 that checks every family in turn and reports each one's result, so a family bertft does not support
 yet fails loudly without hiding the others' results."""
+import copy
 import json
 import os
 import subprocess
@@ -63,6 +64,19 @@ def random_checkpoint(model_dir, family, head, shape, seed, vocab_size, labels=N
     hf.save_pretrained(model, model_dir)
     if tokenizer is not None:
         mini_tokenizers.save_family_tokenizer(tokenizer, family, model_dir)
+    return model
+
+
+def for_autocast(model):
+    """A copy of model for PyTorch's own bf16 mixed precision (CPU autocast), the yardstick of bertft's
+    bf16. PyTorch 1.13's CPU autocast does not run layer_norm in fp32, so every LayerNorm gets its input
+    in fp32 (one behind a bf16 matrix product without an fp32 residual, as after ELECTRA's
+    embeddings_project or in an MLM head, would otherwise see bf16 with fp32 weights)."""
+    model = copy.deepcopy(model)
+    model.tie_weights()
+    for module in model.modules():
+        if isinstance(module, torch.nn.LayerNorm):
+            module.forward = lambda x, forward=module.forward: forward(x.float())
     return model
 
 
