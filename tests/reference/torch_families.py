@@ -65,6 +65,15 @@ def extended_attention_mask(attention_mask, dtype):
     return (1.0 - extended) * torch.finfo(dtype).min
 
 
+def encoder_inputs(input_ids, attention_mask, token_type_ids, dtype):
+    """HF's defaults (every token attended to, token type 0), then the extended mask."""
+    if attention_mask is None:
+        attention_mask = torch.ones_like(input_ids)
+    if token_type_ids is None:
+        token_type_ids = torch.zeros_like(input_ids)
+    return extended_attention_mask(attention_mask, dtype), token_type_ids
+
+
 def classifier_dropout(c):
     return c.classifier_dropout if c.classifier_dropout is not None else c.hidden_dropout_prob
 
@@ -266,11 +275,8 @@ class RobertaModel(PreTrainedModel):
         self.pooler = torch_bert.BertPooler(c) if add_pooling_layer else None
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        if attention_mask is None:
-            attention_mask = torch.ones_like(input_ids)
-        if token_type_ids is None:
-            token_type_ids = torch.zeros_like(input_ids)
-        mask = extended_attention_mask(attention_mask, self.embeddings.word_embeddings.weight.dtype)
+        mask, token_type_ids = encoder_inputs(input_ids, attention_mask, token_type_ids,
+                                              self.embeddings.word_embeddings.weight.dtype)
         sequence_output = self.encoder(self.embeddings(input_ids, token_type_ids), mask)
         return sequence_output, self.pooler(sequence_output) if self.pooler is not None else None
 
@@ -361,11 +367,8 @@ class ElectraModel(PreTrainedModel):
         self.encoder = torch_bert.BertEncoder(c)
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        if attention_mask is None:
-            attention_mask = torch.ones_like(input_ids)
-        if token_type_ids is None:
-            token_type_ids = torch.zeros_like(input_ids)
-        mask = extended_attention_mask(attention_mask, self.embeddings.word_embeddings.weight.dtype)
+        mask, token_type_ids = encoder_inputs(input_ids, attention_mask, token_type_ids,
+                                              self.embeddings.word_embeddings.weight.dtype)
         hidden = self.embeddings(input_ids, token_type_ids)
         if hasattr(self, "embeddings_project"):
             hidden = self.embeddings_project(hidden)
@@ -408,21 +411,20 @@ class ElectraGeneratorPredictions(nn.Module):
         return self.LayerNorm(F.gelu(self.dense(hidden)))  # gelu whatever hidden_act is
 
 
-class ElectraForMaskedLM(PreTrainedModel):
-    base_model_prefix = "electra"
+class ElectraForMaskedLM(HeadOnBase):
+    """The generator: generator_predictions, then generator_lm_head ([V, E], tied) with its own bias."""
+    base_model_prefix, head_name = "electra", "generator_predictions"
+    base_class, head_class = ElectraModel, ElectraGeneratorPredictions
 
     def __init__(self, c):
         super().__init__(c)
-        self.electra = ElectraModel(c)
-        self.generator_predictions = ElectraGeneratorPredictions(c)
         self.generator_lm_head = nn.Linear(c.embedding_size, c.vocab_size)
 
     def tie_weights(self):
         self.generator_lm_head.weight = self.electra.embeddings.word_embeddings.weight
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        hidden = self.electra(input_ids, attention_mask, token_type_ids)[0]
-        return self.generator_lm_head(self.generator_predictions(hidden))
+        return self.generator_lm_head(super().forward(input_ids, attention_mask, token_type_ids))
 
 
 # ------------------------------------------------------------------------------------------ families
