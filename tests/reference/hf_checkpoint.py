@@ -1,11 +1,12 @@
-"""Test-only stand-in for transformers' BERT checkpoint handling (transformers is not packaged here).
+"""Test-only stand-in for transformers' checkpoint handling of BERT, DistilBERT, RoBERTa and ELECTRA
+(transformers is not packaged here).
 
-The model classes are torch_bert's, whose module tree uses transformers' exact attribute names
-(modeling_bert.py, v4.46), so their state_dict keys are those of BertForSequenceClassification /
-BertForMaskedLM / BertForPreTraining / BertModel; here they only gain what loading and saving need
-to know (tied aliases, ignored unexpected keys). save_pretrained writes a directory the way
-transformers' save_pretrained does (safetensors with {"format": "pt"}, tied weights dropped,
-config.json via to_json_string), and from_pretrained applies the checks transformers'
+The model classes are torch_bert's and torch_families', whose module trees use transformers' exact
+attribute names (modeling_bert.py, modeling_distilbert.py, modeling_roberta.py, modeling_electra.py,
+v4.46), so their state_dict keys are those of the classes of the same names; here they only gain what
+loading and saving need to know (tied aliases, ignored unexpected keys). save_pretrained writes a
+directory the way transformers' save_pretrained does (safetensors with {"format": "pt"}, tied weights
+dropped, config.json via to_json_string), and from_pretrained applies the checks transformers'
 from_pretrained applies before it would accept a directory. Only parameters matter here: the
 forward passes go unused.
 """
@@ -15,6 +16,7 @@ import os
 import torch
 
 import torch_bert
+import torch_families as tf
 from hf_format import load_safetensors, save_safetensors
 from torch_bert import BERT_DEFAULTS
 
@@ -23,12 +25,21 @@ TRANSFORMERS_VERSION = "4.46.0"
 TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
-class BertConfig:
-    """PretrainedConfig + BertConfig semantics for the fields a BERT checkpoint uses."""
+class PretrainedConfig:
+    """PretrainedConfig + a model family's config class, for the fields a checkpoint uses. A subclass
+    names its model_type, its __init__ defaults (`defaults`, written to config.json always, as
+    to_json_string writes every key PretrainedConfig itself lacks or that differs from its default)
+    and its attribute_map (BERT names that read and set the family's own fields)."""
+    model_type = None
+    defaults = {}
+    attribute_map = {}
 
     def __init__(self, **kwargs):
-        for key, default in BERT_DEFAULTS.items():
+        for key, default in self.defaults.items():
             setattr(self, key, kwargs.pop(key, default))
+        for alias, field in self.attribute_map.items():  # PretrainedConfig.__setattr__ maps them on set
+            if alias in kwargs:
+                setattr(self, field, kwargs.pop(alias))
         id2label = kwargs.pop("id2label", None)
         label2id = kwargs.pop("label2id", None)
         num_labels = kwargs.pop("num_labels", None)
@@ -50,12 +61,18 @@ class BertConfig:
         self.architectures = kwargs.pop("architectures", None)
         self.torch_dtype = kwargs.pop("torch_dtype", None)
         self.transformers_version = kwargs.pop("transformers_version", None)
-        model_type = kwargs.pop("model_type", "bert")
-        if model_type != "bert":
-            raise ValueError(f"model_type {model_type!r} is not bert")
+        model_type = kwargs.pop("model_type", self.model_type)
+        if model_type != self.model_type:
+            raise ValueError(f"model_type {model_type!r} is not {self.model_type}")
         if self.hidden_size % self.num_attention_heads != 0:
             raise ValueError("hidden_size is not a multiple of num_attention_heads")
         self.extra = kwargs  # PretrainedConfig keeps every other key as an attribute
+
+    def __getattr__(self, name):
+        field = type(self).attribute_map.get(name)
+        if field is None:
+            raise AttributeError(name)
+        return getattr(self, field)
 
     @property
     def num_labels(self):
@@ -67,10 +84,10 @@ class BertConfig:
             return cls(**json.load(f))
 
     def to_json_string(self):
-        """What save_pretrained writes: BERT's own keys always, PretrainedConfig's when not default."""
-        d = {key: getattr(self, key) for key in BERT_DEFAULTS}
+        """What save_pretrained writes: the family's own keys always, PretrainedConfig's when not default."""
+        d = {key: getattr(self, key) for key in self.defaults}
         d.update(self.extra)
-        d["model_type"] = "bert"
+        d["model_type"] = self.model_type
         d["transformers_version"] = TRANSFORMERS_VERSION
         if self.torch_dtype is not None:
             d["torch_dtype"] = self.torch_dtype
@@ -84,32 +101,76 @@ class BertConfig:
         return json.dumps(d, indent=2, sort_keys=True) + "\n"
 
 
+class BertConfig(PretrainedConfig):
+    model_type, defaults = "bert", BERT_DEFAULTS
+
+
+class DistilBertConfig(PretrainedConfig):
+    model_type, defaults, attribute_map = "distilbert", tf.DISTILBERT_DEFAULTS, tf.DISTILBERT_ATTRIBUTE_MAP
+
+
+class RobertaConfig(PretrainedConfig):
+    model_type, defaults = "roberta", tf.ROBERTA_DEFAULTS
+
+
+class ElectraConfig(PretrainedConfig):
+    model_type, defaults = "electra", tf.ELECTRA_DEFAULTS
+
+
+CONFIGS = {cls.model_type: cls for cls in (BertConfig, DistilBertConfig, RobertaConfig, ElectraConfig)}
+
+
+def config_from_dict(d):
+    """AutoConfig.for_model: the config class named by d["model_type"]."""
+    return CONFIGS[d["model_type"]](**d)
+
+
 class CheckpointModel:
     """What transformers' from_pretrained / save_pretrained know about a class beyond its modules."""
     tied = {}  # state_dict key -> the key it aliases; save_pretrained drops the alias
     ignored_unexpected = ()  # _keys_to_ignore_on_load_unexpected: prefixes loaded silently
 
 
-class BertModel(CheckpointModel, torch_bert.BertModel):
-    pass
+def checkpoint_class(module_class, config_class, tied=None, ignored_unexpected=()):
+    """module_class with what transformers knows of it beyond its modules."""
+    return type(module_class.__name__, (CheckpointModel, module_class),
+                {"config_class": config_class, "tied": tied or {}, "ignored_unexpected": ignored_unexpected})
 
 
-class BertForSequenceClassification(CheckpointModel, torch_bert.BertForSequenceClassification):
-    pass
+BERT_MLM_TIED = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
+                 "cls.predictions.decoder.bias": "cls.predictions.bias"}
+_CLASSES = [
+    checkpoint_class(torch_bert.BertModel, BertConfig),
+    checkpoint_class(torch_bert.BertForSequenceClassification, BertConfig),
+    checkpoint_class(torch_bert.BertForMaskedLM, BertConfig, BERT_MLM_TIED, ("bert.pooler.",)),
+    checkpoint_class(torch_bert.BertForPreTraining, BertConfig, BERT_MLM_TIED),
+    checkpoint_class(tf.DistilBertModel, DistilBertConfig),
+    checkpoint_class(tf.DistilBertForSequenceClassification, DistilBertConfig),
+    # _tied_weights_keys = ["vocab_projector.weight"]: the projector's bias is its own and saved.
+    checkpoint_class(tf.DistilBertForMaskedLM, DistilBertConfig,
+                     {"vocab_projector.weight": "distilbert.embeddings.word_embeddings.weight"}),
+    checkpoint_class(tf.RobertaModel, RobertaConfig),
+    checkpoint_class(tf.RobertaForSequenceClassification, RobertaConfig),
+    # _tied_weights_keys = ["lm_head.decoder.weight", "lm_head.decoder.bias"]; lm_head.bias is saved.
+    checkpoint_class(tf.RobertaForMaskedLM, RobertaConfig,
+                     {"lm_head.decoder.weight": "roberta.embeddings.word_embeddings.weight",
+                      "lm_head.decoder.bias": "lm_head.bias"}, ("roberta.pooler.",)),
+    checkpoint_class(tf.ElectraModel, ElectraConfig),
+    checkpoint_class(tf.ElectraForSequenceClassification, ElectraConfig),
+    checkpoint_class(tf.ElectraForPreTraining, ElectraConfig),
+    # _tied_weights_keys = ["generator_lm_head.weight"]: [vocab_size, embedding_size], bias saved.
+    checkpoint_class(tf.ElectraForMaskedLM, ElectraConfig,
+                     {"generator_lm_head.weight": "electra.embeddings.word_embeddings.weight"}),
+]
+CLASSES = {cls.__name__: cls for cls in _CLASSES}
+BertModel, BertForSequenceClassification, BertForMaskedLM, BertForPreTraining = _CLASSES[:4]
 
 
-class BertForMaskedLM(CheckpointModel, torch_bert.BertForMaskedLM):
-    tied = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
-            "cls.predictions.decoder.bias": "cls.predictions.bias"}
-    ignored_unexpected = ("bert.pooler.",)
-
-
-class BertForPreTraining(CheckpointModel, torch_bert.BertForPreTraining):
-    tied = BertForMaskedLM.tied
-
-
-CLASSES = {cls.__name__: cls for cls in (BertModel, BertForSequenceClassification, BertForMaskedLM,
-                                         BertForPreTraining)}
+def layer_norm_parameters(model):
+    """Names of the parameters of LayerNorm modules, whatever the modules are called (LayerNorm,
+    sa_layer_norm, lm_head.layer_norm, ...)."""
+    return {f"{m}.{p}" for m, module in model.named_modules() if isinstance(module, torch.nn.LayerNorm)
+            for p, _ in module.named_parameters(recurse=False)}
 
 
 def random_model(class_name, config, seed):
@@ -117,9 +178,10 @@ def random_model(class_name, config, seed):
     model = CLASSES[class_name](config)
     model.tie_weights()
     model.init_weights()
+    norms = layer_norm_parameters(model)
     with torch.no_grad():  # non-trivial LayerNorm and bias values, so a mix-up cannot hide
         for name, p in model.named_parameters():
-            if "LayerNorm" in name or name.endswith("bias"):
+            if name in norms or name.endswith("bias"):
                 p.add_(torch.randn_like(p) * 0.1)
     return model
 
@@ -147,7 +209,7 @@ class LoadError(Exception):
 def from_pretrained(class_name, model_dir):
     """The checks transformers' from_pretrained applies, then load_state_dict(strict=True).
     Returns (model, raw tensors as stored)."""
-    config = BertConfig.from_json_file(os.path.join(model_dir, "config.json"))
+    config = CLASSES[class_name].config_class.from_json_file(os.path.join(model_dir, "config.json"))
     model = CLASSES[class_name](config)
     model.tie_weights()
     tensors, metadata = load_safetensors(os.path.join(model_dir, "model.safetensors"))
@@ -161,7 +223,7 @@ def from_pretrained(class_name, model_dir):
     expects_prefix = any(k.startswith(prefix) for k in expected)
     # transformers adds or strips the base model prefix when a file and the class disagree on it.
     if expects_prefix and not has_prefix:
-        tensors = {(prefix + k if not k.startswith(("classifier.", "cls.")) else k): v for k, v in tensors.items()}
+        tensors = {(prefix + k if prefix + k in expected else k): v for k, v in tensors.items()}
     elif has_prefix and not expects_prefix:
         tensors = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
     tensors = {k: v for k, v in tensors.items() if not k.startswith(model.ignored_unexpected)}

@@ -49,9 +49,34 @@ def decay_parameter_names(model):
 
 
 def adamw(model, lr, weight_decay, betas=(0.9, 0.999), eps=1e-8):
-    """torch.optim.AdamW over Trainer.create_optimizer's two parameter groups."""
+    """torch.optim.AdamW over Trainer.create_optimizer's two parameter groups (trainable parameters
+    only; a tied weight once, under its first name)."""
     decay = decay_parameter_names(model)
-    named = list(model.named_parameters())
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     groups = [{"params": [p for n, p in named if n in decay], "weight_decay": weight_decay},
               {"params": [p for n, p in named if n not in decay], "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, foreach=False)
+
+
+def train_losses(model, micro_batches, steps, accum, lr, weight_decay, warmup, schedule, clip):
+    """Trainer's loop in eval mode (dropout off; autograd works the same): each optimizer step takes
+    `accum` micro-batches (forward, mean cross-entropy / accum, backward), clips the gradient norm,
+    steps AdamW and the schedule. micro_batches yields ((model inputs...), labels). Returns each
+    step's loss, the mean of its micro-batches'."""
+    model.eval()
+    optimizer = adamw(model, lr, weight_decay)
+    schedule = scheduler(optimizer, schedule, warmup, steps)
+    losses, batches = [], iter(micro_batches)
+    for _ in range(steps):
+        step_loss = 0.0
+        for _ in range(accum):
+            inputs, labels = next(batches)
+            loss = torch.nn.functional.cross_entropy(model(*inputs), labels)
+            (loss / accum).backward()
+            step_loss += loss.item() / accum
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        losses.append(step_loss)
+    return losses

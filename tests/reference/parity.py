@@ -14,14 +14,23 @@ BF16_TOLERANCE = 2e-2  # bf16: absolute floor of a tensor's relative error (see 
 
 def randomize(model):
     """Non-trivial LayerNorm parameters and biases, embeddings and weights at a scale where every
-    layer matters (HF's init makes most gradients tiny)."""
+    layer matters (HF's init makes most gradients tiny). LayerNorms and embeddings are told by their
+    module type, whatever their names; frozen parameters (DistilBERT's sinusoidal positions) stay."""
+    norms, embeddings = set(), set()
+    for module_name, module in model.named_modules():
+        kind = norms if isinstance(module, torch.nn.LayerNorm) else \
+            embeddings if isinstance(module, torch.nn.Embedding) else None
+        if kind is not None:
+            kind.update(f"{module_name}.{p}" for p, _ in module.named_parameters(recurse=False))
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name.endswith("LayerNorm.weight"):
+            if not p.requires_grad:
+                continue
+            if name in norms and name.endswith(".weight"):
                 p.copy_(1.0 + 0.2 * torch.randn_like(p))
-            elif name.endswith("LayerNorm.bias") or name.endswith(".bias"):
+            elif name.endswith("bias"):
                 p.copy_(0.1 * torch.randn_like(p))
-            elif "embeddings" in name:
+            elif name in embeddings:
                 p.copy_(0.5 * torch.randn_like(p))
             else:
                 p.copy_(1.5 * torch.randn_like(p) / math.sqrt(p.shape[1]))
@@ -41,11 +50,15 @@ def rel_err(got, want, tiny=1e-30):
     return (got.double() - want.double()).abs().max().item() / max(want.abs().max().item(), tiny)
 
 
+KEY_BIASES = {"attention.self.key.bias": "attention.self.query.bias", "attention.k_lin.bias": "attention.q_lin.bias"}
+
+
 def tiny_for(name, want):
     """The denominator floor: attention key-bias gradients are analytically zero (noise only), so
     they are measured against the same layer's query-bias gradient."""
-    if name.endswith("attention.self.key.bias"):
-        return want[name.replace("key.bias", "query.bias")].abs().max().item()
+    for key, query in KEY_BIASES.items():
+        if name.endswith(key):
+            return want[name[:-len(key)] + query].abs().max().item()
     return 1e-30
 
 

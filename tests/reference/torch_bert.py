@@ -52,12 +52,14 @@ class Config:
 
 
 class BertEmbeddings(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, width=None):
+        """width: hidden_size, or ELECTRA's embedding_size."""
         super().__init__()
-        self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden_size, padding_idx=c.pad_token_id)
-        self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.hidden_size)
-        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.hidden_size)
-        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        width = width or c.hidden_size
+        self.word_embeddings = nn.Embedding(c.vocab_size, width, padding_idx=c.pad_token_id)
+        self.position_embeddings = nn.Embedding(c.max_position_embeddings, width)
+        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, width)
+        self.LayerNorm = nn.LayerNorm(width, eps=c.layer_norm_eps)
         self.dropout = nn.Dropout(c.hidden_dropout_prob)
         self.register_buffer("position_ids", torch.arange(c.max_position_embeddings).expand((1, -1)),
                              persistent=False)
@@ -312,9 +314,10 @@ class BertForPreTraining(BertPreTrainedModel):
 
 def batch_logits(model, inputs, batch_size):
     """inputs: list of (ids, type_ids) lists. Runs them in batches of batch_size in the given order,
-    right-padded with the pad id and masked as transformers' tokenizer(padding=True) does; returns
-    a [len(inputs), num_labels] tensor."""
-    pad = model.bert.embeddings.word_embeddings.padding_idx or 0
+    right-padded with the config's pad id and masked as transformers' tokenizer(padding=True) does;
+    returns a [len(inputs), num_labels] tensor. Any model taking (ids, mask, type ids) will do
+    (torch_families' too)."""
+    pad = model.config.pad_token_id
     out = []
     with torch.no_grad():
         for begin in range(0, len(inputs), batch_size):
