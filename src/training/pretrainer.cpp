@@ -6,24 +6,22 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <omp.h>
 #include <optional>
+#include <span>
 
 #include "common/error.h"
 #include "common/io.h"
-#include "common/progress.h"
 #include "data/corpus.h"
 #include "distributed/gradient_reducer.h"
-#include "kernels/dropout.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "training/adamw.h"
-#include "training/data_parallel.h"
 #include "training/grad_clip.h"
 #include "training/masked_lm_step.h"
 #include "training/mlm_data.h"
 #include "training/run_files.h"
 #include "training/schedule.h"
+#include "training/training_loop.h"
 
 namespace fs = std::filesystem;
 
@@ -37,7 +35,7 @@ const Heads kMaskedLM{.pooler = false, .classifier = false, .mlm = true};
 
 // Under MPI every rank runs a Pretrainer over its shard of each batch (training/data_parallel.h);
 // rank 0 alone logs and writes the output, and the validation loss is summed over all ranks' shares.
-class Pretrainer {
+class Pretrainer final : public TrainingTask {
  public:
   Pretrainer(const PretrainOptions& options, const Communicator& comm)
       : o_(options), comm_(comm), log_(comm.is_root() ? options.log_file : "") {}
@@ -141,113 +139,56 @@ class Pretrainer {
   }
 
   void train() {
-    const int64_t n = train_.num_sequences();
-    const StepPlan plan = plan_steps(n, o_.batch_size, o_.grad_accum_steps, o_.epochs, o_.max_steps);
-    batches_per_epoch_ = plan.batches_per_epoch;
-    total_steps_ = plan.total_steps;
-    const int64_t warmup = resolve_warmup_steps(o_.warmup_steps, o_.warmup_ratio, total_steps_);
-    require_same_plan();
-
-    AdamW& optimizer = *optimizer_;
     ModelParams grads(model_.config, model_.params.heads());
-    const Masker masker(tokenizer_, {.mask_rate = o_.mask_rate, .whole_word = o_.whole_word_mask, .seed = o_.seed});
-    const int shard_capacity = (o_.batch_size + comm_.size() - 1) / comm_.size();
-    const size_t max_tokens = static_cast<size_t>(shard_capacity) * o_.max_length;
-    MaskedLMStep step(model_.config, max_tokens, shard_capacity,
-                      static_cast<size_t>(shard_capacity * masker.max_masked(o_.max_length)), o_.precision);
-    if (!resume_from_.empty()) note_resume(resume_from_, state_.global_step, total_steps_);
-    share_from_root(comm_, model_.params, optimizer, state_, !resume_from_.empty());
-    if (comm_.is_root()) make_directories(o_.output_dir);
-    log_.rewrite(state_);
-    GradientReducer reducer(comm_, grads.data(), dense_gradient_ranges(grads, false, false), bucket_floats(o_.bucket_mb));
-    StepClock clock;
+    TrainingLoop loop(loop_options(), comm_, *this, {model_.params, grads, *optimizer_, state_, log_});
+    plan_ = loop.plan();
+    require_same_plan();
+    masker_.emplace(tokenizer_, MaskingOptions{.mask_rate = o_.mask_rate, .whole_word = o_.whole_word_mask,
+                                               .seed = o_.seed});
+    const int shard = plan_.max_shard_examples;
+    step_.emplace(model_.config, static_cast<size_t>(shard) * o_.max_length, shard,
+                  static_cast<size_t>(shard * masker_->max_masked(o_.max_length)), o_.precision);
+    end_ = loop.run(resume_from_);
+  }
 
-    StepOptions step_options = step_options_from_config(model_.config);
-    Progress progress("pretrain", total_steps_);
-    const auto start = Clock::now();
-    const double seconds_before = state_.seconds;
-    double tokens_seen = 0;
-    Batch batch;
-    MaskedTokens masked;
-    const auto at_stop_step = [this] { return o_.stop_at_step > 0 && state_.global_step >= o_.stop_at_step; };
-    stopped_at_step_ = at_stop_step();
-    while (state_.global_step < total_steps_ && !out_of_time_ && !stopped_at_step_) {
-      const std::vector<int64_t> order = epoch_order(n, o_.seed, state_.epoch, true);
-      while (state_.batch_in_epoch < batches_per_epoch_ && state_.global_step < total_steps_) {
-        const auto step_start = Clock::now();
-        step.zero_grads(grads);
-        const int micro = static_cast<int>(
-            std::min<int64_t>(o_.grad_accum_steps, batches_per_epoch_ - state_.batch_in_epoch));
-        // This rank's part of the step: its share of each micro-batch's mean loss, correct
-        // predictions and tokens; then every rank's masked tokens.
-        double sums[3] = {0, 0, 0};
-        double predicted = 0;
-        for (int m = 0; m < micro; m++) {
-          const int64_t first = (state_.batch_in_epoch + m) * o_.batch_size;
-          const int64_t last = std::min(n, first + o_.batch_size);
-          const Shard shard = shard_of(last - first, comm_.rank(), comm_.size());
-          batch.clear();
-          masked.clear();
-          for (int64_t k = first + shard.begin; k < first + shard.end; k++)
-            masker.add(train_, order[k], state_.epoch, batch, masked);
-          // The loss is the mean over the micro-batch's masked tokens, wherever they are: each
-          // rank's mean weighs by its share of them.
-          double masked_in_batch = static_cast<double>(masked.positions.size());
-          reducer.sum_values(std::span(&masked_in_batch, 1));
-          predicted += masked_in_batch;
-          const double share = static_cast<double>(masked.positions.size()) / masked_in_batch;
-          set_micro_batch_options(step_options, comm_, reducer, share, o_.grad_accum_steps, o_.seed,
-                                  state_.global_step, m, micro);
-          if (shard.size() == 0) continue;
-          const MaskedLMResult r = step.forward_backward(model_.params, grads, batch, masked, step_options);
-          sums[0] += share * r.loss;
-          sums[1] += static_cast<double>(r.correct);
-          sums[2] += static_cast<double>(batch.num_tokens());
-        }
-        reducer.finish();
-        reducer.sum_values(sums);
-        const double loss = sums[0] / micro;
-        tokens_seen += sums[2];
-        if (!std::isfinite(loss))
-          throw CollectiveError(diverged_message(state_.global_step + 1, loss, o_.output_dir), comm_.is_root());
-        // Computed on rank 0 only: the other ranks' thread counts could round the sum differently,
-        // and the clipping must be the same everywhere.
-        const double grad_norm = broadcast_value(comm_, comm_.is_root() ? global_grad_norm(grads) : 0.0);
-        const double lr = learning_rate_at(schedule_, o_.learning_rate, state_.global_step, warmup, total_steps_);
-        optimizer.step(model_.params, grads, lr, clip_coefficient(grad_norm, o_.max_grad_norm));
-        clock.add(std::chrono::duration<double>(Clock::now() - step_start).count());
-        state_.global_step++;
-        state_.batch_in_epoch += micro;
-        const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-        state_.seconds = seconds_before + elapsed;
-        log_.append(state_, {{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"loss", loss},
-                             {"mlm_accuracy", sums[1] / predicted},
-                             {"learning_rate", lr}, {"grad_norm", grad_norm}, {"seconds", state_.seconds}});
-        char status[96];
-        std::snprintf(status, sizeof status, "epoch %.2f loss %.4f %.0f tok/s", fractional_epoch(), loss,
-                      tokens_seen / std::max(elapsed, 1e-9));
-        if (comm_.is_root()) progress.update(state_.global_step, status);
+  LoopOptions loop_options() const {
+    LoopOptions loop = shared_loop_options(o_);
+    loop.name = "pretrain";
+    loop.examples = train_.num_sequences();
+    loop.step_options = step_options_from_config(model_.config);
+    loop.has_validation = valid_.num_sequences() > 0;
+    loop.budget = Budget{.max_seconds = o_.max_time, .stop_at_step = o_.stop_at_step};
+    return loop;
+  }
 
-        if (state_.batch_in_epoch == batches_per_epoch_) {
-          state_.epoch++;
-          state_.batch_in_epoch = 0;
-        }
-        // Rank 0's clock decides, so that every rank stops at the same step.
-        out_of_time_ = broadcast_value(comm_, o_.max_time > 0 && state_.seconds >= o_.max_time);
-        stopped_at_step_ = at_stop_step();
-        const bool last = state_.global_step == total_steps_ || out_of_time_ || stopped_at_step_;
-        if (state_.global_step % o_.eval_steps == 0 || last) evaluate(step);
-        if (state_.global_step % o_.save_steps == 0 || last) {
-          require_same_parameters(comm_, model_.params, state_.global_step);
-          if (comm_.is_root())
-            save_checkpoint(o_.output_dir, state_, optimizer, o_.save_total_limit,
-                            [this](const std::string& dir) { save_model_dir(dir); });
-        }
-        if (out_of_time_ || stopped_at_step_ || state_.batch_in_epoch == 0) break;  // the next epoch gets its own shuffle
-      }
-    }
-    if (comm_.is_root()) progress.finish();
-    clock.report(comm_, reducer, omp_get_max_threads());
+  void begin_step(ModelParams& grads) override {
+    step_->zero_grads(grads);
+    masked_in_step_ = 0;
+  }
+
+  double fill_micro_batch(std::span<const int64_t> examples, int64_t, int64_t epoch,
+                          GradientReducer& reducer) override {
+    batch_.clear();
+    masked_.clear();
+    for (const int64_t k : examples) masker_->add(train_, k, epoch, batch_, masked_);
+    // The loss is the mean over the micro-batch's masked tokens, wherever they are: each rank's mean
+    // weighs by its share of them.
+    double masked_in_batch = static_cast<double>(masked_.positions.size());
+    reducer.sum_values(std::span(&masked_in_batch, 1));
+    masked_in_step_ += masked_in_batch;
+    return static_cast<double>(masked_.positions.size()) / masked_in_batch;
+  }
+
+  MicroBatchResult forward_backward(ModelParams& grads, const StepOptions& options) override {
+    const MaskedLMResult r = step_->forward_backward(model_.params, grads, batch_, masked_, options);
+    return {.loss = r.loss, .tokens = static_cast<double>(batch_.num_tokens()),
+            .correct = static_cast<double>(r.correct)};
+  }
+
+  double gradient_norm(const ModelParams& grads) const override { return global_grad_norm(grads); }
+
+  void add_step_fields(json& entry, double correct) const override {
+    entry["mlm_accuracy"] = correct / masked_in_step_;
   }
 
   const std::string& model_source() const { return o_.model_dir.empty() ? o_.config_file : o_.model_dir; }
@@ -294,57 +235,48 @@ class Pretrainer {
     require_same(comm_, fingerprint(valid_.ids.data(), valid_.ids.size() * sizeof(int32_t)),
                  "the validation sequences: every rank must read the same --corpus with the same options");
     const std::string plan =
-        json{o_.batch_size, o_.grad_accum_steps, total_steps_, batches_per_epoch_, o_.max_length, o_.mask_rate,
-             o_.whole_word_mask, o_.eval_steps, o_.save_steps, o_.stop_at_step, o_.seed, o_.bucket_mb,
+        json{o_.batch_size, o_.grad_accum_steps, plan_.total_steps, plan_.batches_per_epoch, o_.max_length,
+             o_.mask_rate, o_.whole_word_mask, o_.eval_steps, o_.save_steps, o_.stop_at_step, o_.seed, o_.bucket_mb,
              model_.params.size()}
             .dump();
     require_same(comm_, fingerprint(plan.data(), plan.size()), "the training options or the model: start every "
                  "rank with the same command line");
   }
 
-  double fractional_epoch() const {
-    return state_.epoch + static_cast<double>(state_.batch_in_epoch) / batches_per_epoch_;
-  }
-
   // Masked-LM loss and accuracy on the held-out sequences: dropout off, the masks of epoch 0. Each
   // rank takes its shard of every batch, as in training; the sums are added over the ranks.
-  void evaluate(MaskedLMStep& step) {
-    if (valid_.num_sequences() == 0) return;
-    const Masker masker(tokenizer_, {.mask_rate = o_.mask_rate, .whole_word = o_.whole_word_mask, .seed = o_.seed});
-    Batch batch;
-    MaskedTokens masked;
+  std::optional<EvalResult> evaluate() override {
     double sums[3] = {0, 0, 0};  // loss over the masked tokens, correct predictions, masked tokens
     for (int64_t first = 0; first < valid_.num_sequences(); first += o_.batch_size) {
       const Shard shard = shard_of(std::min(valid_.num_sequences() - first, int64_t{o_.batch_size}), comm_.rank(),
                                    comm_.size());
       if (shard.size() == 0) continue;
-      batch.clear();
-      masked.clear();
-      for (int64_t k = first + shard.begin; k < first + shard.end; k++) masker.add(valid_, k, 0, batch, masked);
-      const MaskedLMResult r = step.forward(model_.params, batch, masked, StepOptions{});
-      sums[0] += static_cast<double>(r.loss) * static_cast<double>(masked.positions.size());
+      batch_.clear();
+      masked_.clear();
+      for (int64_t k = first + shard.begin; k < first + shard.end; k++) masker_->add(valid_, k, 0, batch_, masked_);
+      const MaskedLMResult r = step_->forward(model_.params, batch_, masked_, StepOptions{});
+      sums[0] += static_cast<double>(r.loss) * static_cast<double>(masked_.positions.size());
       sums[1] += static_cast<double>(r.correct);
-      sums[2] += static_cast<double>(masked.positions.size());
+      sums[2] += static_cast<double>(masked_.positions.size());
     }
     comm_.all_reduce_sum(sums);
     const double loss = sums[0] / sums[2];
-    json entry = {{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"eval_loss", loss},
-                  {"eval_perplexity", std::exp(loss)}, {"eval_mlm_accuracy", sums[1] / sums[2]},
+    last_eval_ = {{"eval_loss", loss}, {"eval_perplexity", std::exp(loss)}, {"eval_mlm_accuracy", sums[1] / sums[2]},
                   {"seconds", state_.seconds}};
-    log_.append(state_, entry);
-    last_eval_ = entry;
+    return EvalResult{.metrics = last_eval_};
   }
 
-  void save_model_dir(const std::string& dir) const {
+  void save_model_dir(const std::string& dir) const override {
     save_model(model_, dir);
     write_tokenizer_files(tokenizer_files_, dir);
   }
 
   void finish() {
     save_model_dir(o_.output_dir);
-    json summary = {{"output", o_.output_dir}, {"global_step", state_.global_step}, {"total_steps", total_steps_},
-                    {"seconds", state_.seconds}, {"stopped_by_time", out_of_time_},
-                    {"stopped_at_step", stopped_at_step_ && state_.global_step < total_steps_}};
+    json summary = {{"output", o_.output_dir}, {"global_step", state_.global_step},
+                    {"total_steps", plan_.total_steps}, {"seconds", state_.seconds},
+                    {"stopped_by_time", end_.out_of_time},
+                    {"stopped_at_step", end_.at_stop_step && state_.global_step < plan_.total_steps}};
     for (const char* key : {"eval_loss", "eval_perplexity", "eval_mlm_accuracy"})
       if (last_eval_.contains(key)) summary[key] = last_eval_[key];
     write_file_atomic((fs::path(o_.output_dir) / "metrics.json").string(), summary.dump(2) + "\n");
@@ -362,9 +294,13 @@ class Pretrainer {
   std::optional<AdamW> optimizer_;  // made with the model, or read from the checkpoint resumed
   PackedCorpus train_, valid_;
   TrainerState state_;
-  int64_t batches_per_epoch_ = 0, total_steps_ = 0;
-  bool out_of_time_ = false;
-  bool stopped_at_step_ = false;
+  LoopPlan plan_;
+  LoopEnd end_;
+  std::optional<Masker> masker_;         // needs the tokenizer
+  std::optional<MaskedLMStep> step_;     // sized by the plan
+  Batch batch_;
+  MaskedTokens masked_;
+  double masked_in_step_ = 0;            // over every rank
   json last_eval_ = json::object();
 };
 

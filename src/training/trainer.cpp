@@ -1,19 +1,15 @@
 #include "training/trainer.h"
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <omp.h>
 #include <optional>
+#include <span>
 
 #include "common/error.h"
 #include "common/io.h"
-#include "common/progress.h"
 #include "distributed/gradient_reducer.h"
-#include "kernels/dropout.h"
 #include "evaluation/evaluate.h"
 #include "evaluation/run_report.h"
 #include "model/checkpoint.h"
@@ -21,12 +17,12 @@
 #include "training/adamw.h"
 #include "training/batch.h"
 #include "training/classifier_step.h"
-#include "training/data_parallel.h"
 #include "training/encoded_dataset.h"
 #include "training/grad_clip.h"
 #include "training/metrics.h"
 #include "training/run_files.h"
 #include "training/schedule.h"
+#include "training/training_loop.h"
 
 namespace fs = std::filesystem;
 
@@ -34,7 +30,6 @@ namespace bertft {
 namespace {
 
 using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 bool higher_is_better(const std::string& metric) { return metric != "loss" && metric != "eval_loss"; }
 
@@ -63,7 +58,7 @@ uint64_t fingerprint_dataset(const EncodedDataset& data) {
 
 // Under MPI every rank runs a Trainer over its shard of each batch (training/data_parallel.h); rank
 // 0 alone evaluates, logs and writes the output.
-class Trainer {
+class Trainer final : public TrainingTask {
  public:
   Trainer(const TrainOptions& options, const Communicator& comm)
       : o_(options), comm_(comm), log_(comm.is_root() ? options.log_file : "") {}
@@ -84,8 +79,7 @@ class Trainer {
     if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
     if (!o_.valid_data.empty() && o_.valid_split > 0)
       throw Error("give either --valid or --valid-split, not both");
-    if (o_.eval_strategy != "epoch" && o_.eval_strategy != "steps" && o_.eval_strategy != "no")
-      throw Error("--eval-strategy must be epoch, steps or no, not '" + o_.eval_strategy + "'");
+    eval_strategy_ = parse_eval_strategy(o_.eval_strategy);
     schedule_ = parse_lr_schedule(o_.lr_scheduler);
     ClassificationMetrics probe;  // rejects an unknown --metric-for-best-model before any training
     probe.loss = 0;
@@ -205,116 +199,63 @@ class Trainer {
   }
 
   void train() {
-    const int64_t n = static_cast<int64_t>(train_.inputs.size());
-    const StepPlan plan = plan_steps(n, o_.batch_size, o_.grad_accum_steps, o_.epochs, o_.max_steps);
-    batches_per_epoch_ = plan.batches_per_epoch;
-    steps_per_epoch_ = plan.steps_per_epoch;
-    total_steps_ = plan.total_steps;
-    warmup_steps_ = resolve_warmup_steps(o_.warmup_steps, o_.warmup_ratio, total_steps_);
-    require_same_plan();
-
-    AdamW& optimizer = *optimizer_;
     ModelParams grads(model_.config, model_.params.heads());
-    const int shard_capacity = (o_.batch_size + comm_.size() - 1) / comm_.size();
-    ClassifierStep step(model_.config, static_cast<size_t>(shard_capacity) * max_length_, shard_capacity,
-                        o_.precision);
-    if (!resume_from_.empty()) note_resume(resume_from_, state_.global_step, total_steps_);
-    share_from_root(comm_, model_.params, optimizer, state_, !resume_from_.empty());
-    if (comm_.is_root()) make_directories(o_.output_dir);
-    log_.rewrite(state_);
-    GradientReducer reducer(comm_, grads.data(),
-                            dense_gradient_ranges(grads, o_.freeze_encoder, true),
-                            bucket_floats(o_.bucket_mb));
-    StepClock clock;
+    TrainingLoop loop(loop_options(), comm_, *this, {model_.params, grads, *optimizer_, state_, log_});
+    plan_ = loop.plan();
+    require_same_plan();
+    const int shard = plan_.max_shard_examples;
+    step_.emplace(model_.config, static_cast<size_t>(shard) * max_length_, shard, o_.precision);
+    loop.run(resume_from_);
+  }
 
-    StepOptions step_options = step_options_from_config(model_.config);
-    step_options.train_encoder = !o_.freeze_encoder;
+  LoopOptions loop_options() const {
+    LoopOptions loop = shared_loop_options(o_);
+    loop.name = "train";
+    loop.examples = static_cast<int64_t>(train_.inputs.size());
+    loop.shuffle = !o_.no_shuffle;
+    loop.step_options = step_options_from_config(model_.config);
+    loop.step_options.train_encoder = !o_.freeze_encoder;
+    loop.sparse_word_rows = true;
+    loop.eval_strategy = eval_strategy_;
+    loop.has_validation = !valid_.inputs.empty();
+    loop.best = BestModel{o_.metric_for_best_model, higher_is_better(o_.metric_for_best_model),
+                          o_.early_stopping_patience};
+    return loop;
+  }
 
-    Progress progress("train", total_steps_);
-    const auto start = Clock::now();
-    const double seconds_before = state_.seconds;
-    double tokens_seen = 0;
-    Batch batch;
-    while (state_.global_step < total_steps_) {
-      const std::vector<int64_t> order = epoch_order(n, o_.seed, state_.epoch, !o_.no_shuffle);
-      while (state_.batch_in_epoch < batches_per_epoch_ && state_.global_step < total_steps_) {
-        const auto step_start = Clock::now();
-        step.zero_grads(grads);
-        const int micro = static_cast<int>(
-            std::min<int64_t>(o_.grad_accum_steps, batches_per_epoch_ - state_.batch_in_epoch));
-        // This rank's part of the step: its share of each micro-batch's mean loss, and its tokens.
-        double sums[2] = {0, 0};
-        for (int m = 0; m < micro; m++) {
-          const int64_t first = (state_.batch_in_epoch + m) * o_.batch_size;
-          const int64_t last = std::min(n, first + o_.batch_size);
-          const Shard shard = shard_of(last - first, comm_.rank(), comm_.size());
-          // The mean over the micro-batch is the sum of the shards' means weighted by their shares.
-          const double share = static_cast<double>(shard.size()) / static_cast<double>(last - first);
-          set_micro_batch_options(step_options, comm_, reducer, share, o_.grad_accum_steps, o_.seed,
-                                  state_.global_step, m, micro);
-          if (shard.size() == 0) continue;
-          fill_batch(batch, order, first + shard.begin, first + shard.end);
-          sums[1] += static_cast<double>(batch.ids.size());
-          sums[0] += share * step.forward_backward(model_.params, grads, batch, step_options);
-        }
-        reducer.finish();
-        step.add_touched_word_rows(
-            reducer.sum_rows(grads.word_emb, model_.config.embedding_width(), step.touched_word_rows()));
-        reducer.sum_values(sums);
-        const double loss = sums[0] / micro;
-        tokens_seen += sums[1];
-        if (!std::isfinite(loss))
-          throw CollectiveError(diverged_message(state_.global_step + 1, loss, o_.output_dir), comm_.is_root());
-        // Computed on rank 0 only: the other ranks' thread counts could round the sum differently,
-        // and the clipping must be the same everywhere.
-        const double grad_norm =
-            broadcast_value(comm_, comm_.is_root() ? global_grad_norm(grads, &step.touched_word_rows()) : 0.0);
-        const double lr = learning_rate_at(schedule_, o_.learning_rate, state_.global_step, warmup_steps_, total_steps_);
-        optimizer.step(model_.params, grads, lr, clip_coefficient(grad_norm, o_.max_grad_norm));
-        clock.add(std::chrono::duration<double>(Clock::now() - step_start).count());
-        state_.global_step++;
-        state_.batch_in_epoch += micro;
-        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        state_.seconds = seconds_before + seconds;
-        log({{"step", state_.global_step}, {"epoch", fractional_epoch()}, {"loss", loss},
-             {"learning_rate", lr}, {"grad_norm", grad_norm}, {"seconds", state_.seconds}});
+  void begin_step(ModelParams& grads) override { step_->zero_grads(grads); }
 
-        char status[96];
-        std::snprintf(status, sizeof status, "epoch %.2f loss %.4f %.0f tok/s", fractional_epoch(), loss,
-                      tokens_seen / std::max(seconds, 1e-9));
-        if (comm_.is_root()) progress.update(state_.global_step, status);
-
-        const bool epoch_done = state_.batch_in_epoch == batches_per_epoch_;
-        if (epoch_done) {
-          state_.epoch++;
-          state_.batch_in_epoch = 0;
-        }
-        const bool last = state_.global_step == total_steps_;
-        const bool eval_now = o_.eval_strategy == "steps" ? state_.global_step % o_.eval_steps == 0 || last
-                              : o_.eval_strategy == "epoch" ? epoch_done || last
-                                                            : false;
-        bool stop = false;
-        if (eval_now && !valid_.inputs.empty())
-          stop = broadcast_value(comm_, comm_.is_root() && evaluate_and_keep_best());
-        const bool save_now = o_.save_steps > 0 ? state_.global_step % o_.save_steps == 0 || last : eval_now || last;
-        if (save_now || stop) {
-          require_same_parameters(comm_, model_.params, state_.global_step);
-          if (comm_.is_root()) save_checkpoint(optimizer);
-        }
-        if (stop) {
-          if (comm_.is_root()) {
-            progress.finish();
-            std::fprintf(stderr, "bertft: early stopping: no improvement of %s in %d evaluations\n",
-                         o_.metric_for_best_model.c_str(), o_.early_stopping_patience);
-          }
-          clock.report(comm_, reducer, omp_get_max_threads());
-          return;
-        }
-        if (epoch_done) break;  // the next epoch gets its own shuffle
+  double fill_micro_batch(std::span<const int64_t> examples, int64_t micro_batch_size, int64_t,
+                          GradientReducer&) override {
+    batch_.clear();
+    const int64_t classes = model_.config.num_labels();
+    for (const int64_t k : examples) {
+      const TokenizedInput& in = train_.inputs[k];
+      if (o_.pad_to_max_length)
+        batch_.add_padded(in.ids, in.type_ids, train_.labels[k], max_length_, model_.config.pad_token_id);
+      else
+        batch_.add(in.ids, in.type_ids, train_.labels[k]);
+      if (!train_.targets.empty()) {
+        const auto row = train_.targets.begin() + k * classes;
+        batch_.targets.insert(batch_.targets.end(), row, row + classes);
       }
     }
-    if (comm_.is_root()) progress.finish();
-    clock.report(comm_, reducer, omp_get_max_threads());
+    // The mean over the micro-batch is the sum of the shards' means weighted by their shares.
+    return static_cast<double>(examples.size()) / static_cast<double>(micro_batch_size);
+  }
+
+  MicroBatchResult forward_backward(ModelParams& grads, const StepOptions& options) override {
+    return {.loss = step_->forward_backward(model_.params, grads, batch_, options),
+            .tokens = static_cast<double>(batch_.ids.size())};
+  }
+
+  void sum_sparse_gradients(GradientReducer& reducer, ModelParams& grads) override {
+    step_->add_touched_word_rows(
+        reducer.sum_rows(grads.word_emb, model_.config.embedding_width(), step_->touched_word_rows()));
+  }
+
+  double gradient_norm(const ModelParams& grads) const override {
+    return global_grad_norm(grads, &step_->touched_word_rows());
   }
 
   // Ranks that disagree on the data or the options would leave the lockstep of collectives (one
@@ -323,77 +264,37 @@ class Trainer {
     require_same(comm_, fingerprint_dataset(train_),
                  "the training data: every rank must read the same --train (and --valid-split) with the same options");
     require_same(comm_, fingerprint_dataset(valid_), "the validation data: every rank must read the same --valid");
-    const std::string plan = json{o_.batch_size, o_.grad_accum_steps, total_steps_, batches_per_epoch_, warmup_steps_,
-                                  o_.eval_strategy, o_.eval_steps, o_.save_steps, o_.seed, o_.no_shuffle,
-                                  o_.pad_to_max_length, o_.freeze_encoder, max_length_, o_.bucket_mb,
+    const std::string plan = json{o_.batch_size, o_.grad_accum_steps, plan_.total_steps, plan_.batches_per_epoch,
+                                  plan_.warmup_steps, o_.eval_strategy, o_.eval_steps, o_.save_steps, o_.seed,
+                                  o_.no_shuffle, o_.pad_to_max_length, o_.freeze_encoder, max_length_, o_.bucket_mb,
                                   model_.params.size()}
                                  .dump();
     require_same(comm_, fingerprint(plan.data(), plan.size()), "the training options or the model: start every "
                  "rank with the same command line");
   }
 
-  double fractional_epoch() const {
-    return state_.epoch + static_cast<double>(state_.batch_in_epoch) / batches_per_epoch_;
-  }
-
-  void fill_batch(Batch& batch, const std::vector<int64_t>& order, int64_t first, int64_t last) const {
-    batch.clear();
-    const int64_t classes = model_.config.num_labels();
-    for (int64_t k = first; k < last; k++) {
-      const TokenizedInput& in = train_.inputs[order[k]];
-      if (o_.pad_to_max_length)
-        batch.add_padded(in.ids, in.type_ids, train_.labels[order[k]], max_length_, model_.config.pad_token_id);
-      else
-        batch.add(in.ids, in.type_ids, train_.labels[order[k]]);
-      if (!train_.targets.empty()) {
-        const auto row = train_.targets.begin() + order[k] * classes;
-        batch.targets.insert(batch.targets.end(), row, row + classes);
-      }
-    }
-  }
-
   ClassificationMetrics score(const EncodedDataset& data, Evaluation* evaluation = nullptr) const {
-    Evaluation ev = evaluate(model_, data, o_.eval_batch_size, max_length_, o_.precision);
+    Evaluation ev = bertft::evaluate(model_, data, o_.eval_batch_size, max_length_, o_.precision);
     ClassificationMetrics metrics =
         compute_metrics(data.labels, ev.predicted, model_.config.num_labels(), model_.config.id2label, ev.losses);
     if (evaluation) *evaluation = std::move(ev);
     return metrics;
   }
 
-  // Evaluates on the validation set, logs, saves the model to --output when it is the best so far;
-  // returns true when early stopping should end training.
-  bool evaluate_and_keep_best() {
+  // On rank 0 alone.
+  std::optional<EvalResult> evaluate() override {
+    if (!comm_.is_root()) return std::nullopt;
     const ClassificationMetrics metrics = score(valid_);
-    json entry = {{"step", state_.global_step}, {"epoch", fractional_epoch()}};
+    EvalResult evaluation{.metrics = json::object(), .score = metrics.get(o_.metric_for_best_model)};
     const json scores = metrics.to_json();
-    for (const auto& [key, value] : scores.items()) entry["eval_" + key] = value;
-    const double value = metrics.get(o_.metric_for_best_model);
-    const bool better = std::isnan(state_.best_metric) ||
-                        (higher_is_better(o_.metric_for_best_model) ? value > state_.best_metric
-                                                                    : value < state_.best_metric);
-    log(entry);
-    if (better) {
-      state_.best_metric = value;
-      state_.best_step = state_.global_step;
-      state_.evals_without_improvement = 0;
-      save_model_dir(o_.output_dir);
-    } else {
-      state_.evals_without_improvement++;
-    }
-    return o_.early_stopping_patience > 0 && state_.evals_without_improvement >= o_.early_stopping_patience;
+    for (const auto& [key, value] : scores.items()) evaluation.metrics["eval_" + key] = value;
+    return evaluation;
   }
 
-  void save_model_dir(const std::string& dir) const {
+  void save_model_dir(const std::string& dir) const override {
     save_model(model_, dir);
     write_tokenizer_files(tokenizer_files_, dir);
   }
-
-  void save_checkpoint(const AdamW& optimizer) {
-    bertft::save_checkpoint(o_.output_dir, state_, optimizer, o_.save_total_limit,
-                            [this](const std::string& dir) { save_model_dir(dir); });
-  }
-
-  void log(const json& entry) { log_.append(state_, entry); }
 
   json finish() {
     // Without an evaluation (no validation set, or --eval-strategy no) there is no "best": the final
@@ -440,7 +341,7 @@ class Trainer {
         {"classes", join(c.id2label)},
         {"examples", "train " + std::to_string(train_.inputs.size()) + ", validation " +
                          std::to_string(valid_.labels.size()) + ", test " + std::to_string(test_encoded_.labels.size())},
-        {"optimizer steps", std::to_string(state_.global_step) + " (" + std::to_string(steps_per_epoch_) + " per epoch)"},
+        {"optimizer steps", std::to_string(state_.global_step) + " (" + std::to_string(plan_.steps_per_epoch) + " per epoch)"},
         {"best step", state_.best_step >= 0 ? std::to_string(state_.best_step) : "none (no evaluation: the final model)"},
         {"training time", seconds},
         {"bertft", BERTFT_VERSION}};
@@ -467,7 +368,7 @@ class Trainer {
         {"test", o_.test_data}, {"output", o_.output_dir}, {"precision", precision_name(o_.precision)},
         {"epochs", o_.epochs}, {"batch-size", o_.batch_size}, {"learning-rate", o_.learning_rate},
         {"weight-decay", o_.weight_decay}, {"warmup-steps", o_.warmup_steps}, {"warmup-ratio", o_.warmup_ratio},
-        {"warmup steps used", warmup_steps_}, {"lr-scheduler", o_.lr_scheduler}, {"max-grad-norm", o_.max_grad_norm},
+        {"warmup steps used", plan_.warmup_steps}, {"lr-scheduler", o_.lr_scheduler}, {"max-grad-norm", o_.max_grad_norm},
         {"grad-accum-steps", o_.grad_accum_steps}, {"max-length", max_length_},
         {"truncation", describe(o_.truncation)}, {"max-steps", o_.max_steps},
         {"max-train-samples", o_.max_train_samples}, {"max-eval-samples", o_.max_eval_samples}, {"seed", o_.seed},
@@ -482,6 +383,7 @@ class Trainer {
   const Communicator& comm_;
   RunLog log_;
   LrSchedule schedule_ = LrSchedule::Linear;
+  EvalStrategy eval_strategy_ = EvalStrategy::Epoch;
   Tokenizer tokenizer_;
   TokenizerFiles tokenizer_files_;  // written with every saved model
   Model model_;
@@ -491,7 +393,9 @@ class Trainer {
   int max_length_ = 0;
   std::string resume_from_;
   TrainerState state_;
-  int64_t batches_per_epoch_ = 0, steps_per_epoch_ = 0, total_steps_ = 0, warmup_steps_ = 0;
+  LoopPlan plan_;
+  std::optional<ClassifierStep> step_;  // sized by the plan
+  Batch batch_;
 };
 
 }  // namespace

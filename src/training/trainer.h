@@ -33,7 +33,7 @@ struct TrainOptions {
   std::string lr_scheduler = "linear";
   double max_grad_norm = 1.0;
   int grad_accum_steps = 1;
-  int max_length = 0;           // 0: the model's max_position_embeddings
+  int max_length = 0;           // 0: the longest the model takes (resolve_max_length)
   Truncation truncation;        // of texts longer than max_length (every split)
   int64_t max_steps = 0;        // 0: epochs x steps per epoch
   size_t max_train_samples = 0;
