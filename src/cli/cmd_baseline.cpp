@@ -36,7 +36,7 @@
 #include "data/dataset.h"
 #include "data/text_files.h"
 #include "data/text_input.h"
-#include "training/metrics.h"
+#include "evaluation/metrics.h"
 
 namespace bertft {
 namespace {

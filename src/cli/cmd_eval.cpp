@@ -17,8 +17,8 @@
 #include "evaluation/evaluate.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
-#include "training/encoded_dataset.h"
-#include "training/metrics.h"
+#include "encoding/encoded_dataset.h"
+#include "evaluation/metrics.h"
 
 namespace bertft {
 namespace {

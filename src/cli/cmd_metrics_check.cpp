@@ -9,7 +9,7 @@
 #include "cli/command.h"
 #include "common/io.h"
 #include "common/json_input.h"
-#include "training/metrics.h"
+#include "evaluation/metrics.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// bertft sweep: a grid of train runs (training/sweep.h), each in OUTPUT/<settings>/, skipped when
+// bertft sweep: a grid of train runs (evaluation/sweep_grid.h), each in OUTPUT/<settings>/, skipped when
 // finished and resumed when interrupted; results.csv, results.md and charts (evaluation/sweep_report.h)
 // are rewritten after every run.
 #include <algorithm>
@@ -13,8 +13,8 @@
 #include "common/io.h"
 #include "distributed/communicator.h"
 #include "evaluation/sweep_report.h"
-#include "training/sweep.h"
-#include "training/metrics.h"
+#include "evaluation/sweep_grid.h"
+#include "evaluation/metrics.h"
 #include "training/trainer.h"
 
 namespace fs = std::filesystem;

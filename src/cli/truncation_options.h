@@ -1,10 +1,10 @@
 #pragma once
 // --truncation / --head-tokens / --chunk-overlap, shared by train, eval, predict and serve
-// (training/encoded_dataset.h).
+// (encoding/encoded_dataset.h).
 #include <string>
 
 #include "cli/command.h"
-#include "training/encoded_dataset.h"
+#include "encoding/encoded_dataset.h"
 
 namespace bertft {
 

@@ -6,7 +6,7 @@
 
 #include "common/precision.h"
 #include "model/checkpoint.h"
-#include "training/encoded_dataset.h"
+#include "encoding/encoded_dataset.h"
 
 namespace bertft {
 

@@ -12,7 +12,7 @@
 #include "common/svg_chart.h"
 #include "data/dataset.h"
 #include "evaluation/evaluate.h"
-#include "training/metrics.h"
+#include "evaluation/metrics.h"
 
 namespace bertft {
 

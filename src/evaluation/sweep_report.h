@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "training/sweep.h"
+#include "evaluation/sweep_grid.h"
 
 namespace bertft {
 

@@ -11,17 +11,12 @@
 #include <vector>
 
 #include "common/precision.h"
+#include "encoding/tokenized_input.h"
 #include "model/checkpoint.h"
 #include "model/classification_head.h"
 #include "model/encoder.h"
 
 namespace bertft {
-
-// One tokenized input: [CLS] ... [SEP] ids and their segment (token type) ids, same length.
-struct TokenizedInput {
-  std::vector<int32_t> ids;
-  std::vector<int32_t> type_ids;
-};
 
 // Throws Error (message without location: callers prefix the input's name) unless the input has
 // 1..max_length tokens, equal-length type ids, ids < vocab_size and (for families with token types)

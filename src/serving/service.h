@@ -21,7 +21,7 @@
 #include "serving/metrics.h"
 #include "serving/predict_api.h"
 #include "tokenizer/tokenizer.h"
-#include "training/encoded_dataset.h"
+#include "encoding/encoded_dataset.h"
 
 namespace bertft {
 

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "inference/classifier.h"  // TokenizedInput
+#include "encoding/tokenized_input.h"
 #include "model/encoder.h"
 
 namespace bertft {

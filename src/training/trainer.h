@@ -10,7 +10,7 @@
 #include "common/precision.h"
 #include "data/dataset.h"
 #include "distributed/communicator.h"
-#include "training/encoded_dataset.h"
+#include "encoding/encoded_dataset.h"
 
 namespace bertft {
 

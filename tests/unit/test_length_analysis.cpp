@@ -8,7 +8,7 @@
 
 #include "common/error.h"
 #include "evaluation/length_analysis.h"
-#include "training/encoded_dataset.h"
+#include "encoding/encoded_dataset.h"
 
 namespace bertft {
 namespace {

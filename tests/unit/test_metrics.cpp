@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "training/metrics.h"
+#include "evaluation/metrics.h"
 
 namespace bertft {
 

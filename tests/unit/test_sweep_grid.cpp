@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "training/sweep.h"
+#include "evaluation/sweep_grid.h"
 
 namespace bertft {
 namespace {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "training/encoded_dataset.h"
+#include "encoding/encoded_dataset.h"
 
 namespace bertft {
 namespace {

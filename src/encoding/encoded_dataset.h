@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "data/dataset.h"
-#include "inference/classifier.h"
+#include "encoding/tokenized_input.h"
 #include "tokenizer/tokenizer.h"
 
 namespace bertft {

@@ -1,4 +1,4 @@
-#include "training/encoded_dataset.h"
+#include "encoding/encoded_dataset.h"
 
 #include <algorithm>
 #include <iterator>

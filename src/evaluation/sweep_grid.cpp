@@ -1,4 +1,4 @@
-#include "training/sweep.h"
+#include "evaluation/sweep_grid.h"
 
 #include <algorithm>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "training/metrics.h"
+#include "evaluation/metrics.h"
 
 #include "common/error.h"
 
