@@ -21,8 +21,7 @@ size_t max_positions(const std::string& dir) {
   const JsonField root(json, path);
   const int64_t positions = root["max_position_embeddings"].int_or(0, 1, INT32_MAX);
   const std::string type = root["model_type"].string_or("");
-  if (positions == 0 || (type != "roberta" && type != "xlm-roberta" && type != "camembert"))
-    return static_cast<size_t>(positions);
+  if (positions == 0 || type != "roberta") return static_cast<size_t>(positions);
   const int64_t first = root["pad_token_id"].int_or(1, 0, INT32_MAX) + 1;
   if (positions <= first)
     root["max_position_embeddings"].fail("leaves no position for a token (positions start at pad_token_id + 1)");

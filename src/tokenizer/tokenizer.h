@@ -109,7 +109,7 @@ class Tokenizer {
   // with a space (Ġ), as fairseq's RoBERTa whole-word masking counts words. False for specials.
   bool continues_word(int32_t id) const;
   // Longest input the model takes (tokenizer_config model_max_length, capped at config.json
-  // max_position_embeddings); 0 if neither file says.
+  // max_position_embeddings, less pad_token_id + 1 for RoBERTa); 0 if neither file says.
   size_t model_max_length() const;
 
   Tokenizer();

@@ -51,9 +51,13 @@ void TokenizerData::finish(const std::string& origin, const SpecialTokenNames& n
   this->origin = origin;
   for (const AddedToken& t : added_tokens) {
     if (t.content.empty()) continue;  // Rust ignores these too
-    if (t.normalized && normalizer) {
+    // Without a normalizer, normalized tokens are still matched second, in what the others leave.
+    if (t.normalized) {
       std::string pattern;
-      normalizer->normalize(t.content, pattern);
+      if (normalizer)
+        normalizer->normalize(t.content, pattern);
+      else
+        pattern = t.content;
       normalized_added.add(pattern, t);
     } else {
       raw_added.add(t.content, t);

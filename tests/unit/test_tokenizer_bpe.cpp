@@ -262,6 +262,19 @@ TEST(BpeFiles, TokenizerJsonAndVocabJsonAgree) {
             (V{"<s>", "a", "<unk>", "b", "</s>"}));
 }
 
+TEST(BpeFiles, UnnormalizedAddedTokensAreSplitOutFirst) {
+  // As in Rust: unnormalized tokens come out of the text first, normalized ones (even without a
+  // normalizer) out of what remains, so "xy" wins over the longer "xyz".
+  const Tokenizer t = Tokenizer::from_tokenizer_json(
+      test::replaced(tokenizer_json(), R"("added_tokens": [)", R"("added_tokens": [
+        {"id": 262, "content": "xyz", "normalized": true, "special": false},
+        {"id": 263, "content": "xy", "normalized": false, "special": false},)"),
+      "m/tokenizer.json");
+  EXPECT_EQ(t.encode("axyz xyz").tokens, (V{"<s>", "a", "xy", "z", "Ġ", "xy", "z", "</s>"}));
+  EXPECT_EQ(t.encode("yz xyx").tokens, (V{"<s>", "y", "z", "Ġ", "xy", "x", "</s>"}));
+  EXPECT_FALSE(t.is_special(262));
+}
+
 TEST(BpeFiles, MergesTxtErrorsNameTheLine) {
   const TinyBpe bpe = tiny_bpe({"a b"});
   auto load_merges = [&](const std::string& merges) {
