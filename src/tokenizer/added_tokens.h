@@ -49,6 +49,7 @@ class AddedTokenMatcher {
 // Whether a single_word match text[begin, end) has no word character (Rust regex \w) either side.
 bool is_single_word(std::string_view text, size_t begin, size_t end);
 // Where the whitespace (Unicode White_Space, Rust's \s) that ends text[floor, end) begins.
+// tokenizers.js differs: it strips with JS's trim(), whose whitespace has U+FEFF and lacks U+0085.
 size_t whitespace_start_before(std::string_view text, size_t floor, size_t end);
 // Where the whitespace that starts text[begin, ...) ends.
 size_t whitespace_end_after(std::string_view text, size_t begin);

@@ -19,10 +19,6 @@ constexpr std::array<char32_t, 256> kByteToChar = [] {
 
 char32_t byte_to_char(unsigned char b) { return kByteToChar[b]; }
 
-void append_byte_level(std::string_view bytes, std::string& out) {
-  for (unsigned char b : bytes) utf8::append(out, kByteToChar[b]);
-}
-
 Gpt2Class gpt2_class_non_ascii(char32_t c) {
   auto cp = static_cast<UChar32>(c);
   if (u_isUWhiteSpace(cp)) return Gpt2Class::kSpace;

@@ -29,9 +29,6 @@ char32_t byte_to_char(unsigned char b);
 // The byte-level form of a space (U+0120 Ġ), which starts every token of a word after a space.
 inline constexpr std::string_view kByteLevelSpace = "\xC4\xA0";
 
-// Appends the byte-level form of `bytes` (each byte as its character, UTF-8 encoded) to out.
-void append_byte_level(std::string_view bytes, std::string& out);
-
 enum class Gpt2Class : uint8_t { kLetter, kNumber, kSpace, kOther };
 
 // Classifies a code point >= 0x80 (ICU lookup).
