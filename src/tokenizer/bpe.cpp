@@ -19,11 +19,13 @@ uint64_t pair_key(int32_t left, int32_t right) {
 
 // The ids of recently tokenized splits of at most kMaxBytes bytes and kMaxIds ids, one table per
 // thread (so encode stays lock-free), for one Bpe at a time: a thread that moves to another Bpe
-// starts afresh. Direct-mapped: a new split simply takes its slot.
+// starts afresh. Direct-mapped: a new split simply takes its slot. 64K slots (2 MB) hold 95% of the
+// splits of IMDb reviews on a first pass (8K slots: 83%), and bench/tokenizer_bench.sh measured
+// 2.5x the throughput of 8K slots of 56 bytes.
 struct SplitCache {
-  static constexpr size_t kSlots = 1 << 13, kMaxBytes = 22, kMaxIds = 6;
-  struct Slot {
-    uint64_t hash;
+  static constexpr size_t kSlots = 1 << 16, kMaxBytes = 14, kMaxIds = 3;
+  struct Slot {     // 32 bytes
+    uint32_t hash;  // the high half: the low bits pick the slot
     uint8_t length, count;
     char bytes[kMaxBytes];
     int32_t ids[kMaxIds];
@@ -92,14 +94,14 @@ void Bpe::tokenize(std::string_view split, std::vector<int32_t>& out, BpeScratch
   }
   const uint64_t hash = std::hash<std::string_view>()(split);
   SplitCache::Slot& slot = cache.slots[hash & (SplitCache::kSlots - 1)];
-  if (slot.hash == hash && slot.length == split.size() && std::memcmp(slot.bytes, split.data(), split.size()) == 0) {
+  if (slot.hash == static_cast<uint32_t>(hash >> 32) && slot.length == split.size() && std::memcmp(slot.bytes, split.data(), split.size()) == 0) {
     out.insert(out.end(), slot.ids, slot.ids + slot.count);
     return;
   }
   const size_t first = out.size();
   merge(split, out, scratch);
   if (out.size() - first > SplitCache::kMaxIds) return;
-  slot.hash = hash;
+  slot.hash = static_cast<uint32_t>(hash >> 32);
   slot.length = static_cast<uint8_t>(split.size());
   slot.count = static_cast<uint8_t>(out.size() - first);
   std::memcpy(slot.bytes, split.data(), split.size());
@@ -124,26 +126,26 @@ void Bpe::merge(std::string_view split, std::vector<int32_t>& out, BpeScratch& s
   if (symbols.empty()) return;
   symbols.back().next = -1;
 
-  std::vector<uint64_t>& heap = scratch.heap;
+  std::vector<BpeScratch::Candidate>& heap = scratch.heap;
   heap.clear();
   auto queue_pair_at = [&](int32_t pos) {  // the pair starting at symbol `pos`, if it merges
-    const Merge* m = find_merge(symbols[pos].id, symbols[symbols[pos].next].id);
-    if (m) heap.push_back(uint64_t{static_cast<uint32_t>(m->rank)} << 32 | static_cast<uint32_t>(pos));
+    const int32_t left = symbols[pos].id, right = symbols[symbols[pos].next].id;
+    const Merge* m = find_merge(left, right);
+    if (m) heap.push_back({uint64_t{static_cast<uint32_t>(m->rank)} << 32 | static_cast<uint32_t>(pos), left, right, m->merged});
     return m != nullptr;
   };
   for (int32_t pos = 0; pos + 1 < static_cast<int32_t>(symbols.size()); ++pos) queue_pair_at(pos);
   std::make_heap(heap.begin(), heap.end(), std::greater<>());
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), std::greater<>());
-    const uint64_t top = heap.back();
+    const BpeScratch::Candidate top = heap.back();
     heap.pop_back();
-    const auto pos = static_cast<int32_t>(static_cast<uint32_t>(top));
+    const auto pos = static_cast<int32_t>(static_cast<uint32_t>(top.order));
     BpeScratch::Symbol& left = symbols[pos];
-    if (left.id < 0 || left.next < 0) continue;  // merged away, or now the last symbol
+    // Stale if either symbol has changed since: merged away, merged with something else, or now last.
+    if (left.id != top.left || left.next < 0 || symbols[left.next].id != top.right) continue;
     BpeScratch::Symbol& right = symbols[left.next];
-    const Merge* merge = find_merge(left.id, right.id);
-    if (!merge || merge->rank != static_cast<int32_t>(top >> 32)) continue;  // the pair changed
-    left.id = merge->merged;
+    left.id = top.merged;
     right.id = -1;
     left.next = right.next;
     if (left.next >= 0) symbols[left.next].prev = pos;

@@ -27,8 +27,15 @@ struct BpeScratch {
     int32_t id;          // -1: merged into the symbol before it
     int32_t prev, next;  // -1 at either end
   };
+  // A pair that merges, queued with the ids it was found with: when it comes out of the heap it is
+  // still the pair at `position` exactly when both ids still are (no merge-table lookup).
+  struct Candidate {
+    uint64_t order;  // rank << 32 | position of the left symbol: the heap pops the smallest
+    int32_t left, right, merged;
+    bool operator>(const Candidate& other) const { return order > other.order; }
+  };
   std::vector<Symbol> symbols;
-  std::vector<uint64_t> heap;  // rank << 32 | position of the pair's left symbol
+  std::vector<Candidate> heap;
 };
 
 class Bpe {

@@ -74,7 +74,9 @@ std::unique_ptr<TokenizerData> load_vocab_json(std::string_view vocab, const std
       {"bos_token", names.bos}, {"eos_token", names.eos}, {"unk_token", names.unk}, {"sep_token", names.sep},
       {"pad_token", names.pad}, {"cls_token", names.cls}, {"mask_token", names.mask}};
   for (const std::string& name : names.additional) specials.emplace_back("additional_special_tokens", name);
-  for (const auto& [role, name] : specials) {
+  for (const auto& special : specials) {
+    const std::string& role = special.first;
+    const std::optional<std::string>& name = special.second;  // not a structured binding: the lambda uses it
     if (!name || std::any_of(data->added_tokens.begin(), data->added_tokens.end(),
                              [&](const AddedToken& t) { return t.content == *name; }))
       continue;
