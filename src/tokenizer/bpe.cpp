@@ -19,9 +19,9 @@ uint64_t pair_key(int32_t left, int32_t right) {
 
 // The ids of recently tokenized splits of at most kMaxBytes bytes and kMaxIds ids, one table per
 // thread (so encode stays lock-free), for one Bpe at a time: a thread that moves to another Bpe
-// starts afresh. Direct-mapped: a new split simply takes its slot. 64K slots (2 MB) hold 95% of the
-// splits of IMDb reviews on a first pass (8K slots: 83%), and bench/tokenizer_bench.sh measured
-// 2.5x the throughput of 8K slots of 56 bytes.
+// starts afresh. Direct-mapped: a new split simply takes its slot. In one pass over the 25,000 IMDb
+// train reviews, 99.9% of the splits have at most 14 bytes and 95% of them are found in 64K slots
+// (2 MB; 8K slots: 86%).
 struct SplitCache {
   static constexpr size_t kSlots = 1 << 16, kMaxBytes = 14, kMaxIds = 3;
   struct Slot {     // 32 bytes
@@ -93,15 +93,16 @@ void Bpe::tokenize(std::string_view split, std::vector<int32_t>& out, BpeScratch
     cache.generation = generation_;
   }
   const uint64_t hash = std::hash<std::string_view>()(split);
+  const auto check = static_cast<uint32_t>(hash >> 32);
   SplitCache::Slot& slot = cache.slots[hash & (SplitCache::kSlots - 1)];
-  if (slot.hash == static_cast<uint32_t>(hash >> 32) && slot.length == split.size() && std::memcmp(slot.bytes, split.data(), split.size()) == 0) {
+  if (slot.hash == check && slot.length == split.size() && std::memcmp(slot.bytes, split.data(), split.size()) == 0) {
     out.insert(out.end(), slot.ids, slot.ids + slot.count);
     return;
   }
   const size_t first = out.size();
   merge(split, out, scratch);
   if (out.size() - first > SplitCache::kMaxIds) return;
-  slot.hash = static_cast<uint32_t>(hash >> 32);
+  slot.hash = check;
   slot.length = static_cast<uint8_t>(split.size());
   slot.count = static_cast<uint8_t>(out.size() - first);
   std::memcpy(slot.bytes, split.data(), split.size());

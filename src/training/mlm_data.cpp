@@ -72,7 +72,7 @@ void Masker::add(const PackedCorpus& corpus, int64_t index, int64_t epoch, Batch
   batch.add(seq, {}, 0);
   int32_t* ids = batch.ids.data() + base;
 
-  // Candidate units: single tokens, or whole words (a token and its "##" pieces).
+  // Candidate units: single tokens, or whole words (a token and the pieces that continue it).
   std::vector<std::pair<int32_t, int32_t>> units;  // [first, last) within the sequence
   int64_t candidates = 0;
   for (int32_t t = 0; t < static_cast<int32_t>(seq.size()); t++) {

@@ -10,8 +10,9 @@
 // one, are chosen among the non-special tokens; of those, 80% become [MASK], 10% a random
 // non-special token, 10% stay as they are, and the model must predict the original id at all of
 // them. With whole-word masking, whole words are chosen (a token and the pieces that continue it,
-// Tokenizer::continues_word: "##" pieces, or BPE tokens without a leading space), skipping words that would overshoot the count. Masks depend only on (seed, epoch, sequence), so
-// every epoch sees fresh masks and a resumed run the same ones.
+// Tokenizer::continues_word: "##" pieces, or BPE tokens without a leading space), skipping words
+// that would overshoot the count. Masks depend only on (seed, epoch, sequence), so every epoch sees
+// fresh masks and a resumed run the same ones.
 #include <cstdint>
 #include <string>
 #include <vector>
