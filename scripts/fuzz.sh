@@ -40,7 +40,10 @@ for target in build-fuzz/fuzz/fuzz_*; do
   case "$name" in
     fuzz_safetensors) cp "$seed_model/model.safetensors" "$corpus/seed" ;;
     fuzz_config) cp "$seed_model/config.json" "$corpus/seed" ;;
-    fuzz_tokenizer) head -c 4000 examples/reviews.jsonl > "$corpus/seed" ;;
+    fuzz_tokenizer) head -c 4000 examples/reviews.jsonl > "$corpus/seed"
+                    { printf '\004'; head -c 4000 examples/reviews.jsonl; } > "$corpus/seed-bpe-text"
+                    { printf '\002{"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "a": 4, "b": 5, "ab": 6, "\304\240": 7, "\304\240ab": 8, "<mask>": 9}'
+                      printf '\000#version: 0.2\na b\n\304\240 ab\n\000{"add_prefix_space": true}'; } > "$corpus/seed-vocab-json" ;;
     fuzz_http_request) printf '\007POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 13\r\n\r\n{"inputs":"a"}GET /health HTTP/1.1\r\n\r\n' > "$corpus/seed"
                        printf '\003POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n4\r\nabcd\r\n0\r\n\r\n' > "$corpus/seed-chunked" ;;
     fuzz_dataset) { printf '\002'; ./build/bertft synth --n 8 --seed 1 --output -; } > "$corpus/seed-jsonl"

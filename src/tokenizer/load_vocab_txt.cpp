@@ -6,25 +6,10 @@
 #include "tokenizer/utf8.h"
 
 namespace bertft {
-namespace {
-
-[[noreturn]] void fail_line(const std::string& origin, size_t line, const std::string& problem) {
-  fail_file(origin + ":" + std::to_string(line), problem);
-}
-
-// The id of a configured special token, which must be in the vocabulary.
-int32_t special_id(const TokenizerData& data, const std::string& origin, const char* role,
-                   const std::optional<std::string>& name) {
-  if (!name) fail_file(origin, std::string(role) + " is null in tokenizer_config.json but BERT needs it");
-  int32_t id = data.wordpiece.token_to_id(*name);
-  if (id < 0) fail_file(origin, std::string(role) + " " + single_quoted(*name) + " is not in the vocabulary");
-  return id;
-}
-
-}  // namespace
 
 std::unique_ptr<TokenizerData> load_vocab_txt(std::string_view vocab, const std::string& origin,
-                                              const TokenizerConfig& config) {
+                                              std::string_view config_text, const std::string& config_origin) {
+  const TokenizerConfig config = parse_tokenizer_config(config_text, config_origin);
   auto data = std::make_unique<TokenizerData>();
   data->wordpiece = WordPiece("##", 100);
   // transformers' load_vocab: one token per line, the line number is the id, only "\n" ends a line.
@@ -51,15 +36,11 @@ std::unique_ptr<TokenizerData> load_vocab_txt(std::string_view vocab, const std:
   data->normalizer = BertNormalizer(true, config.tokenize_chinese_chars, config.strip_accents.value_or(lowercase),
                                     lowercase);
   const SpecialTokenNames& names = config.special;
-  data->wordpiece.set_unk_id(special_id(*data, origin, "unk_token", names.unk));
-  int32_t cls = special_id(*data, origin, "cls_token", names.cls);
-  int32_t sep = special_id(*data, origin, "sep_token", names.sep);
-  special_id(*data, origin, "pad_token", names.pad);
-  using P = TemplatePart;
-  data->single = {{P::kSpecial, 0, {cls}}, {P::kSequenceA, 0, {}}, {P::kSpecial, 0, {sep}}};
-  data->pair = data->single;
-  data->pair.push_back({P::kSequenceB, 1, {}});
-  data->pair.push_back({P::kSpecial, 1, {sep}});
+  data->wordpiece.set_unk_id(special_token_id(*data, origin, "unk_token", names.unk));
+  int32_t cls = special_token_id(*data, origin, "cls_token", names.cls);
+  int32_t sep = special_token_id(*data, origin, "sep_token", names.sep);
+  special_token_id(*data, origin, "pad_token", names.pad);
+  data->set_bert_templates(cls, sep);
 
   // The special tokens become unnormalized added tokens, as in BertTokenizerFast.
   std::vector<std::pair<std::string, std::optional<std::string>>> specials = {
@@ -70,7 +51,7 @@ std::unique_ptr<TokenizerData> load_vocab_txt(std::string_view vocab, const std:
     if (!name) continue;
     AddedToken token;
     token.content = *name;
-    token.id = special_id(*data, origin, role.c_str(), name);
+    token.id = special_token_id(*data, origin, role, name);
     token.special = true;
     data->added_tokens.push_back(token);
   }
@@ -83,7 +64,7 @@ std::unique_ptr<TokenizerData> load_vocab_txt(std::string_view vocab, const std:
     data->added_tokens.push_back(token);
   }
   data->model_max_length = config.model_max_length;
-  data->finish(origin, names.pad);
+  data->finish(origin, names);
   return data;
 }
 

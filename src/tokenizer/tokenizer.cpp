@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "tokenizer/byte_level.h"
 #include "tokenizer/tokenizer_data.h"
 
 namespace bertft {
@@ -83,8 +84,8 @@ Encoding Tokenizer::encode(std::string_view text, std::optional<std::string_view
   const TokenizerData& d = data();
   std::vector<int32_t> a, b;
   d.tokenize(text, a);
-  // An empty pair is still a pair ([CLS] A [SEP] [SEP]), as in Rust. tokenizers.js differs: it
-  // tests `text_pair || null` and so encodes "" as no pair at all.
+  // An empty pair is still a pair ([CLS] A [SEP] [SEP], <s> A </s></s></s>), as in Rust.
+  // tokenizers.js differs: it tests `text_pair || null` and so encodes "" as no pair at all.
   if (pair) d.tokenize(*pair, b);
   const Template& t = pair ? d.pair : d.single;
   truncate(max_length, t, a, pair ? &b : nullptr, side);
@@ -107,7 +108,11 @@ std::vector<int32_t> Tokenizer::encode_ids(std::string_view text, size_t max_len
 size_t Tokenizer::vocab_size() const { return data().id_to_token.size(); }
 const std::string& Tokenizer::origin() const { return data().origin; }
 int32_t Tokenizer::pad_id() const { return data().pad_id; }
-int32_t Tokenizer::unk_id() const { return data().wordpiece.unk_id(); }
+int32_t Tokenizer::unk_id() const {
+  const TokenizerData& d = data();
+  return d.model == ModelKind::kWordPiece ? d.wordpiece.unk_id() : d.bpe.unk_id();
+}
+int32_t Tokenizer::mask_id() const { return data().mask_id; }
 int32_t Tokenizer::token_to_id(std::string_view token) const { return data().token_to_id(token); }
 
 const std::string& Tokenizer::id_to_token(int32_t id) const {
@@ -118,6 +123,30 @@ const std::string& Tokenizer::id_to_token(int32_t id) const {
 
 size_t Tokenizer::num_special_tokens(bool pair) const {
   return count_special(pair ? data().pair : data().single);
+}
+
+int32_t Tokenizer::sequence_start_id() const {
+  const Template& t = data().single;
+  return t.size() == 3 && t[0].ids.size() == 1 && t[1].kind == TemplatePart::kSequenceA && t[2].ids.size() == 1
+             ? t[0].ids[0]
+             : -1;
+}
+
+int32_t Tokenizer::sequence_end_id() const {
+  return sequence_start_id() >= 0 ? data().single[2].ids[0] : -1;
+}
+
+bool Tokenizer::is_special(int32_t id) const {
+  const std::vector<uint8_t>& special = data().special_ids;
+  return id >= 0 && static_cast<size_t>(id) < special.size() && special[static_cast<size_t>(id)];
+}
+
+bool Tokenizer::continues_word(int32_t id) const {
+  const TokenizerData& d = data();
+  const std::string& token = id_to_token(id);
+  if (token.empty() || is_special(id)) return false;
+  if (d.model == ModelKind::kWordPiece) return token.starts_with(d.wordpiece.continuing_subword_prefix());
+  return !token.starts_with(kByteLevelSpace);
 }
 
 size_t Tokenizer::model_max_length() const { return data().model_max_length; }

@@ -12,14 +12,18 @@ namespace {
 
 // A special token is a string or an AddedToken object {"content": ...}; null disables it and an
 // absent key keeps the default.
-void read_token_name(const JsonField& root, const char* key, std::optional<std::string>& name) {
+void read_token_name(const JsonField& root, const char* key, std::optional<std::string>& name,
+                     std::vector<AddedToken>& objects) {
   if (!root.value().contains(key)) return;
   JsonField field = root[key];
   if (field.absent()) {
     name.reset();
-    return;
+  } else if (field.value().is_object()) {
+    objects.push_back(read_added_token(field, -1));
+    name = objects.back().content;
+  } else {
+    name = field.as_string();
   }
-  name = field.value().is_object() ? field["content"].as_string() : field.as_string();
 }
 
 }  // namespace
@@ -34,13 +38,15 @@ AddedToken read_added_token(const JsonField& field, int32_t id) {
   token.special = field["special"].bool_or(false);
   token.normalized = field["normalized"].bool_or(!token.special);
   token.single_word = field["single_word"].bool_or(false);
-  // lstrip / rstrip are not read: they only move neighbouring whitespace into the match, and
-  // BertPreTokenizer drops whitespace anyway, so no id depends on them.
+  token.lstrip = field["lstrip"].bool_or(false);
+  token.rstrip = field["rstrip"].bool_or(false);
   return token;
 }
 
-TokenizerConfig parse_tokenizer_config(std::string_view text, const std::string& origin) {
+TokenizerConfig parse_tokenizer_config(std::string_view text, const std::string& origin,
+                                       const SpecialTokenNames& special) {
   TokenizerConfig config;
+  config.special = special;
   if (text.empty()) return config;
   nlohmann::json json = parse_json_object(text, origin);
   JsonField root(json, origin);
@@ -50,11 +56,14 @@ TokenizerConfig parse_tokenizer_config(std::string_view text, const std::string&
   config.tokenize_chinese_chars = root["tokenize_chinese_chars"].bool_or(true);
 
   SpecialTokenNames& names = config.special;
-  read_token_name(root, "unk_token", names.unk);
-  read_token_name(root, "sep_token", names.sep);
-  read_token_name(root, "pad_token", names.pad);
-  read_token_name(root, "cls_token", names.cls);
-  read_token_name(root, "mask_token", names.mask);
+  read_token_name(root, "unk_token", names.unk, config.special_token_objects);
+  read_token_name(root, "sep_token", names.sep, config.special_token_objects);
+  read_token_name(root, "pad_token", names.pad, config.special_token_objects);
+  read_token_name(root, "cls_token", names.cls, config.special_token_objects);
+  read_token_name(root, "mask_token", names.mask, config.special_token_objects);
+  read_token_name(root, "bos_token", names.bos, config.special_token_objects);
+  read_token_name(root, "eos_token", names.eos, config.special_token_objects);
+  config.add_prefix_space = root["add_prefix_space"].bool_or(false);
   JsonField additional = root["additional_special_tokens"];
   if (!additional.absent()) {
     for (size_t i = 0; i < additional.as_array().size(); ++i) {

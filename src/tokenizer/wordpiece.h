@@ -25,6 +25,7 @@ class WordPiece {
   bool add(std::string_view token, int32_t id);
   void set_unk_id(int32_t id) { unk_id_ = id; }
   int32_t unk_id() const { return unk_id_; }
+  const std::string& continuing_subword_prefix() const { return prefix_; }
   int32_t token_to_id(std::string_view token) const { return whole_.find(token); }
   size_t size() const { return whole_.size(); }
 

@@ -10,10 +10,8 @@ namespace bertft {
 
 PackedCorpus pack_corpus(const Tokenizer& tokenizer, const std::vector<Document>& documents, int max_length) {
   if (max_length < 3) throw Error("--max-length must be at least 3 for masked-LM sequences");
-  const int32_t cls = tokenizer.token_to_id("[CLS]"), sep = tokenizer.token_to_id("[SEP]");
-  if (cls < 0 || sep < 0) throw Error("the tokenizer has no [CLS] or [SEP] token");
-  if (tokenizer.num_special_tokens(false) != 2)
-    throw Error("the tokenizer's single-sequence template is not [CLS] A [SEP]");
+  const int32_t cls = tokenizer.sequence_start_id(), sep = tokenizer.sequence_end_id();
+  if (cls < 0 || sep < 0) throw Error("the tokenizer's single-sequence template is not [CLS] A [SEP] (or <s> A </s>)");
   const auto n = static_cast<int64_t>(documents.size());
   std::vector<std::vector<int32_t>> encoded(n);
 #pragma omp parallel for schedule(dynamic, 64)
@@ -47,16 +45,17 @@ PackedCorpus pack_corpus(const Tokenizer& tokenizer, const std::vector<Document>
 
 Masker::Masker(const Tokenizer& tokenizer, MaskingOptions options) : options_(options) {
   if (!(options.mask_rate > 0 && options.mask_rate < 1)) throw Error("--mask-rate must be in (0, 1)");
-  mask_id_ = tokenizer.token_to_id("[MASK]");
-  if (mask_id_ < 0) throw Error("the tokenizer has no [MASK] token");
+  mask_id_ = tokenizer.mask_id();
+  if (mask_id_ < 0) throw Error("the tokenizer has no mask token ([MASK] or <mask>)");
   const auto V = static_cast<int32_t>(tokenizer.vocab_size());
   special_.assign(V, 0);
   continuation_.assign(V, 0);
   for (int32_t id = 0; id < V; id++) {
     const std::string& token = tokenizer.id_to_token(id);
-    // [CLS], [SEP], [MASK], [PAD], [UNK] and the [unusedN] placeholders.
-    special_[id] = token.empty() || (token.size() >= 3 && token.front() == '[' && token.back() == ']');
-    continuation_[id] = token.rfind("##", 0) == 0;
+    // Added special tokens ([CLS], <s>, <mask>, ...) and WordPiece's [unusedN] placeholders.
+    special_[id] = token.empty() || tokenizer.is_special(id) ||
+                   (token.size() >= 3 && token.front() == '[' && token.back() == ']');
+    continuation_[id] = tokenizer.continues_word(id);
     if (!special_[id]) replacements_.push_back(id);
   }
   if (replacements_.empty()) throw Error("the tokenizer has only special tokens");
@@ -73,7 +72,7 @@ void Masker::add(const PackedCorpus& corpus, int64_t index, int64_t epoch, Batch
   batch.add(seq, {}, 0);
   int32_t* ids = batch.ids.data() + base;
 
-  // Candidate units: single tokens, or whole words (a token and its "##" pieces).
+  // Candidate units: single tokens, or whole words (a token and the pieces that continue it).
   std::vector<std::pair<int32_t, int32_t>> units;  // [first, last) within the sequence
   int64_t candidates = 0;
   for (int32_t t = 0; t < static_cast<int32_t>(seq.size()); t++) {

@@ -1,16 +1,18 @@
 #pragma once
 // Masked-LM training data: a corpus tokenized and packed into full sequences, and BERT's masking.
 //
-// Packing (RoBERTa's FULL-SENTENCES, HF run_mlm's group_texts): every document's WordPiece ids,
+// Packing (RoBERTa's FULL-SENTENCES, HF run_mlm's group_texts): every document's token ids,
 // each document followed by [SEP], back to back; cut into sequences of [CLS] + up to max_length - 2
-// tokens + [SEP]. Nothing is padded; only the corpus's last sequence may be shorter.
+// tokens + [SEP] (<s> and </s> for RoBERTa: the tokenizer's sequence start and end). Nothing is
+// padded; only the corpus's last sequence may be shorter.
 //
 // Masking (Devlin et al. 2019): in each sequence, round(mask_rate x candidates) tokens, at least
 // one, are chosen among the non-special tokens; of those, 80% become [MASK], 10% a random
 // non-special token, 10% stay as they are, and the model must predict the original id at all of
-// them. With whole-word masking, whole words are chosen (a token and the "##" pieces after it),
-// skipping words that would overshoot the count. Masks depend only on (seed, epoch, sequence), so
-// every epoch sees fresh masks and a resumed run the same ones.
+// them. With whole-word masking, whole words are chosen (a token and the pieces that continue it,
+// Tokenizer::continues_word: "##" pieces, or BPE tokens without a leading space), skipping words
+// that would overshoot the count. Masks depend only on (seed, epoch, sequence), so every epoch sees
+// fresh masks and a resumed run the same ones.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,7 +28,7 @@ struct PackedCorpus {
   std::vector<int32_t> ids;      // every sequence's ids, back to back
   std::vector<int64_t> offsets;  // [sequences + 1]
   int64_t documents = 0;
-  int64_t tokens = 0;            // WordPiece tokens of the documents (without [CLS]/[SEP])
+  int64_t tokens = 0;            // tokens of the documents (without [CLS]/[SEP])
 
   int64_t num_sequences() const { return static_cast<int64_t>(offsets.size()) - 1; }
 };
@@ -43,7 +45,7 @@ struct MaskingOptions {
 class Masker {
  public:
   // Reads the special tokens ([CLS], [SEP], [MASK], [PAD], [UNK] and added special tokens: never
-  // chosen, never drawn as random replacements) and the "##" continuation pieces from the tokenizer.
+  // chosen, never drawn as random replacements) and the word continuations from the tokenizer.
   Masker(const Tokenizer& tokenizer, MaskingOptions options);
 
   // Appends sequence `index` of `corpus`, masked for `epoch`, to batch (label 0) and its masked
@@ -57,7 +59,7 @@ class Masker {
   MaskingOptions options_;
   int32_t mask_id_;
   std::vector<uint8_t> special_;       // [vocab]
-  std::vector<uint8_t> continuation_;  // [vocab]: the token starts with "##"
+  std::vector<uint8_t> continuation_;  // [vocab]: Tokenizer::continues_word
   std::vector<int32_t> replacements_;  // the non-special ids
 };
 

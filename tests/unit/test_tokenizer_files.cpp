@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "test_util.h"
 #include "tokenizer/tokenizer.h"
 
 namespace bertft {
@@ -46,30 +47,6 @@ std::string tokenizer_json(const std::string& normalizer = R"({"type": "BertNorm
       "max_input_chars_per_word": 100, "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4,
       "hello": 5, "world": 6, "##s": 7, ",": 8, "cafe": 9}}})";
 }
-
-// The error message of `f()`, which must throw Error.
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    std::string message = e.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    return message;
-  }
-  ADD_FAILURE() << "no error";
-  return "";
-}
-
-// `s` with its first `from` replaced by `to`.
-std::string replaced(std::string s, const std::string& from, const std::string& to) {
-  size_t at = s.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  return at == std::string::npos ? s : s.replace(at, from.size(), to);
-}
-
-#define EXPECT_ERROR(expr, fragment) EXPECT_NE(error_of([&] { expr; }).find(fragment), std::string::npos) \
-    << error_of([&] { expr; })
 
 TEST(TokenizerFiles, TokenizerJsonAndVocabTxtAgree) {
   Tokenizer a = Tokenizer::from_tokenizer_json(tokenizer_json(), "tokenizer.json");
@@ -180,8 +157,8 @@ TEST_F(TokenizerDir, PrefersTokenizerJsonAndCapsMaxLength) {
 }
 
 TEST_F(TokenizerDir, MissingFiles) {
-  EXPECT_ERROR(Tokenizer::from_dir(dir()), "no tokenizer.json or vocab.txt");
-  EXPECT_ERROR(Tokenizer::from_dir(dir() + "/nope"), "/nope: no tokenizer.json or vocab.txt");
+  EXPECT_ERROR(Tokenizer::from_dir(dir()), "no tokenizer.json, vocab.txt or vocab.json + merges.txt");
+  EXPECT_ERROR(Tokenizer::from_dir(dir() + "/nope"), "/nope: no tokenizer.json, vocab.txt or vocab.json + merges.txt");
 }
 
 TEST(TokenizerFiles, DefaultConstructedTokenizerThrows) {
@@ -219,7 +196,7 @@ TEST(TokenizerFiles, VocabTxtErrors) {
 
 TEST(TokenizerFiles, TokenizerJsonErrors) {
   auto load = [](const std::string& json) { return Tokenizer::from_tokenizer_json(json, "m/tokenizer.json"); };
-  auto replace = replaced;
+  auto replace = test::replaced;
   const std::string good = tokenizer_json();
   EXPECT_ERROR(load("{\"model\": "), "m/tokenizer.json: invalid JSON: ");
   EXPECT_ERROR(load("[]"), "m/tokenizer.json: expected a JSON object");
@@ -228,8 +205,8 @@ TEST(TokenizerFiles, TokenizerJsonErrors) {
                "m/tokenizer.json: duplicate key 'hello'");
   EXPECT_ERROR(load(std::string("{}\0", 3)), "m/tokenizer.json: invalid JSON: NUL byte at line 1, column 3");
   EXPECT_ERROR(load("{}"), "m/tokenizer.json: model: expected an object, got nothing");
-  EXPECT_ERROR(load(replace(good, R"("type": "WordPiece", "unk)", R"("type": "BPE", "unk)")),
-               "m/tokenizer.json: model.type: unsupported model type 'BPE' (bertft supports WordPiece)");
+  EXPECT_ERROR(load(replace(good, R"("type": "WordPiece", "unk)", R"("type": "Unigram", "unk)")),
+               "m/tokenizer.json: model.type: unsupported model type 'Unigram' (bertft supports WordPiece and BPE)");
   EXPECT_ERROR(load(replace(good, R"("hello": 5)", R"("hello": "5")")),
                "m/tokenizer.json: model.vocab['hello']: expected an integer, got string");
   EXPECT_ERROR(load(replace(good, R"("hello": 5)", R"("hello": -1)")), "model.vocab['hello']: must be at least 0");
@@ -244,8 +221,8 @@ TEST(TokenizerFiles, TokenizerJsonErrors) {
                "normalizer.type: unsupported normalizer 'NFKC'");
   EXPECT_ERROR(load(replace(good, R"({"type": "BertPreTokenizer"})", "null")),
                "pre_tokenizer: unsupported pre_tokenizer 'none'");
-  EXPECT_ERROR(load(replace(good, R"("type": "TemplateProcessing")", R"("type": "RobertaProcessing")")),
-               "post_processor.type: unsupported post_processor 'RobertaProcessing'");
+  EXPECT_ERROR(load(replace(good, R"("type": "TemplateProcessing")", R"("type": "Sequence")")),
+               "post_processor.type: unsupported post_processor 'Sequence'");
   EXPECT_ERROR(load(replace(good, R"("ids": [2])", R"("ids": [99])")), "post_processor: special token id 99 has no token");
   EXPECT_ERROR(load(replace(good, R"({"id": "A", "type_id": 0})", R"({"id": "C", "type_id": 0})")),
                "post_processor.single[1].Sequence.id: expected \"A\" or \"B\"");
@@ -262,13 +239,13 @@ TEST(TokenizerFiles, LimitsOnWordLengthTokenLengthAndIds) {
   auto load = [](const std::string& json) { return Tokenizer::from_tokenizer_json(json, "m/tokenizer.json"); };
   const std::string good = tokenizer_json();
   const std::string max_chars = R"("max_input_chars_per_word": 100)";
-  EXPECT_ERROR(load(replaced(good, max_chars, R"("max_input_chars_per_word": 2147483647)")),
+  EXPECT_ERROR(load(test::replaced(good, max_chars, R"("max_input_chars_per_word": 2147483647)")),
                "m/tokenizer.json: model.max_input_chars_per_word: must be at most 1000");
-  EXPECT_EQ(load(replaced(good, max_chars, R"("max_input_chars_per_word": 1000)")).vocab_size(), 10u);
+  EXPECT_EQ(load(test::replaced(good, max_chars, R"("max_input_chars_per_word": 1000)")).vocab_size(), 10u);
 
   const std::string longest = "##" + std::string(254, 'a');  // 256 bytes
-  EXPECT_EQ(load(replaced(good, R"("cafe": 9)", R"("cafe": 9, ")" + longest + R"(": 10)")).vocab_size(), 11u);
-  EXPECT_ERROR(load(replaced(good, R"("cafe": 9)", R"("cafe": 9, ")" + longest + R"(a": 10)")),
+  EXPECT_EQ(load(test::replaced(good, R"("cafe": 9)", R"("cafe": 9, ")" + longest + R"(": 10)")).vocab_size(), 11u);
+  EXPECT_ERROR(load(test::replaced(good, R"("cafe": 9)", R"("cafe": 9, ")" + longest + R"(a": 10)")),
                "']: token of 257 bytes, more than bertft supports (256)");
   EXPECT_EQ(Tokenizer::from_vocab_txt(kVocab + longest + "\n", "m/vocab.txt").vocab_size(), 11u);
   EXPECT_ERROR(Tokenizer::from_vocab_txt(kVocab + longest + "a\n", "m/vocab.txt"),
@@ -279,11 +256,11 @@ TEST(TokenizerFiles, LimitsOnWordLengthTokenLengthAndIds) {
                "m/tokenizer.json: added_tokens[5].content: 257 bytes, more than bertft supports (256)");
 
   // Ids stay below the number of tokens the file defines (10 in the vocabulary + 5 added).
-  EXPECT_ERROR(load(replaced(good, R"("hello": 5)", R"("hello": 4000000)")),
+  EXPECT_ERROR(load(test::replaced(good, R"("hello": 5)", R"("hello": 4000000)")),
                "m/tokenizer.json: model.vocab['hello']: id 4000000 is not below 15, the number of tokens in the file");
-  EXPECT_ERROR(load(replaced(good, R"({"id": 4, "content": "[MASK]")", R"({"id": 15, "content": "[MASK]")")),
+  EXPECT_ERROR(load(test::replaced(good, R"({"id": 4, "content": "[MASK]")", R"({"id": 15, "content": "[MASK]")")),
                "m/tokenizer.json: added_tokens[4].id: id 15 is not below 15");
-  EXPECT_EQ(load(replaced(good, R"({"id": 4, "content": "[MASK]")", R"({"id": 14, "content": "[MASK]")")).vocab_size(),
+  EXPECT_EQ(load(test::replaced(good, R"({"id": 4, "content": "[MASK]")", R"({"id": 14, "content": "[MASK]")")).vocab_size(),
             15u);
   EXPECT_ERROR(Tokenizer::from_vocab_txt(kVocab, "m/vocab.txt",
                                              R"({"added_tokens_decoder": {"4000000": {"content": "<x>"}}})"),
@@ -298,7 +275,7 @@ TEST(TokenizerFiles, WordPieceSearchIsLinearInTheLongestToken) {
     // "a" then "##a" x 999: every piece first tries every length up to the long token's.
     const std::string long_token = "##" + std::string(key_bytes - 1, 'a') + "b";
     const Tokenizer t = Tokenizer::from_tokenizer_json(
-        replaced(replaced(tokenizer_json(), R"("max_input_chars_per_word": 100)", R"("max_input_chars_per_word": 1000)"),
+        test::replaced(test::replaced(tokenizer_json(), R"("max_input_chars_per_word": 100)", R"("max_input_chars_per_word": 1000)"),
                  R"("cafe": 9)", R"("cafe": 9, "a": 10, "##a": 11, ")" + long_token + R"(": 12)"),
         "t.json");
     const std::string word(1000, 'a');

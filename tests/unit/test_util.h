@@ -1,5 +1,7 @@
 #pragma once
 // Helpers shared by the unit tests.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +23,32 @@ std::string thrown_error(F f) {
     return e.what();
   }
   return "";
+}
+
+// The message of the Error f() throws, which must be one line; a test failure if it throws none.
+template <class F>
+std::string one_line_error(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    std::string message = e.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    return message;
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+// `expr` throws a one-line Error whose message contains `fragment`.
+#define EXPECT_ERROR(expr, fragment)                                                                \
+  EXPECT_NE(::bertft::test::one_line_error([&] { expr; }).find(fragment), std::string::npos) \
+      << ::bertft::test::one_line_error([&] { expr; })
+
+// `s` with its first `from` replaced by `to` (a test failure if there is none).
+inline std::string replaced(std::string s, const std::string& from, const std::string& to) {
+  size_t at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return at == std::string::npos ? s : s.replace(at, from.size(), to);
 }
 
 // A ModelConfig small enough for exhaustive checks: vocabulary 40, hidden 8, 2 heads, FFN 16.
