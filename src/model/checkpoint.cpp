@@ -21,8 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kTokenizerFiles[] = {"vocab.txt", "tokenizer.json", "tokenizer_config.json",
-                                           "special_tokens_map.json", "added_tokens.json"};
+constexpr const char* kTokenizerFiles[] = {"vocab.txt",      "vocab.json",           "merges.txt",
+                                           "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                           "added_tokens.json"};
 std::string in_dir(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
 
 std::string name_list(const std::vector<std::string>& names) {

@@ -55,8 +55,8 @@ void check_tokenizer_fits(const Tokenizer& tokenizer, const ModelConfig& config,
 // transformers' from_pretrained: architectures and torch_dtype are set to match what is written.
 void save_model(const Model& model, const std::string& dir, DType dtype = DType::F32);
 
-// The tokenizer files present in `dir` (vocab.txt, tokenizer.json, tokenizer_config.json,
-// special_tokens_map.json, added_tokens.json), by file name.
+// The tokenizer files present in `dir` (vocab.txt, vocab.json, merges.txt, tokenizer.json,
+// tokenizer_config.json, special_tokens_map.json, added_tokens.json), by file name.
 std::vector<std::string> tokenizer_files(const std::string& dir);
 
 // The tokenizer files of a directory, (name, contents) in tokenizer_files order; throws Error if there

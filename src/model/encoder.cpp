@@ -52,6 +52,12 @@ void dropout(float* x, int64_t n, float p, uint64_t seed, uint64_t stream) {
   dropout_forward(x, x, n, p, seed, stream);
 }
 
+void dropout_grad(float* d, int64_t n, float p, uint64_t seed, uint64_t stream) {
+  if (p <= 0) return;
+  OpScope scope(Op::Dropout);
+  dropout_backward(d, d, n, p, seed, stream);
+}
+
 void round_bf16(bf16* dst, const float* src, int64_t n) {
   OpScope scope(Op::Convert);
   to_bf16(dst, src, n);
@@ -426,34 +432,18 @@ void Encoder::layer_forward(int l, const float* x, float* y, const StepOptions& 
   const ModelConfig& c = config_;
   Workspace& ws = *ws_;
   Workspace::Layer& A = ws.layers[l];
-  const LayerDense& D = ws.dense[l];
-  const LayerParams& W = ws.params->layers[l];
-  const int64_t T = ws.T, H = c.hidden_size, I = c.intermediate_size;
+  const int64_t T = ws.T, H = c.hidden_size;
   const bool bf16_mode = precision_ == Precision::Bf16;
   const PackedTokens& tokens = *ws.tokens;
   const AttentionShape shape{ws.B, c.num_attention_heads, c.head_size(), 3 * H, 3 * H, tokens.offsets.data(),
                              tokens.offsets.data(), tokens.lengths.empty() ? nullptr : tokens.lengths.data()};
   const AttentionCall attend{bf16_mode, mode_ == EncoderMode::kTraining, ws.attention_scratch};
 
-  D.qkv.forward(A.qkv, {x, A.input_b}, T);
+  ws.dense[l].qkv.forward(A.qkv, {x, A.input_b}, T);
   if (bf16_mode) round_bf16(A.qkv_b, A.qkv, T * 3 * H);
   attend(A.context, A.qkv, A.qkv + H, A.qkv_b, bf16_mode ? A.qkv_b + H : nullptr, H, shape, opts.attention_dropout,
          opts.dropout_seed, layer_stream(l, kAttentionProbs));
-  D.attn_out.forward(ws.tmp, {A.context, A.context_b}, T);
-  if (c.arch().attention_output_dropout)
-    dropout(ws.tmp, T * H, opts.hidden_dropout, opts.dropout_seed, layer_stream(l, kAttentionOutput));
-  add_norm(A.attn_norm, A.attn, ws.tmp, x, W.attn_ln_w, W.attn_ln_b, T, H, c.layer_norm_eps);
-  D.ffn_in.forward(A.inter_pre, {A.attn_norm, A.attn_norm_b}, T);
-  {
-    OpScope scope(Op::Activation);
-    if (bf16_mode)
-      activation_forward(activation_, ws.act_b, A.inter_pre, T * I);
-    else
-      activation_forward(activation_, ws.act, A.inter_pre, T * I);
-  }
-  D.ffn_out.forward(ws.tmp, bf16_mode ? Operand{nullptr, ws.act_b} : Operand{ws.act, nullptr}, T);
-  dropout(ws.tmp, T * H, opts.hidden_dropout, opts.dropout_seed, layer_stream(l, kFfnOutput));
-  add_norm(y, A.out, ws.tmp, A.attn_norm, W.out_ln_w, W.out_ln_b, T, H, c.layer_norm_eps);
+  after_attention_forward(l, x, y, T, opts);
 }
 
 // The last layer when only each sequence's first token feeds the head: keys and values from every
@@ -463,9 +453,7 @@ void Encoder::cls_layer_forward(int l, const float* x, float* y, const StepOptio
   const ModelConfig& c = config_;
   Workspace& ws = *ws_;
   Workspace::Layer& A = ws.layers[l];
-  const LayerDense& D = ws.dense[l];
-  const LayerParams& W = ws.params->layers[l];
-  const int64_t T = ws.T, B = ws.B, H = c.hidden_size, I = c.intermediate_size;
+  const int64_t T = ws.T, B = ws.B, H = c.hidden_size;
   const bool bf16_mode = precision_ == Precision::Bf16;
   const PackedTokens& tokens = *ws.tokens;
   const AttentionShape shape{ws.B, c.num_attention_heads, c.head_size(), H, 2 * H, ws.cls_offsets.data(),
@@ -474,26 +462,45 @@ void Encoder::cls_layer_forward(int l, const float* x, float* y, const StepOptio
 
   // Rows H..3H of the fused projection are key then value: kv [T, 2H], then the queries [B, H].
   float* query = A.qkv + T * 2 * H;
-  D.qkv.rows(H, 2 * H).forward(A.qkv, {x, A.input_b}, T);
-  D.qkv.rows(0, H).forward(query, {ws.cls_in, ws.cls_in_b}, B);
+  ws.dense[l].qkv.rows(H, 2 * H).forward(A.qkv, {x, A.input_b}, T);
+  ws.dense[l].qkv.rows(0, H).forward(query, {ws.cls_in, ws.cls_in_b}, B);
   if (bf16_mode) round_bf16(A.qkv_b, A.qkv, T * 2 * H + B * H);
   attend(A.context, query, A.qkv, bf16_mode ? A.qkv_b + T * 2 * H : nullptr, A.qkv_b, H, shape,
          opts.attention_dropout, opts.dropout_seed, layer_stream(l, kAttentionProbs));
-  D.attn_out.forward(ws.tmp, {A.context, A.context_b}, B);
+  after_attention_forward(l, ws.cls_in, y, B, opts);
+}
+
+// A layer after its attention, over `rows` rows: the attention output dense, Add & Norm with the
+// layer input `residual`, the feed-forward block and its Add & Norm into y.
+void Encoder::after_attention_forward(int l, const float* residual, float* y, int64_t rows, const StepOptions& opts) {
+  const ModelConfig& c = config_;
+  Workspace& ws = *ws_;
+  Workspace::Layer& A = ws.layers[l];
+  const LayerDense& D = ws.dense[l];
+  const LayerParams& W = ws.params->layers[l];
+  const int64_t H = c.hidden_size;
+  D.attn_out.forward(ws.tmp, {A.context, A.context_b}, rows);
   if (c.arch().attention_output_dropout)
-    dropout(ws.tmp, B * H, opts.hidden_dropout, opts.dropout_seed, layer_stream(l, kAttentionOutput));
-  add_norm(A.attn_norm, A.attn, ws.tmp, ws.cls_in, W.attn_ln_w, W.attn_ln_b, B, H, c.layer_norm_eps);
-  D.ffn_in.forward(A.inter_pre, {A.attn_norm, A.attn_norm_b}, B);
-  {
-    OpScope scope(Op::Activation);
-    if (bf16_mode)
-      activation_forward(activation_, ws.act_b, A.inter_pre, B * I);
-    else
-      activation_forward(activation_, ws.act, A.inter_pre, B * I);
+    dropout(ws.tmp, rows * H, opts.hidden_dropout, opts.dropout_seed, layer_stream(l, kAttentionOutput));
+  add_norm(A.attn_norm, A.attn, ws.tmp, residual, W.attn_ln_w, W.attn_ln_b, rows, H, c.layer_norm_eps);
+  D.ffn_in.forward(A.inter_pre, {A.attn_norm, A.attn_norm_b}, rows);
+  D.ffn_out.forward(ws.tmp, activate(A.inter_pre, rows), rows);
+  dropout(ws.tmp, rows * H, opts.hidden_dropout, opts.dropout_seed, layer_stream(l, kFfnOutput));
+  add_norm(y, A.out, ws.tmp, A.attn_norm, W.out_ln_w, W.out_ln_b, rows, H, c.layer_norm_eps);
+}
+
+// The activation of inter_pre [rows, I], as the FFN output dense's operand: straight to bf16 in bf16
+// mode (the backward pass recomputes it from inter_pre).
+Operand Encoder::activate(const float* inter_pre, int64_t rows) {
+  Workspace& ws = *ws_;
+  const int64_t n = rows * config_.intermediate_size;
+  OpScope scope(Op::Activation);
+  if (precision_ == Precision::Bf16) {
+    activation_forward(activation_, ws.act_b, inter_pre, n);
+    return {nullptr, ws.act_b};
   }
-  D.ffn_out.forward(ws.tmp, bf16_mode ? Operand{nullptr, ws.act_b} : Operand{ws.act, nullptr}, B);
-  dropout(ws.tmp, B * H, opts.hidden_dropout, opts.dropout_seed, layer_stream(l, kFfnOutput));
-  add_norm(y, A.out, ws.tmp, A.attn_norm, W.out_ln_w, W.out_ln_b, B, H, c.layer_norm_eps);
+  activation_forward(activation_, ws.act, inter_pre, n);
+  return {ws.act, nullptr};
 }
 
 void Encoder::backward(const ModelParams& params, ModelParams& grads, const PackedTokens& tokens,
@@ -520,58 +527,17 @@ void Encoder::backward(const ModelParams& params, ModelParams& grads, const Pack
   if (opts.on_grads_final) opts.on_grads_final(grads.data());
 }
 
-namespace {
-
-void dropout_grad(float* d, int64_t n, float p, uint64_t seed, uint64_t stream) {
-  if (p <= 0) return;
-  OpScope scope(Op::Dropout);
-  dropout_backward(d, d, n, p, seed, stream);
-}
-
-}  // namespace
-
-// Backward of layer_forward (or of its first-token form when `cls`), from dLoss/d(output) in d_out
-// [R, H] to dLoss/d(input) in ws.d_hidden [T, H] (overwritten), accumulating the layer's gradients.
+// Backward of layer_forward, from dLoss/d(output) in ws.d_hidden [T, H] to dLoss/d(input) in
+// ws.d_hidden (overwritten), accumulating the layer's gradients.
 void Encoder::layer_backward(int l, const ModelParams& params, LayerParams& G, const StepOptions& opts) {
   const ModelConfig& c = config_;
   Workspace& ws = *ws_;
   Workspace::Layer& A = ws.layers[l];
-  const LayerDense& D = ws.dense[l];
-  const LayerParams& W = params.layers[l];
-  const int64_t T = ws.T, H = c.hidden_size, I = c.intermediate_size;
+  const int64_t T = ws.T, H = c.hidden_size;
   const bool bf16_mode = precision_ == Precision::Bf16;
   const PackedTokens& tokens = *ws.tokens;
   const uint64_t seed = opts.dropout_seed;
-  {
-    OpScope scope(Op::LayerNorm);
-    residual_layernorm_backward(ws.d_tmp, ws.d_norm, G.out_ln_w, G.out_ln_b, ws.d_hidden, A.out.sum, W.out_ln_w,
-                                A.out.mean, A.out.rstd, T, H);
-  }
-  dropout_grad(ws.d_tmp, T * H, opts.hidden_dropout, seed, layer_stream(l, kFfnOutput));
-  {
-    OpScope scope(Op::Activation);
-    if (bf16_mode)
-      activation_forward(activation_, ws.act_b, A.inter_pre, T * I);
-    else
-      activation_forward(activation_, ws.act, A.inter_pre, T * I);
-  }
-  D.ffn_out.backward(ws.d_inter, 0.0f, G.out_w, G.out_b, ws.d_tmp,
-                     bf16_mode ? Operand{nullptr, ws.act_b} : Operand{ws.act, nullptr}, T, ws.grad_b);
-  {
-    OpScope scope(Op::Activation);
-    activation_backward(activation_, ws.d_inter, ws.d_inter, A.inter_pre, T * I);
-  }
-  D.ffn_in.backward(ws.d_norm, 1.0f, G.inter_w, G.inter_b, ws.d_inter, {A.attn_norm, A.attn_norm_b}, T, ws.grad_b);
-  // First Add & Norm: the residual's gradient goes straight to the layer input.
-  {
-    OpScope scope(Op::LayerNorm);
-    residual_layernorm_backward(ws.d_tmp, ws.d_hidden, G.attn_ln_w, G.attn_ln_b, ws.d_norm, A.attn.sum, W.attn_ln_w,
-                                A.attn.mean, A.attn.rstd, T, H);
-  }
-  if (c.arch().attention_output_dropout)
-    dropout_grad(ws.d_tmp, T * H, opts.hidden_dropout, seed, layer_stream(l, kAttentionOutput));
-  D.attn_out.backward(ws.d_context, 0.0f, G.attn_out_w, G.attn_out_b, ws.d_tmp, {A.context, A.context_b}, T,
-                      ws.grad_b);
+  after_attention_backward(l, params, G, ws.d_hidden, ws.d_hidden, T, opts);
   const AttentionShape shape{ws.B, c.num_attention_heads, c.head_size(), 3 * H, 3 * H, tokens.offsets.data(),
                              tokens.offsets.data(), tokens.lengths.empty() ? nullptr : tokens.lengths.data()};
   if (bf16_mode) {
@@ -584,7 +550,7 @@ void Encoder::layer_backward(int l, const ModelParams& params, LayerParams& G, c
     attention_backward(ws.d_qkv, ws.d_qkv + H, ws.d_qkv + 2 * H, ws.d_context, A.qkv, A.qkv + H, A.qkv + 2 * H,
                        shape, opts.attention_dropout, seed, layer_stream(l, kAttentionProbs), ws.attention_scratch);
   }
-  D.qkv.backward(ws.d_hidden, 1.0f, G.qkv_w, G.qkv_b, ws.d_qkv, {ws.hidden[l], A.input_b}, T, ws.grad_b);
+  ws.dense[l].qkv.backward(ws.d_hidden, 1.0f, G.qkv_w, G.qkv_b, ws.d_qkv, {ws.hidden[l], A.input_b}, T, ws.grad_b);
 }
 
 // Backward of cls_layer_forward, from ws.dcls [B, H] to ws.d_hidden [T, H] (overwritten).
@@ -593,40 +559,11 @@ void Encoder::cls_layer_backward(int l, const ModelParams& params, LayerParams& 
   Workspace& ws = *ws_;
   Workspace::Layer& A = ws.layers[l];
   const LayerDense& D = ws.dense[l];
-  const LayerParams& W = params.layers[l];
-  const int64_t T = ws.T, B = ws.B, H = c.hidden_size, I = c.intermediate_size;
+  const int64_t T = ws.T, B = ws.B, H = c.hidden_size;
   const bool bf16_mode = precision_ == Precision::Bf16;
   const PackedTokens& tokens = *ws.tokens;
   const uint64_t seed = opts.dropout_seed;
-  {
-    OpScope scope(Op::LayerNorm);
-    residual_layernorm_backward(ws.d_tmp, ws.d_norm, G.out_ln_w, G.out_ln_b, ws.dcls, A.out.sum, W.out_ln_w,
-                                A.out.mean, A.out.rstd, B, H);
-  }
-  dropout_grad(ws.d_tmp, B * H, opts.hidden_dropout, seed, layer_stream(l, kFfnOutput));
-  {
-    OpScope scope(Op::Activation);
-    if (bf16_mode)
-      activation_forward(activation_, ws.act_b, A.inter_pre, B * I);
-    else
-      activation_forward(activation_, ws.act, A.inter_pre, B * I);
-  }
-  D.ffn_out.backward(ws.d_inter, 0.0f, G.out_w, G.out_b, ws.d_tmp,
-                     bf16_mode ? Operand{nullptr, ws.act_b} : Operand{ws.act, nullptr}, B, ws.grad_b);
-  {
-    OpScope scope(Op::Activation);
-    activation_backward(activation_, ws.d_inter, ws.d_inter, A.inter_pre, B * I);
-  }
-  D.ffn_in.backward(ws.d_norm, 1.0f, G.inter_w, G.inter_b, ws.d_inter, {A.attn_norm, A.attn_norm_b}, B, ws.grad_b);
-  {
-    OpScope scope(Op::LayerNorm);
-    residual_layernorm_backward(ws.d_tmp, ws.d_cls_in, G.attn_ln_w, G.attn_ln_b, ws.d_norm, A.attn.sum,
-                                W.attn_ln_w, A.attn.mean, A.attn.rstd, B, H);
-  }
-  if (c.arch().attention_output_dropout)
-    dropout_grad(ws.d_tmp, B * H, opts.hidden_dropout, seed, layer_stream(l, kAttentionOutput));
-  D.attn_out.backward(ws.d_context, 0.0f, G.attn_out_w, G.attn_out_b, ws.d_tmp, {A.context, A.context_b}, B,
-                      ws.grad_b);
+  after_attention_backward(l, params, G, ws.dcls, ws.d_cls_in, B, opts);
   const AttentionShape shape{ws.B, c.num_attention_heads, c.head_size(), H, 2 * H, ws.cls_offsets.data(),
                              tokens.offsets.data(), tokens.lengths.empty() ? nullptr : tokens.lengths.data()};
   // Gradients in the forward layout: keys and values [T, 2H], then the queries [B, H].
@@ -650,6 +587,42 @@ void Encoder::cls_layer_backward(int l, const ModelParams& params, LayerParams& 
     float* row = ws.d_hidden + static_cast<int64_t>(tokens.offsets[b]) * H;
     for (int64_t i = 0; i < H; i++) row[i] += ws.d_cls_q[b * H + i] + ws.d_cls_in[b * H + i];
   }
+}
+
+// Backward of after_attention_forward, from d_out [rows, H] (dLoss/dy) to ws.d_context (dLoss/d the
+// attention output) and d_residual [rows, H] (dLoss/d the layer input through the first residual,
+// overwritten; may be d_out).
+void Encoder::after_attention_backward(int l, const ModelParams& params, LayerParams& G, const float* d_out,
+                                       float* d_residual, int64_t rows, const StepOptions& opts) {
+  const ModelConfig& c = config_;
+  Workspace& ws = *ws_;
+  Workspace::Layer& A = ws.layers[l];
+  const LayerDense& D = ws.dense[l];
+  const LayerParams& W = params.layers[l];
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  const uint64_t seed = opts.dropout_seed;
+  {
+    OpScope scope(Op::LayerNorm);
+    residual_layernorm_backward(ws.d_tmp, ws.d_norm, G.out_ln_w, G.out_ln_b, d_out, A.out.sum, W.out_ln_w,
+                                A.out.mean, A.out.rstd, rows, H);
+  }
+  dropout_grad(ws.d_tmp, rows * H, opts.hidden_dropout, seed, layer_stream(l, kFfnOutput));
+  D.ffn_out.backward(ws.d_inter, 0.0f, G.out_w, G.out_b, ws.d_tmp, activate(A.inter_pre, rows), rows, ws.grad_b);
+  {
+    OpScope scope(Op::Activation);
+    activation_backward(activation_, ws.d_inter, ws.d_inter, A.inter_pre, rows * I);
+  }
+  D.ffn_in.backward(ws.d_norm, 1.0f, G.inter_w, G.inter_b, ws.d_inter, {A.attn_norm, A.attn_norm_b}, rows, ws.grad_b);
+  // First Add & Norm: the residual's gradient goes straight to the layer input.
+  {
+    OpScope scope(Op::LayerNorm);
+    residual_layernorm_backward(ws.d_tmp, d_residual, G.attn_ln_w, G.attn_ln_b, ws.d_norm, A.attn.sum, W.attn_ln_w,
+                                A.attn.mean, A.attn.rstd, rows, H);
+  }
+  if (c.arch().attention_output_dropout)
+    dropout_grad(ws.d_tmp, rows * H, opts.hidden_dropout, seed, layer_stream(l, kAttentionOutput));
+  D.attn_out.backward(ws.d_context, 0.0f, G.attn_out_w, G.attn_out_b, ws.d_tmp, {A.context, A.context_b}, rows,
+                      ws.grad_b);
 }
 
 void Encoder::embed_backward(const ModelParams& params, ModelParams& grads, const PackedTokens& tokens,

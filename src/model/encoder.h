@@ -113,8 +113,12 @@ class Encoder {
                       const StepOptions& opts);
   void layer_forward(int l, const float* x, float* y, const StepOptions& opts);
   void cls_layer_forward(int l, const float* x, float* y, const StepOptions& opts);
+  void after_attention_forward(int l, const float* residual, float* y, int64_t rows, const StepOptions& opts);
+  Operand activate(const float* inter_pre, int64_t rows);
   void layer_backward(int l, const ModelParams& params, LayerParams& grads, const StepOptions& opts);
   void cls_layer_backward(int l, const ModelParams& params, LayerParams& grads, const StepOptions& opts);
+  void after_attention_backward(int l, const ModelParams& params, LayerParams& grads, const float* d_out,
+                                float* d_residual, int64_t rows, const StepOptions& opts);
 
   ModelConfig config_;
   Activation activation_;

@@ -17,7 +17,7 @@
 #include "tokenizer/byte_level.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
-#include "training/encoded_dataset.h"
+#include "encoding/encoded_dataset.h"
 #include "training/mlm_data.h"
 
 namespace bertft {
@@ -149,8 +149,9 @@ TEST(Bpe, MergeTimeGrowsNoFasterThanNLogN) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   seconds(1 << 16);  // warm-up
-  const double small = seconds((1 << 18) - 1), large = seconds((1 << 20) - 1);
-  EXPECT_LT(large / small, 8.0) << small << " s vs " << large << " s";  // 4x the input
+  // 16x the input: n log n costs ~20x (cache misses push it further on a busy machine), n^2 256x.
+  const double small = seconds((1 << 16) - 1), large = seconds((1 << 20) - 1);
+  EXPECT_LT(large / small, 80.0) << small << " s vs " << large << " s";
   EXPECT_LT(large, 2.0);
 }
 
