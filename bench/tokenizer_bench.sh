@@ -41,7 +41,7 @@ for model in "${models[@]}"; do
   node "$root/bench/tokenizer_bench.mjs" "$dir" "$work/texts.jsonl" >> "$work/$model.jsonl"
 done
 
-cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -n 1) (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p'))"
 python3 - "$work" "$cpu" "${models[@]}" <<'PY'
 import json, sys
 work, cpu, models = sys.argv[1], sys.argv[2], sys.argv[3:]
