@@ -17,7 +17,7 @@
 #include "tokenizer/byte_level.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
-#include "training/encoded_dataset.h"
+#include "encoding/encoded_dataset.h"
 #include "training/mlm_data.h"
 
 namespace bertft {
