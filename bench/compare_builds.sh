@@ -28,7 +28,7 @@ tokens_per_s() {  # one run of binary $1 with the bench arguments that follow
 }
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > a ? b : a) }'; }
 
-echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; OLD $old, NEW $new; best of $rounds x ${seconds}s"
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p')), $(nproc) cores; OLD $old, NEW $new; best of $rounds x ${seconds}s"
 echo
 echo "| shape | T | mode | precision | OLD tokens/s | NEW tokens/s | NEW / OLD |"
 echo "|---|---|---|---|---|---|---|"
