@@ -406,26 +406,74 @@ void Encoder::embed_forward(const ModelParams& params, const StepOptions& opts) 
   if (params.emb_proj_w) ws.emb_project.forward(ws.hidden[0], {ws.emb_norm, ws.emb_norm_b}, T);
 }
 
-namespace {
-
-// The attention of one layer in the encoder's precision: bf16 operands, or fp32 (inference without
-// dropout has a kernel of its own).
-struct AttentionCall {
-  bool bf16_mode, training;
-  float* scratch;
-  void operator()(float* out, const float* q, const float* kv, const bf16* q_b, const bf16* kv_b, int64_t H,
-                  const AttentionShape& shape, float p, uint64_t seed, uint64_t stream) const {
-    OpScope scope(Op::Attention);
-    if (bf16_mode)
-      attention_forward_train(out, q_b, kv_b, kv_b + H, shape, p, seed, stream, scratch);
-    else if (training)
-      attention_forward_train(out, q, kv, kv + H, shape, p, seed, stream, scratch);
-    else
-      attention_forward(out, q, kv, kv + H, shape, scratch);
-  }
+// Where a layer's attention finds its operands. All rows: queries, keys and values interleaved in
+// qkv [T, 3H]. First token only (the last layer for a classifier): keys and values [T, 2H], then the
+// queries [B, H]. The activations (qkv, qkv_b) and their gradients (d_qkv) share the layout.
+struct Encoder::AttentionLayout {
+  AttentionShape shape;
+  int64_t queries_at, keys_at, query_rows;
 };
 
-}  // namespace
+Encoder::AttentionLayout Encoder::all_rows_attention() const {
+  const Workspace& ws = *ws_;
+  const int64_t H = config_.hidden_size;
+  const PackedTokens& tokens = *ws.tokens;
+  const AttentionShape shape{ws.B, config_.num_attention_heads, config_.head_size(), 3 * H, 3 * H,
+                             tokens.offsets.data(), tokens.offsets.data(),
+                             tokens.lengths.empty() ? nullptr : tokens.lengths.data()};
+  return {shape, 0, H, ws.T};
+}
+
+Encoder::AttentionLayout Encoder::first_token_attention() const {
+  const Workspace& ws = *ws_;
+  const int64_t H = config_.hidden_size;
+  const PackedTokens& tokens = *ws.tokens;
+  const AttentionShape shape{ws.B, config_.num_attention_heads, config_.head_size(), H, 2 * H,
+                             ws.cls_offsets.data(), tokens.offsets.data(),
+                             tokens.lengths.empty() ? nullptr : tokens.lengths.data()};
+  return {shape, ws.T * 2 * H, 0, ws.B};
+}
+
+// Layer l's attention into A.context, in the encoder's precision: bf16 operands, or fp32 (inference
+// without dropout has a kernel of its own).
+void Encoder::attend(int l, const AttentionLayout& at, const StepOptions& opts) {
+  Workspace& ws = *ws_;
+  Workspace::Layer& A = ws.layers[l];
+  const int64_t H = config_.hidden_size;
+  const uint64_t stream = layer_stream(l, kAttentionProbs);
+  OpScope scope(Op::Attention);
+  if (precision_ == Precision::Bf16)
+    attention_forward_train(A.context, A.qkv_b + at.queries_at, A.qkv_b + at.keys_at, A.qkv_b + at.keys_at + H,
+                            at.shape, opts.attention_dropout, opts.dropout_seed, stream, ws.attention_scratch);
+  else if (mode_ == EncoderMode::kTraining)
+    attention_forward_train(A.context, A.qkv + at.queries_at, A.qkv + at.keys_at, A.qkv + at.keys_at + H, at.shape,
+                            opts.attention_dropout, opts.dropout_seed, stream, ws.attention_scratch);
+  else
+    attention_forward(A.context, A.qkv + at.queries_at, A.qkv + at.keys_at, A.qkv + at.keys_at + H, at.shape,
+                      ws.attention_scratch);
+}
+
+// Backward of attend: from ws.d_context to the query, key and value gradients in ws.d_qkv.
+void Encoder::attend_backward(int l, const AttentionLayout& at, const StepOptions& opts) {
+  Workspace& ws = *ws_;
+  Workspace::Layer& A = ws.layers[l];
+  const int64_t H = config_.hidden_size;
+  float* dq = ws.d_qkv + at.queries_at;
+  float* dk = ws.d_qkv + at.keys_at;
+  const uint64_t stream = layer_stream(l, kAttentionProbs);
+  if (precision_ == Precision::Bf16) {
+    round_bf16(ws.grad_b, ws.d_context, at.query_rows * H);
+    OpScope scope(Op::Attention);
+    attention_backward(dq, dk, dk + H, ws.grad_b, A.qkv_b + at.queries_at, A.qkv_b + at.keys_at,
+                       A.qkv_b + at.keys_at + H, at.shape, opts.attention_dropout, opts.dropout_seed, stream,
+                       ws.attention_scratch);
+  } else {
+    OpScope scope(Op::Attention);
+    attention_backward(dq, dk, dk + H, ws.d_context, A.qkv + at.queries_at, A.qkv + at.keys_at,
+                       A.qkv + at.keys_at + H, at.shape, opts.attention_dropout, opts.dropout_seed, stream,
+                       ws.attention_scratch);
+  }
+}
 
 // One layer over all T tokens: x [T, H] in, y [T, H] out (y may be x in inference).
 void Encoder::layer_forward(int l, const float* x, float* y, const StepOptions& opts) {
@@ -433,16 +481,9 @@ void Encoder::layer_forward(int l, const float* x, float* y, const StepOptions& 
   Workspace& ws = *ws_;
   Workspace::Layer& A = ws.layers[l];
   const int64_t T = ws.T, H = c.hidden_size;
-  const bool bf16_mode = precision_ == Precision::Bf16;
-  const PackedTokens& tokens = *ws.tokens;
-  const AttentionShape shape{ws.B, c.num_attention_heads, c.head_size(), 3 * H, 3 * H, tokens.offsets.data(),
-                             tokens.offsets.data(), tokens.lengths.empty() ? nullptr : tokens.lengths.data()};
-  const AttentionCall attend{bf16_mode, mode_ == EncoderMode::kTraining, ws.attention_scratch};
-
   ws.dense[l].qkv.forward(A.qkv, {x, A.input_b}, T);
-  if (bf16_mode) round_bf16(A.qkv_b, A.qkv, T * 3 * H);
-  attend(A.context, A.qkv, A.qkv + H, A.qkv_b, bf16_mode ? A.qkv_b + H : nullptr, H, shape, opts.attention_dropout,
-         opts.dropout_seed, layer_stream(l, kAttentionProbs));
+  if (precision_ == Precision::Bf16) round_bf16(A.qkv_b, A.qkv, T * 3 * H);
+  attend(l, all_rows_attention(), opts);
   after_attention_forward(l, x, y, T, opts);
 }
 
@@ -454,19 +495,12 @@ void Encoder::cls_layer_forward(int l, const float* x, float* y, const StepOptio
   Workspace& ws = *ws_;
   Workspace::Layer& A = ws.layers[l];
   const int64_t T = ws.T, B = ws.B, H = c.hidden_size;
-  const bool bf16_mode = precision_ == Precision::Bf16;
-  const PackedTokens& tokens = *ws.tokens;
-  const AttentionShape shape{ws.B, c.num_attention_heads, c.head_size(), H, 2 * H, ws.cls_offsets.data(),
-                             tokens.offsets.data(), tokens.lengths.empty() ? nullptr : tokens.lengths.data()};
-  const AttentionCall attend{bf16_mode, mode_ == EncoderMode::kTraining, ws.attention_scratch};
-
-  // Rows H..3H of the fused projection are key then value: kv [T, 2H], then the queries [B, H].
-  float* query = A.qkv + T * 2 * H;
-  ws.dense[l].qkv.rows(H, 2 * H).forward(A.qkv, {x, A.input_b}, T);
-  ws.dense[l].qkv.rows(0, H).forward(query, {ws.cls_in, ws.cls_in_b}, B);
-  if (bf16_mode) round_bf16(A.qkv_b, A.qkv, T * 2 * H + B * H);
-  attend(A.context, query, A.qkv, bf16_mode ? A.qkv_b + T * 2 * H : nullptr, A.qkv_b, H, shape,
-         opts.attention_dropout, opts.dropout_seed, layer_stream(l, kAttentionProbs));
+  const AttentionLayout at = first_token_attention();
+  // Rows H..3H of the fused projection are key then value.
+  ws.dense[l].qkv.rows(H, 2 * H).forward(A.qkv + at.keys_at, {x, A.input_b}, T);
+  ws.dense[l].qkv.rows(0, H).forward(A.qkv + at.queries_at, {ws.cls_in, ws.cls_in_b}, B);
+  if (precision_ == Precision::Bf16) round_bf16(A.qkv_b, A.qkv, T * 2 * H + B * H);
+  attend(l, at, opts);
   after_attention_forward(l, ws.cls_in, y, B, opts);
 }
 
@@ -530,26 +564,11 @@ void Encoder::backward(const ModelParams& params, ModelParams& grads, const Pack
 // Backward of layer_forward, from dLoss/d(output) in ws.d_hidden [T, H] to dLoss/d(input) in
 // ws.d_hidden (overwritten), accumulating the layer's gradients.
 void Encoder::layer_backward(int l, const ModelParams& params, LayerParams& G, const StepOptions& opts) {
-  const ModelConfig& c = config_;
   Workspace& ws = *ws_;
   Workspace::Layer& A = ws.layers[l];
-  const int64_t T = ws.T, H = c.hidden_size;
-  const bool bf16_mode = precision_ == Precision::Bf16;
-  const PackedTokens& tokens = *ws.tokens;
-  const uint64_t seed = opts.dropout_seed;
+  const int64_t T = ws.T;
   after_attention_backward(l, params, G, ws.d_hidden, ws.d_hidden, T, opts);
-  const AttentionShape shape{ws.B, c.num_attention_heads, c.head_size(), 3 * H, 3 * H, tokens.offsets.data(),
-                             tokens.offsets.data(), tokens.lengths.empty() ? nullptr : tokens.lengths.data()};
-  if (bf16_mode) {
-    round_bf16(ws.grad_b, ws.d_context, T * H);
-    OpScope scope(Op::Attention);
-    attention_backward(ws.d_qkv, ws.d_qkv + H, ws.d_qkv + 2 * H, ws.grad_b, A.qkv_b, A.qkv_b + H, A.qkv_b + 2 * H,
-                       shape, opts.attention_dropout, seed, layer_stream(l, kAttentionProbs), ws.attention_scratch);
-  } else {
-    OpScope scope(Op::Attention);
-    attention_backward(ws.d_qkv, ws.d_qkv + H, ws.d_qkv + 2 * H, ws.d_context, A.qkv, A.qkv + H, A.qkv + 2 * H,
-                       shape, opts.attention_dropout, seed, layer_stream(l, kAttentionProbs), ws.attention_scratch);
-  }
+  attend_backward(l, all_rows_attention(), opts);
   ws.dense[l].qkv.backward(ws.d_hidden, 1.0f, G.qkv_w, G.qkv_b, ws.d_qkv, {ws.hidden[l], A.input_b}, T, ws.grad_b);
 }
 
@@ -560,25 +579,12 @@ void Encoder::cls_layer_backward(int l, const ModelParams& params, LayerParams& 
   Workspace::Layer& A = ws.layers[l];
   const LayerDense& D = ws.dense[l];
   const int64_t T = ws.T, B = ws.B, H = c.hidden_size;
-  const bool bf16_mode = precision_ == Precision::Bf16;
   const PackedTokens& tokens = *ws.tokens;
-  const uint64_t seed = opts.dropout_seed;
   after_attention_backward(l, params, G, ws.dcls, ws.d_cls_in, B, opts);
-  const AttentionShape shape{ws.B, c.num_attention_heads, c.head_size(), H, 2 * H, ws.cls_offsets.data(),
-                             tokens.offsets.data(), tokens.lengths.empty() ? nullptr : tokens.lengths.data()};
-  // Gradients in the forward layout: keys and values [T, 2H], then the queries [B, H].
-  float* dkv = ws.d_qkv;
-  float* dq = ws.d_qkv + T * 2 * H;
-  if (bf16_mode) {
-    round_bf16(ws.grad_b, ws.d_context, B * H);
-    OpScope scope(Op::Attention);
-    attention_backward(dq, dkv, dkv + H, ws.grad_b, A.qkv_b + T * 2 * H, A.qkv_b, A.qkv_b + H, shape,
-                       opts.attention_dropout, seed, layer_stream(l, kAttentionProbs), ws.attention_scratch);
-  } else {
-    OpScope scope(Op::Attention);
-    attention_backward(dq, dkv, dkv + H, ws.d_context, A.qkv + T * 2 * H, A.qkv, A.qkv + H, shape,
-                       opts.attention_dropout, seed, layer_stream(l, kAttentionProbs), ws.attention_scratch);
-  }
+  const AttentionLayout at = first_token_attention();
+  attend_backward(l, at, opts);
+  float* dkv = ws.d_qkv + at.keys_at;
+  float* dq = ws.d_qkv + at.queries_at;
   // Keys and values from every row, queries from the first-token rows, plus the residual.
   const float* x = ws.hidden[l];  // fp32 mode only: bf16 mode reads A.input_b
   D.qkv.rows(H, 2 * H).backward(ws.d_hidden, 0.0f, G.qkv_w + H * H, G.qkv_b + H, dkv, {x, A.input_b}, T, ws.grad_b);

@@ -107,6 +107,11 @@ class Encoder {
  private:
   struct Workspace;
   struct LayerDense;
+  struct AttentionLayout;
+  AttentionLayout all_rows_attention() const;
+  AttentionLayout first_token_attention() const;
+  void attend(int l, const AttentionLayout& at, const StepOptions& opts);
+  void attend_backward(int l, const AttentionLayout& at, const StepOptions& opts);
   void bind_weights(const ModelParams& params);
   void embed_forward(const ModelParams& params, const StepOptions& opts);
   void embed_backward(const ModelParams& params, ModelParams& grads, const PackedTokens& tokens,

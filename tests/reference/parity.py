@@ -65,7 +65,7 @@ def tiny_for(name, want):
 def compare(label, got, want, only=None, yardstick=None):
     """Worst relative error over the tensors (all, or those `only` accepts); prints failures.
     yardstick (PyTorch's own fp32 gradients): a tensor also passes if its error is at most 4x
-    PyTorch fp32's. Only the opt-in 12x768 model uses it: in its deep layers the query/key
+    PyTorch fp32's. Only the opt-in base-size models use it: in their deep layers the query/key
     gradients are ~1e-8 of the others, pure rounding noise in fp32 for PyTorch as for bertft."""
     worst, worst_name, failures = 0.0, "", 0
     assert set(got) == set(want), "%s: tensor names differ: %s" % (label, set(got) ^ set(want))
