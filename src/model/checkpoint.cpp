@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/json_input.h"
+#include "model/checkpoint_tensors.h"
 #include "tokenizer/tokenizer.h"
 
 namespace bertft {
@@ -51,34 +52,18 @@ std::string canonical_name(const Architecture& arch, std::string name) {
   return name;
 }
 
-// The weights file, with a clear refusal for the formats we deliberately do not read.
-std::string weights_path(const std::string& dir) {
-  if (!fs::is_directory(dir)) fail_file(dir, "not a model directory (it does not exist or is not a directory)");
-  const std::string path = in_dir(dir, "model.safetensors");
-  if (file_exists(path)) return path;
-  if (file_exists(in_dir(dir, "model.safetensors.index.json")))
-    fail_file(in_dir(dir, "model.safetensors.index.json"),
-              "sharded checkpoints are not supported; re-save with a larger max_shard_size");
-  for (const char* other : {"pytorch_model.bin", "tf_model.h5", "flax_model.msgpack"})
-    if (file_exists(in_dir(dir, other)))
-      fail_file(in_dir(dir, other),
-                "weights in this format are not supported, only model.safetensors; convert them, e.g. with "
-                "transformers: model.save_pretrained(dir, safe_serialization=True)");
-  fail_file(path, "not found");
-}
-
 // A checkpoint's tensors under their canonical names, plus the tied decoder copies HF never loads.
 struct CheckpointIndex {
-  std::map<std::string, const SafetensorsEntry*> tensors;
-  std::vector<const SafetensorsEntry*> tied;
+  std::map<std::string, const StoredTensor*> tensors;
+  std::vector<const StoredTensor*> tied;
 
-  CheckpointIndex(const SafetensorsReader& st, const Architecture& arch) {
+  CheckpointIndex(const CheckpointTensors& st, const Architecture& arch) {
     const std::string position_ids = arch.base_prefix + std::string("embeddings.position_ids");
     const std::string lm_bias = tensor_name(arch, Slot::LmBias);
     auto is_tied = [&](const std::string& name) {
       return name == arch.lm_decoder_weight || (arch.lm_decoder_bias_alias && name == arch.lm_decoder_bias_alias);
     };
-    for (const SafetensorsEntry& e : st.entries()) {
+    for (const StoredTensor& e : st.tensors()) {
       std::string name = canonical_name(arch, e.name);
       // A non-persistent buffer in current transformers; older versions saved it.
       if (name == position_ids) continue;
@@ -104,7 +89,7 @@ struct CheckpointIndex {
 };
 
 void check_tied_shapes(const CheckpointIndex& index, const ModelConfig& c, const std::string& path) {
-  for (const SafetensorsEntry* e : index.tied) {
+  for (const StoredTensor* e : index.tied) {
     bool weight = canonical_name(c.arch(), e->name) == c.arch().lm_decoder_weight;
     std::vector<int64_t> want = weight ? std::vector<int64_t>{c.vocab_size, c.embedding_width()}
                                        : std::vector<int64_t>{c.vocab_size};
@@ -116,7 +101,7 @@ void check_tied_shapes(const CheckpointIndex& index, const ModelConfig& c, const
 
 // A NaN or infinity in a weight reaches every output it touches (serve would answer "score": null,
 // eval a meaningless accuracy), so a checkpoint holding one is refused.
-void require_finite(const float* values, const SafetensorsEntry& entry, const std::string& path) {
+void require_finite(const float* values, const StoredTensor& entry, const std::string& path) {
   // The exponent bits of a float are all ones exactly for NaN and infinities; adding one to them
   // carries into bit 31. One OR per value, so the common all-finite case is a single vectorised pass.
   auto non_finite_bit = [](float v) { return (std::bit_cast<uint32_t>(v) & 0x7f800000u) + 0x00800000u; };
@@ -148,15 +133,14 @@ const char* architecture_name(const Architecture& arch, const Heads& heads) {
 }
 
 Model load_model(const std::string& dir, const LoadOptions& options, std::vector<std::string>* notices) {
-  const std::string path = weights_path(dir);
+  const CheckpointTensors st(dir);
+  const std::string& path = st.path();
   const std::string config_path = in_dir(dir, "config.json");
   ModelConfig config = load_config(config_path);
   if (options.id2label) {
     config.id2label = *options.id2label;
     validate_config(config, config_path);
   }
-  SafetensorsFile file(path);
-  const SafetensorsReader& st = file.reader();
   const Architecture& arch = config.arch();
   const CheckpointIndex index(st, arch);
   const Heads& heads = options.heads;
@@ -165,10 +149,10 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
   // Every tensor is checked against the header before the model is allocated, so sizes in
   // config.json that the checkpoint does not back cost no memory.
   const std::vector<TensorSpec> specs = param_specs(config, heads);
-  std::vector<std::pair<size_t, const SafetensorsEntry*>> loads;  // index into specs, tensor
+  std::vector<std::pair<size_t, const StoredTensor*>> loads;  // index into specs, tensor
   std::vector<size_t> fresh;
   std::vector<std::string> missing_encoder, fresh_names, mismatched;
-  std::set<const SafetensorsEntry*> used;
+  std::set<const StoredTensor*> used;
   for (size_t i = 0; i < specs.size(); i++) {
     const TensorSpec& spec = specs[i];
     auto it = index.tensors.find(spec.name);
@@ -181,7 +165,7 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
       }
       continue;
     }
-    const SafetensorsEntry& e = *it->second;
+    const StoredTensor& e = *it->second;
     used.insert(&e);
     if (e.shape != spec.shape) {
       const bool classifier = spec.slot == Slot::HeadOutWeight || spec.slot == Slot::HeadOutBias;
@@ -217,7 +201,7 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
   for (const auto& [i, entry] : loads) {
     float* values = params.tensor(params.specs()[i]);
     st.read_f32(*entry, values);
-    require_finite(values, *entry, path);
+    require_finite(values, *entry, st.file_of(*entry));
   }
   for (size_t i : fresh) init_tensor(params.specs()[i], params.tensor(params.specs()[i]), config, options.seed);
 
@@ -226,7 +210,7 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
     for (const auto& [name, entry] : index.tensors)
       if (!used.count(entry)) unused.push_back(entry->name);
     if (!heads.mlm)
-      for (const SafetensorsEntry* e : index.tied) unused.push_back(e->name);
+      for (const StoredTensor* e : index.tied) unused.push_back(e->name);
     std::sort(unused.begin(), unused.end());
     std::sort(fresh_names.begin(), fresh_names.end());
     if (!unused.empty())
@@ -251,9 +235,9 @@ void check_tokenizer_fits(const Tokenizer& tokenizer, const ModelConfig& config,
 }
 
 Heads checkpoint_heads(const std::string& dir) {
-  SafetensorsFile file(weights_path(dir));
   const Architecture& arch = load_config(in_dir(dir, "config.json")).arch();
-  const CheckpointIndex index(file.reader(), arch);
+  const CheckpointTensors st(dir);
+  const CheckpointIndex index(st, arch);
   auto has = [&](Slot slot) { return index.tensors.count(tensor_name(arch, slot)) > 0; };
   Heads heads;
   heads.pooler = arch.head_dense_in_base && has(Slot::HeadDenseWeight);

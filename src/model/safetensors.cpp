@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "common/error.h"
 #include "common/json_input.h"
@@ -186,32 +187,39 @@ const SafetensorsEntry* SafetensorsReader::find(std::string_view name) const {
   return it != entries_.end() && it->name == name ? &*it : nullptr;
 }
 
-void SafetensorsReader::require_float(const SafetensorsEntry& e) const {
-  if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16" && e.dtype != "F64")
-    fail_file(path_, "unsupported dtype " + e.dtype + " for tensor " + single_quoted(e.name) +
-                         " (bertft reads F32, F16, BF16 and F64)");
+void require_float_dtype(const std::string& dtype, const std::string& tensor, const std::string& path) {
+  if (dtype != "F32" && dtype != "F16" && dtype != "BF16" && dtype != "F64")
+    fail_file(path, "unsupported dtype " + dtype + " for tensor " + single_quoted(tensor) +
+                        " (bertft reads F32, F16, BF16 and F64)");
 }
 
-void SafetensorsReader::read_f32(const SafetensorsEntry& e, float* out) const {
-  require_float(e);
-  const unsigned char* p = data_ + e.begin;
-  if (e.dtype == "F32") {
-    if (e.numel == 0) return;  // `out` may be null then, which memcpy does not allow
-    std::memcpy(out, p, e.numel * 4);
-  } else if (e.dtype == "F16" || e.dtype == "BF16") {
-    const bool bf16 = e.dtype == "BF16";
-    for (size_t i = 0; i < e.numel; i++) {
+void convert_to_f32(const std::string& dtype, const unsigned char* p, size_t n, float* out) {
+  if (dtype == "F32") {
+    if (n == 0) return;  // `out` may be null then, which memcpy does not allow
+    std::memcpy(out, p, n * 4);
+  } else if (dtype == "F16" || dtype == "BF16") {
+    const bool bf16 = dtype == "BF16";
+    for (size_t i = 0; i < n; i++) {
       uint16_t h;
       std::memcpy(&h, p + 2 * i, 2);
       out[i] = bf16 ? bf16_to_f32(h) : f16_to_f32(h);
     }
-  } else {  // F64
-    for (size_t i = 0; i < e.numel; i++) {
+  } else if (dtype == "F64") {
+    for (size_t i = 0; i < n; i++) {
       double d;
       std::memcpy(&d, p + 8 * i, 8);
       out[i] = f64_to_f32(d);
     }
+  } else {
+    throw std::logic_error("convert_to_f32: dtype " + dtype + " is not a float dtype");
   }
+}
+
+void SafetensorsReader::require_float(const SafetensorsEntry& e) const { require_float_dtype(e.dtype, e.name, path_); }
+
+void SafetensorsReader::read_f32(const SafetensorsEntry& e, float* out) const {
+  require_float(e);
+  convert_to_f32(e.dtype, data_ + e.begin, e.numel, out);
 }
 
 SafetensorsFile::SafetensorsFile(const std::string& path)

@@ -20,6 +20,12 @@ const char* safetensors_dtype_name(DType dtype);  // "F32", "F16", "BF16"
 const char* torch_dtype_name(DType dtype);        // config.json's torch_dtype: "float32", ...
 size_t dtype_size(DType dtype);
 
+// Throws Error("path: unsupported dtype I8 for tensor 'x' (bertft reads F32, F16, BF16 and F64)") unless
+// dtype (as safetensors spells it) is one of those.
+void require_float_dtype(const std::string& dtype, const std::string& tensor, const std::string& path);
+// n values of a float dtype (F32, F16, BF16, F64), stored little-endian at `bytes`, as fp32.
+void convert_to_f32(const std::string& dtype, const unsigned char* bytes, size_t n, float* out);
+
 struct SafetensorsEntry {
   std::string name;
   std::string dtype;  // as in the header: "F32", "BF16", "I64", ...

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/io.h"
@@ -451,10 +452,11 @@ TEST(Checkpoint, UnconvertibleDtypeOfAUsedTensorIsAnError) {
 TEST(Checkpoint, MissingOrForeignWeightFilesAreExplained) {
   TempDir tmp;
   EXPECT_NE(load_error(tmp / "nope").find("nope: not a model directory"), std::string::npos);
-  EXPECT_EQ(load_error(tmp.path()), tmp / "model.safetensors" + ": not found");
+  EXPECT_EQ(load_error(tmp.path()), tmp.path() + ": no weights: none of model.safetensors, model.safetensors.index.json, "
+                                                 "pytorch_model.bin, pytorch_model.bin.index.json");
   write_file_atomic(tmp / "pytorch_model.bin", "PK");
   std::string message = load_error(tmp.path());
-  EXPECT_EQ(message.rfind(tmp / "pytorch_model.bin: weights in this format are not supported, only model.safetensors", 0),
+  EXPECT_EQ(message.rfind(tmp / "pytorch_model.bin: weights in this format are not supported, only safetensors", 0),
             0u)
       << message;
   write_file_atomic(tmp / "config.json", "{}");
@@ -488,6 +490,91 @@ TEST(Checkpoint, TokenizerFilesOutliveTheirDirectory) {
   write_tokenizer_files(files, dst);
   EXPECT_EQ(tokenizer_files(dst), (std::vector<std::string>{"vocab.txt", "tokenizer.json"}));
   EXPECT_EQ(read_file(dst + "/vocab.txt"), "[PAD]\n[UNK]\n");
+}
+
+}  // namespace bertft
+
+namespace bertft {
+
+namespace {
+
+// DIR/model.safetensors split in two shards (alternate tensors) with their index, as
+// save_pretrained(max_shard_size=...) writes them; returns the index path.
+std::string shard_weights(const Model& m, const std::string& dir) {
+  std::vector<TensorToWrite> shards[2];
+  nlohmann::json map = nlohmann::json::object();
+  size_t i = 0;
+  for (const TensorSpec& s : m.params.specs()) {
+    const int shard = static_cast<int>(i++ % 2);
+    shards[shard].push_back({s.name, s.shape, m.params.data() + s.offset});
+    map[s.name] = "model-0000" + std::to_string(shard + 1) + "-of-00002.safetensors";
+  }
+  for (int shard = 0; shard < 2; shard++)
+    write_safetensors(dir + "/model-0000" + std::to_string(shard + 1) + "-of-00002.safetensors", shards[shard],
+                      DType::F32);
+  const std::string index = dir + "/model.safetensors.index.json";
+  write_file_atomic(index, nlohmann::json{{"metadata", {{"total_size", m.params.size() * 4}}}, {"weight_map", map}}.dump());
+  return index;
+}
+
+}  // namespace
+
+TEST(Checkpoint, ShardedSafetensorsLoadAsTheSingleFile) {
+  TempDir whole, sharded;
+  const Model m = random_model(tiny_config(), kClassification);
+  save_model(m, whole.path());
+  save_model(m, sharded.path());
+  fs::remove(sharded / "model.safetensors");
+  shard_weights(m, sharded.path());
+  const Model a = load_model(whole.path(), with_heads(kClassification), nullptr);
+  const Model b = load_model(sharded.path(), with_heads(kClassification), nullptr);
+  ASSERT_EQ(a.params.size(), b.params.size());
+  EXPECT_EQ(std::memcmp(a.params.data(), b.params.data(), a.params.size() * 4), 0);
+  EXPECT_EQ(checkpoint_heads(sharded.path()).classifier, true);
+
+  // The single file wins over an index, as in transformers.
+  save_model(random_model(tiny_config(), kClassification, 99), sharded.path());
+  const Model c = load_model(sharded.path(), with_heads(kClassification), nullptr);
+  EXPECT_NE(std::memcmp(b.params.data(), c.params.data(), b.params.size() * 4), 0);
+}
+
+TEST(Checkpoint, BrokenShardIndexesAreExplained) {
+  TempDir tmp;
+  const Model m = random_model(tiny_config(), kClassification);
+  save_model(m, tmp.path());
+  fs::remove(tmp / "model.safetensors");
+  const std::string index = shard_weights(m, tmp.path());
+  const std::string text = read_file(index);
+  auto error_with = [&](const std::string& edited) {
+    write_file_atomic(index, edited);
+    return load_error(tmp.path(), with_heads(kClassification));
+  };
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string s = text;
+    const size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.replace(at, from.size(), to);
+  };
+  const std::string first = "\"bert.embeddings.LayerNorm.bias\":\"model-00001-of-00002.safetensors\"";
+  ASSERT_NE(text.find(first), std::string::npos) << text;
+
+  EXPECT_EQ(error_with(replaced("model-00001-of-00002.safetensors\"", "model-00003-of-00002.safetensors\"")),
+            index + ": shard 'model-00003-of-00002.safetensors' (of tensor 'bert.embeddings.LayerNorm.bias') is missing");
+  EXPECT_EQ(error_with(replaced(first, first + "," + first)),
+            index + ": duplicate key 'bert.embeddings.LayerNorm.bias'");
+  EXPECT_EQ(error_with(replaced(first, "\"bert.embeddings.LayerNorm.bias\":\"model-00002-of-00002.safetensors\"")),
+            index + ": tensor 'bert.embeddings.LayerNorm.bias' is in " + tmp / "model-00001-of-00002.safetensors" +
+                ", but weight_map puts it in model-00002-of-00002.safetensors");
+  EXPECT_EQ(error_with(replaced(first + ",", "")),
+            index + ": tensor 'bert.embeddings.LayerNorm.bias' of shard " + tmp / "model-00001-of-00002.safetensors" +
+                " is not in weight_map");
+  EXPECT_EQ(error_with(replaced(first, "\"bert.extra\":\"model-00001-of-00002.safetensors\"," + first)),
+            index + ": tensor 'bert.extra' is not in its shard model-00001-of-00002.safetensors");
+  EXPECT_EQ(error_with(replaced("\"model-00001-of-00002.safetensors\"", "\"../model-00001-of-00002.safetensors\"")),
+            index + ": weight_map['bert.embeddings.LayerNorm.bias']: '../model-00001-of-00002.safetensors' is not a file "
+                    "name in the model directory");
+  EXPECT_EQ(error_with("{\"metadata\": {}}"), index + ": no weight_map: not a sharded checkpoint index");
+  EXPECT_EQ(error_with("{\"weight_map\": {}}"), index + ": weight_map names no tensors");
 }
 
 }  // namespace bertft
