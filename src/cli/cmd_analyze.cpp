@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/model_option.h"
 #include "cli/dataset_options.h"
 #include "common/error.h"
 #include "common/io.h"
@@ -68,7 +69,7 @@ void setup_analyze(CLI::App& app) {
       "Examples, label balance, token-length distribution (untruncated, special tokens included), share "
       "truncated at 128/256/512 and a recommended max length (p95 rounded up to a multiple of 8, capped at "
       "max_position_embeddings): one JSON line");
-  sub->add_option("--model", o->model_dir, "Model directory: its tokenizer, and config.json's max_position_embeddings")
+  add_model_option(sub, o->model_dir, "Model whose tokenizer and max_position_embeddings are used")
       ->required();
   sub->add_option("--data", o->data, kDatasetSpecHelp)->required();
   sub->add_option("--plot", o->plot,

@@ -1,11 +1,13 @@
-// bertft convert: re-save a model directory (any supported BERT checkpoint) in another dtype, in
-// the layout transformers writes, keeping the heads it has; optionally with fewer or more positions.
+// bertft convert: re-save a model directory (any family; weights in any form checkpoint_tensors.h reads:
+// safetensors, pytorch_model.bin, sharded) as one model.safetensors in the dtype asked for, in the layout
+// transformers writes, keeping the heads it has; optionally with fewer or more positions.
 #include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/model_option.h"
 #include "cli/model_dir_output.h"
 #include "common/error.h"
 #include "common/io.h"
@@ -51,8 +53,9 @@ void run_convert(const ConvertArgs& a) {
 void setup_convert(CLI::App& app) {
   auto args = std::make_shared<ConvertArgs>();
   CLI::App* sub = app.add_subcommand(
-      "convert", "Re-save a model directory (config.json + model.safetensors + tokenizer files) in another dtype");
-  sub->add_option("--model", args->model, "Model directory to read")->required();
+      "convert", "Re-save a model (safetensors, pytorch_model.bin or sharded weights) as config.json + one model.safetensors + "
+      "tokenizer files, in the dtype asked for");
+  bertft::add_model_option(sub, args->model, "Model to read")->required();
   sub->add_option("--output", args->output, "Model directory to write")->required();
   sub->add_option("--dtype", args->dtype, "Weights dtype to write")->check(CLI::IsMember({"f32", "f16", "bf16"}));
   bertft::add_number_option(sub, "--max-positions", args->max_positions, "[0, 1048576]",

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/model_option.h"
 #include "cli/truncation_options.h"
 #include "common/precision.h"
 #include "cli/dataset_options.h"
@@ -89,7 +90,7 @@ void run_eval(const EvalOptions& o) {
 void setup_eval(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
   CLI::App* sub = app.add_subcommand("eval", "Evaluate a classifier on labeled data: metrics as one JSON line");
-  sub->add_option("--model", o->model_dir, "Model directory (HF format)")->required();
+  add_model_option(sub, o->model_dir, "Classifier to evaluate")->required();
   sub->add_option("--data", o->data, kDatasetSpecHelp)->required();
   sub->add_option("--errors", o->errors_file,
                   "Write misclassified examples here (JSONL, most confident first) and add \"error_analysis\" "

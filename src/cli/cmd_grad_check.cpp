@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/model_option.h"
 #include "common/precision.h"
 #include "common/error.h"
 #include "common/io.h"
@@ -181,7 +182,7 @@ void setup_grad_check(CLI::App& app) {
   auto a = std::make_shared<GradCheckArgs>();
   CLI::App* sub = app.add_subcommand("grad-check", "Debug: one training forward/backward, gradients to a file");
   sub->group("");  // hidden from --help: a test hook, not a user command
-  sub->add_option("--model", a->model_dir, "Model directory")->required();
+  bertft::add_model_option(sub, a->model_dir, "Model")->required();
   sub->add_option("--input", a->input, "JSON Lines: {\"ids\", \"type_ids\", \"label\"} (mlm: \"labels\" per token)")
       ->required();
   sub->add_option("--head", a->head, "classifier | mlm");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/model_option.h"
 #include "cli/truncation_options.h"
 #include "common/precision.h"
 #include "common/error.h"
@@ -207,7 +208,7 @@ void setup_predict(CLI::App& app) {
       "predict",
       "Classify texts: one JSON line per input, in input order: {\"label\", \"score\", \"probs\", "
       "\"logits\"}");
-  sub->add_option("--model", opt->model_dir, "Model directory (config.json, model.safetensors, tokenizer files)")
+  add_model_option(sub, opt->model_dir, "Classifier")
       ->required();
   CLI::Option_group* source = sub->add_option_group("input", "Texts to classify");
   source->add_option("--text", opt->text, "Classify this one text");

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/model_option.h"
 #include "common/error.h"
 #include "distributed/communicator.h"
 #include "common/precision.h"
@@ -19,8 +20,8 @@ void setup_pretrain(CLI::App& app) {
   auto keep_html = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand(
       "pretrain", "Masked-LM pretraining of a BertForMaskedLM model, from scratch or further from a checkpoint");
-  auto* model = sub->add_option("--model", o->model_dir,
-                                "Model directory to continue from (HF BertForMaskedLM, BertForPreTraining or BertModel)");
+  auto* model = bertft::add_model_option(sub, o->model_dir,
+                                       "Model to continue from (a masked LM, pretraining or base model)");
   auto* config = sub->add_option("--config", o->config_file, "config.json of a new, randomly initialised model")
                      ->check(CLI::ExistingFile);
   model->excludes(config);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/model_option.h"
 #include "cli/truncation_options.h"
 #include "common/error.h"
 #include "common/precision.h"
@@ -154,7 +155,7 @@ void setup_serve(CLI::App& app) {
       "[TEXT, PAIR] | [[TEXT], [TEXT, PAIR], ...], \"truncate\", \"truncation_direction\", \"raw_scores\"}; "
       "GET /health (/ping), /info, /metrics, /openapi.json; a web page at GET /. SIGTERM finishes the requests "
       "in progress and exits; a second one exits at once");
-  sub->add_option("--model", opt->model_dir, "Model directory (config.json, model.safetensors, tokenizer files)")
+  add_model_option(sub, opt->model_dir, "Classifier to serve")
       ->required();
   sub->add_option("--host", opt->host, "Address to listen on");
   add_number_option(sub, "--port", opt->port, "[0, 65535]",

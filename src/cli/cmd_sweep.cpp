@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/model_option.h"
 #include "cli/train_options.h"
 #include "common/error.h"
 #include "common/io.h"
@@ -124,7 +125,7 @@ void setup_sweep(CLI::App& app) {
   auto o = std::make_shared<SweepOptions>();
   CLI::App* sub = app.add_subcommand(
       "sweep", "Train every combination of a hyperparameter grid; results table and charts, best first");
-  sub->add_option("--model", o->model, "Model directory every run starts from (HF format)")->required();
+  add_model_option(sub, o->model, "Model every run starts from")->required();
   sub->add_option("--train", o->train, "Training data (as for train)")->required();
   sub->add_option("--output", o->output,
                   "Sweep directory: one run directory per combination, results.csv, results.md, *.svg")

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/model_option.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "data/text_input.h"
@@ -99,7 +100,7 @@ void setup_tokenize(CLI::App& app) {
       "Tokenize JSON Lines from stdin, {\"text\": ..., \"text_pair\": ...} (text_pair optional, blank "
       "lines skipped), writing {\"ids\", \"type_ids\", \"tokens\"} per record");
   auto o = std::make_shared<Options>();
-  sub->add_option("--model", o->model, "Model directory: tokenizer.json, or vocab.txt or vocab.json + merges.txt (+ tokenizer_config.json)")
+  bertft::add_model_option(sub, o->model, "Model whose tokenizer to use (tokenizer.json, or vocab.txt or vocab.json + merges.txt, + tokenizer_config.json)")
       ->required();
   bertft::add_number_option(sub, "--max-length", o->max_length, "[0, inf)",
                             "Truncate to N tokens including [CLS]/[SEP] (pairs longest-first); 0 = no truncation. "

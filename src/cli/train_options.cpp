@@ -1,5 +1,6 @@
 #include "cli/train_options.h"
 
+#include "cli/model_option.h"
 #include "common/precision.h"
 
 namespace bertft {
@@ -15,7 +16,7 @@ TrainOptions TrainCliOptions::resolve() const {
 }
 
 void add_train_options(CLI::App* sub, TrainCliOptions& o) {
-  sub->add_option("--model", o.train.model_dir, "Model directory to start from (HF format)")->required();
+  add_model_option(sub, o.train.model_dir, "Model to start from")->required();
   sub->add_option("--train", o.train.train_data, std::string("Training data. ") + kDatasetSpecHelp)->required();
   sub->add_option("--valid", o.train.valid_data, "Validation data (same formats)");
   add_number_option(sub, "--valid-split", o.train.valid_split, "[0, 1)",
