@@ -1,5 +1,5 @@
-// bertft init: a new BertForSequenceClassification model directory, either randomly initialised
-// from a config.json or starting from a pretrained checkpoint (BERT MLM / pretraining / base model)
+// bertft init: a new sequence classifier model directory of any family, either randomly initialised
+// from a config.json or starting from a pretrained checkpoint (masked LM / pretraining / base model)
 // with a fresh classifier, as transformers' from_pretrained does for fine-tuning.
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/model_option.h"
 #include "cli/model_dir_output.h"
 #include "common/error.h"
 #include "common/io.h"
@@ -68,21 +69,21 @@ void run_init(const InitArgs& a) {
 void setup_init(CLI::App& app) {
   auto args = std::make_shared<InitArgs>();
   CLI::App* sub = app.add_subcommand(
-      "init", "Write a new BertForSequenceClassification model directory: random weights from a config.json, "
-              "or a pretrained BERT checkpoint with a newly initialised classifier");
+      "init", "Write a new sequence classifier model directory (any family): random weights from a config.json, "
+              "or a pretrained checkpoint with a newly initialised classifier");
   auto* config = sub->add_option("--config", args->config, "config.json to initialise randomly from")
                      ->check(CLI::ExistingFile);
-  auto* from = sub->add_option("--from", args->from,
-                               "Pretrained model directory (BertForMaskedLM, BertForPreTraining, BertModel or "
-                               "BertForSequenceClassification) to start from");
+  auto* from = bertft::add_model_option(
+      sub, args->from, "Pretrained model to start from (a masked LM, pretraining, base or classifier model)", "--from");
   config->excludes(from);
   sub->add_option("--output", args->output, "Model directory to write")->required();
   bertft::add_number_option(sub, "--num-labels", args->num_labels, "[0, 100000]",
                             "Number of labels (default: the number of --labels, else config.json's)");
   sub->add_option("--labels", args->labels, "Label names in id order, e.g. negative,positive")->delimiter(',');
   bertft::add_number_option(sub, "--seed", args->seed, "[0, inf)", "Seed of the random initialisation");
-  sub->add_option("--tokenizer", args->tokenizer,
-                  "Directory to copy tokenizer files from (default: the --config file's directory, or --from)");
+  bertft::add_model_option(sub, args->tokenizer,
+                           "Model to copy tokenizer files from (default: the --config file's directory, or --from)",
+                           "--tokenizer");
   sub->add_option("--dtype", args->dtype, "Weights dtype to write")->check(CLI::IsMember({"f32", "f16", "bf16"}));
   sub->callback([args, config, from] {
     if (config->count() == 0 && from->count() == 0) throw CLI::RequiredError("--config or --from");
