@@ -42,7 +42,7 @@ bertft::Model resize_positions(const bertft::Model& model, int positions) {
 void run_convert(const ConvertArgs& a) {
   bertft::check_output_dir("--output", a.output);
   bertft::LoadOptions options;
-  options.heads = bertft::checkpoint_heads(a.model);
+  options.heads_of_checkpoint = true;
   std::vector<std::string> notices;
   bertft::Model model = bertft::load_model(a.model, options, &notices);
   for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());

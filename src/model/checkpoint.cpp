@@ -88,6 +88,15 @@ struct CheckpointIndex {
   }
 };
 
+Heads heads_of(const CheckpointIndex& index, const Architecture& arch) {
+  auto has = [&](Slot slot) { return index.tensors.count(tensor_name(arch, slot)) > 0; };
+  Heads heads;
+  heads.pooler = arch.head_dense_in_base && has(Slot::HeadDenseWeight);
+  heads.classifier = has(Slot::HeadOutWeight);
+  heads.mlm = has(Slot::LmDenseWeight);
+  return heads;
+}
+
 void check_tied_shapes(const CheckpointIndex& index, const ModelConfig& c, const std::string& path) {
   for (const StoredTensor* e : index.tied) {
     bool weight = canonical_name(c.arch(), e->name) == c.arch().lm_decoder_weight;
@@ -143,7 +152,7 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
   }
   const Architecture& arch = config.arch();
   const CheckpointIndex index(st, arch);
-  const Heads& heads = options.heads;
+  const Heads heads = options.heads_of_checkpoint ? heads_of(index, arch) : options.heads;
   const std::string model_class = architecture_name(arch, heads);
 
   // Every tensor is checked against the header before the model is allocated, so sizes in
@@ -232,18 +241,6 @@ void check_tokenizer_fits(const Tokenizer& tokenizer, const ModelConfig& config,
     fail_file(tokenizer.origin(), "vocabulary has " + std::to_string(ids) + " tokens (highest id " +
                                       std::to_string(ids - 1) + "), more than " + config_path + " vocab_size " +
                                       std::to_string(config.vocab_size));
-}
-
-Heads checkpoint_heads(const std::string& dir) {
-  const Architecture& arch = load_config(in_dir(dir, "config.json")).arch();
-  const CheckpointTensors st(dir);
-  const CheckpointIndex index(st, arch);
-  auto has = [&](Slot slot) { return index.tensors.count(tensor_name(arch, slot)) > 0; };
-  Heads heads;
-  heads.pooler = arch.head_dense_in_base && has(Slot::HeadDenseWeight);
-  heads.classifier = has(Slot::HeadOutWeight);
-  heads.mlm = has(Slot::LmDenseWeight);
-  return heads;
 }
 
 void save_model(const Model& model, const std::string& dir, DType dtype) {

@@ -21,6 +21,9 @@ struct Model {
 
 struct LoadOptions {
   Heads heads;             // heads the caller needs (classification: pooler + classifier)
+  // Instead of `heads`, the heads the checkpoint carries (an MLM checkpoint: mlm, no classifier, maybe
+  // a pooler), for callers that keep a checkpoint as it is (bertft convert).
+  bool heads_of_checkpoint = false;
   uint64_t seed = 42;      // for heads the checkpoint lacks, initialised as HF does
   // Replaces config.json's labels (HF's from_pretrained(dir, id2label=..., ignore_mismatched_sizes=True)):
   // a classifier in the checkpoint with another number of labels is then re-initialised, with a notice,
@@ -34,10 +37,6 @@ struct LoadOptions {
 // needs but the file lacks (e.g. classifier.* of an MLM checkpoint) are initialised and a one-line
 // notice per group is appended to `notices`. Any malformed input throws Error naming file + problem.
 Model load_model(const std::string& dir, const LoadOptions& options, std::vector<std::string>* notices);
-
-// The heads DIR/model.safetensors carries (an MLM checkpoint: mlm, no classifier, maybe a pooler),
-// for callers that keep a checkpoint as it is (bertft convert).
-Heads checkpoint_heads(const std::string& dir);
 
 // The transformers class a model of this family with these heads is saved as (e.g.
 // "BertForSequenceClassification", "RobertaForMaskedLM" or "DistilBertModel"); named in config.json's
