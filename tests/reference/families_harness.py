@@ -23,6 +23,23 @@ UNSUPPORTED_HINTS = ("'model_type': 'distilbert' is not supported", "'model_type
                      "'model_type': 'electra' is not supported")
 
 
+# The published base models' layer sizes (ELECTRA: the small discriminator), for the parity tests' opt-in
+# runs at full width and depth (BERTFT_PARITY_BASE_SIZES=1).
+BASE_SIZES = {"bert": ("12x768", 12, 768, 12, 768), "distilbert": ("6x768", 6, 768, 12, 768),
+              "roberta": ("12x768", 12, 768, 12, 768), "electra": ("12x256 e128", 12, 256, 4, 128)}
+
+
+def base_shape(family, **shape):
+    """`shape` (the test's other keys) at `family`'s base model's layer sizes, named "base <sizes>"."""
+    name, layers, hidden, heads, embedding = BASE_SIZES[family]
+    return dict(shape, name="base " + name, layers=layers, hidden=hidden, heads=heads, intermediate=4 * hidden,
+                embedding=embedding, base=True)
+
+
+def base_sizes_requested():
+    return bool(os.environ.get("BERTFT_PARITY_BASE_SIZES"))
+
+
 def config_dict(family, shape, vocab_size, labels=None, dropout=0.1):
     """A config.json dict of `family` at `shape` (keys: layers, hidden, heads, intermediate, act,
     max_length = the longest input, eps; ELECTRA: embedding; DistilBERT: sinusoidal), with every
