@@ -315,16 +315,16 @@ void TorchCheckpoint::read_zip(const unsigned char* bytes, size_t size) {
     fail_file(path_, "a TorchScript archive (torch.jit.save), not a state dict saved by torch.save");
   auto byte_order = byte_orders.find(prefix);
   if (byte_order != byte_orders.end() && byte_order->second != "little")
-    fail_file(path_, prefix + "/byteorder says " + single_quoted(byte_order->second) +
+    fail_file(path_, "byteorder says " + single_quoted(std::string_view(byte_order->second).substr(0, 16)) +
                          ": bertft reads little-endian checkpoints only");
 
   const std::string& pickle_bytes = pickles.begin()->second;
   Unpickler pickle(reinterpret_cast<const unsigned char*>(pickle_bytes.data()), pickle_bytes.size(), path_,
-                   prefix + "/data.pkl");
+                   "data.pkl");
   StateDictReader state(path_, size, /*legacy=*/false, storages_);
   const PickleValue root = pickle.load(state.persistent_load());
   if (pickle.end() != pickle_bytes.size())
-    fail_file(path_, prefix + "/data.pkl: " + std::to_string(pickle_bytes.size() - pickle.end()) +
+    fail_file(path_, "data.pkl: " + std::to_string(pickle_bytes.size() - pickle.end()) +
                          " bytes after the pickle's end");
   tensors_ = state.tensors(pickle, root);
 
@@ -340,7 +340,7 @@ void TorchCheckpoint::read_zip(const unsigned char* bytes, size_t size) {
       if (!storage) continue;  // no tensor of the state dict uses it
       const uint64_t expected = storage->numel * storage->element_size;
       if (entry_size != expected)
-        fail_file(path_, "storage " + single_quoted(storage->key) + " (" + name + ") holds " +
+        fail_file(path_, "storage " + single_quoted(storage->key) + " (zip entry " + single_quoted(name) + ") holds " +
                              std::to_string(entry_size) + " bytes, but the pickle's " + std::to_string(storage->numel) +
                              " elements of " + storage->dtype + " take " + std::to_string(expected));
       std::unique_ptr<unsigned char[]> copy;

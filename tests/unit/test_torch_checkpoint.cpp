@@ -249,7 +249,7 @@ TEST(TorchCheckpoint, StorageOutOfRange) {
 TEST(TorchCheckpoint, StorageSizesMustMatchThePickle) {
   const std::string pickle = state_dict_pickle(kViews, false);
   EXPECT_EQ(load_error(zip({{"archive/data.pkl", pickle}, {"archive/data/0", floats(kStorage) + "abcd"}})),
-            "model.bin: storage '0' (archive/data/0) holds 52 bytes, but the pickle's 12 elements of F32 take 48");
+            "model.bin: storage '0' (zip entry 'archive/data/0') holds 52 bytes, but the pickle's 12 elements of F32 take 48");
   EXPECT_EQ(load_error(zip({{"archive/data.pkl", pickle}})),
             "model.bin: storage '0' is missing: the archive has no 'archive/data/0'");
   std::string legacy = legacy_file(state_dict_pickle(kViews, true), {{"0", floats(kStorage)}});
@@ -258,17 +258,20 @@ TEST(TorchCheckpoint, StorageSizesMustMatchThePickle) {
   EXPECT_NE(load_error(legacy).find("holds 13 elements, the state dict says 12"), std::string::npos);
   EXPECT_NE(load_error(zip({{"archive/data.pkl", pickle}, {"archive/byteorder", "big"}})).find("little-endian"),
             std::string::npos);
+  // Entry names come from the file: quoted, so that a message stays one line.
+  EXPECT_ERROR(from_bytes(zip({{"ev\nil/data.pkl", pickle}, {"ev\nil/data/0", "abc"}})),
+               "storage '0' (zip entry 'ev\\nil/data/0') holds 3 bytes");
 }
 
 TEST(TorchCheckpoint, MemoIndexOutOfRange) {
   const std::string pickle = kProto + kOrderedDict + std::string("q\0h\x05.", 5);
   EXPECT_EQ(load_error(zip({{"archive/data.pkl", pickle}})),
-            "model.bin: archive/data.pkl, byte 31: memo index 5 out of range: nothing was stored there");
+            "model.bin: data.pkl, byte 31: memo index 5 out of range: nothing was stored there");
 }
 
 TEST(TorchCheckpoint, UnknownOpcode) {
   EXPECT_EQ(load_error(zip({{"archive/data.pkl", kProto + "}\xff."}})),
-            "model.bin: archive/data.pkl, byte 3: unknown or unsupported opcode 0xff (bertft reads the pickles "
+            "model.bin: data.pkl, byte 3: unknown or unsupported opcode 0xff (bertft reads the pickles "
             "torch.save writes, protocols 2 to 5)");
   // INST: Python's protocol 0 way of calling a class, which would also run code.
   EXPECT_NE(load_error(zip({{"archive/data.pkl", kProto + "ios\nsystem\n."}})).find("unknown or unsupported opcode 0x69"),
@@ -278,7 +281,7 @@ TEST(TorchCheckpoint, UnknownOpcode) {
 TEST(TorchCheckpoint, ForbiddenGlobals) {
   // os.system("touch pwned"), as pickle's __reduce__ writes it: refused when GLOBAL is read.
   const std::string call = kProto + global("posix", "system") + "(" + str("touch pwned") + "tR.";
-  EXPECT_EQ(load_error(zip({{"archive/data.pkl", call}})).rfind("model.bin: archive/data.pkl, byte 2: forbidden "
+  EXPECT_EQ(load_error(zip({{"archive/data.pkl", call}})).rfind("model.bin: data.pkl, byte 2: forbidden "
                                                                 "global 'posix.system' (bertft reads only tensors",
                                                                 0),
             0u);
