@@ -230,8 +230,13 @@ class ZipPass {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    const char* problem = archive_error_string(archive_.get());
-    fail_file(path_, what + ": " + (problem ? problem : "unknown libarchive error"));
+    const char* message = archive_error_string(archive_.get());
+    std::string problem = message ? message : "unknown libarchive error";
+    // Some of libarchive's messages end in a newline; an Error's is one line.
+    for (char& c : problem)
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    while (!problem.empty() && problem.back() == ' ') problem.pop_back();
+    fail_file(path_, what + ": " + problem);
   }
 
   bool within_file(const unsigned char* p, size_t length) const {
