@@ -123,10 +123,14 @@ class StateDictReader {
     for (int64_t d : pickled.shape)
       if (__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel))
         fail("shape " + shape_string(pickled.shape) + " is too large");
+    const std::string viewed =
+        view.begin == 0 && view.size == storage.numel
+            ? "storage " + single_quoted(storage.key) + " (" + std::to_string(view.size) + " elements)"
+            : "its slice of storage " + single_quoted(storage.key) + " (" + std::to_string(view.size) +
+                  " elements from " + std::to_string(view.begin) + ")";
     // Also bounds the memory a reader allocates for it by the file's size.
     if (numel > view.size)
-      fail(std::to_string(numel) + " elements viewing the " + std::to_string(view.size) + " of storage " +
-           single_quoted(storage.key) + " (a broadcast view, which bertft does not read)");
+      fail(std::to_string(numel) + " elements, more than " + viewed + " holds: a broadcast view, which bertft does not read");
     if (numel > 0) {
       uint64_t last = static_cast<uint64_t>(pickled.storage_offset);
       bool overflow = false;
@@ -139,8 +143,7 @@ class StateDictReader {
       if (overflow || last >= view.size)
         fail("storage out of range: shape " + shape_string(pickled.shape) + " with strides " +
              shape_string(pickled.strides) + " from offset " + std::to_string(pickled.storage_offset) +
-             (overflow ? " reaches past 2^64" : " reaches element " + std::to_string(last)) + " of storage " +
-             single_quoted(storage.key) + ", which holds " + std::to_string(view.size));
+             (overflow ? " reaches past 2^64" : " reaches element " + std::to_string(last)) + " of " + viewed);
     }
     TorchTensor t;
     t.name = name;

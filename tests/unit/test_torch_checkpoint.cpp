@@ -46,6 +46,7 @@ struct TensorSpec {
   uint64_t storage_numel = 0;
   uint64_t offset = 0;
   std::vector<uint64_t> shape, strides;
+  std::string legacy_view = "N";  // the legacy persistent id's view_metadata: None or (key, offset, size)
 };
 
 // The pickle of an OrderedDict state dict of `tensors`, as torch.save writes it; `legacy` persistent ids
@@ -55,7 +56,7 @@ std::string state_dict_pickle(const std::vector<TensorSpec>& tensors, bool legac
   for (const TensorSpec& t : tensors) {
     p += str(t.name) + global("torch._utils", "_rebuild_tensor_v2") + "(";
     p += "(" + str("storage") + global("torch", t.storage_type) + str(t.key) + str("cpu") + integer(t.storage_numel) +
-         (legacy ? "N" : "") + "tQ";
+         (legacy ? t.legacy_view : "") + "tQ";
     p += integer(t.offset) + shape_tuple(t.shape) + shape_tuple(t.strides) + "\x89" + kOrderedDict + "tR";
   }
   // OrderedDict state: {'_metadata': {}} applied with BUILD, as torch saves a module's state dict.
@@ -156,6 +157,22 @@ TEST(TorchCheckpoint, LegacyViewsAndSharedStorage) {
   expect_views(from_bytes(legacy_file(state_dict_pickle(kViews, true), {{"0", floats(kStorage)}})));
 }
 
+TEST(TorchCheckpoint, LegacyStorageViews) {
+  // Older torch named a slice of a storage in the persistent id: elements [4, 10) of storage "0" here.
+  TensorSpec sliced{"w", "0", "FloatStorage", 12, 1, {2, 2}, {3, 1}};
+  sliced.legacy_view = "(" + str("view") + integer(4) + integer(6) + "t";
+  const TorchCheckpoint checkpoint = from_bytes(legacy_file(state_dict_pickle({sliced}, true), {{"0", floats(kStorage)}}));
+  EXPECT_EQ(values(checkpoint, 0), (std::vector<float>{5, 6, 8, 9}));
+  // A view within the slice but past the end of it.
+  sliced.offset = 2;
+  EXPECT_ERROR(from_bytes(legacy_file(state_dict_pickle({sliced}, true), {{"0", floats(kStorage)}})),
+               "tensor 'w': storage out of range: shape [2,2] with strides [3,1] from offset 2 reaches element 6 of "
+               "its slice of storage '0' (6 elements from 4)");
+  sliced.legacy_view = "(" + str("view") + integer(8) + integer(6) + "t";
+  EXPECT_ERROR(from_bytes(legacy_file(state_dict_pickle({sliced}, true), {{"0", floats(kStorage)}})),
+               "storage '0': storage out of range: a view of 6 elements at offset 8, the storage holds 12");
+}
+
 class TorchCheckpointFile : public test::TempFilesTest {};
 
 TEST_F(TorchCheckpointFile, ReadsFromAFile) {
@@ -238,7 +255,7 @@ TEST(TorchCheckpoint, StorageOutOfRange) {
   std::vector<TensorSpec> tensors = {{"w", "0", "FloatStorage", 12, 7, {2, 3}, {3, 1}}};
   EXPECT_NE(load_error(zip({{"archive/data.pkl", state_dict_pickle(tensors, false)}, {"archive/data/0", floats(kStorage)}}))
                 .find("tensor 'w': storage out of range: shape [2,3] with strides [3,1] from offset 7 reaches "
-                      "element 12 of storage '0', which holds 12"),
+                      "element 12 of storage '0' (12 elements)"),
             std::string::npos);
   // Strides whose reach overflows 64 bits.
   const uint64_t huge = uint64_t{1} << 62;
@@ -251,7 +268,7 @@ TEST(TorchCheckpoint, StorageOutOfRange) {
   EXPECT_EQ(from_bytes(legacy_file(state_dict_pickle(tensors, true), {{"0", floats(kStorage)}})).tensors()[0].numel, 0u);
   // More elements than the storage holds: a broadcast view.
   tensors = {{"w", "0", "FloatStorage", 12, 0, {4, 12}, {0, 1}}};
-  EXPECT_NE(load_error(legacy_file(state_dict_pickle(tensors, true), {{"0", floats(kStorage)}})).find("broadcast view"),
+  EXPECT_NE(load_error(legacy_file(state_dict_pickle(tensors, true), {{"0", floats(kStorage)}})).find("tensor 'w': 48 elements, more than storage '0' (12 elements) holds: a broadcast view"),
             std::string::npos);
 }
 
