@@ -48,6 +48,23 @@ for target in build-fuzz/fuzz/fuzz_*; do
                        printf '\003POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n4\r\nabcd\r\n0\r\n\r\n' > "$corpus/seed-chunked" ;;
     fuzz_dataset) { printf '\002'; ./build/bertft synth --n 8 --seed 1 --output -; } > "$corpus/seed-jsonl"
                   printf '\000text,label\n"a ""quoted""\nreview",positive\nbad,negative\n' > "$corpus/seed-csv" ;;
+    # Both torch.save formats, written by torch itself: views, a shared storage, F16 and int64 tensors
+    # (and pickle protocol 4's opcodes).
+    fuzz_torch_checkpoint)
+      if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+        /usr/bin/python3 - "$corpus" <<'PY'
+import collections, sys, torch
+w = torch.arange(6, dtype=torch.float32).reshape(2, 3)
+state = collections.OrderedDict([("w", w), ("wt", w.t()), ("row", w[1]), ("h", torch.ones(2, dtype=torch.float16)),
+                                 ("ids", torch.arange(2))])
+state._metadata = collections.OrderedDict({"": {"version": 1}})
+torch.save(state, sys.argv[1] + "/seed-zip")
+torch.save(state, sys.argv[1] + "/seed-legacy", _use_new_zipfile_serialization=False)
+torch.save(state, sys.argv[1] + "/seed-zip-protocol4", pickle_protocol=4)
+PY
+      else
+        echo "fuzz: no PyTorch for /usr/bin/python3, so fuzz_torch_checkpoint starts without seeds" >&2
+      fi ;;
   esac
   echo "fuzz: $name for ${seconds}s" >&2
   if ! "$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \

@@ -9,6 +9,7 @@
 #include "common/io.h"
 #include "common/json_input.h"
 #include "model/safetensors.h"
+#include "model/torch_checkpoint.h"
 
 namespace bertft {
 
@@ -52,10 +53,27 @@ class SafetensorsShard : public CheckpointTensors::File {
   SafetensorsFile file_;
 };
 
+class TorchShard : public CheckpointTensors::File {
+ public:
+  explicit TorchShard(const std::string& path) : checkpoint_(path) {}
+  const std::string& path() const override { return checkpoint_.path(); }
+  std::vector<StoredTensor> tensors() const override {
+    std::vector<StoredTensor> out;
+    for (const TorchTensor& t : checkpoint_.tensors()) out.push_back({t.name, t.dtype, t.shape, t.numel});
+    return out;
+  }
+  void read_f32(size_t index, float* out) const override {
+    checkpoint_.read_f32(checkpoint_.tensors()[index], out);
+  }
+
+ private:
+  TorchCheckpoint checkpoint_;
+};
+
 std::unique_ptr<CheckpointTensors::File> open_file(const std::string& path) {
   if (path.ends_with(".safetensors")) return std::make_unique<SafetensorsShard>(path);
-  fail_file(path, "weights in this format are not supported, only safetensors; convert them, e.g. with "
-                  "transformers: model.save_pretrained(dir, safe_serialization=True)");
+  if (path.ends_with(".bin")) return std::make_unique<TorchShard>(path);
+  fail_file(path, "weights in this format are not supported (bertft reads .safetensors files and torch.save's .bin)");
 }
 
 // The shard files an index names, each once, in order of first mention, and for each tensor its shard.
