@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "common/archive_message.h"
 #include "common/error.h"
 
 namespace bertft {
@@ -14,11 +15,6 @@ namespace {
 struct ArchiveCloser {
   void operator()(struct archive* a) const { archive_read_free(a); }
 };
-
-std::string archive_problem(struct archive* a) {
-  const char* message = archive_error_string(a);
-  return message ? message : "unknown libarchive error";
-}
 
 std::string normalize(std::string path) {
   while (path.size() >= 2 && path.compare(0, 2, "./") == 0) path.erase(0, 2);
@@ -33,7 +29,7 @@ void read_data(struct archive* a, const std::string& archive_path, const std::st
   while (true) {
     const la_ssize_t n = archive_read_data(a, buffer, sizeof buffer);
     if (n == 0) break;
-    if (n < 0) fail_file(archive_path + "#" + entry, "cannot read: " + archive_problem(a));
+    if (n < 0) fail_file(archive_path + "#" + entry, "cannot read: " + archive_message(a));
     out.append(buffer, static_cast<size_t>(n));
   }
 }
@@ -47,14 +43,14 @@ ArchiveSelection read_archive_members(const std::string& archive_path, const std
   archive_read_support_filter_all(a.get());
   archive_read_support_format_all(a.get());
   if (archive_read_open_filename(a.get(), archive_path.c_str(), 1 << 20) != ARCHIVE_OK)
-    fail_file(archive_path, "cannot open as an archive: " + archive_problem(a.get()));
+    fail_file(archive_path, "cannot open as an archive: " + archive_message(a.get()));
   const std::string want = normalize(member);
   ArchiveSelection selection;
   struct archive_entry* entry = nullptr;
   while (true) {
     const int status = archive_read_next_header(a.get(), &entry);
     if (status == ARCHIVE_EOF) break;
-    if (status < ARCHIVE_WARN) fail_file(archive_path, "cannot read: " + archive_problem(a.get()));
+    if (status < ARCHIVE_WARN) fail_file(archive_path, "cannot read: " + archive_message(a.get()));
     const char* raw_name = archive_entry_pathname(entry);
     const std::string path = normalize(raw_name ? raw_name : "");
     const bool regular = archive_entry_filetype(entry) == AE_IFREG;
@@ -81,7 +77,7 @@ ArchiveSelection read_archive_members(const std::string& archive_path, const std
       read_data(a.get(), archive_path, path, m.contents);
       selection.children.push_back(std::move(m));
     } else if (archive_read_data_skip(a.get()) < ARCHIVE_WARN) {
-      fail_file(archive_path, "cannot read: " + archive_problem(a.get()));
+      fail_file(archive_path, "cannot read: " + archive_message(a.get()));
     }
   }
   return selection;

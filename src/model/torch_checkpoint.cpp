@@ -11,6 +11,7 @@
 #include <set>
 #include <string_view>
 
+#include "common/archive_message.h"
 #include "common/error.h"
 #include "common/json_input.h"
 #include "model/pickle.h"
@@ -233,13 +234,7 @@ class ZipPass {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    const char* message = archive_error_string(archive_.get());
-    std::string problem = message ? message : "unknown libarchive error";
-    // Some of libarchive's messages end in a newline; an Error's is one line.
-    for (char& c : problem)
-      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-    while (!problem.empty() && problem.back() == ' ') problem.pop_back();
-    fail_file(path_, what + ": " + problem);
+    fail_file(path_, what + ": " + archive_message(archive_.get()));
   }
 
   bool within_file(const unsigned char* p, size_t length) const {
