@@ -35,6 +35,10 @@ std::ifstream open_input_file(const std::string& path) {
 
 bool file_exists(const std::string& path) { return std::filesystem::is_regular_file(path); }
 
+std::string path_in(const std::string& dir, const std::string& name) {
+  return (std::filesystem::path(dir) / name).string();
+}
+
 std::string temporary_path(const std::string& path) { return path + ".tmp." + std::to_string(getpid()); }
 
 void remove_stale_temporaries(const std::string& dir, const std::string& name) {

@@ -37,6 +37,9 @@ std::ifstream open_input_file(const std::string& path);
 
 bool file_exists(const std::string& path);
 
+// The path of `name` inside `dir`.
+std::string path_in(const std::string& dir, const std::string& name);
+
 // Read-only memory map of a whole file (empty files map to size 0). Unmapped on destruction.
 class MappedFile {
  public:

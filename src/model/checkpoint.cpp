@@ -25,7 +25,6 @@ namespace fs = std::filesystem;
 constexpr const char* kTokenizerFiles[] = {"vocab.txt",      "vocab.json",           "merges.txt",
                                            "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                                            "added_tokens.json"};
-std::string in_dir(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
 
 std::string name_list(const std::vector<std::string>& names) {
   std::string s = "[";
@@ -144,7 +143,7 @@ const char* architecture_name(const Architecture& arch, const Heads& heads) {
 Model load_model(const std::string& dir, const LoadOptions& options, std::vector<std::string>* notices) {
   const CheckpointTensors st(dir);
   const std::string& path = st.path();
-  const std::string config_path = in_dir(dir, "config.json");
+  const std::string config_path = path_in(dir, "config.json");
   ModelConfig config = load_config(config_path);
   if (options.id2label) {
     config.id2label = *options.id2label;
@@ -245,7 +244,7 @@ void check_tokenizer_fits(const Tokenizer& tokenizer, const ModelConfig& config,
 
 void save_model(const Model& model, const std::string& dir, DType dtype) {
   const Heads& heads = model.params.heads();
-  const std::string config_path = in_dir(dir, "config.json");
+  const std::string config_path = path_in(dir, "config.json");
   validate_config(model.config, config_path);
   if (heads.classifier && model.params.find(Slot::HeadOutBias)->numel != static_cast<size_t>(model.config.num_labels()))
     throw std::logic_error("save_model: the classifier was built for another number of labels than the config has");
@@ -266,20 +265,20 @@ void save_model(const Model& model, const std::string& dir, DType dtype) {
     tensors.push_back({std::move(name), spec.shape, model.params.data() + spec.offset});
   }
   const std::string config_text = config_to_json(config);
-  write_safetensors(in_dir(dir, "model.safetensors"), std::move(tensors), dtype);
+  write_safetensors(path_in(dir, "model.safetensors"), std::move(tensors), dtype);
   write_file_atomic(config_path, config_text);
 }
 
 std::vector<std::string> tokenizer_files(const std::string& dir) {
   std::vector<std::string> found;
   for (const char* name : kTokenizerFiles)
-    if (file_exists(in_dir(dir, name))) found.push_back(name);
+    if (file_exists(path_in(dir, name))) found.push_back(name);
   return found;
 }
 
 TokenizerFiles read_tokenizer_files(const std::string& dir) {
   TokenizerFiles files;
-  for (const std::string& name : tokenizer_files(dir)) files.emplace_back(name, read_file(in_dir(dir, name.c_str())));
+  for (const std::string& name : tokenizer_files(dir)) files.emplace_back(name, read_file(path_in(dir, name.c_str())));
   if (files.empty()) fail_file(dir, "no tokenizer files found (vocab.txt, tokenizer.json, tokenizer_config.json, ...)");
   return files;
 }
@@ -288,7 +287,7 @@ void write_tokenizer_files(const TokenizerFiles& files, const std::string& dir) 
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) fail_file(dir, "cannot create directory: " + ec.message());
-  for (const auto& [name, contents] : files) write_file_atomic(in_dir(dir, name.c_str()), contents);
+  for (const auto& [name, contents] : files) write_file_atomic(path_in(dir, name.c_str()), contents);
 }
 
 std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir) {

@@ -22,8 +22,6 @@ constexpr const char* kSafetensorsIndex = "model.safetensors.index.json";
 constexpr const char* kTorch = "pytorch_model.bin";
 constexpr const char* kTorchIndex = "pytorch_model.bin.index.json";
 
-std::string in_dir(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
-
 }  // namespace
 
 // One weights file: its tensors in the file's own order, and how to read one as fp32.
@@ -97,7 +95,7 @@ ShardIndex read_index(const std::string& dir, const std::string& path) {
                           " is not a file name in the model directory");
     auto [it, added] = shard_number.emplace(shard, index.shards.size());
     if (added) {
-      if (!file_exists(in_dir(dir, shard)))
+      if (!file_exists(path_in(dir, shard)))
         fail_file(path, "shard " + single_quoted(shard) + " (of tensor " + single_quoted(name) + ") is missing");
       index.shards.push_back(shard);
     }
@@ -117,16 +115,16 @@ const std::vector<std::string>& weights_file_names() {
 CheckpointTensors::CheckpointTensors(const std::string& dir) {
   if (!fs::is_directory(dir)) fail_file(dir, "not a model directory (it does not exist or is not a directory)");
   const auto& names = weights_file_names();
-  auto found = std::find_if(names.begin(), names.end(), [&](const std::string& n) { return file_exists(in_dir(dir, n)); });
+  auto found = std::find_if(names.begin(), names.end(), [&](const std::string& n) { return file_exists(path_in(dir, n)); });
   if (found == names.end()) {
     for (const char* other : {"tf_model.h5", "flax_model.msgpack"})
-      if (file_exists(in_dir(dir, other)))
-        fail_file(in_dir(dir, other), "TensorFlow and Flax weights are not supported; convert them, e.g. with "
+      if (file_exists(path_in(dir, other)))
+        fail_file(path_in(dir, other), "TensorFlow and Flax weights are not supported; convert them, e.g. with "
                                       "transformers: model.save_pretrained(dir, safe_serialization=True)");
     fail_file(dir, "no weights: none of model.safetensors, model.safetensors.index.json, pytorch_model.bin, "
                    "pytorch_model.bin.index.json");
   }
-  path_ = in_dir(dir, *found);
+  path_ = path_in(dir, *found);
   std::map<std::string, size_t> position;  // tensor name -> index into tensors_
   auto add_file = [&](const std::string& file_path, const ShardIndex* index) {
     files_.push_back(open_file(file_path));
@@ -140,7 +138,7 @@ CheckpointTensors::CheckpointTensors(const std::string& dir) {
         auto shard = index->shard_of.find(t.name);
         if (shard == index->shard_of.end())
           fail_file(path_, "tensor " + single_quoted(t.name) + " of shard " + file_path + " is not in weight_map");
-        if (in_dir(dir, index->shards[shard->second]) != file_path)
+        if (path_in(dir, index->shards[shard->second]) != file_path)
           fail_file(path_, "tensor " + single_quoted(t.name) + " is in " + file_path + ", but weight_map puts it in " +
                                index->shards[shard->second]);
       }
@@ -155,7 +153,7 @@ CheckpointTensors::CheckpointTensors(const std::string& dir) {
     add_file(path_, nullptr);
   } else {
     const ShardIndex index = read_index(dir, path_);
-    for (const std::string& shard : index.shards) add_file(in_dir(dir, shard), &index);
+    for (const std::string& shard : index.shards) add_file(path_in(dir, shard), &index);
     for (const auto& [name, shard] : index.shard_of)
       if (!position.count(name))
         fail_file(path_, "tensor " + single_quoted(name) + " is not in its shard " + index.shards[shard]);

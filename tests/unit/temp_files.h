@@ -13,6 +13,21 @@
 
 namespace bertft::test {
 
+// Writes each (path, contents) of `entries` into `a` as a regular file.
+template <class Entries>
+void write_archive_entries(struct archive* a, const Entries& entries) {
+  for (const auto& [member, contents] : entries) {
+    struct archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, member.c_str());
+    archive_entry_set_size(e, static_cast<la_int64_t>(contents.size()));
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_write_header(a, e);
+    archive_write_data(a, contents.data(), contents.size());
+    archive_entry_free(e);
+  }
+}
+
 class TempFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -40,16 +55,7 @@ class TempFilesTest : public ::testing::Test {
     archive_write_add_filter_gzip(a);
     archive_write_set_format_pax_restricted(a);
     EXPECT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
-    for (const auto& [member, contents] : files) {
-      struct archive_entry* e = archive_entry_new();
-      archive_entry_set_pathname(e, member.c_str());
-      archive_entry_set_size(e, static_cast<la_int64_t>(contents.size()));
-      archive_entry_set_filetype(e, AE_IFREG);
-      archive_entry_set_perm(e, 0644);
-      archive_write_header(a, e);
-      archive_write_data(a, contents.data(), contents.size());
-      archive_entry_free(e);
-    }
+    write_archive_entries(a, files);
     archive_write_close(a);
     archive_write_free(a);
     return path;

@@ -75,16 +75,7 @@ std::string zip(const std::vector<std::pair<std::string, std::string>>& entries,
   archive_write_set_format_zip(a);
   archive_write_set_options(a, deflate ? "zip:compression=deflate" : "zip:compression=store");
   archive_write_open_memory(a, buffer.data(), buffer.size(), &used);
-  for (const auto& [name, contents] : entries) {
-    struct archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_size(e, static_cast<la_int64_t>(contents.size()));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_write_header(a, e);
-    archive_write_data(a, contents.data(), contents.size());
-    archive_entry_free(e);
-  }
+  test::write_archive_entries(a, entries);
   archive_write_close(a);
   archive_write_free(a);
   return std::string(buffer.data(), used);
