@@ -67,18 +67,29 @@ std::string hub_cache_dir() {
   return (fs::path(env("HOME")) / ".cache" / "huggingface" / "hub").string();
 }
 
+namespace {
+
+// Where the hub cache keeps repository `id`.
+fs::path repository_folder(const std::string& id) {
+  std::string folder = "models--" + id;
+  if (const size_t slash = folder.find('/'); slash != std::string::npos) folder.replace(slash, 1, "--");
+  return fs::path(hub_cache_dir()) / folder;
+}
+
+}  // namespace
+
 std::string resolve_model_dir(const std::string& model) {
   if (fs::is_directory(model))
     return fs::is_directory(fs::path(model) / "snapshots") ? snapshot_of(model, model) : model;
+  if (!is_model_id(model) || !fs::is_directory(repository_folder(model))) return model;
+  return snapshot_of(repository_folder(model), model);
+}
+
+void fail_missing_model(const std::string& model) {
   if (!is_model_id(model)) fail_file(model, "not a model directory (it does not exist or is not a directory)");
-  std::string folder = "models--" + model;
-  if (const size_t slash = folder.find('/'); slash != std::string::npos) folder.replace(slash, 1, "--");
-  const fs::path repo = fs::path(hub_cache_dir()) / folder;
-  if (!fs::is_directory(repo))
-    fail_file(model, "not a directory, and not in the Hugging Face cache (no " + repo.string() +
-                         "); bertft does not download models: fetch it once, e.g. with `huggingface-cli download " +
-                         model + "`, or give its directory");
-  return snapshot_of(repo, model);
+  fail_file(model, "not a directory, and not in the Hugging Face cache (no " + repository_folder(model).string() +
+                       "); bertft does not download models: fetch it once, e.g. with `huggingface-cli download " +
+                       model + "`, or give its directory");
 }
 
 }  // namespace bertft

@@ -16,8 +16,14 @@ std::string hub_cache_dir();
 //   - an existing directory: itself (a snapshots/<commit> folder is a model directory already), or,
 //     for a repository folder (models--org--name, holding snapshots/), the snapshot of refs/main,
 //     else its only snapshot;
-//   - otherwise a model id ("org/name" or "name"): that repository's snapshot in hub_cache_dir().
-// Throws Error("MODEL: ...") saying what was looked for when there is nothing to load.
+//   - a model id ("org/name" or "name") found in hub_cache_dir(): that repository's snapshot;
+//   - anything else: `model` itself, for the command to report when it loads it (fail_missing_model),
+//     after command-line mistakes and outputs that cannot be written.
+// Throws Error("MODEL: ...") for a repository folder without a usable snapshot.
 std::string resolve_model_dir(const std::string& model);
+
+// The error for a model directory that is not there: for a model id, where in the hub cache it was
+// looked for, and that bertft does not download.
+[[noreturn]] void fail_missing_model(const std::string& model);
 
 }  // namespace bertft

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/hub_cache.h"
 #include "common/io.h"
 #include "common/json_input.h"
 #include "model/safetensors.h"
@@ -113,7 +114,7 @@ const std::vector<std::string>& weights_file_names() {
 }
 
 CheckpointTensors::CheckpointTensors(const std::string& dir) {
-  if (!fs::is_directory(dir)) fail_file(dir, "not a model directory (it does not exist or is not a directory)");
+  if (!fs::is_directory(dir)) fail_missing_model(dir);
   const auto& names = weights_file_names();
   auto found = std::find_if(names.begin(), names.end(), [&](const std::string& n) { return file_exists(path_in(dir, n)); });
   if (found == names.end()) {

@@ -1,7 +1,9 @@
 // Where a tokenizer comes from: a model directory, or tokenizer files already in memory.
 #include <algorithm>
+#include <filesystem>
 
 #include "common/error.h"
+#include "common/hub_cache.h"
 #include "common/io.h"
 #include "common/json_input.h"
 #include "tokenizer/loaders.h"
@@ -49,6 +51,7 @@ Tokenizer Tokenizer::from_vocab_json(std::string_view vocab, const std::string& 
 }
 
 Tokenizer Tokenizer::from_dir(const std::string& dir) {
+  if (!std::filesystem::is_directory(dir)) fail_missing_model(dir);
   std::string config_path = dir + "/tokenizer_config.json";
   std::string config = file_exists(config_path) ? read_file(config_path) : "";
   std::string json_path = dir + "/tokenizer.json", vocab_path = dir + "/vocab.txt";

@@ -38,6 +38,14 @@ std::string resolve_error(const std::string& model) {
   return "(no error)";
 }
 
+std::string missing_model_error(const std::string& model) {
+  try {
+    fail_missing_model(model);
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
 class HubCacheTest : public test::TempFilesTest {
  protected:
   // A repository folder as huggingface_hub leaves it: config.json in blobs/, linked from the snapshot.
@@ -89,13 +97,15 @@ TEST_F(HubCacheTest, ModelIdsRepositoryFoldersAndSnapshotsResolve) {
 
 TEST_F(HubCacheTest, WhatIsNotThereIsExplainedAndNeverFetched) {
   ScopedEnv hub("HF_HUB_CACHE", (dir_ / "hub").string());
-  EXPECT_EQ(resolve_error("org/missing"),
+  // Left for the loader to report, after the command's own checks.
+  for (const char* missing : {"org/missing", "./model", ""}) EXPECT_EQ(resolve_model_dir(missing), missing);
+  EXPECT_EQ(missing_model_error("org/missing"),
             "org/missing: not a directory, and not in the Hugging Face cache (no " +
                 (dir_ / "hub" / "models--org--missing").string() +
                 "); bertft does not download models: fetch it once, e.g. with `huggingface-cli download org/missing`, "
                 "or give its directory");
   for (const char* not_an_id : {"./model", "/abs/model", "a/b/c", "a b", "org/..", ""})
-    EXPECT_EQ(resolve_error(not_an_id),
+    EXPECT_EQ(missing_model_error(not_an_id),
               std::string(not_an_id) + ": not a model directory (it does not exist or is not a directory)");
 }
 

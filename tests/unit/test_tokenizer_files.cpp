@@ -158,7 +158,7 @@ TEST_F(TokenizerDir, PrefersTokenizerJsonAndCapsMaxLength) {
 
 TEST_F(TokenizerDir, MissingFiles) {
   EXPECT_ERROR(Tokenizer::from_dir(dir()), "no tokenizer.json, vocab.txt or vocab.json + merges.txt");
-  EXPECT_ERROR(Tokenizer::from_dir(dir() + "/nope"), "/nope: no tokenizer.json, vocab.txt or vocab.json + merges.txt");
+  EXPECT_ERROR(Tokenizer::from_dir(dir() + "/nope"), "/nope: not a model directory (it does not exist or is not a directory)");
 }
 
 TEST(TokenizerFiles, DefaultConstructedTokenizerThrows) {
