@@ -129,7 +129,7 @@ def main():
     lens = [128] if args.quick else [128, 512]
     print("| shape | T | mode | bertft fp32 | bertft bf16 | PyTorch fp32 | PyTorch bf16 | speed vs best PyTorch "
           "| bertft bf16 GFLOP/s (share of bf16 matmul peak) | peak RSS MB bertft bf16 / best PyTorch (ratio) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     profiles = []
     for name, *shape in shapes:
         for T in lens:

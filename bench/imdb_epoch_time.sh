@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Wall time of one epoch of fine-tuning on all 25,000 IMDb-train reviews at max length 512: bertft
-# packing each batch (no compute on padding) against padding every sequence to 512 as the seeds
-# did (--pad-to-max-length, masked as HF masks padding). Model: BERT-mini shape (4 layers x 256,
+# packing each batch (no compute on padding) against padding every sequence to 512 as many Python
+# scripts do (--pad-to-max-length, masked as HF masks padding). Model: BERT-mini shape (4 layers x 256,
 # 4 heads, FFN 1024) with bert-base-uncased's vocabulary, random init, batch 16, bf16, 2 threads.
 # Needs ../shared. Prints one markdown table row.
 #   bench/imdb_epoch_time.sh [OUTPUT_DIR]   (default: ~/.cache/bertft/imdb-epoch-time)

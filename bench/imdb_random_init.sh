@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fine-tunes the demo BERT (models/demo: 2 layers x 128, 4,141-token vocabulary) from random
 # initialisation on IMDb train (10% held out for validation) and evaluates the best epoch on all
-# 25,000 test reviews: the README's "real run on IMDb" row, in fp32 and in bf16 mixed precision.
+# 25,000 test reviews: the random-init rows of docs/results.md, in fp32 and in bf16 mixed precision.
 # Needs ../shared.
 #   bench/imdb_random_init.sh [fp32|bf16] [OUTPUT_DIR]   (default: bf16, ~/.cache/bertft/imdb-random-init-PRECISION)
 set -euo pipefail

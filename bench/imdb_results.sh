@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's IMDb results table: every row is one command below, scored on all 25,000 test reviews
+# The IMDb results table of docs/results.md: every row is one command below, scored on all 25,000 test reviews
 # (accuracy, F1, training and test wall time). Rows already measured (RESULTS/NAME.json) are skipped
 # and a killed fine-tuning resumes, so the script can be killed and rerun; ROWS="name1 name2" runs a
 # subset. The BERT rows fine-tune the bundled pretrained model models/imdb-bert (6 x 256,

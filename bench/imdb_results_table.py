@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Prints the markdown table of bench/imdb_results.sh's measurements, in the script's row order."""
+"""Prints the markdown table of bench/imdb_results.sh's measurements (docs/results.md), in the script's row
+order; rows not measured here are left out of the table and named on stderr."""
 import json
 import os
 import sys
@@ -30,9 +31,8 @@ def main():
     for name in ORDER:
         path = os.path.join(results, name + ".json")
         if not os.path.exists(path):
-            missing = "(needs scripts/pretrain-imdb.sh's WORK; see Pretraining)" if name in NEED_WORK \
-                else "(not measured yet)"
-            print("| %s | %s | | | | |" % (name, missing))
+            why = "needs scripts/pretrain-imdb.sh's work directory" if name in NEED_WORK else "not measured yet"
+            print("left out %s: %s" % (name, why), file=sys.stderr)
             continue
         r = json.load(open(path))
         m = r["metrics"]

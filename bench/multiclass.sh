@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Multi-class tasks end to end (the README's "Multi-class" tables), each with the TF-IDF + logistic
+# Multi-class tasks end to end (the multi-class tables of docs/results.md), each with the TF-IDF + logistic
 # regression baseline and a compact BERT fine-tuned from random initialisation:
 #   ag-news   AG News topics, 4 classes: only the official 7,600-row test split exists here, so a
 #             stratified 80/20 split of it (bertft split, seed 42): 6,080 train / 1,520 test; title and

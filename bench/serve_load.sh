@@ -16,7 +16,7 @@
 #
 # --model: default a randomly initialised classifier of the bundled models' architecture
 #   (scripts/imdb-bert-config.json: 6 x 256, vocab 16,384, 512 positions, so that ~388-token reviews
-#   fit) made with `bertft init`, with models/demo's tokenizer, as the README's measurements were made
+#   fit) made with `bertft init`, with models/demo's tokenizer, as the measurements in docs/serving.md were made
 #   (random weights time the same; the table gives the token counts).
 # --duration: wrk's duration per run (default 20s); --quick: 3s runs and 1s warm-ups.
 # --compare: another bertft binary (an earlier build) measured the same way beside --bertft, in a table

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build + runtime libraries (see README "Dependencies" for why each one).
+# Build + runtime libraries (see docs/development.md, "Dependencies", for why each one).
 build_pkgs=(g++ cmake make pkg-config nlohmann-json3-dev libcli11-dev libicu-dev libdnnl-dev libarchive-dev libboost-dev libgtest-dev)
 # Multi-machine training (docs/distributed.md): Open MPI's library and mpirun. bertft builds without them
 # (single-process); with them, `mpirun -n K bertft train|pretrain` trains data-parallel.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Makes the embedded default models from IMDb train + unsup text (never test), resumably:
+# Makes models/imdb-bert and models/imdb-sentiment from IMDb train + unsup text (never test), resumably:
 #   1. bertft vocab     a 16,384-token in-domain WordPiece vocabulary
 #   2. bertft pretrain  masked LM from random init (scripts/imdb-bert-config.json), 128-token
-#                       sequences, sinusoidal position init and no dropout (see README, Pretraining)
+#                       sequences, sinusoidal position init and no dropout (see docs/pretraining.md)
 #   3. bertft train     the teacher: fine-tuning on 90% of IMDb train (labels negative/positive) on
 #                       whole reviews as 128-token windows (--truncation chunks), the positions
 #                       pretraining trained; the other 10% is the validation set of every stage
