@@ -210,8 +210,6 @@ class Classifier(_bertft.Classifier):
             results = [r[0] for r in results]
         return results[0] if single else results
 
-    def __repr__(self):
-        return f"bertft.Classifier(labels={self.labels!r}, max_length={self.max_length}, threads={self.threads})"
 
 
 _NO_TOP_K = object()
