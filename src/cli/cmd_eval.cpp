@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/eval_options.h"
 #include "cli/model_option.h"
 #include "cli/truncation_options.h"
 #include "common/precision.h"
@@ -23,16 +24,6 @@
 
 namespace bertft {
 namespace {
-
-struct EvalOptions {
-  std::string model_dir, data, errors_file;
-  DatasetCliOptions dataset;
-  int batch_size = 64;
-  int max_length = 0;
-  int threads = omp_get_num_procs();
-  std::string precision = "auto";
-  TruncationCliOptions truncation;
-};
 
 // JSON Lines of the misclassified examples: {"text", "true", "predicted", "confidence", "origin",
 // "rating"?, "tokens", "negation", "contrast"} (the features of evaluation/error_analysis.h; tokens
@@ -56,7 +47,9 @@ std::string format_errors(const Dataset& data, const Evaluation& ev, std::span<c
   return out;
 }
 
-void run_eval(const EvalOptions& o) {
+}  // namespace
+
+nlohmann::ordered_json run_eval(const EvalOptions& o) {
   if (!o.errors_file.empty()) check_output_file("--errors", o.errors_file);
   const Precision precision = precision_from_name(o.precision);
   const Tokenizer tokenizer = Tokenizer::from_dir(o.model_dir);
@@ -84,12 +77,11 @@ void run_eval(const EvalOptions& o) {
     out["error_analysis"] = analyze_errors(data, ev.predicted, encoded.lengths).to_json();
     write_file_atomic(o.errors_file, format_errors(data, ev, encoded.labels, model.config.id2label, encoded.lengths));
   }
-  std::printf("%s\n", out.dump().c_str());
+  return out;
 }
 
-void setup_eval(CLI::App& app) {
-  auto o = std::make_shared<EvalOptions>();
-  CLI::App* sub = app.add_subcommand("eval", "Evaluate a classifier on labeled data: metrics as one JSON line");
+void add_eval_options(CLI::App* sub, EvalOptions& options) {
+  EvalOptions* o = &options;
   add_model_option(sub, o->model_dir, "Classifier to evaluate")->required();
   sub->add_option("--data", o->data, kDatasetSpecHelp)->required();
   sub->add_option("--errors", o->errors_file,
@@ -103,9 +95,17 @@ void setup_eval(CLI::App& app) {
   add_number_option(sub, "--threads", o->threads, kThreadsRange, "Threads");
   sub->add_option("--precision", o->precision, kPrecisionHelp);
   add_truncation_options(sub, o->truncation);
+}
+
+namespace {
+
+void setup_eval(CLI::App& app) {
+  auto o = std::make_shared<EvalOptions>();
+  CLI::App* sub = app.add_subcommand("eval", "Evaluate a classifier on labeled data: metrics as one JSON line");
+  add_eval_options(sub, *o);
   sub->callback([o] {
     use_threads(o->threads);
-    run_eval(*o);
+    std::printf("%s\n", run_eval(*o).dump().c_str());
   });
 }
 

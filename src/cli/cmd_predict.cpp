@@ -3,14 +3,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <numeric>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,10 +17,7 @@
 #include "common/precision.h"
 #include "common/error.h"
 #include "data/text_input.h"
-#include "inference/classifier.h"
-#include "kernels/classifier_head.h"
-#include "model/checkpoint.h"
-#include "tokenizer/tokenizer.h"
+#include "inference/text_classifier.h"
 
 namespace bertft {
 namespace {
@@ -73,114 +67,35 @@ void append_prediction(std::string& out, const ModelConfig& config, const float*
   out += "}\n";
 }
 
-class Predictor {
- public:
-  Predictor(const Model& model, const Tokenizer& tokenizer, int batch_size, int max_length, Precision precision,
-            Truncation truncation)
-      : model_(model),
-        tokenizer_(tokenizer),
-        truncation_(truncation),
-        classifier_(model, batch_size, max_length, precision) {}
-
-  // Classifies `records` (read from `source`) and writes one line per record, in order, to stdout.
-  void run(const std::vector<TextInput>& records, const std::string& source) {
-    const size_t n = records.size();
-    const int max_length = classifier_.max_length();
-    // Every record's inputs (one, or its windows with --truncation chunks) in turn.
-    std::vector<TokenizedInput> inputs;
-    std::vector<size_t> first_input(n + 1);
-    for (size_t i = 0; i < n; i++) {
-      first_input[i] = inputs.size();
-      try {
-        for (TokenizedInput& input : encode(records[i], max_length)) {
-          check_input_fits(model_.config, input, max_length);
-          inputs.push_back(std::move(input));
-        }
-      } catch (const Error& e) {
-        throw Error(input_location(source, records[i]) + ": " + e.what());
-      }
-    }
-    first_input[n] = inputs.size();
-    // Batches of similar lengths, then logits scattered back to input order.
-    const size_t m = inputs.size();
-    std::vector<size_t> order(m);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return inputs[a].ids.size() < inputs[b].ids.size(); });
-    std::vector<TokenizedInput> sorted(m);
-    for (size_t k = 0; k < m; k++) sorted[k] = std::move(inputs[order[k]]);
-    const int C = model_.config.num_labels();
-    std::vector<float> sorted_logits(m * C), logits(m * C);
-    const size_t batch_size = static_cast<size_t>(classifier_.max_batch_size());
-    for (size_t begin = 0; begin < m; begin += batch_size) {
-      const size_t count = std::min(batch_size, m - begin);
-      classifier_.forward(std::span(sorted).subspan(begin, count), sorted_logits.data() + begin * C);
-    }
-    for (size_t k = 0; k < m; k++)
-      std::copy_n(sorted_logits.data() + k * C, C, logits.data() + order[k] * C);
-
-    std::string out;
-    std::vector<float> probs(C), text_logits(C);
-    for (size_t i = 0; i < n; i++) {
-      const float* rows = logits.data() + first_input[i] * C;
-      const int64_t windows = static_cast<int64_t>(first_input[i + 1] - first_input[i]);
-      if (!std::all_of(rows, rows + windows * C, [](float v) { return std::isfinite(v); }))
-        throw Error(input_location(source, records[i]) +
-                    ": the model produced non-finite logits (is the checkpoint corrupt?)");
-      mean_softmax_forward(probs.data(), rows, windows, C);
-      mean_window_logits(text_logits.data(), rows, windows, C);
-      append_prediction(out, model_.config, probs.data(), text_logits.data());
-    }
-    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0)
-      throw Error("stdout: write failed");
-  }
-
-  int64_t truncated() const { return truncated_; }
-
- private:
-  std::vector<TokenizedInput> encode(const TextInput& record, int max_length) {
-    std::optional<std::string_view> pair;
-    if (record.text_pair) pair = *record.text_pair;
-    bool cut = false;
-    std::vector<TokenizedInput> inputs = encode_windows(tokenizer_, record.text, pair, max_length, truncation_, &cut);
-    truncated_ += cut;
-    return inputs;
-  }
-
-  const Model& model_;
-  const Tokenizer& tokenizer_;
-  Truncation truncation_;
-  SequenceClassifier classifier_;
-  int64_t truncated_ = 0;
-};
+// Classifies records (read from `source`) and writes one line per record, in order, to stdout.
+void write_predictions(TextClassifier& classifier, const std::vector<TextInput>& records, const std::string& source) {
+  const ModelConfig& config = classifier.config();
+  const size_t C = static_cast<size_t>(config.num_labels());
+  std::vector<float> probs(records.size() * C), logits(records.size() * C);
+  classifier.classify(records, source, probs.data(), logits.data());
+  std::string out;
+  for (size_t i = 0; i < records.size(); i++) append_prediction(out, config, &probs[i * C], &logits[i * C]);
+  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0)
+    throw Error("stdout: write failed");
+}
 
 void run_predict(const PredictOptions& opt) {
-  const Precision precision = precision_from_name(opt.precision);
-  const Truncation truncation = opt.truncation.to_truncation();
+  TextClassifierOptions options;
+  options.precision = precision_from_name(opt.precision);
+  options.truncation = opt.truncation.to_truncation();
+  options.batch_size = opt.batch_size;
+  options.max_length = opt.max_length;
   use_threads(opt.threads);
 
   std::vector<std::string> notices;
-  LoadOptions load;
-  load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
-  const Model model = load_model(opt.model_dir, load, &notices);
+  TextClassifier classifier(opt.model_dir, options, &notices);
   for (const std::string& notice : notices) std::fprintf(stderr, "bertft: note: %s\n", notice.c_str());
-  const Tokenizer tokenizer = Tokenizer::from_dir(opt.model_dir);
-  check_tokenizer_fits(tokenizer, model.config, opt.model_dir + "/config.json");
-
-  const int max_length = resolve_max_length(model.config, opt.max_length);
-  const int min_length = static_cast<int>(tokenizer.num_special_tokens(false));
-  if (max_length < min_length)
-    throw Error("--max-length " + std::to_string(max_length) + " leaves no room for the " +
-                std::to_string(min_length) + " special tokens");
-
-  check_truncation(truncation, max_length);
-  Predictor predictor(model, tokenizer, opt.batch_size, max_length, precision, truncation);
   if (opt.input.empty()) {
     TextInput record;
     record.text = opt.text;
     if (sanitize_utf8(record.text))
       std::fprintf(stderr, "bertft: warning: --text: invalid UTF-8 replaced with U+FFFD\n");
-    predictor.run({record}, "--text");
+    write_predictions(classifier, {record}, "--text");
   } else {
     std::ifstream file;
     if (opt.input != "-") file = open_input_file(opt.input);
@@ -191,15 +106,16 @@ void run_predict(const PredictOptions& opt) {
     while (more) {
       chunk.clear();
       while (chunk.size() < kChunkInputs && (more = reader.next(record))) chunk.push_back(std::move(record));
-      if (!chunk.empty()) predictor.run(chunk, reader.name());
+      if (!chunk.empty()) write_predictions(classifier, chunk, reader.name());
     }
     if (const std::string warning = reader.sanitized_warning(); !warning.empty())
       std::fprintf(stderr, "bertft: warning: %s\n", warning.c_str());
   }
-  if (predictor.truncated() > 0)
+  if (classifier.truncated() > 0)
     std::fprintf(stderr, "bertft: note: %lld input(s) longer than %d tokens were %s\n",
-                 static_cast<long long>(predictor.truncated()), max_length,
-                 truncation.strategy == Truncation::Strategy::Chunks ? "classified by their windows" : "truncated");
+                 static_cast<long long>(classifier.truncated()), classifier.max_length(),
+                 options.truncation.strategy == Truncation::Strategy::Chunks ? "classified by their windows"
+                                                                             : "truncated");
 }
 
 void setup_predict(CLI::App& app) {

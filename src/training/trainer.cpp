@@ -220,6 +220,8 @@ class Trainer final : public TrainingTask {
     loop.has_validation = !valid_.inputs.empty();
     loop.best = BestModel{o_.metric_for_best_model, higher_is_better(o_.metric_for_best_model),
                           o_.early_stopping_patience};
+    loop.on_log = o_.on_log;
+    loop.between_steps = o_.between_steps;
     return loop;
   }
 

@@ -3,6 +3,7 @@
 // (AdamW, warmup + decay schedule, clipping, accumulation), evaluates, keeps the best model and
 // checkpoints for --resume.
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -56,6 +57,12 @@ struct TrainOptions {
   std::string log_file;
   int eval_batch_size = 64;
   double bucket_mb = 8;         // data-parallel runs: gradient all-reduce bucket size (MiB)
+  // For a program that trains in-process (the Python module): on_log receives every entry of --log
+  // (each optimizer step and evaluation) as it is logged; between_steps runs after every optimizer
+  // step (with its evaluation and checkpoint) and may throw to end the run there, e.g. on Ctrl-C,
+  // leaving the checkpoints written so far as they are.
+  std::function<void(const nlohmann::json&)> on_log;
+  std::function<void()> between_steps;
 };
 
 // On every rank of `comm` (one process: a single-process communicator; see training/data_parallel.h).

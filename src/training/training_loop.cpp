@@ -60,6 +60,7 @@ LoopEnd TrainingLoop::run(const std::string& resumed_from) {
     early_stopped = evaluated && options_.has_validation && evaluate();
     if (checkpoint_due(evaluated, last) || early_stopped) save_checkpoint();
     stop = out_of_budget || early_stopped;
+    if (options_.between_steps) options_.between_steps();
   }
   finish(early_stopped);
   return end_;
@@ -233,6 +234,7 @@ void TrainingLoop::log(json fields) {
   fields["step"] = state_.global_step;
   fields["epoch"] = fractional_epoch();
   log_.append(state_, fields);
+  if (options_.on_log && comm_.is_root()) options_.on_log(fields);
 }
 
 double TrainingLoop::fractional_epoch() const {

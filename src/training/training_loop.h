@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -122,6 +123,9 @@ struct LoopOptions {
   // Rank 0's clock is broadcast after every step of a run with a budget, so that every rank stops at
   // the same step.
   std::optional<Budget> budget;
+  // TrainOptions::on_log and between_steps (training/trainer.h); on_log on rank 0 only.
+  std::function<void(const nlohmann::json&)> on_log;
+  std::function<void()> between_steps;
 };
 
 // The options `train` and `pretrain` spell alike (TrainOptions, PretrainOptions); the task sets the rest.

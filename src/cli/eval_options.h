@@ -1,0 +1,32 @@
+#pragma once
+// The options of `bertft eval` and what it computes, in one place so that the Python module's
+// bertft.evaluate parses the same option table and returns the very JSON the command prints.
+#include <omp.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/command.h"
+#include "cli/dataset_options.h"
+#include "cli/truncation_options.h"
+
+namespace bertft {
+
+struct EvalOptions {
+  std::string model_dir, data, errors_file;
+  DatasetCliOptions dataset;
+  int batch_size = 64;
+  int max_length = 0;
+  int threads = omp_get_num_procs();
+  std::string precision = "auto";
+  TruncationCliOptions truncation;
+};
+
+// Adds every eval option to `sub`, bound to `o` (which must outlive parsing).
+void add_eval_options(CLI::App* sub, EvalOptions& o);
+
+// Scores the model on the data (with OpenMP's current thread count; writes --errors): the metrics
+// `bertft eval` prints. Throws Error.
+nlohmann::ordered_json run_eval(const EvalOptions& o);
+
+}  // namespace bertft

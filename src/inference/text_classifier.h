@@ -1,0 +1,63 @@
+#pragma once
+// A classifier of raw texts: a model directory's model and tokenizer, texts in and per-text
+// probabilities and logits out. What `bertft predict` and the Python module (python/) both run, so
+// that they give the same numbers.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/precision.h"
+#include "data/text_input.h"
+#include "encoding/encoded_dataset.h"
+#include "inference/classifier.h"
+#include "model/checkpoint.h"
+#include "tokenizer/tokenizer.h"
+
+namespace bertft {
+
+struct TextClassifierOptions {
+  int batch_size = 32;  // inputs per forward pass
+  int max_length = 0;   // tokens per input incl. special tokens; 0: the model's (resolve_max_length)
+  Precision precision = Precision::Fp32;
+  Truncation truncation;
+};
+
+class TextClassifier {
+ public:
+  // Loads the model (with its classification head) and tokenizer of model_dir; what loading notes
+  // (e.g. weights it did not use) is appended to `notices`. Buffers are sized for the current OpenMP
+  // thread count. Throws Error on a bad directory or a max length without room for the special tokens.
+  TextClassifier(const std::string& model_dir, const TextClassifierOptions& options, std::vector<std::string>* notices);
+  ~TextClassifier();
+  TextClassifier(const TextClassifier&) = delete;
+  TextClassifier& operator=(const TextClassifier&) = delete;
+
+  // probs and logits [texts.size(), num_labels]: each text is encoded into its inputs (one, or its
+  // windows with truncation "chunks"), the inputs are classified in batches of similar lengths, and a
+  // text gets the mean of its windows' softmax and the logits of that mean (kernels/classifier_head.h).
+  // Errors name the text by input_location(source, text).
+  void classify(std::span<const TextInput> texts, const std::string& source, float* probs, float* logits);
+
+  // Classifies `batch_size` inputs per forward pass from now on (resizing the buffers, for the
+  // current OpenMP thread count, when it changes).
+  void set_batch_size(int batch_size);
+
+  const ModelConfig& config() const { return model_.config; }
+  const Tokenizer& tokenizer() const { return tokenizer_; }
+  int max_length() const { return classifier_->max_length(); }
+  const Truncation& truncation() const { return truncation_; }
+  // Texts longer than max_length() so far (cut, or classified by their windows).
+  int64_t truncated() const { return truncated_; }
+
+ private:
+  Model model_;
+  Tokenizer tokenizer_;
+  Truncation truncation_;
+  Precision precision_;
+  std::unique_ptr<SequenceClassifier> classifier_;
+  int64_t truncated_ = 0;
+};
+
+}  // namespace bertft
