@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -444,9 +447,15 @@ TEST(Synth, DeterministicBalancedAndNotBagOfWordsSeparable) {
   EXPECT_GT(differ, 900);
   // Negation and contrast are present.
   int negations = 0, contrasts = 0;
+  auto has = [](const std::string& text, std::initializer_list<const char*> cues) {
+    for (const char* cue : cues)
+      if (text.find(cue) != std::string::npos) return true;
+    return false;
+  };
   for (const auto& ex : a) {
-    negations += ex.text.find(" not ") != std::string::npos || ex.text.find(" never ") != std::string::npos;
-    contrasts += ex.text.find(", but ") != std::string::npos;
+    negations += has(ex.text, {" not ", " never ", "n't ", " hardly "});
+    contrasts += has(ex.text, {", but ", ", yet ", "however", ". But ", ". Still, ", "Although ", "Even though ",
+                               "While ", ", although ", ", even if "});
   }
   EXPECT_GT(negations, 200);
   EXPECT_GT(contrasts, 300);
@@ -467,9 +476,45 @@ TEST(Synth, DeterministicBalancedAndNotBagOfWordsSeparable) {
   int ambiguous = 0;
   for (const auto& [bag, labels] : bags) ambiguous += labels.size() == 2;
   EXPECT_GT(ambiguous, 0);
+  // Varied shapes and lengths: from one sentence to several, exclamations too.
+  size_t shortest = SIZE_MAX, longest = 0, exclamations = 0;
+  for (const auto& ex : many) {
+    shortest = std::min(shortest, ex.text.size());
+    longest = std::max(longest, ex.text.size());
+    exclamations += ex.text.find('!') != std::string::npos;
+  }
+  EXPECT_LT(shortest, 30u);
+  EXPECT_GT(longest, 250u);
+  EXPECT_GT(exclamations, 2000u);
   // JSON Lines output.
   const std::string lines = synth_json_lines({{"A \"q\".", true}, {"B.", false}});
   EXPECT_EQ(lines, "{\"text\":\"A \\\"q\\\".\",\"label\":\"positive\"}\n{\"text\":\"B.\",\"label\":\"negative\"}\n");
+}
+
+// examples/reviews.jsonl is what the demo model is judged on: the generator must not write its sentences.
+TEST(Synth, NeverWritesTheExampleReviewsSentences) {
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  std::vector<std::string> sentences;
+  std::ifstream examples(std::string(BERTFT_SOURCE_DIR) + "/examples/reviews.jsonl");
+  for (std::string line; std::getline(examples, line);) {
+    const std::string text = lower(nlohmann::json::parse(line).at("text").get<std::string>());
+    size_t start = 0;
+    for (size_t i = 0; i < text.size(); i++)
+      if ((text[i] == '.' || text[i] == '!' || text[i] == '?') && (i + 1 == text.size() || text[i + 1] == ' ')) {
+        sentences.push_back(text.substr(start, i + 1 - start));
+        start = i + 2;
+      }
+  }
+  ASSERT_GE(sentences.size(), 8u);
+  // The demo's training and test sets (scripts/main.sh), and many more.
+  for (const auto& [n, seed] : {std::pair<size_t, uint64_t>{12000, 1}, {2000, 2}, {100000, 3}})
+    for (const auto& ex : synth_reviews(n, seed)) {
+      const std::string text = lower(ex.text);
+      for (const std::string& sentence : sentences) ASSERT_EQ(text.find(sentence), std::string::npos) << ex.text;
+    }
 }
 
 }  // namespace
