@@ -18,7 +18,8 @@ void setup_synth(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "synth",
       "Write N synthetic movie reviews as JSON Lines {\"text\", \"label\": \"positive\"|\"negative\"}: "
-      "balanced classes, negation and 'X, but Y' contrast so word order matters; deterministic in --seed");
+      "balanced classes; real reviews' sentiment words in varied shapes, with negation, 'X, but Y' contrast and "
+      "mixed cues so word order matters; deterministic in --seed");
   auto o = std::make_shared<Options>();
   bertft::add_number_option(sub, "--n", o->n, "[1, 1e7]", "Number of reviews");
   bertft::add_number_option(sub, "--seed", o->seed, "[0, inf)", "Random seed");

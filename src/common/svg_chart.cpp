@@ -96,11 +96,21 @@ std::string render_svg(const Chart& chart) {
   if (!std::isfinite(y_lo)) y_lo = 0;
   if (chart.y_from_zero) y_hi = std::max(y_hi, 0.0);
   if (y_hi <= y_lo) y_hi = y_lo + (y_lo == 0 ? 1 : std::fabs(y_lo) * 0.01);
+  if (!chart.y_from_zero) {
+    // A margin so that the extremes do not sit on the frame; non-negative data stays non-negative.
+    const double margin = 0.05 * (y_hi - y_lo);
+    y_lo = y_lo >= 0 ? std::max(0.0, y_lo - margin) : y_lo - margin;
+    y_hi += margin;
+  }
   // x spans the data exactly (ticks inside it), y ends on a tick.
   std::vector<double> x_ticks;
   for (double x : nice_ticks(x_lo, x_hi))
     if (x >= x_lo - 1e-9 * (x_hi - x_lo) && x <= x_hi + 1e-9 * (x_hi - x_lo)) x_ticks.push_back(x);
-  const std::vector<double> y_ticks = nice_ticks(y_lo, y_hi, 5);
+  std::vector<double> y_ticks = nice_ticks(y_lo, y_hi, 5);
+  // A fitted axis takes finer ticks until the data fills most of the plot's height.
+  for (int target = 6; !chart.y_from_zero && target <= 10 && y_ticks.back() - y_ticks.front() > 1.5 * (y_hi - y_lo);
+       target++)
+    y_ticks = nice_ticks(y_lo, y_hi, target);
   const double x0 = x_lo, x1 = x_hi, y0 = y_ticks.front(), y1 = y_ticks.back();
   auto sx = [&](double x) { return left + (x - x0) / (x1 - x0) * (right - left); };
   auto sy = [&](double y) { return bottom - (y - y0) / (y1 - y0) * (bottom - top); };

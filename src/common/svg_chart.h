@@ -42,11 +42,13 @@ struct Chart {
   std::vector<ChartBar> bars;
   std::vector<ChartSeries> series;
   std::vector<ChartMarker> markers;
-  bool y_from_zero = true;  // else the y axis starts at a tick just below the smallest value
+  // Else the y axis is fitted to the data: its smallest to its largest value widened by 5% of that range
+  // on each side (never below 0 for non-negative data), then to nice ticks.
+  bool y_from_zero = true;
 };
 
 // The x axis spans the bars, series and markers (from 0 when everything is non-negative), the y axis
-// 0 (or the smallest value) to the largest bar or point widened to a nice tick value; a legend of
+// 0 to the largest bar or point (or the fitted range, see y_from_zero) widened to nice ticks; a legend of
 // the named series is drawn right of the plot. Non-finite points are skipped. Text is XML-escaped.
 // Elements carry classes (bar, series, dot, legend, marker, marker-label, axis, tick, title,
 // subtitle, x-label, y-label) so tests and style sheets can find them.

@@ -67,6 +67,7 @@ std::string training_curves(const RunReport& r) {
   l.subtitle = "training: " + bucket_note;
   l.x_label = "step";
   l.y_label = "cross-entropy";
+  l.y_from_zero = false;  // fitted: a loss moving between 0.60 and 0.70 is not a flat line at the top
   l.series.push_back({"training", bucket_means(loss, kMaxCurvePoints), "", true, false});
   const std::vector<ChartPoint> eval_loss = log_series(r.log_history, "eval_loss");
   if (!eval_loss.empty()) l.series.push_back({"validation", eval_loss, "", true, true});
@@ -80,6 +81,7 @@ std::string training_curves(const RunReport& r) {
   g.subtitle = "before clipping; " + bucket_note;
   g.x_label = "step";
   g.y_label = "global L2 norm";
+  g.y_from_zero = false;
   g.series.push_back({"", bucket_means(log_series(r.log_history, "grad_norm"), kMaxCurvePoints), "", true, false});
   return "<div class=\"charts\">\n" + chart(l) + chart(lr) + chart(g) + "</div>\n";
 }
@@ -223,14 +225,20 @@ std::string render_run_report(const RunReport& r) {
   std::string s = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
                   "<title>" + escape_xml(r.title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
+  // The result (headline facts, curves, scores) first; the configuration, for reference, last.
   s += "<h1>" + escape_xml(r.title) + "</h1>\n<dl class=\"facts\">\n";
   for (const auto& [key, value] : r.facts) s += "<dt>" + escape_xml(key) + "</dt><dd>" + escape_xml(value) + "</dd>\n";
-  s += "</dl>\n<h2 id=\"configuration\">Configuration</h2>\n<table>\n";
-  for (const auto& [key, value] : r.configuration.items())
-    s += "<tr>" + cell(key, "text") + cell(json_text(value), "text") + "</tr>\n";
-  s += "</table>\n<h2 id=\"training\">Training</h2>\n" + training_curves(r);
+  s += "</dl>\n<p class=\"note\">Sections: <a href=\"#training\">training</a>, <a href=\"#evaluations\">evaluations</a>";
+  for (const ReportSplit& split : r.splits)
+    s += ", <a href=\"#" + escape_xml(split.name) + "\">" + escape_xml(split.name) + " set</a>";
+  s += ", <a href=\"#configuration\">configuration</a>.</p>\n";
+  s += "<h2 id=\"training\">Training</h2>\n" + training_curves(r);
   s += "<h2 id=\"evaluations\">Evaluations during training</h2>\n" + evaluations(r);
   for (const ReportSplit& split : r.splits) s += split_section(split, r.max_mistakes);
+  s += "<h2 id=\"configuration\">Configuration</h2>\n<table>\n";
+  for (const auto& [key, value] : r.configuration.items())
+    s += "<tr>" + cell(key, "text") + cell(json_text(value), "text") + "</tr>\n";
+  s += "</table>\n";
   s += "</body>\n</html>\n";
   return s;
 }

@@ -1,8 +1,9 @@
 #pragma once
 // report.html of a `bertft train` run: one self-contained page (inline CSS and SVG, no scripts, nothing
-// fetched) with the configuration, the training curves (loss, learning rate, gradient norm), the
-// validation metrics of every evaluation, and for each scored split the headline metrics, a
-// confusion-matrix heatmap, per-class precision / recall / F1 and the most confident mistakes.
+// fetched) with, in this order, the headline facts (the run's result first), the training curves (loss
+// and gradient norm on axes fitted to the data, learning rate from 0), the validation metrics of every
+// evaluation, for each scored split the headline metrics, a confusion-matrix heatmap, per-class
+// precision / recall / F1 and the most confident mistakes, and last the configuration.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>

@@ -336,22 +336,32 @@ class Trainer final : public TrainingTask {
     report.title = "bertft train: " + fs::path(o_.output_dir).filename().string();
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.1f s", state_.seconds);
-    report.facts = {
-        {"output", o_.output_dir},
+    // The run's result first (scores, best checkpoint, final loss, the model), then how it was run.
+    for (const ReportSplit& split : report.splits) {
+      char scores[64];
+      std::snprintf(scores, sizeof scores, "%.4f / %.4f", split.metrics.accuracy, split.metrics.f1());
+      report.facts.push_back({split.name + " accuracy / F1", scores});
+    }
+    char best[96];
+    std::snprintf(best, sizeof best, "step %lld, %s %.4f", static_cast<long long>(state_.best_step),
+                  o_.metric_for_best_model.c_str(), state_.best_metric);
+    report.facts.push_back({"best model", state_.best_step >= 0 ? best : "none (no evaluation: the final model)"});
+    const std::vector<ChartPoint> losses = log_series(state_.log_history, "loss");
+    if (!losses.empty()) {
+      char loss[64];
+      std::snprintf(loss, sizeof loss, "%.4f (step %lld)", losses.back().y, static_cast<long long>(losses.back().x));
+      report.facts.push_back({"final training loss", loss});
+    }
+    report.facts.insert(report.facts.end(), {
         {"model", o_.model_dir + " (" + std::to_string(c.num_hidden_layers) + " layers, hidden " +
                       std::to_string(c.hidden_size) + ", " + std::to_string(c.num_attention_heads) + " heads)"},
         {"classes", join(c.id2label)},
         {"examples", "train " + std::to_string(train_.inputs.size()) + ", validation " +
                          std::to_string(valid_.labels.size()) + ", test " + std::to_string(test_encoded_.labels.size())},
         {"optimizer steps", std::to_string(state_.global_step) + " (" + std::to_string(plan_.steps_per_epoch) + " per epoch)"},
-        {"best step", state_.best_step >= 0 ? std::to_string(state_.best_step) : "none (no evaluation: the final model)"},
         {"training time", seconds},
-        {"bertft", BERTFT_VERSION}};
-    for (const ReportSplit& split : report.splits) {
-      char scores[64];
-      std::snprintf(scores, sizeof scores, "%.4f / %.4f", split.metrics.accuracy, split.metrics.f1());
-      report.facts.push_back({split.name + " accuracy / F1", scores});
-    }
+        {"output", o_.output_dir},
+        {"bertft", BERTFT_VERSION}});
     report.configuration = options_json();
     report.log_history = state_.log_history;
     report.metric_for_best_model = o_.metric_for_best_model;

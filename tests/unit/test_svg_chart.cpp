@@ -16,6 +16,19 @@ size_t count(const std::string& haystack, const std::string& needle) {
   return n;
 }
 
+// The y tick labels (drawn right-aligned left of the plot), bottom to top.
+std::vector<double> y_ticks(const std::string& svg) {
+  std::vector<double> ticks;
+  const std::string marker = "class=\"tick\"", label = "text-anchor=\"end\">";
+  for (size_t p = svg.find(marker); p != std::string::npos; p = svg.find(marker, p + 1)) {
+    const size_t tag_end = svg.find('>', p);
+    const size_t at = svg.find(label, p);
+    if (at == std::string::npos || at + label.size() - 1 != tag_end) continue;
+    ticks.push_back(std::stod(svg.substr(at + label.size())));
+  }
+  return ticks;
+}
+
 TEST(SvgChart, NiceTicks) {
   EXPECT_EQ(nice_ticks(0, 1000), (std::vector<double>{0, 200, 400, 600, 800, 1000}));
   EXPECT_EQ(nice_ticks(0, 48), (std::vector<double>{0, 10, 20, 30, 40, 50}));
@@ -55,12 +68,31 @@ TEST(SvgChart, SeriesWithLegendDotsAndAnAxisFromTheSmallestValue) {
   EXPECT_EQ(count(svg, "class=\"legend\""), 1u);  // the unnamed series is not listed
   EXPECT_NE(svg.find("run &lt;1&gt;"), std::string::npos);
   EXPECT_NE(svg.find("fill=\"#123456\""), std::string::npos);
-  // The polyline has the 3 finite points; the y ticks start at 0.8, not 0.
+  // The polyline has the 3 finite points; the y ticks start just below 0.8, not at 0.
   const size_t start = svg.find("points=\"") + 8;
   const std::string points = svg.substr(start, svg.find('"', start) - start);
   EXPECT_EQ(count(points, ","), 3u);
-  EXPECT_NE(svg.find(">0.8</text>"), std::string::npos);
-  EXPECT_EQ(svg.find("text-anchor=\"end\">0</text>"), std::string::npos);
+  const std::vector<double> ticks = y_ticks(svg);
+  ASSERT_GE(ticks.size(), 2u);
+  EXPECT_LT(ticks.front(), 0.8);
+  EXPECT_GE(ticks.front(), 0.7);
+  EXPECT_GT(ticks.back(), 0.9);
+  EXPECT_LE(ticks.back(), 1.0);
+}
+
+TEST(SvgChart, FittedAxisHasAMarginAndStaysNonNegative) {
+  Chart c;
+  c.y_from_zero = false;
+  c.series = {{"", {{0, 0.70}, {1, 0.64}, {2, 0.60}}, "", true, false}};
+  std::vector<double> ticks = y_ticks(render_svg(c));
+  EXPECT_NEAR(ticks.front(), 0.58, 1e-9);  // 0.60 minus a margin, on a tick of 0.02
+  EXPECT_NEAR(ticks.back(), 0.72, 1e-9);
+  c.y_from_zero = true;
+  EXPECT_EQ(y_ticks(render_svg(c)).front(), 0);
+  // A loss going down to almost 0 is not fitted below 0.
+  c.y_from_zero = false;
+  c.series[0].points = {{0, 0.7}, {1, 0.01}};
+  EXPECT_EQ(y_ticks(render_svg(c)).front(), 0);
 }
 
 }  // namespace
