@@ -29,7 +29,7 @@ struct EvalOptions {
   DatasetCliOptions dataset;
   int batch_size = 64;
   int max_length = 0;
-  int threads = omp_get_num_procs();
+  int threads = default_threads();
   std::string precision = "auto";
   TruncationCliOptions truncation;
 };
@@ -100,7 +100,7 @@ void setup_eval(CLI::App& app) {
   add_number_option(sub, "--max-length", o->max_length, "[0, inf)",
                     "Tokens per example incl. [CLS]/[SEP] (0: the model's maximum)");
   add_dataset_options(sub, o->dataset);
-  add_number_option(sub, "--threads", o->threads, kThreadsRange, "Threads");
+  add_threads_option(sub, o->threads);
   sub->add_option("--precision", o->precision, kPrecisionHelp);
   add_truncation_options(sub, o->truncation);
   sub->callback([o] {
