@@ -6,7 +6,6 @@
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
-#include <cctype>
 #include <functional>
 #include <map>
 #include <string>
@@ -39,20 +38,7 @@ inline CLI::Option* add_threads_option(CLI::App* sub, int& threads) {
 // A switch as Hugging Face's argument parser takes one: `--name` alone is true, and it takes an optional
 // value too (`--name false`, `--name=true`; true/false, yes/no, 1/0, on/off), so that --load-best-model-at-end
 // can be turned off the way HF users write it.
-inline CLI::Option* add_bool_option(CLI::App* sub, const std::string& names, bool& value, const std::string& help) {
-  CLI::Option* option = sub->add_option_function<std::string>(names, [&value, names](const std::string& text) {
-    std::string t = text;
-    for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (t.empty() || t == "true" || t == "yes" || t == "1" || t == "on") {
-      value = true;
-    } else if (t == "false" || t == "no" || t == "0" || t == "off") {
-      value = false;
-    } else {
-      throw Error(names.substr(0, names.find(',')) + " takes true or false (or nothing: true), got '" + text + "'");
-    }
-  }, help);
-  return option->expected(0, 1)->type_name("[BOOL]")->default_str(value ? "true" : "false");
-}
+CLI::Option* add_bool_option(CLI::App* sub, const std::string& names, bool& value, const std::string& help);
 
 inline bool register_command(const std::string& name, CommandSetup setup) {
   command_registry()[name] = std::move(setup);
