@@ -145,7 +145,7 @@ class PyClassifier {
       use_threads(threads_);
       classifier_.emplace(dir, options, &notices);
     }
-    for (const std::string& notice : notices) std::fprintf(stderr, "bertft: note: %s\n", notice.c_str());
+    for (const std::string& notice : notices) std::fprintf(stderr, "bertft: notice: %s\n", notice.c_str());
   }
 
   // probs and logits [n, num_labels] of `texts` (and their pairs).

@@ -25,7 +25,7 @@ namespace {
 struct AnalyzeOptions {
   std::string model_dir, data, plot;
   DatasetCliOptions dataset;
-  int threads = omp_get_num_procs();
+  int threads = default_threads();
 };
 
 void run_analyze(const AnalyzeOptions& o) {
@@ -76,7 +76,7 @@ void setup_analyze(CLI::App& app) {
                   "Also write the length histogram as a self-contained SVG chart, with the 128/256/512 cuts and "
                   "the recommended length marked");
   add_dataset_options(sub, o->dataset);
-  add_number_option(sub, "--threads", o->threads, kThreadsRange, "Tokenization threads");
+  add_threads_option(sub, o->threads);
   sub->callback([o] {
     use_threads(o->threads);
     run_analyze(*o);

@@ -49,7 +49,7 @@ struct BaselineOptions {
   double C = 1.0;
   double tol = 1e-8;
   int max_iter = 100;
-  int threads = omp_get_num_procs();
+  int threads = default_threads();
 };
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -254,7 +254,7 @@ void setup_baseline(CLI::App& app) {
   add_number_option(sub, "--max-iter", o->max_iter, "[1, inf)", "Newton iterations at most");
   add_number_option(sub, "--tol", o->tol, "(0, inf)",
                     "Stop when the gradient norm falls below this fraction of its value at zero");
-  add_number_option(sub, "--threads", o->threads, kThreadsRange, "Threads");
+  add_threads_option(sub, o->threads);
   add_dataset_options(sub, o->dataset);
   sub->callback([o] {
     if (o->unlabeled.empty() != o->unlabeled_predictions.empty())

@@ -32,10 +32,10 @@ namespace {
 struct BenchOptions {
   int layers = 2, hidden = 128, heads = 2, intermediate = 512, vocab = 30522, batch_size = 8, seq_len = 128;
   std::string mode = "train";
-  std::string precision = "fp32";
+  std::string precision = "auto";
   double seconds = 10;
   int warmup_steps = 2;
-  int threads = omp_get_num_procs();
+  int threads = default_threads();
 };
 
 // FLOPs (multiply-add = 2) of one forward over B sequences of T tokens, N = B*T, C labels.
@@ -180,7 +180,7 @@ void run_bench(const BenchOptions& o) {
       "\"seq_len\":%d,\"threads\":%d,\"steps\":%lld,\"tokens_per_s\":%.2f,\"ms_per_step\":%.3f,"
       "\"gflops\":%.2f,\"matmul_peak_gflops\":%.1f,\"peak_share\":%.3f,\"peak_rss_mb\":%.1f,"
       "\"profile_ms_per_step\":{%s}}\n",
-      o.mode.c_str(), o.precision.c_str(), o.layers, o.hidden, o.heads, o.intermediate, o.batch_size, o.seq_len,
+      o.mode.c_str(), precision_name(precision), o.layers, o.hidden, o.heads, o.intermediate, o.batch_size, o.seq_len,
       o.threads, static_cast<long long>(steps), tokens / elapsed, 1000.0 * elapsed / steps, gflops, peak,
       gflops / peak, ru.ru_maxrss / 1024.0, ops.c_str());
 }
@@ -196,10 +196,10 @@ void setup_bench(CLI::App& app) {
   add_number_option(sub, "--batch-size", o->batch_size, kBatchSizeRange, "Sequences per step");
   add_number_option(sub, "--seq-len", o->seq_len, "[1, 65536]", "Tokens per sequence");
   sub->add_option("--mode", o->mode, "train | infer");
-  sub->add_option("--precision", o->precision, "fp32 | bf16 (mixed precision: bf16 products, fp32 master weights)");
+  sub->add_option("--precision", o->precision, kPrecisionHelp);
   add_number_option(sub, "--seconds", o->seconds, "(0, 86400]", "Timed duration after warm-up");
   add_number_option(sub, "--warmup-steps", o->warmup_steps, "[0, inf)", "Untimed steps first");
-  add_number_option(sub, "--threads", o->threads, kThreadsRange, "Threads");
+  add_threads_option(sub, o->threads);
   sub->callback([o] { run_bench(*o); });
 }
 

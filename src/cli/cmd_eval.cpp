@@ -92,7 +92,7 @@ void add_eval_options(CLI::App* sub, EvalOptions& options) {
   add_number_option(sub, "--max-length", o->max_length, "[0, inf)",
                     "Tokens per example incl. [CLS]/[SEP] (0: the model's maximum)");
   add_dataset_options(sub, o->dataset);
-  add_number_option(sub, "--threads", o->threads, kThreadsRange, "Threads");
+  add_threads_option(sub, o->threads);
   sub->add_option("--precision", o->precision, kPrecisionHelp);
   add_truncation_options(sub, o->truncation);
 }

@@ -34,7 +34,7 @@ namespace {
 struct GradCheckArgs {
   std::string model_dir, input, output;
   int micro_batches = 1;
-  int threads = 0;  // 0: OpenMP default
+  int threads = default_threads();
   std::string precision = "fp32";
   std::string head = "classifier";
   int bench = 0;    // extra timed steps
@@ -110,7 +110,7 @@ std::vector<MicroBatch> read_batches(const std::string& path, int micro_batches,
 
 void run_grad_check(GradCheckArgs a) {
   check_output_file("--output", a.output);
-  if (a.threads > 0) omp_set_num_threads(a.threads);
+  use_threads(a.threads);
   if (a.head != "classifier" && a.head != "mlm") throw Error("--head must be classifier or mlm");
   const bool mlm = a.head == "mlm";
   LoadOptions load;
@@ -118,7 +118,7 @@ void run_grad_check(GradCheckArgs a) {
                    : Heads{.pooler = true, .classifier = true, .mlm = false};
   std::vector<std::string> notices;
   const Model model = load_model(a.model_dir, load, &notices);
-  for (const std::string& notice : notices) std::fprintf(stderr, "bertft: note: %s\n", notice.c_str());
+  for (const std::string& notice : notices) std::fprintf(stderr, "bertft: notice: %s\n", notice.c_str());
   const std::vector<MicroBatch> batches = read_batches(a.input, a.micro_batches, mlm);
   size_t max_tokens = 0, max_masked = 1;
   int max_batch = 0;
@@ -173,7 +173,7 @@ void run_grad_check(GradCheckArgs a) {
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < a.bench; i++) timed_step();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr, "grad-check bench: %d steps, %.1f ms/step (%d threads, %zu tokens)\n", a.bench,
+    std::fprintf(stderr, "bertft: notice: grad-check bench: %d steps, %.1f ms/step (%d threads, %zu tokens)\n", a.bench,
                  ms / a.bench, omp_get_max_threads(), batches[0].batch.ids.size());
   }
 }
@@ -196,7 +196,7 @@ void setup_grad_check(CLI::App& app) {
   add_number_option(sub, "--classifier-dropout", a->step.classifier_dropout, "[0, 1)",
                     "Classifier dropout (default 0)");
   add_number_option(sub, "--dropout-seed", a->step.dropout_seed, "[0, inf)", "Dropout seed");
-  add_number_option(sub, "--threads", a->threads, "[0, 1024]", "Threads (0: default)");
+  add_threads_option(sub, a->threads);
   sub->add_option("--precision", a->precision, "fp32 | bf16");
   add_number_option(sub, "--bench", a->bench, "[0, inf)", "Also time N steps over the first micro-batch");
   sub->callback([a] { run_grad_check(*a); });

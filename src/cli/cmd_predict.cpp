@@ -32,7 +32,7 @@ struct PredictOptions {
   std::string input;
   int batch_size = 32;
   int max_length = 0;  // 0: the model's max_position_embeddings
-  int threads = omp_get_num_procs();
+  int threads = default_threads();
   std::string precision = "auto";
   TruncationCliOptions truncation;
 };
@@ -46,23 +46,23 @@ void append_float(std::string& out, float value) {
 void append_floats(std::string& out, const float* values, int n) {
   out += '[';
   for (int i = 0; i < n; i++) {
-    if (i > 0) out += ", ";
+    if (i > 0) out += ',';
     append_float(out, values[i]);
   }
   out += ']';
 }
 
-// {"label": NAME, "score": P, "probs": [...], "logits": [...]}
+// {"label":NAME,"score":P,"probs":[...],"logits":[...]}, spaced as every command's JSON (nlohmann's dump())
 void append_prediction(std::string& out, const ModelConfig& config, const float* probs, const float* logits) {
   const int C = config.num_labels();
   const int best = static_cast<int>(std::max_element(probs, probs + C) - probs);
-  out += "{\"label\": ";
+  out += "{\"label\":";
   out += nlohmann::json(config.id2label[best]).dump();
-  out += ", \"score\": ";
+  out += ",\"score\":";
   append_float(out, probs[best]);
-  out += ", \"probs\": ";
+  out += ",\"probs\":";
   append_floats(out, probs, C);
-  out += ", \"logits\": ";
+  out += ",\"logits\":";
   append_floats(out, logits, C);
   out += "}\n";
 }
@@ -89,7 +89,7 @@ void run_predict(const PredictOptions& opt) {
 
   std::vector<std::string> notices;
   TextClassifier classifier(opt.model_dir, options, &notices);
-  for (const std::string& notice : notices) std::fprintf(stderr, "bertft: note: %s\n", notice.c_str());
+  for (const std::string& notice : notices) std::fprintf(stderr, "bertft: notice: %s\n", notice.c_str());
   if (opt.input.empty()) {
     TextInput record;
     record.text = opt.text;
@@ -112,7 +112,7 @@ void run_predict(const PredictOptions& opt) {
       std::fprintf(stderr, "bertft: warning: %s\n", warning.c_str());
   }
   if (classifier.truncated() > 0)
-    std::fprintf(stderr, "bertft: note: %lld input(s) longer than %d tokens were %s\n",
+    std::fprintf(stderr, "bertft: notice: %lld input(s) longer than %d tokens were %s\n",
                  static_cast<long long>(classifier.truncated()), classifier.max_length(),
                  options.truncation.strategy == Truncation::Strategy::Chunks ? "classified by their windows"
                                                                              : "truncated");
@@ -138,7 +138,7 @@ void setup_predict(CLI::App& app) {
   add_number_option(sub, "--max-length", opt->max_length, "[0, inf)",
                     "Tokens per input incl. special tokens; longer inputs are truncated "
                     "(0: the model's max_position_embeddings)");
-  add_number_option(sub, "--threads", opt->threads, kThreadsRange, "Threads (default: all cores of this machine)");
+  add_threads_option(sub, opt->threads);
   sub->add_option("--precision", opt->precision, kPrecisionHelp);
   add_truncation_options(sub, opt->truncation);
   sub->callback([opt] { run_predict(*opt); });

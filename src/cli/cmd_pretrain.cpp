@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/model_option.h"
+#include "cli/train_options.h"
 #include "common/error.h"
 #include "distributed/communicator.h"
 #include "common/precision.h"
@@ -21,7 +22,8 @@ void setup_pretrain(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "pretrain", "Masked-LM pretraining of a BertForMaskedLM model, from scratch or further from a checkpoint");
   auto* model = bertft::add_model_option(sub, o->model_dir,
-                                       "Model to continue from (a masked LM, pretraining or base model)");
+                                         "Model to continue from (a masked LM, pretraining or base model)",
+                                         "--model,--model-name-or-path");
   auto* config = sub->add_option("--config", o->config_file, "config.json of a new, randomly initialised model")
                      ->check(CLI::ExistingFile);
   model->excludes(config);
@@ -31,9 +33,9 @@ void setup_pretrain(CLI::App& app) {
                   "Text: plain text files (a document per line), JSON Lines ({\"text\"}), aclImdb directories or "
                   "ARCHIVE#MEMBER (e.g. aclImdb.tar.gz#aclImdb/train/unsup); several allowed")
       ->required();
-  sub->add_option("--output", o->output_dir, "Output directory: the model (HF BertForMaskedLM), metrics.json, checkpoints")
+  sub->add_option("--output,--output-dir", o->output_dir, "Output directory: the model (HF BertForMaskedLM), metrics.json, checkpoints")
       ->required();
-  add_number_option(sub, "--epochs", o->epochs, kEpochsRange, "Passes over the corpus");
+  add_number_option(sub, "--epochs,--num-train-epochs", o->epochs, kEpochsRange, "Passes over the corpus");
   add_number_option(sub, "--max-steps", o->max_steps, "[0, inf)",
                     "Total optimizer steps (0: epochs x steps per epoch); sets the schedule");
   add_number_option(sub, "--stop-at-step", o->stop_at_step, "[0, inf)",
@@ -42,23 +44,22 @@ void setup_pretrain(CLI::App& app) {
   add_number_option(sub, "--max-time", o->max_time, "[0, inf)",
                     "Stop after this many seconds of training, summed over resumed runs, with a checkpoint (0: no "
                     "limit)");
-  add_number_option(sub, "--batch-size", o->batch_size, kBatchSizeRange, "Sequences per micro-batch");
-  add_number_option(sub, "--max-length", o->max_length, "[3, inf)", "Tokens per packed sequence incl. [CLS]/[SEP]");
+  add_number_option(sub, "--batch-size,--per-device-train-batch-size", o->batch_size, kBatchSizeRange, "Sequences per micro-batch");
+  add_number_option(sub, "--max-length,--max-seq-length", o->max_length, "[3, inf)", "Tokens per packed sequence incl. [CLS]/[SEP]");
   add_number_option(sub, "--learning-rate", o->learning_rate, "[0, inf)", "Peak learning rate");
   add_number_option(sub, "--weight-decay", o->weight_decay, "[0, inf)",
                     "AdamW decoupled weight decay (not on biases and LayerNorm)");
-  add_number_option(sub, "--adam-beta2", o->adam_beta2, "(0, 1)", "AdamW beta2 (RoBERTa: 0.98)");
-  add_number_option(sub, "--adam-eps", o->adam_eps, "(0, inf)", "AdamW epsilon");
+  add_adam_options(sub, o->adam_beta1, o->adam_beta2, o->adam_epsilon, " (RoBERTa: 0.98)");
   add_number_option(sub, "--warmup-steps", o->warmup_steps, "[0, inf)",
                     "Linear warmup steps (overrides --warmup-ratio when > 0)");
   add_number_option(sub, "--warmup-ratio", o->warmup_ratio, "[0, 1]", "Warmup as a fraction of the total steps");
-  sub->add_option("--lr-scheduler", o->lr_scheduler, "linear | cosine | constant (after warmup)");
+  sub->add_option("--lr-scheduler,--lr-scheduler-type", o->lr_scheduler, "linear | cosine | constant (after warmup)");
   add_number_option(sub, "--max-grad-norm", o->max_grad_norm, "[0, inf)",
                     "Clip the global gradient norm to this (0: off)");
-  add_number_option(sub, "--grad-accum-steps", o->grad_accum_steps, "[1, 65536]", "Micro-batches per optimizer step");
+  add_number_option(sub, "--grad-accum-steps,--gradient-accumulation-steps", o->grad_accum_steps, "[1, 65536]", "Micro-batches per optimizer step");
   add_number_option(sub, "--mask-rate", o->mask_rate, "(0, 1)",
                     "Share of the tokens to predict (80% [MASK], 10% random, 10% kept)");
-  sub->add_flag("--whole-word-mask", o->whole_word_mask, "Mask whole words (a token and its ## pieces)");
+  add_bool_option(sub, "--whole-word-mask", o->whole_word_mask, "Mask whole words (a token and its ## pieces)");
   add_number_option(sub, "--valid-fraction", o->valid_fraction, "[0, 1)",
                     "Share of the packed sequences held out for validation");
   add_number_option(sub, "--max-valid-sequences", o->max_valid_sequences, "[0, inf)",
@@ -76,13 +77,11 @@ void setup_pretrain(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--text-column", o->text_column, "JSON Lines key of the text (default: text, review, sentence, content)");
   sub->add_flag("--keep-html", *keep_html, "Keep <br /> tags (by default they become spaces)");
-  sub->add_flag("--resume", o->resume, "Continue from the newest checkpoint in --output");
-  sub->add_flag("--force", o->force,
+  add_bool_option(sub, "--resume", o->resume, "Continue from the newest checkpoint in --output");
+  add_bool_option(sub, "--force", o->force,
                 "With --resume: continue a checkpoint made with another corpus, model or training options");
   sub->add_option("--log", o->log_file, "JSON Lines log: one line per optimizer step and per evaluation");
-  add_number_option(sub, "--threads", *threads, kThreadsRange,
-                    "Threads (under mpirun: per rank; default: the CPUs the rank may use, shared by the ranks of an "
-                    "unbound machine)");
+  add_threads_option(sub, *threads);
   add_number_option(sub, "--bucket-mb", o->bucket_mb, "(0, 1e6]",
                     "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
   sub->add_option("--precision", *precision, kPrecisionHelp);

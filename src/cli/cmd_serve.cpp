@@ -43,7 +43,7 @@ struct ServeOptions {
   std::string cors_allow_origin;
   bool log_requests = false;
   int max_length = 0;  // 0: the model's max_position_embeddings
-  int threads = omp_get_num_procs();
+  int threads = default_threads();
   std::string precision = "auto";
   TruncationCliOptions truncation;
 };
@@ -86,7 +86,7 @@ void run_serve(const ServeOptions& opt) {
   LoadOptions load;
   load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
   on_passing_thread(opt.threads, [&] { model = load_model(opt.model_dir, load, &notices); });
-  for (const std::string& notice : notices) std::fprintf(stderr, "bertft: note: %s\n", notice.c_str());
+  for (const std::string& notice : notices) std::fprintf(stderr, "bertft: notice: %s\n", notice.c_str());
   const Tokenizer tokenizer = Tokenizer::from_dir(opt.model_dir);
   check_tokenizer_fits(tokenizer, model.config, opt.model_dir + "/config.json");
 
@@ -140,7 +140,7 @@ void run_serve(const ServeOptions& opt) {
   http.cors_allow_origin = opt.cors_allow_origin;
   http.log_requests = opt.log_requests;
   serve_http(service, metrics, http, [&](int port) {
-    std::fprintf(stderr, "bertft: serving %s on http://%s:%d (%s, max length %d, batches of up to %lld tokens)\n",
+    std::fprintf(stderr, "bertft: notice: serving %s on http://%s:%d (%s, max length %d, batches of up to %lld tokens)\n",
                  opt.model_dir.c_str(), opt.host.c_str(), port, precision_name(precision), max_length,
                  static_cast<long long>(opt.max_batch_tokens));
     std::fflush(stderr);
@@ -192,8 +192,7 @@ void setup_serve(CLI::App& app) {
                     "Tokens per input incl. special tokens; longer inputs get 422 unless \"truncate\": true, "
                     "or with --truncation chunks are scored whole, by their windows "
                     "(0: the model's max_position_embeddings)");
-  add_number_option(sub, "--threads", opt->threads, kThreadsRange,
-                    "Inference threads (default: all cores of this machine)");
+  add_threads_option(sub, opt->threads);
   sub->add_option("--precision", opt->precision, kPrecisionHelp);
   add_truncation_options(sub, opt->truncation);
   sub->callback([opt] { run_serve(*opt); });

@@ -27,7 +27,7 @@ struct VocabCliOptions {
   bool no_lowercase = false;
   std::string text_column;
   bool keep_html = false;
-  int threads = omp_get_num_procs();
+  int threads = default_threads();
 };
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -105,8 +105,7 @@ void setup_vocab(CLI::App& app) {
   sub->add_flag("--no-lowercase", o->no_lowercase, "Cased vocabulary: no lowercasing and no accent stripping");
   sub->add_option("--text-column", o->text_column, "JSON Lines key of the text (default: text, review, sentence, content)");
   sub->add_flag("--keep-html", o->keep_html, "Keep <br /> tags (default: replace them with a space)");
-  add_number_option(sub, "--threads", o->threads, kThreadsRange,
-                    "Threads for counting words (default: all cores of this machine)");
+  add_threads_option(sub, o->threads);
   sub->callback([o] { run_vocab(*o); });
 }
 

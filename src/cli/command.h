@@ -12,6 +12,7 @@
 
 #include "cli/number_option.h"
 #include "common/error.h"
+#include "distributed/communicator.h"
 
 namespace bertft {
 
@@ -22,9 +23,22 @@ inline std::map<std::string, CommandSetup>& command_registry() {
   return registry;
 }
 
-// --threads of a command (declared with kThreadsRange, cli/number_option.h): OpenMP's thread count for
-// what the command runs.
+// --threads of a command: OpenMP's thread count for what the command runs.
 inline void use_threads(int threads) { omp_set_num_threads(threads); }
+
+// Every command's --threads, with one default (default_threads(): the CPUs this process may use, shared
+// by the ranks of an unbound machine under mpirun) and one meaning; `threads` should start as
+// default_threads().
+inline CLI::Option* add_threads_option(CLI::App* sub, int& threads) {
+  return add_number_option(sub, "--threads", threads, kThreadsRange,
+                           "Threads (default: the CPUs this process may use; under mpirun: per rank, shared by "
+                           "the ranks of an unbound machine)");
+}
+
+// A switch as Hugging Face's argument parser takes one: `--name` alone is true, and it takes an optional
+// value too (`--name false`, `--name=true`; true/false, yes/no, 1/0, on/off), so that --load-best-model-at-end
+// can be turned off the way HF users write it.
+CLI::Option* add_bool_option(CLI::App* sub, const std::string& names, bool& value, const std::string& help);
 
 inline bool register_command(const std::string& name, CommandSetup setup) {
   command_registry()[name] = std::move(setup);

@@ -17,7 +17,7 @@ void write_model_dir(const Model& model, const std::string& dir, const std::stri
               architecture_name(model.config.arch(), model.params.heads()), model.config.num_labels(), (out / "model.safetensors").c_str(),
               model.params.size(), safetensors_dtype_name(d));
   if (!have_tokenizer) {
-    std::fprintf(stderr, "bertft: note: no tokenizer files in %s, so none were copied\n", tokenizer_dir.c_str());
+    std::fprintf(stderr, "bertft: notice: no tokenizer files in %s, so none were copied\n", tokenizer_dir.c_str());
     return;
   }
   std::string names;

@@ -11,7 +11,7 @@ CLI::Option* add_model_option(CLI::App* sub, std::string& model_dir, const std::
         try {
           model = resolve_model_dir(model);
         } catch (const Error& e) {
-          throw Error(name + " " + e.what());
+          throw Error(name.substr(0, name.find(',')) + " " + e.what());
         }
         return std::string();
       },

@@ -24,7 +24,12 @@ struct TrainCliOptions {
   TrainOptions resolve() const;
 };
 
-// Adds every train option to `sub`, bound to `o` (which must outlive parsing).
+// Adds every train option to `sub`, bound to `o` (which must outlive parsing). Hugging Face's
+// TrainingArguments names are aliases (--num-train-epochs for --epochs, ...); parse with
+// parse_command_line (cli/command_line.h) for their underscore spellings (--num_train_epochs).
 void add_train_options(CLI::App* sub, TrainCliOptions& o);
+
+// --adam-beta1, --adam-beta2 and --adam-epsilon of train and pretrain; beta2_note ends beta2's help.
+void add_adam_options(CLI::App* sub, double& beta1, double& beta2, double& epsilon, const std::string& beta2_note = "");
 
 }  // namespace bertft

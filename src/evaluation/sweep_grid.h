@@ -8,7 +8,8 @@
 
 namespace bertft {
 
-// One swept train option ("learning-rate", without the dashes) and its values as given.
+// One swept train option ("learning-rate", without the dashes; as written in --grid, which `bertft sweep`
+// then replaces by train's first name for it: num_train_epochs -> epochs) and its values as given.
 struct GridAxis {
   std::string option;
   std::vector<std::string> values;

@@ -540,7 +540,7 @@ void Server::wait_for_signal() {
   signals_.async_wait([this](boost::system::error_code ec, int signal) {
     if (ec) return;
     if (draining_) {
-      std::fprintf(stderr, "bertft: second %s: exiting now\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+      std::fprintf(stderr, "bertft: notice: second %s: exiting now\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
       std::fflush(stderr);
       std::_Exit(128 + signal);
     }
@@ -554,7 +554,7 @@ void Server::begin_shutdown() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   accept_retry_.cancel();
-  std::fprintf(stderr, "bertft: stopping: %zu connections open, %zu of them idle; waiting at most %g s\n",
+  std::fprintf(stderr, "bertft: notice: stopping: %zu connections open, %zu of them idle; waiting at most %g s\n",
                open_.size(), idle_.size(), options_.shutdown_timeout);
   std::fflush(stderr);
   const std::vector<Connection*> idle(idle_.begin(), idle_.end());
@@ -563,7 +563,7 @@ void Server::begin_shutdown() {
   shutdown_timer_.async_wait([this](boost::system::error_code e) {
     if (e) return;
     forced_ = true;
-    std::fprintf(stderr, "bertft: --shutdown-timeout reached: closing %zu connections\n", open_.size());
+    std::fprintf(stderr, "bertft: notice: --shutdown-timeout reached: closing %zu connections\n", open_.size());
     const std::vector<std::shared_ptr<Connection>> left(open_.begin(), open_.end());
     for (const auto& c : left) c->close();
     io_.stop();
@@ -588,8 +588,8 @@ void Server::run() {
   pool_.join();
   const std::vector<std::shared_ptr<Connection>> left(open_.begin(), open_.end());
   for (const auto& c : left) c->close();
-  std::fprintf(stderr, forced_ ? "bertft: stopped: requests still in progress were dropped\n"
-                               : "bertft: stopped: every accepted request answered\n");
+  std::fprintf(stderr, forced_ ? "bertft: notice: stopped: requests still in progress were dropped\n"
+                               : "bertft: notice: stopped: every accepted request answered\n");
 }
 
 }  // namespace
@@ -608,7 +608,7 @@ void serve_http(Service& service, Metrics& metrics, const HttpOptions& options,
   const auto reserved = static_cast<rlim_t>(64);
   if (descriptors < reserved + static_cast<rlim_t>(options.max_connections)) {
     checked.max_connections = static_cast<int>(descriptors > 2 * reserved ? descriptors - reserved : reserved);
-    std::fprintf(stderr, "bertft: note: --max-connections %d is more than this process may open (%llu descriptors); using %d\n",
+    std::fprintf(stderr, "bertft: notice: --max-connections %d is more than this process may open (%llu descriptors); using %d\n",
                  options.max_connections, static_cast<unsigned long long>(descriptors), checked.max_connections);
   }
   Server server(service, metrics, checked);

@@ -54,7 +54,7 @@ void StepClock::report(const Communicator& comm, const GradientReducer& reducer,
   if (comm.size() == 1 || !comm.is_root() || steps_ == 0) return;
   const double wait = reducer.wait_seconds();
   std::fprintf(stderr,
-               "bertft: data-parallel over %d ranks of %d thread%s: %lld steps, %.3f steps/s; communication %.1f%% of "
+               "bertft: notice: data-parallel over %d ranks of %d thread%s: %lld steps, %.3f steps/s; communication %.1f%% of "
                "step time (waited %.2f s of %.2f s; all-reduces in flight %.2f s, partly behind the backward pass; "
                "%zu floats in %zu buckets)\n",
                comm.size(), threads, threads == 1 ? "" : "s", static_cast<long long>(steps_), steps_ / seconds_,

@@ -76,8 +76,9 @@ class Pretrainer final : public TrainingTask {
     load.heads = kMaskedLM;
     load.seed = o_.seed;
     AdamWOptions adam;
+    adam.beta1 = o_.adam_beta1;
     adam.beta2 = o_.adam_beta2;
-    adam.eps = o_.adam_eps;
+    adam.eps = o_.adam_epsilon;
     adam.weight_decay = o_.weight_decay;
     std::vector<std::string> notices;
     if (comm_.is_root())
@@ -131,7 +132,7 @@ class Pretrainer final : public TrainingTask {
     if (!resume_from_.empty()) check_made_with(resume_from_, state_.made_with, made_with, o_.force);
     state_.made_with = made_with;
     std::fprintf(stderr,
-                 "bertft: corpus: %lld documents, %lld tokens, %lld sequences of up to %d tokens (%lld held out "
+                 "bertft: notice: corpus: %lld documents, %lld tokens, %lld sequences of up to %d tokens (%lld held out "
                  "for validation), %.1f s\n",
                  static_cast<long long>(all.documents), static_cast<long long>(all.tokens),
                  static_cast<long long>(n), o_.max_length, static_cast<long long>(valid_.num_sequences()),
@@ -215,8 +216,8 @@ class Pretrainer final : public TrainingTask {
         {"--max-steps", o_.max_steps}, {"--batch-size", o_.batch_size},
         {"--grad-accum-steps", o_.grad_accum_steps}, {"--learning-rate", o_.learning_rate},
         {"--lr-scheduler", lr_schedule_name(schedule_)}, {"--warmup-steps", o_.warmup_steps},
-        {"--weight-decay", o_.weight_decay}, {"--adam-beta2", o_.adam_beta2},
-        {"--adam-eps", o_.adam_eps}, {"--max-grad-norm", o_.max_grad_norm}, {"--seed", o_.seed},
+        {"--weight-decay", o_.weight_decay}, {"--adam-beta1", o_.adam_beta1}, {"--adam-beta2", o_.adam_beta2},
+        {"--adam-epsilon", o_.adam_epsilon}, {"--max-grad-norm", o_.max_grad_norm}, {"--seed", o_.seed},
         {"--max-length", o_.max_length}, {"--mask-rate", o_.mask_rate}, {"--whole-word-mask", o_.whole_word_mask},
         {"--valid-fraction", o_.valid_fraction}, {"--max-valid-sequences", o_.max_valid_sequences},
         {"--dropout", dropout}, {"--precision", precision_name(o_.precision)}};

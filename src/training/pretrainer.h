@@ -27,8 +27,9 @@ struct PretrainOptions {
   int max_length = 128;
   double learning_rate = 5e-4;
   double weight_decay = 0.01;
+  double adam_beta1 = 0.9;
   double adam_beta2 = 0.999;
-  double adam_eps = 1e-8;
+  double adam_epsilon = 1e-8;
   int64_t warmup_steps = 0;
   double warmup_ratio = 0.06;
   std::string lr_scheduler = "linear";

@@ -105,7 +105,7 @@ std::string read_newest_checkpoint(const std::string& output_dir, bool resume, c
   const auto checkpoints = list_checkpoints(output_dir);
   if (!resume) return "";
   if (checkpoints.empty()) {
-    std::fprintf(stderr, "bertft: --resume: no checkpoint in %s, starting from %s\n", output_dir.c_str(),
+    std::fprintf(stderr, "bertft: notice: --resume: no checkpoint in %s, starting from %s\n", output_dir.c_str(),
                  start_from.c_str());
     return "";
   }
@@ -124,7 +124,7 @@ std::string read_newest_checkpoint(const std::string& output_dir, bool resume, c
       std::error_code ec;
       fs::remove_all(aside, ec);
       fs::rename(dir, aside, ec);
-      std::fprintf(stderr, "bertft: note: %s is unreadable (%s); %s; resuming from %s\n",
+      std::fprintf(stderr, "bertft: notice: %s is unreadable (%s); %s; resuming from %s\n",
                    dir.filename().c_str(), reason.c_str(),
                    ec ? ("cannot set it aside: " + ec.message()).c_str()
                       : ("set aside as " + aside.filename().string()).c_str(),
@@ -142,7 +142,7 @@ void load_checkpoint(const std::string& checkpoint_dir, AdamW& optimizer, Traine
 }
 
 void note_resume(const std::string& checkpoint_dir, int64_t step, int64_t total_steps) {
-  std::fprintf(stderr, "bertft: resuming from %s (step %lld of %lld)\n", checkpoint_dir.c_str(),
+  std::fprintf(stderr, "bertft: notice: resuming from %s (step %lld of %lld)\n", checkpoint_dir.c_str(),
                static_cast<long long>(step), static_cast<long long>(total_steps));
 }
 

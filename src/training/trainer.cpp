@@ -120,16 +120,26 @@ class Trainer final : public TrainingTask {
     load.seed = o_.seed;
     if (train.label_names != base.id2label) load.id2label = train.label_names;
     AdamWOptions adam;
+    adam.beta1 = o_.adam_beta1;
+    adam.beta2 = o_.adam_beta2;
+    adam.eps = o_.adam_epsilon;
     adam.weight_decay = o_.weight_decay;
     adam.freeze_encoder = o_.freeze_encoder;
     std::vector<std::string> notices;
-    if (comm_.is_root())
-      resume_from_ = read_newest_checkpoint(o_.output_dir, o_.resume, o_.model_dir, [&](const std::string& dir) {
-        notices.clear();
-        model_ = load_model(dir, load, &notices);
-        optimizer_.emplace(model_.params, adam);
-        load_checkpoint(dir, *optimizer_, state_);
-      });
+    const auto read_checkpoint = [&](const std::string& dir) {
+      notices.clear();
+      model_ = load_model(dir, load, &notices);
+      optimizer_.emplace(model_.params, adam);
+      load_checkpoint(dir, *optimizer_, state_);
+    };
+    if (comm_.is_root() && !o_.resume_from_checkpoint.empty()) {
+      if (!fs::is_directory(o_.resume_from_checkpoint))
+        throw Error("--resume-from-checkpoint: " + o_.resume_from_checkpoint + " is not a directory");
+      read_checkpoint(o_.resume_from_checkpoint);
+      resume_from_ = o_.resume_from_checkpoint;
+    } else if (comm_.is_root()) {
+      resume_from_ = read_newest_checkpoint(o_.output_dir, o_.resume, o_.model_dir, read_checkpoint);
+    }
     if (resume_from_.empty()) {
       model_ = load_model(o_.model_dir, load, &notices);
       optimizer_.emplace(model_.params, adam);
@@ -156,7 +166,7 @@ class Trainer final : public TrainingTask {
     if (!comm_.is_root()) return;
     const auto soft = std::count_if(train.examples.begin(), train.examples.end(),
                                     [](const Example& ex) { return !ex.probs.empty(); });
-    std::fprintf(stderr, "bertft: train %zu %s (%lld texts longer than %d tokens%s), valid %zu, test %zu; labels [%s]\n",
+    std::fprintf(stderr, "bertft: notice: train %zu %s (%lld texts longer than %d tokens%s), valid %zu, test %zu; labels [%s]\n",
                  train_.inputs.size(), train.examples.size() == train_.inputs.size() ? "examples" : "windows",
                  static_cast<long long>(train_.truncated), max_length_,
                  soft ? (", " + std::to_string(soft) + " with soft labels").c_str() : "", valid.examples.size(),
@@ -177,6 +187,8 @@ class Trainer final : public TrainingTask {
                    {"--grad-accum-steps", o_.grad_accum_steps}, {"--learning-rate", o_.learning_rate},
                    {"--lr-scheduler", lr_schedule_name(schedule_)}, {"--warmup-steps", o_.warmup_steps},
                    {"--weight-decay", o_.weight_decay}, {"--max-grad-norm", o_.max_grad_norm}, {"--seed", o_.seed},
+                   {"--adam-beta1", o_.adam_beta1}, {"--adam-beta2", o_.adam_beta2}, {"--adam-epsilon", o_.adam_epsilon},
+                   {"--label-smoothing-factor", o_.label_smoothing_factor},
                    {"--max-length", o_.max_length}, {"--truncation", describe(o_.truncation)},
                    {"--dropout", dropout}, {"--no-shuffle", o_.no_shuffle}, {"--freeze-encoder", o_.freeze_encoder},
                    {"--precision", precision_name(o_.precision)},
@@ -219,7 +231,7 @@ class Trainer final : public TrainingTask {
     loop.eval_strategy = eval_strategy_;
     loop.has_validation = !valid_.inputs.empty();
     loop.best = BestModel{o_.metric_for_best_model, higher_is_better(o_.metric_for_best_model),
-                          o_.early_stopping_patience};
+                          o_.early_stopping_patience, o_.load_best_model_at_end};
     loop.on_log = o_.on_log;
     loop.between_steps = o_.between_steps;
     return loop;
@@ -237,13 +249,26 @@ class Trainer final : public TrainingTask {
         batch_.add_padded(in.ids, in.type_ids, train_.labels[k], max_length_, model_.config.pad_token_id);
       else
         batch_.add(in.ids, in.type_ids, train_.labels[k]);
-      if (!train_.targets.empty()) {
-        const auto row = train_.targets.begin() + k * classes;
-        batch_.targets.insert(batch_.targets.end(), row, row + classes);
-      }
+      if (!train_.targets.empty() || o_.label_smoothing_factor > 0) append_targets(k, classes);
     }
     // The mean over the micro-batch is the sum of the shards' means weighted by their shares.
     return static_cast<double>(examples.size()) / static_cast<double>(micro_batch_size);
+  }
+
+  // Example k's class probabilities to learn: its soft label, or its label as one-hot, smoothed as HF's
+  // LabelSmoother smooths (the mean of -log p over the classes weighted by the factor).
+  void append_targets(int64_t k, int64_t classes) {
+    const size_t begin = batch_.targets.size();
+    if (train_.targets.empty()) {
+      batch_.targets.resize(begin + classes, 0.0f);
+      batch_.targets[begin + train_.labels[k]] = 1.0f;
+    } else {
+      const auto row = train_.targets.begin() + k * classes;
+      batch_.targets.insert(batch_.targets.end(), row, row + classes);
+    }
+    const double f = o_.label_smoothing_factor;
+    for (size_t c = begin; c < batch_.targets.size(); c++)
+      batch_.targets[c] = static_cast<float>((1 - f) * batch_.targets[c] + f / static_cast<double>(classes));
   }
 
   MicroBatchResult forward_backward(ModelParams& grads, const StepOptions& options) override {
@@ -300,8 +325,8 @@ class Trainer final : public TrainingTask {
 
   json finish() {
     // Without an evaluation (no validation set, or --eval-strategy no) there is no "best": the final
-    // model is the output.
-    if (state_.best_step < 0) save_model_dir(o_.output_dir);
+    // model is the output, as it is with --load-best-model-at-end false.
+    if (state_.best_step < 0 || !o_.load_best_model_at_end) save_model_dir(o_.output_dir);
     std::vector<std::string> notices;
     LoadOptions load;
     model_ = load_model(o_.output_dir, load, &notices);
@@ -379,7 +404,8 @@ class Trainer final : public TrainingTask {
         {"model", o_.model_dir}, {"train", o_.train_data}, {"valid", o_.valid_data}, {"valid-split", o_.valid_split},
         {"test", o_.test_data}, {"output", o_.output_dir}, {"precision", precision_name(o_.precision)},
         {"epochs", o_.epochs}, {"batch-size", o_.batch_size}, {"learning-rate", o_.learning_rate},
-        {"weight-decay", o_.weight_decay}, {"warmup-steps", o_.warmup_steps}, {"warmup-ratio", o_.warmup_ratio},
+        {"weight-decay", o_.weight_decay}, {"adam-beta1", o_.adam_beta1}, {"adam-beta2", o_.adam_beta2},
+        {"adam-epsilon", o_.adam_epsilon}, {"label-smoothing-factor", o_.label_smoothing_factor}, {"warmup-steps", o_.warmup_steps}, {"warmup-ratio", o_.warmup_ratio},
         {"warmup steps used", plan_.warmup_steps}, {"lr-scheduler", o_.lr_scheduler}, {"max-grad-norm", o_.max_grad_norm},
         {"grad-accum-steps", o_.grad_accum_steps}, {"max-length", max_length_},
         {"truncation", describe(o_.truncation)}, {"max-steps", o_.max_steps},
@@ -388,7 +414,7 @@ class Trainer final : public TrainingTask {
         {"hidden / attention / classifier dropout used", dropouts},
         {"shuffle", !o_.no_shuffle}, {"eval-strategy", o_.eval_strategy}, {"eval-steps", o_.eval_steps},
         {"early-stopping-patience", o_.early_stopping_patience}, {"metric-for-best-model", o_.metric_for_best_model},
-        {"freeze-encoder", o_.freeze_encoder}, {"strip-html", o_.data.strip_html}, {"label-from", o_.data.label_from}};
+        {"load-best-model-at-end", o_.load_best_model_at_end}, {"freeze-encoder", o_.freeze_encoder}, {"strip-html", o_.data.strip_html}, {"label-from", o_.data.label_from}};
     return j;
   }
   const TrainOptions& o_;

@@ -29,6 +29,12 @@ struct TrainOptions {
   int batch_size = 16;
   double learning_rate = 2e-5;
   double weight_decay = 0.01;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_epsilon = 1e-8;
+  // HF's label_smoothing_factor: the target is (1 - f) one-hot + f/classes (as torch's cross_entropy with
+  // label_smoothing=f; a soft label is smoothed the same way). Evaluation losses are not smoothed.
+  double label_smoothing_factor = 0;
   int64_t warmup_steps = 0;
   double warmup_ratio = 0.1;
   std::string lr_scheduler = "linear";
@@ -49,10 +55,12 @@ struct TrainOptions {
   int64_t eval_steps = 500;
   int early_stopping_patience = 0;      // evaluations without improvement; 0: off
   std::string metric_for_best_model = "accuracy";
+  bool load_best_model_at_end = true;   // the output is the best model; off: the last one
   bool freeze_encoder = false;
   int64_t save_steps = 0;       // 0: checkpoint at every evaluation (and at the end)
   int save_total_limit = 2;
   bool resume = false;
+  std::string resume_from_checkpoint;   // with resume: this checkpoint directory instead of the newest in output_dir
   bool force = false;           // resume a checkpoint made with other data, model or options
   std::string log_file;
   int eval_batch_size = 64;

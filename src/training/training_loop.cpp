@@ -205,7 +205,7 @@ bool TrainingLoop::keep_if_best(double score) {
     state_.best_metric = score;
     state_.best_step = state_.global_step;
     state_.evals_without_improvement = 0;
-    task_.save_model_dir(options_.output_dir);
+    if (best.save_to_output) task_.save_model_dir(options_.output_dir);
   } else {
     state_.evals_without_improvement++;
   }
@@ -223,7 +223,7 @@ void TrainingLoop::finish(bool early_stopped) {
   if (comm_.is_root()) {
     progress_->finish();
     if (early_stopped)
-      std::fprintf(stderr, "bertft: early stopping: no improvement of %s in %d evaluations\n",
+      std::fprintf(stderr, "bertft: notice: early stopping: no improvement of %s in %d evaluations\n",
                    options_.best->metric.c_str(), options_.best->patience);
   }
   clock_.report(comm_, *reducer_, omp_get_max_threads());

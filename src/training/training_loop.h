@@ -80,11 +80,13 @@ EvalStrategy parse_eval_strategy(const std::string& name);
 
 // `train`'s best model (HF's metric_for_best_model and EarlyStoppingCallback): written to the output
 // directory at each evaluation that improves on the best score; after `patience` evaluations without
-// improvement (0: never) training stops.
+// improvement (0: never) training stops. Without save_to_output (--load-best-model-at-end false) the best
+// is only tracked and the task writes its last model there itself.
 struct BestModel {
   std::string metric;
   bool higher_is_better = true;
   int patience = 0;
+  bool save_to_output = true;
 };
 
 // `pretrain`'s budgets, which may change between resumed runs: the run stops, with a checkpoint, at

@@ -58,20 +58,22 @@ def adamw(model, lr, weight_decay, betas=(0.9, 0.999), eps=1e-8):
     return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, foreach=False)
 
 
-def train_losses(model, micro_batches, steps, accum, lr, weight_decay, warmup, schedule, clip):
+def train_losses(model, micro_batches, steps, accum, lr, weight_decay, warmup, schedule, clip,
+                 label_smoothing=0.0, betas=(0.9, 0.999), eps=1e-8):
     """Trainer's loop in eval mode (dropout off; autograd works the same): each optimizer step takes
     `accum` micro-batches (forward, mean cross-entropy / accum, backward), clips the gradient norm,
     steps AdamW and the schedule. micro_batches yields ((model inputs...), labels). Returns each
-    step's loss, the mean of its micro-batches'."""
+    step's loss, the mean of its micro-batches'. label_smoothing is Trainer's LabelSmoother
+    (label_smoothing_factor), which equals torch's cross_entropy(label_smoothing=...)."""
     model.eval()
-    optimizer = adamw(model, lr, weight_decay)
+    optimizer = adamw(model, lr, weight_decay, betas, eps)
     schedule = scheduler(optimizer, schedule, warmup, steps)
     losses, batches = [], iter(micro_batches)
     for _ in range(steps):
         step_loss = 0.0
         for _ in range(accum):
             inputs, labels = next(batches)
-            loss = torch.nn.functional.cross_entropy(model(*inputs), labels)
+            loss = torch.nn.functional.cross_entropy(model(*inputs), labels, label_smoothing=label_smoothing)
             (loss / accum).backward()
             step_loss += loss.item() / accum
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
