@@ -31,7 +31,7 @@ run() {  # name, extra options
   ./build/bertft pretrain --config scripts/imdb-bert-config.json --tokenizer "$vocab" \
     --corpus "$data#aclImdb/train" --output "$work/$name" --max-length 128 --batch-size 32 --max-steps 12000 \
     --warmup-steps 1000 --learning-rate 1e-3 --adam-beta2 0.98 --adam-eps 1e-6 --eval-steps 250 --save-steps 250 \
-    --stop-at-step "$steps" --resume --log "$work/$name.jsonl" "$@" >/dev/null
+    --stop-at-step "$steps" --resume --log "$work/$name.jsonl" --strip-html "$@" >/dev/null
 }
 run normal-dropout0.1 --position-init normal
 run normal-dropout0 --position-init normal --dropout 0

@@ -37,7 +37,7 @@ with tarfile.open(sys.argv[1]) as tar, open(sys.argv[2], "w", encoding="utf-8") 
 PY
 for model in "${models[@]}"; do
   dir=$root/../shared/models/$model
-  "$bertft" tokenize --model "$dir" --max-length 0 --bench "$work/texts.jsonl" > "$work/$model.jsonl"
+  "$bertft" tokenize --model "$dir" --no-truncation --bench "$work/texts.jsonl" > "$work/$model.jsonl"
   node "$root/bench/tokenizer_bench.mjs" "$dir" "$work/texts.jsonl" >> "$work/$model.jsonl"
 done
 

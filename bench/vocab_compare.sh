@@ -32,7 +32,7 @@ with open(sys.argv[2], "w", encoding="utf-8") as f:
 EOF
 
 measure() {  # NAME MODEL_DIR SECONDS
-  "$BERTFT" tokenize --model "$2" --max-length 0 < "$WORK/test.jsonl" |
+  "$BERTFT" tokenize --model "$2" --no-truncation < "$WORK/test.jsonl" |
     python3 -c '
 import json, sys
 name, seconds, model = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -52,7 +52,7 @@ echo "| vocabulary | tokens | training (s) | tokens/review | > 128 | > 256 | > 5
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 measure "bert-base-uncased" "$BASE" "-"
 for size in "${SIZES[@]}"; do
-  summary=$("$BERTFT" vocab --corpus "$ARCHIVE#aclImdb/train" --size "$size" --output "$WORK/v$size")
+  summary=$("$BERTFT" vocab --corpus "$ARCHIVE#aclImdb/train" --size "$size" --output "$WORK/v$size" --strip-html)
   seconds=$(python3 -c 'import json,sys; print("%.1f" % json.loads(sys.argv[1]).get("seconds"))' "$summary")
   measure "IMDb $size" "$WORK/v$size" "$seconds"
 done

@@ -33,11 +33,10 @@ if [ -f "$imdb" ]; then
     --truncation chunks
 fi
 echo "== bertft predict: examples/reviews.jsonl with the bundled models/imdb-sentiment" >&2
-$bertft predict --model models/imdb-sentiment --input examples/reviews.jsonl --truncation chunks
+$bertft predict --model models/imdb-sentiment --input examples/reviews.jsonl  # its config.json: 128-token windows, <br /> stripped
 if [ -f "$imdb" ]; then
   echo "== bertft eval: models/imdb-sentiment on all 25,000 IMDb test reviews, whole reviews as 128-token windows" >&2
-  $bertft eval --model models/imdb-sentiment --data "$imdb#aclImdb/test" --strip-html --max-length 128 \
-    --truncation chunks
+  $bertft eval --model models/imdb-sentiment --data "$imdb#aclImdb/test"
 else
   echo "== $imdb not found: skipping the IMDb test set (set IMDB=path/to/aclImdb.tar.gz)" >&2
 fi

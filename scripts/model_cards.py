@@ -4,7 +4,9 @@ scripts/pretrain-imdb.sh measured in its work directory, so that every number in
   WORK/vocab/vocab.txt, WORK/mlm128/metrics.json, WORK/sentiment/metrics.json (the teacher),
   WORK/tfidf-teacher.json, WORK/roundN/pseudo-labels.json and WORK/roundN/student/metrics.json for the four
   distillation rounds (round 4's student is models/imdb-sentiment),
-  WORK/imdb-sentiment-test.json (bertft eval of models/imdb-sentiment on all 25,000 test reviews).
+  WORK/imdb-sentiment-test.json (bertft eval of models/imdb-sentiment on all 25,000 test reviews);
+and records in both config.json files the input options the models were made with ("bertft_defaults",
+src/inference/inference_defaults.h), which bertft's commands use when none are given.
     python3 scripts/model_cards.py WORK [REPO]"""
 import json
 import os
@@ -39,6 +41,25 @@ def kept(pseudo):
             f"{pseudo['per_label']['positive']:,} positive)")
 
 
+# What pretraining and fine-tuning ran with (scripts/pretrain-imdb.sh): reviews with <br /> line breaks
+# stripped; imdb-sentiment classifies whole reviews as 128-token windows sharing 32 tokens.
+DEFAULTS = {
+    "imdb-bert": {"chunk_overlap": 32, "head_tokens": 128, "max_length": 0, "strip_html": True, "truncation": "head"},
+    "imdb-sentiment": {"chunk_overlap": 32, "head_tokens": 128, "max_length": 128, "strip_html": True,
+                       "truncation": "chunks"},
+}
+
+
+def record_defaults(directory):
+    path = os.path.join(directory, "config.json")
+    config = load(path)
+    config["bertft_defaults"] = DEFAULTS[os.path.basename(os.path.normpath(directory))]
+    with open(path + ".tmp", "w") as f:
+        f.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    os.replace(path + ".tmp", path)
+    print(f"wrote {path}")
+
+
 def size_mb(directory):
     return os.path.getsize(os.path.join(directory, "model.safetensors")) / 1e6
 
@@ -68,8 +89,10 @@ the test split was never used for training, pretraining or choosing anything.
 A `BertForMaskedLM` ({shape}), pretrained from random initialisation by masked LM on movie reviews, stored
 in bf16 ({size_mb(bert_dir):.1f} MB). Load it with Hugging Face Transformers (`BertForMaskedLM`, or
 `BertForSequenceClassification` with a new head) or fine-tune it with `bertft train --model models/imdb-bert`.
-Reviews longer than 128 tokens: fine-tune and predict with `--max-length 128 --truncation chunks` (every
-128-token window of a review), as `models/imdb-sentiment` was made.
+Reviews longer than 128 tokens: fine-tune with `--max-length 128 --truncation chunks` (every 128-token
+window of a review), as `models/imdb-sentiment` was made. Its `config.json` records that it was pretrained
+on reviews with `<br />` line breaks stripped (`"bertft_defaults"`), so `bertft train` strips them too
+unless told `--no-strip-html`.
 
 {common}
 ## How it was made
@@ -96,8 +119,10 @@ IMDb test reviews (see its card).
 
 A `BertForSequenceClassification` (labels `negative`, `positive`) fine-tuned from `models/imdb-bert`
 ({shape}), stored in bf16 ({size_mb(sentiment_dir):.1f} MB). Use it with `bertft predict`, `bertft serve`,
-or Hugging Face Transformers. A review longer than 128 tokens is best scored whole, by the mean of its
-windows' probabilities: `bertft predict --model models/imdb-sentiment --truncation chunks`.
+or Hugging Face Transformers. A review longer than 128 tokens is scored whole, by the mean of its
+128-token windows' probabilities, with `<br />` line breaks stripped: its `config.json` records these as
+`"bertft_defaults"` (`--max-length 128 --truncation chunks --strip-html`), which `bertft predict`, `eval` and
+`serve` use unless given other options.
 
 {common}
 ## How it was made
@@ -132,8 +157,8 @@ for validation and trains on the other 22,500:
 
 ## Results on all 25,000 IMDb test reviews
 
-`bertft eval --model models/imdb-sentiment --data aclImdb.tar.gz#aclImdb/test --strip-html --max-length 128
---truncation chunks`:
+`bertft eval --model models/imdb-sentiment --data aclImdb.tar.gz#aclImdb/test` (the defaults its `config.json`
+records: `--max-length 128 --truncation chunks --strip-html`):
 
 | accuracy | precision | recall | F1 |
 | ---: | ---: | ---: | ---: |
@@ -142,6 +167,8 @@ for validation and trains on the other 22,500:
 For scale: TF-IDF + logistic regression reaches 88.9–90.5% on the same split (`bertft baseline`), the
 seeds' BERT-base 91–94.2%.
 """
+    for directory in (bert_dir, sentiment_dir):
+        record_defaults(directory)
     for directory, card in ((bert_dir, bert_card), (sentiment_dir, sentiment_card)):
         path = os.path.join(directory, "README.md")
         with open(path + ".tmp", "w") as f:

@@ -41,7 +41,7 @@ done_stage() { [ -f "$1/metrics.json" ] && ! grep -q '"stopped_by_time": true' "
 
 if [ ! -f "$work/vocab/vocab.txt" ]; then
   echo "== vocab" >&2
-  $bertft vocab --corpus "${corpus[@]}" --size 16384 --output "$work/vocab"
+  $bertft vocab --corpus "${corpus[@]}" --size 16384 --output "$work/vocab" --strip-html
 fi
 
 if ! done_stage "$work/mlm128"; then
@@ -49,7 +49,7 @@ if ! done_stage "$work/mlm128"; then
   $bertft pretrain --config scripts/imdb-bert-config.json --tokenizer "$work/vocab" --corpus "${corpus[@]}" \
     --output "$work/mlm128" --max-length 128 --batch-size 32 --max-steps 12000 --warmup-steps 1000 \
     --learning-rate 1e-3 --adam-beta2 0.98 --adam-eps 1e-6 --dropout 0 --position-init sinusoidal \
-    --eval-steps 250 --save-steps 250 --max-time "$budget" --resume --log "$work/mlm128.jsonl"
+    --eval-steps 250 --save-steps 250 --max-time "$budget" --resume --log "$work/mlm128.jsonl" --strip-html
   done_stage "$work/mlm128" || exit 0
 fi
 
@@ -116,6 +116,6 @@ json.dump(config, open(path + ".tmp", "w"), indent=2)
 os.replace(path + ".tmp", path)
 PY
 $bertft convert --model "$work/round4/student" --output models/imdb-sentiment --dtype bf16 --max-positions 128
-$bertft eval --model models/imdb-sentiment --data "$data#aclImdb/test" --strip-html --max-length 128 \
-  --truncation chunks | tee "$work/imdb-sentiment-test.json"
+# No input options: the model's config.json records them (bertft_defaults: 128-token windows, <br /> stripped).
+$bertft eval --model models/imdb-sentiment --data "$data#aclImdb/test" | tee "$work/imdb-sentiment-test.json"
 python3 scripts/model_cards.py "$work"

@@ -88,6 +88,10 @@ def class_names(path, rows):
 def label(args):
     items = read_jsonl(args.texts, ["text"])
     teachers = [(path, read_jsonl(path, ["label", "probs"])) for path in args.teachers]
+    for _, rows in teachers:  # bertft predict labels its probabilities {name: p} in class-id order
+        for row in rows:
+            if isinstance(row["probs"], dict):
+                row["probs"] = list(row["probs"].values())
     names = None
     for path, rows in teachers:
         if len(rows) != len(items):

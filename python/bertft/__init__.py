@@ -255,15 +255,18 @@ def pipeline(task="text-classification", model=None, **kwargs):
 
 
 def _command_args(options):
-    """--key value arguments from keyword options: underscores become dashes, True is a flag, False and
-    None are left out, a list or tuple repeats its values."""
+    """--key value arguments from keyword options, spelled as given (the CLI takes underscores as
+    dashes): True is a bare switch, False is ``--key=false`` (so ``load_best_model_at_end=False`` turns
+    it off), None is left out, a list or tuple repeats its values."""
     args = []
     for key, value in options.items():
-        if value is None or value is False:
+        if value is None:
             continue
-        option = "--" + key.replace("_", "-")
+        option = "--" + key
         if value is True:
             args.append(option)
+        elif value is False:
+            args.append(option + "=false")
         elif isinstance(value, (list, tuple)):
             args.append(option)
             args.extend(str(v) for v in value)

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/command_line.h"
 #include "cli/eval_options.h"
 #include "cli/train_options.h"
 #include "cli/truncation_options.h"
@@ -22,6 +23,7 @@
 #include "common/hub_cache.h"
 #include "common/precision.h"
 #include "distributed/communicator.h"
+#include "inference/inference_defaults.h"
 #include "inference/text_classifier.h"
 #include "model/config.h"
 #include "tokenizer/tokenizer.h"
@@ -31,15 +33,6 @@ namespace py = pybind11;
 
 namespace bertft {
 namespace {
-
-// What a Python caller leaves out (None) takes the model directory's inference defaults: today the
-// CLI's own defaults for predict; the one place to read a model directory's defaults from.
-struct InferenceDefaults {
-  int max_length = 0;  // the model's maximum (resolve_max_length)
-  TruncationCliOptions truncation;
-};
-
-InferenceDefaults inference_defaults(const std::string& /*model_dir*/) { return {}; }
 
 // The model directory a model argument names, resolved as the CLI's --model is (cli/model_option.cpp).
 std::string model_directory(const std::string& model) {
@@ -51,18 +44,17 @@ std::string model_directory(const std::string& model) {
 }
 
 // Parses `args` ("--key", "value", ...) as `bertft <command> args...` would, with the command's own
-// option table (added by add_options); CLI::ParseError carries the CLI's message.
+// option table (added by add_options) and the CLI's reading of it (cli/command_line.h): the same
+// spellings, suggestions and one-line errors.
 void parse_command(const std::string& command, const std::vector<std::string>& args,
                    const std::function<void(CLI::App*)>& add_options) {
   CLI::App app{"bertft"};
   app.option_defaults()->always_capture_default();
   app.require_subcommand(1);
   add_options(app.add_subcommand(command));
-  std::vector<std::string> argv_strings{"bertft", command};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<const char*> argv;
-  for (const std::string& s : argv_strings) argv.push_back(s.c_str());
-  app.parse(static_cast<int>(argv.size()), argv.data());
+  std::vector<std::string> command_line{command};
+  command_line.insert(command_line.end(), args.begin(), args.end());
+  parse_command_line(app, std::move(command_line));
 }
 
 py::object json_to_python(const std::string& json_text) {
@@ -129,21 +121,29 @@ class PyClassifier {
   PyClassifier(const std::string& model, const std::string& precision, std::optional<int> threads,
                std::optional<int> max_length, std::optional<std::string> truncation) {
     const std::string dir = model_directory(model);
-    const InferenceDefaults defaults = inference_defaults(dir);
-    threads_ = threads.value_or(omp_get_num_procs());
+    threads_ = threads.value_or(default_threads());
     if (threads_ < 1) throw Error("threads must be at least 1, not " + std::to_string(threads_));
-    TruncationCliOptions truncation_options = defaults.truncation;
-    if (truncation) truncation_options.name = *truncation;
-    TextClassifierOptions options;
-    options.precision = precision_from_name(precision);
-    options.truncation = truncation_options.to_truncation();
-    options.max_length = max_length.value_or(defaults.max_length);
-    if (options.max_length < 0) throw Error("--max-length must not be negative");
+    if (max_length && *max_length < 0) throw Error("--max-length must not be negative");
+    // What the caller leaves out (None) takes what the model directory records, as the CLI's flags do.
+    auto options_for = [&](const ModelConfig& config) {
+      const InferenceDefaults recorded = inference_defaults(config, dir + "/config.json");
+      TextClassifierOptions options;
+      options.precision = precision_from_name(precision);
+      options.max_length = max_length.value_or(recorded.max_length);
+      options.truncation = recorded.truncation;
+      if (truncation) {
+        TruncationCliOptions named;
+        named.name = *truncation;
+        options.truncation = named.to_truncation();
+      }
+      options.strip_html = recorded.strip_html;
+      return options;
+    };
     std::vector<std::string> notices;
     {
       py::gil_scoped_release release;
       use_threads(threads_);
-      classifier_.emplace(dir, options, &notices);
+      classifier_.emplace(dir, options_for, &notices);
     }
     for (const std::string& notice : notices) std::fprintf(stderr, "bertft: notice: %s\n", notice.c_str());
   }
@@ -160,7 +160,6 @@ class PyClassifier {
     for (size_t i = 0; i < texts.size(); i++) {
       inputs[i].text = texts[i];
       if (pairs) inputs[i].text_pair = (*pairs)[i];
-      inputs[i].line = static_cast<int64_t>(i) + 1;
     }
     const size_t C = static_cast<size_t>(classifier_->config().num_labels());
     std::vector<float> probs(texts.size() * C), logits(texts.size() * C);
@@ -169,7 +168,8 @@ class PyClassifier {
       std::lock_guard<std::mutex> lock(mutex_);  // one call at a time uses the classifier's buffers
       use_threads(threads_);
       classifier_->set_batch_size(batch_size);
-      classifier_->classify(inputs, "texts", probs.data(), logits.data());
+      classifier_->classify(
+          inputs, [](size_t i) { return "texts[" + std::to_string(i) + "]"; }, probs.data(), logits.data());
     }
     return {float_matrix(std::move(probs), texts.size(), C), float_matrix(std::move(logits), texts.size(), C)};
   }

@@ -16,6 +16,7 @@
 #include "common/svg_chart.h"
 #include "data/dataset.h"
 #include "evaluation/length_analysis.h"
+#include "inference/inference_defaults.h"
 #include "model/config.h"
 #include "tokenizer/tokenizer.h"
 
@@ -40,6 +41,8 @@ void run_analyze(const AnalyzeOptions& o) {
     const ModelConfig config = load_config(config_path);
     max_positions = config.max_sequence_length();
     options.known_labels = config.id2label;
+    // The lengths the model sees: its texts cleaned as it was trained to take them.
+    options.strip_html = o.dataset.strip_html.value_or(inference_defaults(config, config_path).strip_html);
   }
   const Dataset data = load_dataset(o.data, options);
   if (data.examples.empty()) throw Error(o.data + ": no examples");

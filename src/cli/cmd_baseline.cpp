@@ -141,8 +141,8 @@ std::vector<std::string> read_unlabeled(const BaselineOptions& o) {
   std::vector<std::string> docs;
   TextInput input;
   while (reader.next(input))
-    docs.push_back(document(clean_text(std::move(input.text), o.dataset.strip_html),
-                            clean_text(input.text_pair.value_or(""), o.dataset.strip_html)));
+    docs.push_back(document(clean_text(std::move(input.text), o.dataset.strip_html.value_or(false)),
+                            clean_text(input.text_pair.value_or(""), o.dataset.strip_html.value_or(false))));
   if (const std::string warning = reader.sanitized_warning(); !warning.empty())
     std::fprintf(stderr, "bertft: warning: %s\n", warning.c_str());
   return docs;

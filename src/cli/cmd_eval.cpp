@@ -57,14 +57,17 @@ nlohmann::ordered_json run_eval(const EvalOptions& o) {
   const Model model = load_model(o.model_dir, LoadOptions{}, &notices);
   check_tokenizer_fits(tokenizer, model.config, o.model_dir + "/config.json");
   for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
-  const int max_length = resolve_max_length(model.config, o.max_length);
-  const Truncation truncation = o.truncation.to_truncation();
+  const InferenceDefaults inputs = resolve_inference_options(
+      model.config, o.model_dir + "/config.json", o.max_length_option, o.max_length, o.truncation, o.dataset.strip_html);
+  const int max_length = inputs.max_length;
+  const Truncation truncation = inputs.truncation;
   check_truncation(truncation, max_length);
   DatasetOptions options = o.dataset.to_options();
+  options.strip_html = inputs.strip_html;
   options.known_labels = model.config.id2label;
   const Dataset data = load_dataset(o.data, options);
   if (data.label_names != model.config.id2label)
-    throw Error(o.data + ": labels do not match the model's id2label");
+    throw Error(o.data + ": " + label_mismatch(data.label_names, model.config.id2label));
   const EncodedDataset encoded = encode_dataset(tokenizer, data, max_length, truncation);
   const Evaluation ev = evaluate(model, encoded, o.batch_size, max_length, precision);
   const ClassificationMetrics metrics = compute_metrics(encoded.labels, ev.predicted, model.config.num_labels(),
@@ -89,8 +92,10 @@ void add_eval_options(CLI::App* sub, EvalOptions& options) {
                   "to the metrics: examples, errors and accuracy grouped by negation, contrastive words, token "
                   "length and star rating");
   add_number_option(sub, "--batch-size", o->batch_size, kBatchSizeRange, "Examples per forward pass");
-  add_number_option(sub, "--max-length", o->max_length, "[0, inf)",
-                    "Tokens per example incl. [CLS]/[SEP] (0: the model's maximum)");
+  o->max_length_option =
+      add_number_option(sub, "--max-length", o->max_length, "[0, inf)",
+                        max_length_help("example") + ". Default: what the model directory records, else 0")
+          ->default_str("model directory's");
   add_dataset_options(sub, o->dataset);
   add_threads_option(sub, o->threads);
   sub->add_option("--precision", o->precision, kPrecisionHelp);

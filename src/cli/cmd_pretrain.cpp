@@ -3,6 +3,8 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/dataset_options.h"
+#include "cli/truncation_options.h"
 #include "cli/model_option.h"
 #include "cli/train_options.h"
 #include "common/error.h"
@@ -18,7 +20,6 @@ void setup_pretrain(CLI::App& app) {
   auto dropout = std::make_shared<float>(-1);
   auto threads = std::make_shared<int>(default_threads());
   auto precision = std::make_shared<std::string>("auto");
-  auto keep_html = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand(
       "pretrain", "Masked-LM pretraining of a BertForMaskedLM model, from scratch or further from a checkpoint");
   auto* model = bertft::add_model_option(sub, o->model_dir,
@@ -45,7 +46,8 @@ void setup_pretrain(CLI::App& app) {
                     "Stop after this many seconds of training, summed over resumed runs, with a checkpoint (0: no "
                     "limit)");
   add_number_option(sub, "--batch-size,--per-device-train-batch-size", o->batch_size, kBatchSizeRange, "Sequences per micro-batch");
-  add_number_option(sub, "--max-length,--max-seq-length", o->max_length, "[3, inf)", "Tokens per packed sequence incl. [CLS]/[SEP]");
+  add_number_option(sub, "--max-length,--max-seq-length", o->max_length, "[0, inf)",
+                    max_length_help("packed sequence"));
   add_number_option(sub, "--learning-rate", o->learning_rate, "[0, inf)", "Peak learning rate");
   add_number_option(sub, "--weight-decay", o->weight_decay, "[0, inf)",
                     "AdamW decoupled weight decay (not on biases and LayerNorm)");
@@ -76,7 +78,7 @@ void setup_pretrain(CLI::App& app) {
       ->check(CLI::IsMember({"sinusoidal", "normal"}))
       ->capture_default_str();
   sub->add_option("--text-column", o->text_column, "JSON Lines key of the text (default: text, review, sentence, content)");
-  sub->add_flag("--keep-html", *keep_html, "Keep <br /> tags (by default they become spaces)");
+  add_strip_html_option(sub, o->strip_html);
   add_bool_option(sub, "--resume", o->resume, "Continue from the newest checkpoint in --output");
   add_bool_option(sub, "--force", o->force,
                 "With --resume: continue a checkpoint made with another corpus, model or training options");
@@ -85,10 +87,9 @@ void setup_pretrain(CLI::App& app) {
   add_number_option(sub, "--bucket-mb", o->bucket_mb, "(0, 1e6]",
                     "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
   sub->add_option("--precision", *precision, kPrecisionHelp);
-  sub->callback([o, dropout, threads, precision, keep_html, model, config] {
+  sub->callback([o, dropout, threads, precision, model, config] {
     if (model->count() == 0 && config->count() == 0) throw CLI::RequiredError("--model or --config");
     o->precision = precision_from_name(*precision);
-    o->strip_html = !*keep_html;
     if (*dropout >= 0) o->dropout = *dropout;
     use_threads(*threads);
     run_pretraining(*o, world_communicator());

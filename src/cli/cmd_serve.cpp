@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/dataset_options.h"
 #include "cli/model_option.h"
 #include "cli/truncation_options.h"
 #include "common/error.h"
@@ -42,10 +43,12 @@ struct ServeOptions {
   std::string api = "tei";
   std::string cors_allow_origin;
   bool log_requests = false;
-  int max_length = 0;  // 0: the model's max_position_embeddings
+  int max_length = 0;  // 0: the longest the model takes
+  CLI::Option* max_length_option = nullptr;
   int threads = default_threads();
   std::string precision = "auto";
   TruncationCliOptions truncation;
+  std::optional<bool> strip_html;
 };
 
 // Deadlines: positive, and at most a day.
@@ -79,7 +82,6 @@ void run_serve(const ServeOptions& opt) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
       throw Error("--cors-allow-origin must not contain control characters (one origin, e.g. https://example.org, or *)");
   const Precision precision = precision_from_name(opt.precision);
-  const Truncation truncation = opt.truncation.to_truncation();
 
   Model model;
   std::vector<std::string> notices;
@@ -90,7 +92,10 @@ void run_serve(const ServeOptions& opt) {
   const Tokenizer tokenizer = Tokenizer::from_dir(opt.model_dir);
   check_tokenizer_fits(tokenizer, model.config, opt.model_dir + "/config.json");
 
-  const int max_length = resolve_max_length(model.config, opt.max_length);
+  const InferenceDefaults inputs = resolve_inference_options(
+      model.config, opt.model_dir + "/config.json", opt.max_length_option, opt.max_length, opt.truncation, opt.strip_html);
+  const int max_length = inputs.max_length;
+  const Truncation truncation = inputs.truncation;
   const int min_length = static_cast<int>(tokenizer.num_special_tokens(true));
   if (max_length < min_length)
     throw Error("--max-length " + std::to_string(max_length) + " leaves no room for the " +
@@ -124,6 +129,7 @@ void run_serve(const ServeOptions& opt) {
   service_options.payload_limit = static_cast<size_t>(opt.payload_limit);
   service_options.batch = limits;
   service_options.truncation = truncation;
+  service_options.strip_html = inputs.strip_html;
   service_options.precision = precision_name(precision);
   Service service(tokenizer, model.config, batcher, metrics, service_options);
 
@@ -188,13 +194,16 @@ void setup_serve(CLI::App& app) {
                   "Access-Control-Allow-Origin for browsers on other origins (e.g. * or https://example.org); "
                   "empty: no CORS headers");
   sub->add_flag("--log-requests", opt->log_requests, "One JSON line per request on stderr (access log)");
-  add_number_option(sub, "--max-length", opt->max_length, "[0, 65536]",
-                    "Tokens per input incl. special tokens; longer inputs get 422 unless \"truncate\": true, "
-                    "or with --truncation chunks are scored whole, by their windows "
-                    "(0: the model's max_position_embeddings)");
+  opt->max_length_option =
+      add_number_option(sub, "--max-length", opt->max_length, "[0, 65536]",
+                        max_length_help("input") + "; longer inputs get 422 unless \"truncate\": true, or with "
+                        "--truncation chunks are scored whole, by their windows. Default: what the model directory "
+                        "records, else 0")
+          ->default_str("model directory's");
   add_threads_option(sub, opt->threads);
   sub->add_option("--precision", opt->precision, kPrecisionHelp);
   add_truncation_options(sub, opt->truncation);
+  add_strip_html_option(sub, opt->strip_html);
   sub->callback([opt] { run_serve(*opt); });
 }
 

@@ -22,12 +22,14 @@ namespace {
 
 struct Options {
   std::string model;
-  long long max_length = -1;  // -1: the model's
+  long long max_length = 0;  // 0: the model's limit
+  bool no_truncation = false;
   std::string bench;
 };
 
 size_t resolve_max_length(const Options& o, const bertft::Tokenizer& tokenizer) {
-  return o.max_length < 0 ? tokenizer.model_max_length() : static_cast<size_t>(o.max_length);
+  if (o.no_truncation) return 0;  // the tokenizer's "no limit"
+  return o.max_length > 0 ? static_cast<size_t>(o.max_length) : tokenizer.model_max_length();
 }
 
 void run_tokenize(const Options& o) {
@@ -102,11 +104,14 @@ void setup_tokenize(CLI::App& app) {
   auto o = std::make_shared<Options>();
   bertft::add_model_option(sub, o->model, "Model whose tokenizer to use (tokenizer.json, or vocab.txt or vocab.json + merges.txt, + tokenizer_config.json)")
       ->required();
-  bertft::add_number_option(sub, "--max-length", o->max_length, "[0, inf)",
-                            "Truncate to N tokens including [CLS]/[SEP] (pairs longest-first); 0 = no truncation. "
-                            "Default: the model's limit (tokenizer_config.json model_max_length, capped at "
-                            "config.json max_position_embeddings), none if neither is set")
-      ->default_str("model's limit");
+  auto* max_length =
+      bertft::add_number_option(sub, "--max-length", o->max_length, "[0, inf)",
+                                "Truncate to N tokens including [CLS]/[SEP] (pairs longest-first); 0: the longest "
+                                "the model takes (tokenizer_config.json model_max_length, capped at config.json "
+                                "max_position_embeddings; no limit if neither is set)");
+  sub->add_flag("--no-truncation", o->no_truncation,
+                "Keep every token, as Hugging Face's tokenizer does without truncation=True")
+      ->excludes(max_length);
   sub->add_option("--bench", o->bench, "Benchmark tokenization on a JSON Lines file")->group("");
   sub->callback([o] {
     if (o->bench.empty())

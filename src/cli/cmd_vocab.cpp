@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/dataset_options.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "data/corpus.h"
@@ -26,7 +28,7 @@ struct VocabCliOptions {
   long long limit_alphabet = 1000;
   bool no_lowercase = false;
   std::string text_column;
-  bool keep_html = false;
+  std::optional<bool> strip_html;  // no model directory to default from: off unless given
   int threads = default_threads();
 };
 
@@ -40,7 +42,7 @@ void run_vocab(const VocabCliOptions& o) {
 
   CorpusOptions corpus_options;
   corpus_options.text_column = o.text_column;
-  corpus_options.strip_html = !o.keep_html;
+  corpus_options.strip_html = o.strip_html.value_or(false);
   const std::vector<Document> documents = load_corpus(o.corpus, corpus_options);
   const double read_seconds = seconds_since(start);
 
@@ -104,7 +106,9 @@ void setup_vocab(CLI::App& app) {
                     "Keep only this many most frequent characters (0: all); words lose the others");
   sub->add_flag("--no-lowercase", o->no_lowercase, "Cased vocabulary: no lowercasing and no accent stripping");
   sub->add_option("--text-column", o->text_column, "JSON Lines key of the text (default: text, review, sentence, content)");
-  sub->add_flag("--keep-html", o->keep_html, "Keep <br /> tags (default: replace them with a space)");
+  add_strip_html_option(sub, o->strip_html)->description(
+      "Replace <br /> line breaks (as in IMDb reviews) with spaces, or not (default: off, as Hugging Face's "
+      "trainer sees the text); give the same choice to pretrain, which records it in the model");
   add_threads_option(sub, o->threads);
   sub->callback([o] { run_vocab(*o); });
 }

@@ -26,7 +26,17 @@ DatasetOptions DatasetCliOptions::to_options() const {
   return o;
 }
 
-void add_dataset_options(CLI::App* sub, DatasetCliOptions& o, bool with_max_samples) {
+CLI::Option* add_strip_html_option(CLI::App* sub, std::optional<bool>& strip_html) {
+  return sub
+      ->add_flag_function(
+          "--strip-html,!--no-strip-html", [&strip_html](int64_t count) { strip_html = count > 0; },
+          "Replace <br /> line breaks (as in IMDb reviews) with spaces, or not. Default: what the model "
+          "directory records (config.json bertft_defaults), else off: text reaches the tokenizer as Hugging "
+          "Face would see it")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+}
+
+void add_text_column_options(CLI::App* sub, DatasetCliOptions& o) {
   const char* group = "Dataset";
   sub->add_option("--text-column", o.text_column,
                   "Text column / JSON key (default: the first of text, review, sentence, content); a "
@@ -38,13 +48,19 @@ void add_dataset_options(CLI::App* sub, DatasetCliOptions& o, bool with_max_samp
   sub->add_option("--text-pair-column", o.text_pair_column,
                   "Second-text column / JSON key (default: text_pair if present)")
       ->group(group);
-  sub->add_option("--label-column", o.label_column,
-                  "Label column / JSON key (default: the first of label, sentiment, labels, class); a "
-                  "0-based index with --no-header")
-      ->group(group);
   sub->add_flag("--no-header", o.no_header, "CSV/TSV without a header row (columns by index)")->group(group);
   sub->add_option("--column-names", o.column_names,
                   "CSV/TSV without a header row: its columns' names, e.g. label,title,description")
+      ->group(group);
+  add_strip_html_option(sub, o.strip_html)->group(group);
+}
+
+void add_dataset_options(CLI::App* sub, DatasetCliOptions& o, bool with_max_samples) {
+  const char* group = "Dataset";
+  add_text_column_options(sub, o);
+  sub->add_option("--label-column", o.label_column,
+                  "Label column / JSON key (default: the first of label, sentiment, labels, class); a "
+                  "0-based index with --no-header")
       ->group(group);
   sub->add_option("--label-map", o.label_map,
                   "Rename raw label values before anything else, e.g. \"4=positive,0=negative\"; a value "
@@ -58,8 +74,6 @@ void add_dataset_options(CLI::App* sub, DatasetCliOptions& o, bool with_max_samp
   sub->add_option("--label-from", o.label_from,
                   "label | rating: the star rating in aclImdb file names (ID_RATING.txt) as the class")
       ->check(CLI::IsMember({"label", "rating"}))
-      ->group(group);
-  sub->add_flag("--strip-html", o.strip_html, "Replace <br /> line breaks (as in IMDb reviews) with spaces")
       ->group(group);
   if (!with_max_samples) return;
   add_number_option(sub, "--max-samples", o.max_samples, "[0, inf)",

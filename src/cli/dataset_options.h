@@ -3,6 +3,7 @@
 // dataset-stats), so they are spelled and documented the same everywhere. See data/dataset.h for the
 // semantics.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/command.h"
@@ -16,7 +17,7 @@ struct DatasetCliOptions {
   std::string label_map;     // "4=positive,0=negative"
   std::string label_names;   // FILE or "World,Sports,..."
   std::string label_from = "label";
-  bool strip_html = false;
+  std::optional<bool> strip_html;  // unset: the model directory's default (off without one)
   bool no_header = false;
   size_t max_samples = 0;
 
@@ -26,10 +27,18 @@ struct DatasetCliOptions {
 };
 
 // Adds --text-column(s), --text-pair-column, --label-column, --no-header, --column-names, --label-map,
-// --label-names, --label-from, --strip-html and
+// --label-names, --label-from, --strip-html / --no-strip-html and
 // (unless the command has its own per-split limits) --max-samples to `sub`, bound to `o` (which must
 // outlive parsing).
 void add_dataset_options(CLI::App* sub, DatasetCliOptions& o, bool with_max_samples = true);
+
+// --strip-html / --no-strip-html, the same in every command: <br /> line breaks become spaces, or not.
+// Unset: the model directory's default (inference/inference_defaults.h), off where there is none.
+CLI::Option* add_strip_html_option(CLI::App* sub, std::optional<bool>& strip_html);
+
+// The options that say where a file's texts are, without the label ones: --text-column(s),
+// --text-pair-column, --no-header, --column-names and --strip-html / --no-strip-html (predict).
+void add_text_column_options(CLI::App* sub, DatasetCliOptions& o);
 
 // Help text for a --data / --train-data option.
 extern const char* const kDatasetSpecHelp;

@@ -1,8 +1,6 @@
 #pragma once
 // The options of `bertft eval` and what it computes, in one place so that the Python module's
 // bertft.evaluate parses the same option table and returns the very JSON the command prints.
-#include <omp.h>
-
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -17,7 +15,8 @@ struct EvalOptions {
   DatasetCliOptions dataset;
   int batch_size = 64;
   int max_length = 0;
-  int threads = omp_get_num_procs();
+  CLI::Option* max_length_option = nullptr;  // given: max_length wins over the model directory's record
+  int threads = default_threads();
   std::string precision = "auto";
   TruncationCliOptions truncation;
 };

@@ -1,10 +1,15 @@
 #pragma once
-// --truncation / --head-tokens / --chunk-overlap, shared by train, eval, predict and serve
-// (encoding/encoded_dataset.h).
+// The options of how a classifier's inputs are made, shared by train, eval, predict and serve:
+// --max-length, --truncation / --head-tokens / --chunk-overlap (encoding/encoded_dataset.h). predict,
+// eval and serve take what the command line gives, else what the model directory records
+// (inference/inference_defaults.h), else the built-in default.
+#include <optional>
 #include <string>
 
 #include "cli/command.h"
 #include "encoding/encoded_dataset.h"
+#include "inference/inference_defaults.h"
+#include "model/config.h"
 
 namespace bertft {
 
@@ -12,9 +17,30 @@ struct TruncationCliOptions {
   std::string name = "head";
   int head_tokens = 128;
   int chunk_overlap = 32;
+  CLI::Option* name_option = nullptr;
+  CLI::Option* head_tokens_option = nullptr;
+  CLI::Option* chunk_overlap_option = nullptr;
+
+  // The options as given, built-in defaults for the others.
   Truncation to_truncation() const { return truncation_from_name(name, head_tokens, chunk_overlap); }
+  // Each option given on the command line, else `model_default`'s.
+  Truncation resolve(const Truncation& model_default) const;
 };
 
 void add_truncation_options(CLI::App* sub, TruncationCliOptions& o);
+
+// True when `option` was given on the command line.
+inline bool given(const CLI::Option* option) { return option != nullptr && option->count() > 0; }
+
+// What predict, eval and serve run `config` (read from `config_path`) with: each option given on the
+// command line (max_length when max_length_option was given, truncation's, strip_html when set), else
+// what the model directory records, else the built-in default; max_length resolved (0: the longest the
+// model takes). Says on stderr which recorded defaults it took.
+InferenceDefaults resolve_inference_options(const ModelConfig& config, const std::string& config_path,
+                                            const CLI::Option* max_length_option, int max_length,
+                                            const TruncationCliOptions& truncation, std::optional<bool> strip_html);
+
+// --max-length's help, the same in every command: `what` says what is cut.
+std::string max_length_help(const std::string& what);
 
 }  // namespace bertft

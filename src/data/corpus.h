@@ -29,7 +29,7 @@ namespace bertft {
 
 struct CorpusOptions {
   std::string text_column;  // "" = auto: text, review, sentence, content
-  bool strip_html = true;
+  bool strip_html = false;
 };
 
 struct Document {

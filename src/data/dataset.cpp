@@ -41,6 +41,7 @@ struct RawExample {
   bool label_is_json_int = false;
   int rating = -1;
   std::vector<float> probs;
+  std::vector<std::pair<std::string, float>> named_probs;  // "probs" as {LABEL: P, ...}
   std::string origin;
 };
 
@@ -105,7 +106,8 @@ std::vector<RawExample> read_json_lines(const std::string& data, const std::stri
       text_keys = options.text_columns.empty()
                       ? std::vector<std::string>{choose(kTextColumnNames, "text", "--text-column")}
                       : options.text_columns;
-      label_key = options.label_column.empty() ? choose(kLabelNames, "label", "--label-column") : options.label_column;
+      if (!options.unlabeled)
+        label_key = options.label_column.empty() ? choose(kLabelNames, "label", "--label-column") : options.label_column;
     }
     const JsonField record(object, where);
     RawExample ex;
@@ -114,13 +116,17 @@ std::vector<RawExample> read_json_lines(const std::string& data, const std::stri
       const JsonField text = record[key];
       if (text.absent()) fail_file(where, "missing " + single_quoted(key));
       if (!ex.text.empty()) ex.text += ' ';
-      ex.text += clean_text(text.as_string(), options.strip_html);
+      ex.text += clean_text(text.as_string(), options.strip_html.value_or(false));
     }
     const JsonField pair = record[pair_key];
     if (pair.absent()) {
       if (pair_required) fail_file(where, "missing " + single_quoted(pair_key));
     } else {
-      ex.text_pair = clean_text(pair.as_string(), options.strip_html);
+      ex.text_pair = clean_text(pair.as_string(), options.strip_html.value_or(false));
+    }
+    if (options.unlabeled) {
+      out.push_back(std::move(ex));
+      continue;
     }
     const JsonField label = record[label_key];
     if (label.absent()) fail_file(where, "missing label " + single_quoted(label_key));
@@ -136,11 +142,16 @@ std::vector<RawExample> read_json_lines(const std::string& data, const std::stri
     const JsonField probs = record["probs"];
     if (!probs.absent()) {
       double sum = 0;
-      for (const auto& p : probs.as_array()) {
+      auto add = [&](const nlohmann::json& p) {
         if (!p.is_number() || !(p.get<double>() >= 0 && p.get<double>() <= 1))
           probs.fail("expected class probabilities, numbers in [0, 1], got " + brief(p));
-        ex.probs.push_back(p.get<float>());
         sum += p.get<double>();
+        return p.get<float>();
+      };
+      if (probs.value().is_object()) {  // by label name, as bertft predict prints them
+        for (const auto& [name, p] : probs.value().items()) ex.named_probs.emplace_back(name, add(p));
+      } else {
+        for (const auto& p : probs.as_array()) ex.probs.push_back(add(p));
       }
       if (std::abs(sum - 1) > 1e-3) {
         char text[32];
@@ -187,15 +198,16 @@ std::vector<RawExample> read_delimited(const std::string& data, char delimiter, 
   CsvReader reader(data, delimiter, name);
   CsvRecord record;
   std::vector<size_t> text_cols;
-  size_t label_col = 0;
+  std::optional<size_t> label_col;
   std::optional<size_t> pair_col;
   size_t expected_fields = 0;  // 0: any count that has the columns (no header)
   if (options.no_header && options.column_names.empty()) {
-    if (options.text_columns.empty() || options.label_column.empty())
-      fail_file(name, "--no-header needs --text-column and --label-column as 0-based column indexes");
+    if (options.text_columns.empty() || (options.label_column.empty() && !options.unlabeled))
+      fail_file(name, options.unlabeled ? "--no-header needs --text-column as a 0-based column index"
+                                        : "--no-header needs --text-column and --label-column as 0-based column indexes");
     for (const std::string& column : options.text_columns)
       text_cols.push_back(column_index(column, name, "--text-column"));
-    label_col = column_index(options.label_column, name, "--label-column");
+    if (!options.unlabeled) label_col = column_index(options.label_column, name, "--label-column");
     if (!options.text_pair_column.empty()) pair_col = column_index(options.text_pair_column, name, "--text-pair-column");
   } else {
     std::string where = name + " (--column-names)";
@@ -209,7 +221,8 @@ std::vector<RawExample> read_delimited(const std::string& data, char delimiter, 
       text_cols.push_back(find_column(header, "", kTextColumnNames, where, "text", "--text-column"));
     for (const std::string& column : options.text_columns)
       text_cols.push_back(find_column(header, column, {}, where, "text", "--text-column"));
-    label_col = find_column(header, options.label_column, kLabelNames, where, "label", "--label-column");
+    if (!options.unlabeled)
+      label_col = find_column(header, options.label_column, kLabelNames, where, "label", "--label-column");
     if (!options.text_pair_column.empty()) {
       pair_col = find_column(header, options.text_pair_column, {}, where, "text pair", "--text-pair-column");
     } else {
@@ -219,7 +232,7 @@ std::vector<RawExample> read_delimited(const std::string& data, char delimiter, 
     expected_fields = header.size();
   }
   const size_t needed =
-      std::max({*std::max_element(text_cols.begin(), text_cols.end()), label_col, pair_col.value_or(0)}) + 1;
+      std::max({*std::max_element(text_cols.begin(), text_cols.end()), label_col.value_or(0), pair_col.value_or(0)}) + 1;
   std::vector<RawExample> out;
   while (reader.next(record)) {
     const std::string where = name + ":" + std::to_string(record.line);
@@ -234,12 +247,14 @@ std::vector<RawExample> read_delimited(const std::string& data, char delimiter, 
     ex.origin = where;
     for (size_t column : text_cols) {
       if (!ex.text.empty()) ex.text += ' ';
-      ex.text += clean_text(std::move(record.fields[column]), options.strip_html);
+      ex.text += clean_text(std::move(record.fields[column]), options.strip_html.value_or(false));
     }
-    if (pair_col) ex.text_pair = clean_text(std::move(record.fields[*pair_col]), options.strip_html);
-    ex.label = trim(record.fields[label_col]);
-    if (ex.label.empty()) fail_file(where, "empty label");
-    sanitize_utf8(ex.label);
+    if (pair_col) ex.text_pair = clean_text(std::move(record.fields[*pair_col]), options.strip_html.value_or(false));
+    if (label_col) {
+      ex.label = trim(record.fields[*label_col]);
+      if (ex.label.empty()) fail_file(where, "empty label");
+      sanitize_utf8(ex.label);
+    }
     out.push_back(std::move(ex));
   }
   return out;
@@ -263,7 +278,7 @@ int imdb_rating(const std::string& file_name) {
 RawExample imdb_example(std::string contents, const std::string& sub, const std::string& file_name,
                         std::string origin, const DatasetOptions& options) {
   RawExample ex;
-  ex.text = clean_text(std::move(contents), options.strip_html);
+  ex.text = clean_text(std::move(contents), options.strip_html.value_or(false));
   ex.label = sub == "pos" ? "positive" : "negative";
   ex.rating = imdb_rating(file_name);
   ex.origin = std::move(origin);
@@ -413,7 +428,7 @@ void assign_listed_classes(const std::vector<RawExample>& raw, const std::vector
   }
 }
 
-Dataset resolve_labels(std::vector<RawExample> raw, const std::string& spec, const DatasetOptions& options) {
+Dataset resolve_label_ids(std::vector<RawExample>& raw, const std::string& spec, const DatasetOptions& options) {
   if (raw.empty()) fail_file(spec, "no examples");
   Dataset dataset;
   dataset.examples.resize(raw.size());
@@ -514,6 +529,29 @@ Dataset resolve_labels(std::vector<RawExample> raw, const std::string& spec, con
   return dataset;
 }
 
+// Soft labels given by name ("probs": {LABEL: P, ...}) in class-id order, once the classes are known.
+Dataset resolve_labels(std::vector<RawExample> raw, const std::string& spec, const DatasetOptions& options) {
+  Dataset dataset = resolve_label_ids(raw, spec, options);
+  const std::vector<std::string>& names = dataset.label_names;
+  for (size_t i = 0; i < raw.size(); i++) {
+    if (raw[i].named_probs.empty()) continue;
+    std::vector<float>& probs = dataset.examples[i].probs;
+    probs.assign(names.size(), -1.0f);
+    for (const auto& [name, p] : raw[i].named_probs) {
+      const auto it = std::find(names.begin(), names.end(), name);
+      if (it == names.end())
+        fail_file(raw[i].origin, "'probs' names " + single_quoted(name) + ", not one of the data's classes [" +
+                                     join(names) + "]");
+      probs[it - names.begin()] = p;
+    }
+    if (std::count(probs.begin(), probs.end(), -1.0f) > 0)
+      fail_file(raw[i].origin, "'probs' has " + std::to_string(raw[i].named_probs.size()) +
+                                   " values but the data has " + std::to_string(names.size()) + " classes [" +
+                                   join(names) + "]");
+  }
+  return dataset;
+}
+
 // Soft labels need one probability per class, which is known only once the labels are resolved.
 Dataset check_probs(Dataset dataset) {
   for (const Example& ex : dataset.examples)
@@ -554,6 +592,17 @@ std::string strip_html_breaks(const std::string& text) {
     out += text[i++];
   }
   return out;
+}
+
+std::string label_mismatch(const std::vector<std::string>& data_labels, const std::vector<std::string>& model_labels) {
+  std::string message = "the data's labels [" + join(data_labels) + "] differ from the model's id2label [" +
+                        join(model_labels) + "]";
+  if (data_labels.size() != model_labels.size())
+    return message + "; --label-map \"DATA=MODEL,...\" renames the data's labels";
+  std::string map;
+  for (size_t i = 0; i < data_labels.size(); i++)
+    map += (i ? "," : "") + data_labels[i] + "=" + model_labels[i];
+  return message + "; if they mean the same, say so with --label-map \"" + map + "\"";
 }
 
 std::vector<std::pair<std::string, std::string>> parse_label_map(const std::string& text) {
@@ -617,6 +666,19 @@ std::vector<std::string> read_label_names(const std::string& file_or_list) {
 
 Dataset load_dataset(const std::string& spec, const DatasetOptions& options) {
   return sample(check_probs(resolve_labels(read_raw(spec, options), spec, options)), options);
+}
+
+std::vector<Example> load_texts(const std::string& spec, DatasetOptions options) {
+  options.unlabeled = true;
+  std::vector<Example> texts;
+  for (RawExample& raw : read_raw(spec, options)) {
+    Example& ex = texts.emplace_back();
+    ex.text = std::move(raw.text);
+    ex.text_pair = std::move(raw.text_pair);
+    ex.rating = raw.rating;
+    ex.origin = std::move(raw.origin);
+  }
+  return texts;
 }
 
 Dataset parse_dataset_text(const std::string& data, const std::string& name, const DatasetOptions& options) {

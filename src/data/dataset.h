@@ -30,8 +30,8 @@
 // In JSON Lines the keys are chosen from the first record and then required in every record.
 //
 // Soft labels (JSON Lines only): a record may also carry "probs": [p_0, ..., p_{n-1}], its class
-// probabilities in class-id order (e.g. a teacher model's predictions, which bertft predict prints
-// under that key), for training by knowledge distillation: train then learns these probabilities
+// probabilities in class-id order, or {"NAME": p, ...} by class name (a teacher model's predictions as
+// bertft predict prints them), for training by knowledge distillation: train then learns these probabilities
 // instead of the one-hot label. The label is still required (metrics, stratified splits). Each
 // value must be a number in [0, 1], their sum within 1e-3 of 1, and there must be one per class.
 //
@@ -63,6 +63,7 @@
 // "ARCHIVE#aclImdb/train/pos/1_8.txt: ...", or the spec.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -91,13 +92,19 @@ struct DatasetOptions {
   std::vector<std::pair<std::string, std::string>> label_map;  // raw value -> name
   std::vector<std::string> label_names;   // the classes in id order (see Labels above)
   std::string label_from = "label";       // label | rating (aclImdb file names)
-  bool strip_html = false;
+  std::optional<bool> strip_html;         // <br /> to spaces; unset: off (commands resolve it first)
   bool no_header = false;                 // CSV/TSV only
   std::vector<std::string> known_labels;  // the model's id2label, used when the labels fit
   size_t max_samples = 0;                 // 0 = all
+  bool unlabeled = false;                 // load_texts: the label column is neither looked for nor read
 };
 
 Dataset load_dataset(const std::string& spec, const DatasetOptions& options);
+
+// The texts of SPEC alone, for prediction: the same formats, columns, text pairs and cleaning as
+// load_dataset, in file order; labels (and the label options, max_samples) are neither needed nor read,
+// so a labeled file can be classified as it is. Each Example's label is 0.
+std::vector<Example> load_texts(const std::string& spec, DatasetOptions options);
 
 // The same for a file's contents already in memory; `name` picks the format by its extension
 // (.jsonl/.json, .csv, .tsv) and prefixes errors.
@@ -115,6 +122,10 @@ std::vector<std::string> parse_name_list(const std::string& text, const std::str
 // --label-names: FILE (one name per line, blank lines skipped, like AG News' classes.txt) if such a
 // file exists, else a comma-separated list. Throws Error on an empty list or a name given twice.
 std::vector<std::string> read_label_names(const std::string& file_or_list);
+
+// "the data's labels [neg, pos] differ from the model's id2label [negative, positive]", then how to map
+// them: `--label-map "neg=negative,pos=positive"` by position when both have as many labels, else the form.
+std::string label_mismatch(const std::vector<std::string>& data_labels, const std::vector<std::string>& model_labels);
 
 // Replaces <br />, <br/>, <br> (case-insensitive) with one space each.
 std::string strip_html_breaks(const std::string& text);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/error.h"
+#include "data/dataset.h"
 #include "kernels/classifier_head.h"
 
 namespace bertft {
@@ -20,13 +21,14 @@ Model load_classifier(const std::string& model_dir, std::vector<std::string>* no
 
 }  // namespace
 
-TextClassifier::TextClassifier(const std::string& model_dir, const TextClassifierOptions& options,
+TextClassifier::TextClassifier(const std::string& model_dir, const TextClassifierOptionsFor& options_for,
                                std::vector<std::string>* notices)
-    : model_(load_classifier(model_dir, notices)),
-      tokenizer_(Tokenizer::from_dir(model_dir)),
-      truncation_(options.truncation),
-      precision_(options.precision) {
+    : model_(load_classifier(model_dir, notices)), tokenizer_(Tokenizer::from_dir(model_dir)) {
   check_tokenizer_fits(tokenizer_, model_.config, model_dir + "/config.json");
+  const TextClassifierOptions options = options_for(model_.config);
+  truncation_ = options.truncation;
+  strip_html_ = options.strip_html;
+  precision_ = options.precision;
   const int max_length = resolve_max_length(model_.config, options.max_length);
   const int min_length = static_cast<int>(tokenizer_.num_special_tokens(false));
   if (max_length < min_length)
@@ -45,8 +47,8 @@ void TextClassifier::set_batch_size(int batch_size) {
   classifier_ = std::make_unique<SequenceClassifier>(model_, batch_size, max_length, precision_);
 }
 
-void TextClassifier::classify(std::span<const TextInput> texts, const std::string& source, float* probs,
-                              float* logits) {
+void TextClassifier::classify(std::span<const TextInput> texts, const std::function<std::string(size_t)>& where,
+                              float* probs, float* logits) {
   const size_t n = texts.size();
   const int max_length = classifier_->max_length();
   // Every text's inputs (one, or its windows with truncation chunks) in turn.
@@ -55,16 +57,19 @@ void TextClassifier::classify(std::span<const TextInput> texts, const std::strin
   for (size_t i = 0; i < n; i++) {
     first_input[i] = inputs.size();
     try {
-      std::optional<std::string_view> pair;
-      if (texts[i].text_pair) pair = *texts[i].text_pair;
+      std::string text = strip_html_ ? strip_html_breaks(texts[i].text) : texts[i].text;
+      std::optional<std::string> pair;
+      if (texts[i].text_pair) pair = strip_html_ ? strip_html_breaks(*texts[i].text_pair) : *texts[i].text_pair;
       bool cut = false;
-      for (TokenizedInput& input : encode_windows(tokenizer_, texts[i].text, pair, max_length, truncation_, &cut)) {
+      const std::optional<std::string_view> pair_view =
+          pair ? std::optional<std::string_view>(*pair) : std::nullopt;
+      for (TokenizedInput& input : encode_windows(tokenizer_, text, pair_view, max_length, truncation_, &cut)) {
         check_input_fits(model_.config, input, max_length);
         inputs.push_back(std::move(input));
       }
       truncated_ += cut;
     } catch (const Error& e) {
-      throw Error(input_location(source, texts[i]) + ": " + e.what());
+      throw Error(where(i) + ": " + e.what());
     }
   }
   first_input[n] = inputs.size();

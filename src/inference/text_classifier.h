@@ -3,6 +3,7 @@
 // probabilities and logits out. What `bertft predict` and the Python module (python/) both run, so
 // that they give the same numbers.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -22,14 +23,21 @@ struct TextClassifierOptions {
   int max_length = 0;   // tokens per input incl. special tokens; 0: the model's (resolve_max_length)
   Precision precision = Precision::Fp32;
   Truncation truncation;
+  bool strip_html = false;  // <br /> line breaks become spaces before tokenizing (data/dataset.h)
 };
+
+// The options for a model, given its config: so that they can take what the model directory records
+// (inference/inference_defaults.h) where the caller gives nothing.
+using TextClassifierOptionsFor = std::function<TextClassifierOptions(const ModelConfig& config)>;
 
 class TextClassifier {
  public:
-  // Loads the model (with its classification head) and tokenizer of model_dir; what loading notes
-  // (e.g. weights it did not use) is appended to `notices`. Buffers are sized for the current OpenMP
-  // thread count. Throws Error on a bad directory or a max length without room for the special tokens.
-  TextClassifier(const std::string& model_dir, const TextClassifierOptions& options, std::vector<std::string>* notices);
+  // Loads the model (with its classification head) and tokenizer of model_dir, then runs with
+  // options_for(its config); what loading notes (e.g. weights it did not use) is appended to
+  // `notices`. Buffers are sized for the current OpenMP thread count. Throws Error on a bad directory
+  // or a max length without room for the special tokens.
+  TextClassifier(const std::string& model_dir, const TextClassifierOptionsFor& options_for,
+                 std::vector<std::string>* notices);
   ~TextClassifier();
   TextClassifier(const TextClassifier&) = delete;
   TextClassifier& operator=(const TextClassifier&) = delete;
@@ -37,8 +45,9 @@ class TextClassifier {
   // probs and logits [texts.size(), num_labels]: each text is encoded into its inputs (one, or its
   // windows with truncation "chunks"), the inputs are classified in batches of similar lengths, and a
   // text gets the mean of its windows' softmax and the logits of that mean (kernels/classifier_head.h).
-  // Errors name the text by input_location(source, text).
-  void classify(std::span<const TextInput> texts, const std::string& source, float* probs, float* logits);
+  // Errors about text i start with where(i).
+  void classify(std::span<const TextInput> texts, const std::function<std::string(size_t)>& where, float* probs,
+                float* logits);
 
   // Classifies `batch_size` inputs per forward pass from now on (resizing the buffers, for the
   // current OpenMP thread count, when it changes).
@@ -48,6 +57,7 @@ class TextClassifier {
   const Tokenizer& tokenizer() const { return tokenizer_; }
   int max_length() const { return classifier_->max_length(); }
   const Truncation& truncation() const { return truncation_; }
+  bool strip_html() const { return strip_html_; }
   // Texts longer than max_length() so far (cut, or classified by their windows).
   int64_t truncated() const { return truncated_; }
 
@@ -55,7 +65,8 @@ class TextClassifier {
   Model model_;
   Tokenizer tokenizer_;
   Truncation truncation_;
-  Precision precision_;
+  bool strip_html_ = false;
+  Precision precision_ = Precision::Fp32;
   std::unique_ptr<SequenceClassifier> classifier_;
   int64_t truncated_ = 0;
 };

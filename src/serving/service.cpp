@@ -1,5 +1,7 @@
 #include "serving/service.h"
 
+#include "data/dataset.h"
+
 #include <nlohmann/json.hpp>
 #include <future>
 #include <memory>
@@ -7,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "data/dataset.h"
 #include "kernels/classifier_head.h"
 #include "serving/api_error.h"
 #include "serving/openapi.h"
@@ -59,11 +62,14 @@ void Service::predict_admitted(std::string_view body, ApiDialect dialect, std::f
   int64_t truncated = 0;
   for (size_t i = 0; i < request->inputs.size(); i++) {
     const PredictInput& input = request->inputs[i];
+    const std::string text = options_.strip_html ? strip_html_breaks(input.text) : input.text;
+    std::optional<std::string> text_pair = input.text_pair;
+    if (text_pair && options_.strip_html) *text_pair = strip_html_breaks(*text_pair);
     std::optional<std::string_view> pair;
-    if (input.text_pair) pair = *input.text_pair;
+    if (text_pair) pair = *text_pair;
     bool cut = false;
     std::vector<TokenizedInput> windows =
-        encode_windows(tokenizer_, input.text, pair, options_.max_length, truncation, &cut);
+        encode_windows(tokenizer_, text, pair, options_.max_length, truncation, &cut);
     cut = cut && windows.size() == 1;  // windows keep every token
     if (cut && !request->truncate)
       throw ApiError(422, "Validation",
@@ -126,6 +132,7 @@ HttpReply Service::info() const {
       {"payload_limit", options_.payload_limit},
       {"auto_truncate", false},
       {"truncation", describe(options_.truncation)},
+      {"strip_html", options_.strip_html},
       {"version", BERTFT_VERSION},
   };
   return {200, info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};

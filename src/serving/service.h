@@ -40,6 +40,7 @@ struct ServiceOptions {
   size_t payload_limit = 2000000;  // request body bytes (HttpOptions::payload_limit), shown by /info
   BatchLimits batch;
   Truncation truncation;  // how "truncate": true cuts
+  bool strip_html = false;  // <br /> line breaks become spaces before tokenizing (data/dataset.h)
   std::string precision = "fp32";
 };
 

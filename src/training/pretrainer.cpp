@@ -13,6 +13,7 @@
 #include "common/io.h"
 #include "data/corpus.h"
 #include "distributed/gradient_reducer.h"
+#include "inference/inference_defaults.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "training/adamw.h"
@@ -105,14 +106,20 @@ class Pretrainer final : public TrainingTask {
     const std::string model_dir = resume_from_.empty() ? o_.model_dir : resume_from_;
     check_tokenizer_fits(tokenizer_, c,
                          model_dir.empty() ? o_.config_file : (fs::path(model_dir) / "config.json").string());
-    resolve_max_length(c, o_.max_length);
+    max_length_ = resolve_max_length(c, o_.max_length);
+    if (max_length_ < 3) throw Error("--max-length must be at least 3 ([CLS], a token, [SEP]), or 0: the longest the model takes");
+    // Text cleaning: as given, else as the starting model records it; saved with the model for fine-tuning.
+    InferenceDefaults defaults = inference_defaults(c, model_dir.empty() ? o_.config_file
+                                                                        : (fs::path(model_dir) / "config.json").string());
+    defaults.strip_html = o_.strip_html.value_or(defaults.strip_html);
+    record_inference_defaults(c, defaults);
     if (o_.dropout) {
       c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
     }
 
     const auto started = Clock::now();
-    const std::vector<Document> documents = load_corpus(o_.corpus, {.text_column = o_.text_column, .strip_html = o_.strip_html});
-    PackedCorpus all = pack_corpus(tokenizer_, documents, o_.max_length);
+    const std::vector<Document> documents = load_corpus(o_.corpus, {.text_column = o_.text_column, .strip_html = defaults.strip_html});
+    PackedCorpus all = pack_corpus(tokenizer_, documents, max_length_);
     // The validation sequences: every k-th packed sequence, the same in every run.
     const int64_t n = all.num_sequences();
     int64_t valid_count = std::min<int64_t>(o_.max_valid_sequences, std::llround(o_.valid_fraction * n));
@@ -135,7 +142,7 @@ class Pretrainer final : public TrainingTask {
                  "bertft: notice: corpus: %lld documents, %lld tokens, %lld sequences of up to %d tokens (%lld held out "
                  "for validation), %.1f s\n",
                  static_cast<long long>(all.documents), static_cast<long long>(all.tokens),
-                 static_cast<long long>(n), o_.max_length, static_cast<long long>(valid_.num_sequences()),
+                 static_cast<long long>(n), max_length_, static_cast<long long>(valid_.num_sequences()),
                  std::chrono::duration<double>(Clock::now() - started).count());
   }
 
@@ -147,8 +154,8 @@ class Pretrainer final : public TrainingTask {
     masker_.emplace(tokenizer_, MaskingOptions{.mask_rate = o_.mask_rate, .whole_word = o_.whole_word_mask,
                                                .seed = o_.seed});
     const int shard = plan_.max_shard_examples;
-    step_.emplace(model_.config, static_cast<size_t>(shard) * o_.max_length, shard,
-                  static_cast<size_t>(shard * masker_->max_masked(o_.max_length)), o_.precision);
+    step_.emplace(model_.config, static_cast<size_t>(shard) * max_length_, shard,
+                  static_cast<size_t>(shard * masker_->max_masked(max_length_)), o_.precision);
     end_ = loop.run(resume_from_);
   }
 
@@ -285,6 +292,7 @@ class Pretrainer final : public TrainingTask {
   }
 
   const PretrainOptions& o_;
+  int max_length_ = 0;  // o_.max_length, 0 resolved
   const Communicator& comm_;
   RunLog log_;
   LrSchedule schedule_ = LrSchedule::Linear;

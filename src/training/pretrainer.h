@@ -20,11 +20,11 @@ struct PretrainOptions {
   std::string output_dir;
   Precision precision = Precision::Fp32;
   std::string text_column;      // JSON Lines key of the text ("" = text, review, sentence, content)
-  bool strip_html = true;
+  std::optional<bool> strip_html;  // <br /> to spaces; unset: as the --model records it, else off
 
   double epochs = 1;
   int batch_size = 32;
-  int max_length = 128;
+  int max_length = 128;         // tokens per packed sequence; 0: the longest the model takes
   double learning_rate = 5e-4;
   double weight_decay = 0.01;
   double adam_beta1 = 0.9;

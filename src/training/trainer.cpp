@@ -12,6 +12,7 @@
 #include "distributed/gradient_reducer.h"
 #include "evaluation/evaluate.h"
 #include "evaluation/run_report.h"
+#include "inference/inference_defaults.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "training/adamw.h"
@@ -94,7 +95,10 @@ class Trainer final : public TrainingTask {
     const ModelConfig base = load_config(base_path);
     check_tokenizer_fits(tokenizer_, base, base_path);
 
+    // Text cleaning: as given, else as the starting model was trained (or pretrained).
+    strip_html_ = o_.data.strip_html.value_or(inference_defaults(base, base_path).strip_html);
     DatasetOptions data = o_.data;
+    data.strip_html = strip_html_;
     data.known_labels = base.id2label;
     data.max_samples = o_.max_train_samples;
     Dataset train = load_dataset(o_.train_data, data);
@@ -144,8 +148,8 @@ class Trainer final : public TrainingTask {
       model_ = load_model(o_.model_dir, load, &notices);
       optimizer_.emplace(model_.params, adam);
       if (load.id2label && comm_.is_root())
-        std::fprintf(stderr, "bertft: notice: the data's labels [%s] differ from the model's; the classifier "
-                     "is created for the data's labels\n", join(train.label_names).c_str());
+        std::fprintf(stderr, "bertft: notice: %s; a new classifier is created for the data's labels\n",
+                     label_mismatch(train.label_names, base.id2label).c_str());
     }
     if (comm_.is_root()) {
       for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
@@ -155,6 +159,8 @@ class Trainer final : public TrainingTask {
     }
     ModelConfig& c = model_.config;
     max_length_ = resolve_max_length(c, o_.max_length);
+    // Saved with every model and checkpoint: predict, eval and serve then prepare inputs as training did.
+    record_inference_defaults(c, {.max_length = o_.max_length, .truncation = o_.truncation, .strip_html = strip_html_});
     if (o_.dropout) {
       c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
       c.classifier_dropout = *o_.dropout;
@@ -414,7 +420,7 @@ class Trainer final : public TrainingTask {
         {"hidden / attention / classifier dropout used", dropouts},
         {"shuffle", !o_.no_shuffle}, {"eval-strategy", o_.eval_strategy}, {"eval-steps", o_.eval_steps},
         {"early-stopping-patience", o_.early_stopping_patience}, {"metric-for-best-model", o_.metric_for_best_model},
-        {"load-best-model-at-end", o_.load_best_model_at_end}, {"freeze-encoder", o_.freeze_encoder}, {"strip-html", o_.data.strip_html}, {"label-from", o_.data.label_from}};
+        {"load-best-model-at-end", o_.load_best_model_at_end}, {"freeze-encoder", o_.freeze_encoder}, {"strip-html", strip_html_}, {"label-from", o_.data.label_from}};
     return j;
   }
   const TrainOptions& o_;
@@ -429,6 +435,7 @@ class Trainer final : public TrainingTask {
   Dataset valid_raw_, test_;
   EncodedDataset train_, valid_, test_encoded_;
   int max_length_ = 0;
+  bool strip_html_ = false;
   std::string resume_from_;
   TrainerState state_;
   LoopPlan plan_;

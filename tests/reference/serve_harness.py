@@ -16,13 +16,16 @@ class Server:
     def __init__(self, bertft, model, *extra, threads=1):
         self.proc = subprocess.Popen([bertft, "serve", "--model", model, "--port", "0", "--threads", str(threads),
                                       "--precision", "fp32", *extra], stderr=subprocess.PIPE, text=True)
-        line = self.proc.stderr.readline()
-        match = re.search(r"http://[^:]+:(\d+)", line)
-        if not match:
+        self.lines = []  # stderr before the listening line (notices), then after it
+        for line in self.proc.stderr:
+            match = re.search(r"serving .* on http://[^:]+:(\d+)", line)
+            if match:
+                break
+            self.lines.append(line.rstrip("\n"))
+        else:
             self.proc.kill()
-            raise AssertionError(f"no listening line: {line!r}{self.proc.stderr.read()}")
+            raise AssertionError(f"no listening line: {self.lines!r}")
         self.port = int(match.group(1))
-        self.lines = []
         threading.Thread(target=self._keep_stderr, daemon=True).start()
 
     def _keep_stderr(self):

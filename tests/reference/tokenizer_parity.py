@@ -8,7 +8,7 @@ plus tricky synthetic strings.
   TEST --all    # every review: train pos/neg, test pos/neg, unsup (100,000)
 
 Checks, each on every input:
-  1. ids, type_ids and tokens equal tokenizers.js's (bertft run with --max-length 0, as JS never truncates);
+  1. ids, type_ids and tokens equal tokenizers.js's (bertft run with --no-truncation, as JS never truncates);
   2. the model's other files (vocab.txt, or vocab.json + merges.txt, with tokenizer_config.json) give
      the same output as tokenizer.json;
   3. the default truncation (512) equals Rust's longest-first applied to the untruncated ids.
@@ -197,9 +197,9 @@ def main(case):
         clean = [(sanitized(t), sanitized(p)) for t, p in inputs]
         js_records = [case.js_record(t, p) for t, p in clean]
         outputs = [run(["node", reference, model], js_records, work, "js"),
-                   run([bertft, "tokenize", "--model", model, "--max-length", "0"],
+                   run([bertft, "tokenize", "--model", model, "--no-truncation"],
                        [record(t, p) for t, p in inputs], work, "bertft"),
-                   run([bertft, "tokenize", "--model", other_dir, "--max-length", "0"],
+                   run([bertft, "tokenize", "--model", other_dir, "--no-truncation"],
                        [record(t, p) for t, p in inputs], work, "other"),
                    run([bertft, "tokenize", "--model", model], [record(t, p) for t, p in inputs], work, "default")]
         # Streamed, compared as text first (both sides write compact JSON) and parsed only to

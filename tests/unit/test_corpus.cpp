@@ -43,13 +43,14 @@ class CorpusTest : public test::TempFilesTest {
 
 TEST_F(CorpusTest, TextFileOneDocumentPerNonBlankLine) {
   const std::string path = write("a.txt", "first line\r\n\n   \nsecond<br />line\nbad \xff byte\nlast without newline");
-  const std::vector<Document> docs = load_corpus({path}, {});
+  CorpusOptions strip;
+  strip.strip_html = true;
+  const std::vector<Document> docs = load_corpus({path}, strip);
   EXPECT_EQ(texts(docs), (std::vector<std::string>{"first line", "second line", "bad \xEF\xBF\xBD byte",
                                                    "last without newline"}));
   EXPECT_EQ(docs[1].origin, path + ":4");
-  CorpusOptions keep;
-  keep.strip_html = false;
-  EXPECT_EQ(load_corpus({path}, keep)[1].text, "second<br />line");
+  // Off by default: the text as Hugging Face's tools see it.
+  EXPECT_EQ(load_corpus({path}, {})[1].text, "second<br />line");
   // Any extension that is not JSON is text.
   EXPECT_EQ(texts(load_corpus({write("b.md", "x\ny\n")}, {})), (std::vector<std::string>{"x", "y"}));
 }
@@ -82,7 +83,7 @@ TEST_F(CorpusTest, ImdbDirectoryAndPlainDirectory) {
   for (const auto& [path, contents] : imdb_files()) write(path, contents);
   const std::vector<Document> docs = load_corpus({(dir_ / "aclImdb/train").string()}, {});
   // neg, pos, unsup, names in byte-wise order; URL lists and hidden files are not documents.
-  EXPECT_EQ(texts(docs), (std::vector<std::string>{"n0", "n10", "p0 x", "u0", "u1"}));
+  EXPECT_EQ(texts(docs), (std::vector<std::string>{"n0", "n10", "p0<br />x", "u0", "u1"}));
   EXPECT_EQ(docs[0].origin, (dir_ / "aclImdb/train/neg/0_2.txt").string());
   // A directory without pos/neg/unsup: its own *.txt files.
   EXPECT_EQ(texts(load_corpus({(dir_ / "aclImdb/train/unsup").string()}, {})),
@@ -92,7 +93,7 @@ TEST_F(CorpusTest, ImdbDirectoryAndPlainDirectory) {
 TEST_F(CorpusTest, ArchiveMembers) {
   const std::string archive = write_tar_gz("imdb.tar.gz", imdb_files());
   std::vector<Document> docs = load_corpus({archive + "#aclImdb/train"}, {});
-  EXPECT_EQ(texts(docs), (std::vector<std::string>{"n0", "n10", "p0 x", "u0", "u1"}));
+  EXPECT_EQ(texts(docs), (std::vector<std::string>{"n0", "n10", "p0<br />x", "u0", "u1"}));
   EXPECT_EQ(docs[0].origin, archive + "#aclImdb/train/neg/0_2.txt");
   EXPECT_EQ(texts(load_corpus({archive + "#./aclImdb/train/unsup/"}, {})), (std::vector<std::string>{"u0", "u1"}));
   docs = load_corpus({archive + "#aclImdb/corpus.jsonl"}, {});

@@ -137,6 +137,45 @@ TEST_F(DatasetTest, SoftLabelsAreClassProbabilitiesInIdOrder) {
       << error("[0.2, 0.3, 0.5]");
 }
 
+TEST_F(DatasetTest, SoftLabelsByLabelNameAsPredictPrintsThem) {
+  const Dataset d = load("soft.jsonl",
+                         "{\"text\": \"a\", \"label\": \"positive\", \"probs\": {\"positive\": 0.75, \"negative\": 0.25}}\n"
+                         "{\"text\": \"b\", \"label\": \"negative\", \"probs\": [0.9, 0.1]}\n");
+  EXPECT_EQ(d.examples[0].probs, (std::vector<float>{0.25f, 0.75f}));
+  EXPECT_EQ(d.examples[1].probs, (std::vector<float>{0.9f, 0.1f}));
+  EXPECT_NE(load_error("bad.jsonl", "{\"text\": \"a\", \"label\": \"negative\", \"probs\": {\"negative\": 1.0}}\n"
+                                    "{\"text\": \"b\", \"label\": \"positive\"}\n")
+                .find("bad.jsonl:1: 'probs' has 1 values but the data has 2 classes [negative, positive]"),
+            std::string::npos);
+}
+
+TEST_F(DatasetTest, TextsAloneForPrediction) {
+  const std::string csv = write("a.csv", "label,text,other\npositive,\"good, really\",x\n,no label<br />here,y\n");
+  DatasetOptions options;
+  options.strip_html = true;
+  const std::vector<Example> texts = load_texts(csv, options);
+  ASSERT_EQ(texts.size(), 2u);
+  EXPECT_EQ(texts[0].text, "good, really");
+  EXPECT_EQ(texts[1].text, "no label here");
+  EXPECT_EQ(texts[1].origin, csv + ":3");
+  options.no_header = true;
+  options.text_columns = {"1"};
+  EXPECT_EQ(load_texts(csv, options).size(), 3u);  // --no-header: the header row is a text too
+  const std::string jsonl = write("b.jsonl", "{\"review\": \"r\", \"text_pair\": \"p\"}\n");
+  const std::vector<Example> pairs = load_texts(jsonl, {});
+  EXPECT_EQ(pairs[0].text, "r");
+  EXPECT_EQ(pairs[0].text_pair, "p");
+}
+
+TEST(LabelMismatch, NamesBothSetsAndTheMapThatJoinsThem) {
+  EXPECT_EQ(label_mismatch({"neg", "pos"}, {"negative", "positive"}),
+            "the data's labels [neg, pos] differ from the model's id2label [negative, positive]; if they mean the "
+            "same, say so with --label-map \"neg=negative,pos=positive\"");
+  EXPECT_EQ(label_mismatch({"a", "b", "c"}, {"x", "y"}),
+            "the data's labels [a, b, c] differ from the model's id2label [x, y]; --label-map \"DATA=MODEL,...\" "
+            "renames the data's labels");
+}
+
 TEST_F(DatasetTest, CsvReaderQuoting) {
   const std::string data =
       "\xEF\xBB\xBFh1,h2\r\n"
