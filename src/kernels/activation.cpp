@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "common/error.h"
+#include "common/multiversion.h"
 #include "kernels/vector_math.h"
 
 namespace bertft {
@@ -31,7 +32,7 @@ inline void store(bf16* out, int64_t i, float y) { reinterpret_cast<uint16_t*>(o
 
 // f a lambda (not a function pointer), so it inlines into the vectorised loop.
 template <class Out, class F>
-void map(Out* out, const float* in, int64_t n, F f) {
+BERTFT_HOT_LOOP void map(Out* out, const float* in, int64_t n, F f) {
 #pragma omp parallel for simd
   for (int64_t i = 0; i < n; i++) store(out, i, f(in[i]));
 }
@@ -66,7 +67,7 @@ void activation_forward(Activation activation, bf16* out, const float* in, int64
 }
 
 // d/dx [x Phi(x)] = Phi(x) + x phi(x)
-void gelu_backward(float* din, const float* dout, const float* in, int64_t n) {
+BERTFT_HOT_LOOP void gelu_backward(float* din, const float* dout, const float* in, int64_t n) {
 #pragma omp parallel for simd
   for (int64_t i = 0; i < n; i++) {
     const float x = in[i];
@@ -76,7 +77,7 @@ void gelu_backward(float* din, const float* dout, const float* in, int64_t n) {
   }
 }
 
-void gelu_tanh_backward(float* din, const float* dout, const float* in, int64_t n) {
+BERTFT_HOT_LOOP void gelu_tanh_backward(float* din, const float* dout, const float* in, int64_t n) {
 #pragma omp parallel for simd
   for (int64_t i = 0; i < n; i++) {
     const float x = in[i];
@@ -97,7 +98,7 @@ void relu_backward(float* din, const float* dout, const float* in, int64_t n) {
 }
 
 // d/dx [x s(x)] = s (1 + x (1 - s))
-void silu_backward(float* din, const float* dout, const float* in, int64_t n) {
+BERTFT_HOT_LOOP void silu_backward(float* din, const float* dout, const float* in, int64_t n) {
 #pragma omp parallel for simd
   for (int64_t i = 0; i < n; i++) {
     const float x = in[i];

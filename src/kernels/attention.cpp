@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/multiversion.h"
 #include "kernels/bf16.h"
 #include "kernels/dropout.h"
 #include "kernels/matmul.h"
@@ -32,7 +33,7 @@ int64_t attention_scratch_per_thread(int max_seq_len, int head_size) {
   return head_size * len + len * width + kQueryBlock * len + kQueryBlock * head_size;
 }
 
-void attention_forward(float* out, const float* q, const float* k, const float* v,
+BERTFT_HOT_LOOP void attention_forward(float* out, const float* q, const float* k, const float* v,
                        const AttentionShape& shape, float* scratch) {
   const int d = shape.head_size;
   const int64_t out_stride = static_cast<int64_t>(shape.num_heads) * d;
@@ -156,7 +157,7 @@ HeadScratch head_scratch(float* scratch, int max_len) {
 
 // probs[nq, nk] = softmax(q k^T / sqrt(d)) of sequence s, head h.
 template <class In>
-void attention_probs(float* probs, const In* q, const In* k, const AttentionShape& shape, int s, int h) {
+BERTFT_HOT_LOOP void attention_probs(float* probs, const In* q, const In* k, const AttentionShape& shape, int s, int h) {
   const int d = shape.head_size;
   const int q0 = shape.q_offsets[s], nq = shape.q_offsets[s + 1] - q0;
   const int k0 = shape.kv_offsets[s], nk = shape.kv_offsets[s + 1] - k0;
@@ -174,7 +175,7 @@ void attention_probs(float* probs, const In* q, const In* k, const AttentionShap
 }
 
 // Dropout on probs[nq, nk] of sequence s, head h (same mask in forward and backward).
-void attention_dropout(float* dst, const float* src, const AttentionShape& shape, int s, int h, float p,
+BERTFT_HOT_LOOP void attention_dropout(float* dst, const float* src, const AttentionShape& shape, int s, int h, float p,
                        uint64_t key) {
   const int q0 = shape.q_offsets[s], nq = shape.q_offsets[s + 1] - q0;
   const int nk = shape.kv_offsets[s + 1] - shape.kv_offsets[s];
@@ -212,7 +213,7 @@ void attention_forward_train_impl(float* out, const In* q, const In* k, const In
 }
 
 template <class In>
-void attention_backward_impl(float* dq, float* dk, float* dv, const In* dout, const In* q, const In* k,
+BERTFT_HOT_LOOP void attention_backward_impl(float* dq, float* dk, float* dv, const In* dout, const In* q, const In* k,
                              const In* v, const AttentionShape& shape, float dropout_p, uint64_t seed,
                              uint64_t stream, float* scratch) {
   const int d = shape.head_size;

@@ -1,5 +1,6 @@
 #include "kernels/bf16.h"
 
+#include "common/multiversion.h"
 
 namespace bertft {
 
@@ -11,7 +12,7 @@ constexpr int64_t kParallelThreshold = 1 << 15;
 
 void to_bf16(bf16* dst, const float* src, int64_t n) { to_bf16_scaled(dst, src, 1.0f, n); }
 
-void to_bf16_scaled(bf16* dst, const float* src, float scale, int64_t n) {
+BERTFT_HOT_LOOP void to_bf16_scaled(bf16* dst, const float* src, float scale, int64_t n) {
   uint16_t* out = reinterpret_cast<uint16_t*>(dst);
 #pragma omp parallel for simd schedule(static) if (n >= kParallelThreshold)
   for (int64_t i = 0; i < n; i++) out[i] = f32_to_bf16(src[i] * scale);

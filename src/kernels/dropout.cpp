@@ -1,8 +1,10 @@
 #include "kernels/dropout.h"
 
+#include "common/multiversion.h"
+
 namespace bertft {
 
-void dropout_forward(float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t stream,
+BERTFT_HOT_LOOP void dropout_forward(float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t stream,
                      uint64_t index0) {
   if (p <= 0.0f) {
     if (out != in) {

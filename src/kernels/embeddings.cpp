@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/multiversion.h"
 #include "kernels/layernorm.h"
 
 namespace bertft {
@@ -22,7 +23,7 @@ inline void sum_row(float* out, const float* word, const float* type, const floa
 
 }  // namespace
 
-void embeddings_forward(float* out, const int32_t* ids, const int32_t* type_ids,
+BERTFT_HOT_LOOP void embeddings_forward(float* out, const int32_t* ids, const int32_t* type_ids,
                         const int32_t* positions, int64_t T, int64_t H, const float* word_emb,
                         const float* type_emb, const float* pos_emb, const float* ln_weight,
                         const float* ln_bias, float eps) {
@@ -36,7 +37,7 @@ void embeddings_forward(float* out, const int32_t* ids, const int32_t* type_ids,
   }
 }
 
-void embeddings_forward_train(float* out, float* sum, float* mean, float* rstd, const int32_t* ids,
+BERTFT_HOT_LOOP void embeddings_forward_train(float* out, float* sum, float* mean, float* rstd, const int32_t* ids,
                               const int32_t* type_ids, const int32_t* positions, int64_t T, int64_t H,
                               const float* word_emb, const float* type_emb, const float* pos_emb,
                               const float* ln_weight, const float* ln_bias, float eps) {
@@ -52,7 +53,7 @@ void embeddings_forward_train(float* out, float* sum, float* mean, float* rstd, 
   }
 }
 
-void embeddings_backward(float* d_word_emb, float* d_type_emb, float* d_pos_emb, float* d_ln_weight,
+BERTFT_HOT_LOOP void embeddings_backward(float* d_word_emb, float* d_type_emb, float* d_pos_emb, float* d_ln_weight,
                          float* d_ln_bias, float* dout, const float* sum, const float* mean,
                          const float* rstd, const int32_t* ids, const int32_t* type_ids,
                          const int32_t* positions, int64_t T, int64_t H, const float* ln_weight,

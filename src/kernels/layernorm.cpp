@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/multiversion.h"
+
 namespace bertft {
 
 namespace {
@@ -21,7 +23,7 @@ void layernorm_row(float* row, const float* weight, const float* bias, int64_t H
   layernorm_row_stats(row, weight, bias, H, eps, &mean, &rstd);
 }
 
-void layernorm_row_stats(float* row, const float* weight, const float* bias, int64_t H, float eps,
+BERTFT_HOT_LOOP void layernorm_row_stats(float* row, const float* weight, const float* bias, int64_t H, float eps,
                          float* mean_out, float* rstd_out) {
   float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
@@ -37,7 +39,7 @@ void layernorm_row_stats(float* row, const float* weight, const float* bias, int
   *rstd_out = rstd;
 }
 
-void layernorm_forward(float* out, const float* in, const float* weight, const float* bias,
+BERTFT_HOT_LOOP void layernorm_forward(float* out, const float* in, const float* weight, const float* bias,
                        int64_t rows, int64_t H, float eps) {
 #pragma omp parallel for
   for (int64_t r = 0; r < rows; r++) {
@@ -48,7 +50,7 @@ void layernorm_forward(float* out, const float* in, const float* weight, const f
   }
 }
 
-void residual_layernorm_forward(float* out, const float* in, const float* residual,
+BERTFT_HOT_LOOP void residual_layernorm_forward(float* out, const float* in, const float* residual,
                                 const float* weight, const float* bias, int64_t rows, int64_t H,
                                 float eps) {
 #pragma omp parallel for
@@ -62,7 +64,7 @@ void residual_layernorm_forward(float* out, const float* in, const float* residu
   }
 }
 
-void layernorm_forward_train(float* out, float* mean, float* rstd, const float* in, const float* weight,
+BERTFT_HOT_LOOP void layernorm_forward_train(float* out, float* mean, float* rstd, const float* in, const float* weight,
                              const float* bias, int64_t rows, int64_t H, float eps) {
 #pragma omp parallel for
   for (int64_t r = 0; r < rows; r++) {
@@ -73,7 +75,7 @@ void layernorm_forward_train(float* out, float* mean, float* rstd, const float* 
   }
 }
 
-void residual_layernorm_forward_train(float* out, float* sum, float* mean, float* rstd, const float* in,
+BERTFT_HOT_LOOP void residual_layernorm_forward_train(float* out, float* sum, float* mean, float* rstd, const float* in,
                                       const float* residual, const float* weight, const float* bias,
                                       int64_t rows, int64_t H, float eps) {
 #pragma omp parallel for
@@ -90,7 +92,7 @@ void residual_layernorm_forward_train(float* out, float* sum, float* mean, float
   }
 }
 
-void layernorm_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
+BERTFT_HOT_LOOP void layernorm_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                         const float* weight, const float* mean, const float* rstd, int64_t rows, int64_t H) {
   // dweight, dbias: each thread owns a block of columns and sums it over every row (deterministic).
   constexpr int64_t kBlock = 64;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/multiversion.h"
 #include "kernels/matmul.h"
 
 namespace bertft {
@@ -25,7 +26,7 @@ constexpr int64_t kBlock = 64;  // columns per task: whole cache lines, summed o
 
 // dbias[N] += column sums of dout[M, N] (if dbias), and rounded[M, N] = bf16(dout) (if rounded).
 // Deterministic: each thread owns a block of columns and sums its rows in order.
-void column_pass(float* dbias, bf16* rounded, const float* dout, int64_t M, int64_t N) {
+BERTFT_HOT_LOOP void column_pass(float* dbias, bf16* rounded, const float* dout, int64_t M, int64_t N) {
   const int64_t blocks = (N + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(static)
   for (int64_t blk = 0; blk < blocks; blk++) {

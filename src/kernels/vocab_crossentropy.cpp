@@ -2,11 +2,12 @@
 
 #include <cmath>
 
+#include "common/multiversion.h"
 #include "kernels/vector_math.h"
 
 namespace bertft {
 
-VocabLoss vocab_crossentropy_forward_backward(float* logits, const int32_t* targets, int64_t M, int64_t V,
+BERTFT_HOT_LOOP VocabLoss vocab_crossentropy_forward_backward(float* logits, const int32_t* targets, int64_t M, int64_t V,
                                               float scale) {
   double loss_sum = 0;
   int64_t correct = 0;

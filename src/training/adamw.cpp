@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/multiversion.h"
 #include "model/safetensors.h"
 
 namespace bertft {
@@ -61,7 +62,7 @@ AdamW::AdamW(const ModelParams& params, AdamWOptions options)
   }
 }
 
-void AdamW::step(ModelParams& params, const ModelParams& grads, double lr, float grad_scale) {
+BERTFT_HOT_LOOP void AdamW::step(ModelParams& params, const ModelParams& grads, double lr, float grad_scale) {
   if (params.size() != m_.size() || grads.size() != m_.size())
     throw Error("AdamW::step: parameter/gradient size differs from the optimizer state");
   step_++;
