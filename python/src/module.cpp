@@ -126,17 +126,14 @@ class PyClassifier {
     if (max_length && *max_length < 0) throw Error("--max-length must not be negative");
     // What the caller leaves out (None) takes what the model directory records, as the CLI's flags do.
     auto options_for = [&](const ModelConfig& config) {
-      const InferenceDefaults recorded = inference_defaults(config, dir + "/config.json");
-      TextClassifierOptions options;
-      options.precision = precision_from_name(precision);
-      options.max_length = max_length.value_or(recorded.max_length);
-      options.truncation = recorded.truncation;
+      TextClassifierOptions options =
+          text_classifier_options(inference_defaults(config, dir + "/config.json"), precision_from_name(precision));
+      if (max_length) options.max_length = *max_length;
       if (truncation) {
         TruncationCliOptions named;
         named.name = *truncation;
         options.truncation = named.to_truncation();
       }
-      options.strip_html = recorded.strip_html;
       return options;
     };
     std::vector<std::string> notices;

@@ -129,15 +129,11 @@ void run_predict(const PredictOptions& opt) {
   TextClassifier classifier(
       opt.model_dir,
       [&](const ModelConfig& config) {
-        const InferenceDefaults inputs =
+        TextClassifierOptions options = text_classifier_options(
             resolve_inference_options(config, opt.model_dir + "/config.json", opt.max_length_option, opt.max_length,
-                                      opt.truncation, opt.dataset.strip_html);
-        TextClassifierOptions options;
-        options.precision = precision_from_name(opt.precision);
+                                      opt.truncation, opt.dataset.strip_html),
+            precision_from_name(opt.precision));
         options.batch_size = opt.batch_size;
-        options.max_length = inputs.max_length;
-        options.truncation = inputs.truncation;
-        options.strip_html = inputs.strip_html;
         return options;
       },
       &notices);
@@ -182,8 +178,8 @@ void run_predict(const PredictOptions& opt) {
   if (classifier.truncated() > 0)
     std::fprintf(stderr, "bertft: notice: %lld input(s) longer than %d tokens were %s\n",
                  static_cast<long long>(classifier.truncated()), classifier.max_length(),
-                 options.truncation.strategy == Truncation::Strategy::Chunks ? "classified by their windows"
-                                                                             : "truncated");
+                 classifier.truncation().strategy == Truncation::Strategy::Chunks ? "classified by their windows"
+                                                                                  : "truncated");
 }
 
 void setup_predict(CLI::App& app) {

@@ -21,6 +21,15 @@ Model load_classifier(const std::string& model_dir, std::vector<std::string>* no
 
 }  // namespace
 
+TextClassifierOptions text_classifier_options(const InferenceDefaults& inputs, Precision precision) {
+  TextClassifierOptions options;
+  options.max_length = inputs.max_length;
+  options.truncation = inputs.truncation;
+  options.strip_html = inputs.strip_html;
+  options.precision = precision;
+  return options;
+}
+
 TextClassifier::TextClassifier(const std::string& model_dir, const TextClassifierOptionsFor& options_for,
                                std::vector<std::string>* notices)
     : model_(load_classifier(model_dir, notices)), tokenizer_(Tokenizer::from_dir(model_dir)) {
@@ -95,8 +104,7 @@ void TextClassifier::classify(std::span<const TextInput> texts, const std::funct
     const float* rows = input_logits.data() + first_input[i] * C;
     const int64_t windows = static_cast<int64_t>(first_input[i + 1] - first_input[i]);
     if (!std::all_of(rows, rows + windows * C, [](float v) { return std::isfinite(v); }))
-      throw Error(input_location(source, texts[i]) +
-                  ": the model produced non-finite logits (is the checkpoint corrupt?)");
+      throw Error(where(i) + ": the model produced non-finite logits (is the checkpoint corrupt?)");
     mean_softmax_forward(probs + i * C, rows, windows, C);
     mean_window_logits(logits + i * C, rows, windows, C);
   }

@@ -13,6 +13,7 @@
 #include "data/text_input.h"
 #include "encoding/encoded_dataset.h"
 #include "inference/classifier.h"
+#include "inference/inference_defaults.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
 
@@ -25,6 +26,9 @@ struct TextClassifierOptions {
   Truncation truncation;
   bool strip_html = false;  // <br /> line breaks become spaces before tokenizing (data/dataset.h)
 };
+
+// Options that read texts as `inputs` says (max length, truncation, <br /> cleaning), in `precision`.
+TextClassifierOptions text_classifier_options(const InferenceDefaults& inputs, Precision precision);
 
 // The options for a model, given its config: so that they can take what the model directory records
 // (inference/inference_defaults.h) where the caller gives nothing.

@@ -23,7 +23,7 @@ def cli_predict(model, texts, work, precision, name):
     path = work / f"{name}.jsonl"
     path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
     out = run_bertft("predict", "--model", model, "--input", path, "--precision", precision, "--threads", THREADS)
-    return np.array([json.loads(line)["probs"] for line in out.stdout.splitlines()], dtype=np.float64)
+    return np.array([list(json.loads(line)["probs"].values()) for line in out.stdout.splitlines()], dtype=np.float64)
 
 
 def imdb_reviews(n):
@@ -72,7 +72,7 @@ def test_chunks_and_logits_equal_cli(tiny_model, synth_records, work):
     out = run_bertft("predict", "--model", tiny_model, "--input", path, "--precision", "fp32", "--threads", THREADS,
                      "--max-length", 48, "--truncation", "chunks")
     lines = [json.loads(line) for line in out.stdout.splitlines()]
-    assert np.abs(clf.predict_proba(texts) - np.array([x["probs"] for x in lines])).max() <= 1e-6
+    assert np.abs(clf.predict_proba(texts) - np.array([list(x["probs"].values()) for x in lines])).max() <= 1e-6
     assert np.abs(clf.logits(texts) - np.array([x["logits"] for x in lines])).max() <= 1e-5
     assert [p["label"] for p in clf.predict(texts)] == [x["label"] for x in lines]
 
