@@ -124,10 +124,11 @@ class PyClassifier {
     threads_ = threads.value_or(default_threads());
     if (threads_ < 1) throw Error("threads must be at least 1, not " + std::to_string(threads_));
     if (max_length && *max_length < 0) throw Error("--max-length must not be negative");
+    const Precision run_precision = precision_from_name(precision);  // a bad value before loading anything
     // What the caller leaves out (None) takes what the model directory records, as the CLI's flags do.
     auto options_for = [&](const ModelConfig& config) {
       TextClassifierOptions options =
-          text_classifier_options(inference_defaults(config, dir + "/config.json"), precision_from_name(precision));
+          text_classifier_options(inference_defaults(config, dir + "/config.json"), run_precision);
       if (max_length) options.max_length = *max_length;
       if (truncation) {
         TruncationCliOptions named;

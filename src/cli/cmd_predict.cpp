@@ -114,6 +114,7 @@ void write_predictions(TextClassifier& classifier, const std::vector<TextInput>&
 }
 
 void run_predict(const PredictOptions& opt) {
+  const Precision precision = precision_from_name(opt.precision);  // a bad value before loading anything
   if (!opt.text_pair.empty() && opt.text.empty()) throw Error("--text-pair needs --text");
   DatasetOptions data_options = opt.dataset.to_options();
   data_options.strip_html = false;  // the classifier cleans what it classifies
@@ -132,7 +133,7 @@ void run_predict(const PredictOptions& opt) {
         TextClassifierOptions options = text_classifier_options(
             resolve_inference_options(config, opt.model_dir + "/config.json", opt.max_length_option, opt.max_length,
                                       opt.truncation, opt.dataset.strip_html),
-            precision_from_name(opt.precision));
+            precision);
         options.batch_size = opt.batch_size;
         return options;
       },
