@@ -14,6 +14,9 @@ build_pkgs+=(libopenmpi-dev openmpi-bin)
 # test (driven by playwright-core from npm, which uses this browser and never downloads its own).
 test_pkgs=(python3 python3-torch python3-numpy python3-sklearn libopenblas0-pthread clang libclang-rt-14-dev libomp-14-dev
            chromium)
+# The Python module (python/, docs/python.md) and its pytest suite: pybind11 to build it, pip, setuptools
+# and wheel to install it offline (--no-build-isolation), venv for the test's throwaway environment.
+test_pkgs+=(python3-pybind11 pybind11-dev python3-pytest python3-setuptools python3-wheel python3-pip python3-venv)
 # bench/serve_load.sh: Flask served by gunicorn (the reference server it measures bertft serve against)
 # and the wrk load generator.
 test_pkgs+=(python3-flask python3-gunicorn wrk)

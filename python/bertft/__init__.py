@@ -313,8 +313,8 @@ def train(model, train, valid=None, output=None, callback=None, **options):
         "learning_rate", "grad_norm", ...}) and every evaluation ({"step", "epoch", "eval_loss",
         "eval_accuracy", ...}); an exception it raises stops training.
     options: any ``bertft train`` option, e.g. ``epochs=2`` or ``learning_rate=3e-5``: underscores
-        stand for dashes, True is a flag, None and False leave the option out. Hugging Face
-        TrainingArguments names are accepted where the command accepts them.
+        stand for dashes, True turns a switch on and False off (``--key=false``), None leaves the
+        option out. Hugging Face TrainingArguments names are accepted where the command accepts them.
 
     Ctrl-C (KeyboardInterrupt) stops after the current optimizer step; checkpoints already written are
     intact, and ``resume=True`` continues from the newest. The GIL is released while training runs.

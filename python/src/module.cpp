@@ -173,7 +173,7 @@ class PyClassifier {
   }
 
   const ModelConfig& config() const { return classifier_->config(); }
-  int max_length() const { return classifier_->max_length(); }
+  const TextClassifier& classifier() const { return *classifier_; }
   int threads() const { return threads_; }
 
  private:
@@ -294,7 +294,15 @@ PYBIND11_MODULE(_bertft, m) {
       .def_property_readonly(
           "config", [](const PyClassifier& c) { return json_to_python(config_to_json(c.config())); },
           "The model's config.json as a dict")
-      .def_property_readonly("max_length", &PyClassifier::max_length, "Tokens per input, special tokens included")
+      .def_property_readonly(
+          "max_length", [](const PyClassifier& c) { return c.classifier().max_length(); },
+          "Tokens per input, special tokens included (given, else what the model directory records)")
+      .def_property_readonly(
+          "truncation", [](const PyClassifier& c) { return describe(c.classifier().truncation()); },
+          "How longer texts are read: 'head', 'head+tail (H head tokens)' or 'chunks (O tokens overlap)'")
+      .def_property_readonly(
+          "strip_html", [](const PyClassifier& c) { return c.classifier().strip_html(); },
+          "Whether <br /> line breaks become spaces before tokenizing (as the model directory records)")
       .def_property_readonly("threads", &PyClassifier::threads, "Threads each call uses");
 
   m.def("_train", &train, py::arg("args"), py::arg("on_log"));

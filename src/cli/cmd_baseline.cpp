@@ -103,17 +103,17 @@ Predictions predict(const TfidfVectorizer& vectorizer, const LogisticRegression&
   return Predictions{model.predict_proba(x), model.predict(x), model.num_classes()};
 }
 
-// JSON Lines, one per document in input order: {"label", "probs"}, plus "true" given the true labels
-// (label names).
+// JSON Lines, one per document in input order, as bertft predict writes them: {"label", "score", "probs":
+// {LABEL: P, ...}}, plus "true" given the true labels (label names).
 std::string format_predictions(const Predictions& p, const std::vector<std::string>& label_names,
                                const std::vector<int32_t>* true_labels = nullptr) {
   std::string out;
   const size_t K = static_cast<size_t>(p.K);
   for (size_t i = 0; i < p.labels.size(); i++) {
+    nlohmann::ordered_json probs = nlohmann::ordered_json::object();
+    for (size_t k = 0; k < K; k++) probs[label_names[k]] = p.probs[i * K + k];
     nlohmann::ordered_json line = {
-        {"label", label_names[p.labels[i]]},
-        {"probs", std::vector<double>(p.probs.begin() + static_cast<std::ptrdiff_t>(i * K),
-                                      p.probs.begin() + static_cast<std::ptrdiff_t>((i + 1) * K))}};
+        {"label", label_names[p.labels[i]]}, {"score", p.probs[i * K + p.labels[i]]}, {"probs", std::move(probs)}};
     if (true_labels) line["true"] = label_names[(*true_labels)[i]];
     out += line.dump() + "\n";
   }
@@ -241,12 +241,12 @@ void setup_baseline(CLI::App& app) {
   sub->add_option("--valid", o->valid, "Validation data (same formats), also scored (\"valid\" in the output)");
   sub->add_option("--output", o->output_dir, "Save the model (baseline.json, features.tsv) and metrics.json here");
   sub->add_option("--predictions", o->predictions,
-                  "Write the test set's predictions here: JSON Lines {\"label\", \"probs\", \"true\"} in input order");
+                  "Write the test set's predictions here: JSON Lines {\"label\", \"score\", \"probs\": {LABEL: P}, \"true\"} in input order");
   sub->add_option("--unlabeled", o->unlabeled,
                   "Texts without labels to score too, read as `bertft predict --input` reads them: JSON Lines "
                   "({\"text\", optional \"text_pair\"}) or one text per line");
   sub->add_option("--unlabeled-predictions", o->unlabeled_predictions,
-                  "Write --unlabeled's predictions here: JSON Lines {\"label\", \"probs\"} in input order");
+                  "Write --unlabeled's predictions here: JSON Lines {\"label\", \"score\", \"probs\": {LABEL: P}} in input order");
   add_number_option(sub, "--ngram-max", o->ngram_max, "[1, 16]", "Word n-grams of 1..N tokens");
   add_number_option(sub, "--min-df", o->min_df, "[1, inf)",
                     "Keep n-grams found in at least this many training documents");

@@ -79,9 +79,7 @@ void setup_pretrain(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--text-column", o->text_column, "JSON Lines key of the text (default: text, review, sentence, content)");
   add_strip_html_option(sub, o->strip_html);
-  add_bool_option(sub, "--resume", o->resume, "Continue from the newest checkpoint in --output");
-  add_bool_option(sub, "--force", o->force,
-                "With --resume: continue a checkpoint made with another corpus, model or training options");
+  add_resume_options(sub, o->resume, o->resume_from_checkpoint, o->force, "corpus, model or training options");
   sub->add_option("--log", o->log_file, "JSON Lines log: one line per optimizer step and per evaluation");
   add_threads_option(sub, *threads);
   add_number_option(sub, "--bucket-mb", o->bucket_mb, "(0, 1e6]",

@@ -20,4 +20,19 @@ CLI::Option* add_bool_option(CLI::App* sub, const std::string& names, bool& valu
   return option->expected(0, 1)->type_name("[BOOL]");
 }
 
+void add_resume_options(CLI::App* sub, bool& resume, std::string& resume_from_checkpoint, bool& force,
+                        const std::string& made_with) {
+  add_bool_option(sub, "--resume", resume, "Continue from the newest checkpoint in --output");
+  sub->add_option_function<std::string>(
+         "--resume-from-checkpoint",
+         [&resume, &resume_from_checkpoint](const std::string& dir) {
+           resume = true;
+           resume_from_checkpoint = dir;
+         },
+         "As HF: continue from this checkpoint directory, or alone, as --resume, from the newest in --output")
+      ->expected(0, 1)
+      ->type_name("[DIR]");
+  add_bool_option(sub, "--force", force, "With --resume: continue a checkpoint made with other " + made_with);
+}
+
 }  // namespace bertft

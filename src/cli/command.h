@@ -40,6 +40,11 @@ inline CLI::Option* add_threads_option(CLI::App* sub, int& threads) {
 // can be turned off the way HF users write it.
 CLI::Option* add_bool_option(CLI::App* sub, const std::string& names, bool& value, const std::string& help);
 
+// --resume, --resume-from-checkpoint [DIR] (Hugging Face's spelling: alone it is --resume; with a
+// directory, that checkpoint instead of the newest in --output) and --force, as train and pretrain take them.
+void add_resume_options(CLI::App* sub, bool& resume, std::string& resume_from_checkpoint, bool& force,
+                        const std::string& made_with);
+
 inline bool register_command(const std::string& name, CommandSetup setup) {
   command_registry()[name] = std::move(setup);
   return true;

@@ -78,11 +78,15 @@ std::string nearest_name(const std::string& typed, const std::vector<std::string
   const size_t allowed = std::max<size_t>(1, typed.size() / 4);
   std::string best;
   size_t best_distance = allowed + 1;
-  for (const std::string& candidate : candidates)
+  for (const std::string& candidate : candidates) {
+    // The lengths alone rule most out, and keep a huge argument from costing its size times each name.
+    const size_t length_gap = typed.size() > candidate.size() ? typed.size() - candidate.size() : candidate.size() - typed.size();
+    if (length_gap > allowed) continue;
     if (const size_t d = edit_distance(typed, candidate); d < best_distance) {
       best = candidate;
       best_distance = d;
     }
+  }
   return best;
 }
 

@@ -80,18 +80,7 @@ void add_train_options(CLI::App* sub, TrainCliOptions& o) {
   add_number_option(sub, "--save-steps", o.train.save_steps, "[0, inf)",
                     "Checkpoint every N steps (0: at every evaluation)");
   add_number_option(sub, "--save-total-limit", o.train.save_total_limit, "[1, inf)", "Checkpoints kept in --output");
-  add_bool_option(sub, "--resume", o.train.resume, "Continue from the newest checkpoint in --output");
-  sub->add_option_function<std::string>(
-         "--resume-from-checkpoint",
-         [&o](const std::string& dir) {
-           o.train.resume = true;
-           o.train.resume_from_checkpoint = dir;
-         },
-         "As HF: continue from this checkpoint directory, or alone, as --resume, from the newest in --output")
-      ->expected(0, 1)
-      ->type_name("[DIR]");
-  add_bool_option(sub, "--force", o.train.force,
-                "With --resume: continue a checkpoint made with other data, model or training options");
+  add_resume_options(sub, o.train.resume, o.train.resume_from_checkpoint, o.train.force, "data, model or training options");
   sub->add_option("--log", o.train.log_file, "JSON Lines log: one line per optimizer step and per evaluation");
   add_threads_option(sub, o.threads);
   add_number_option(sub, "--bucket-mb", o.train.bucket_mb, "(0, 1e6]",

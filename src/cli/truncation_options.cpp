@@ -47,9 +47,16 @@ InferenceDefaults resolve_inference_options(const ModelConfig& config, const std
     take("--truncation " + describe(run.truncation));
   run.strip_html = strip_html.value_or(recorded.strip_html);
   if (!strip_html && recorded.strip_html) take("--strip-html");
-  if (!taken.empty())
+  if (!taken.empty()) {
+    // Checked here, so that a record that does not fit is named as the source rather than the flags.
+    try {
+      check_truncation(run.truncation, run.max_length);
+    } catch (const Error& e) {
+      throw Error(config_path + ": " + kInferenceDefaultsKey + " (" + taken + "): " + e.what());
+    }
     std::fprintf(stderr, "bertft: notice: the model directory's defaults (config.json %s): %s\n",
                  kInferenceDefaultsKey, taken.c_str());
+  }
   return run;
 }
 

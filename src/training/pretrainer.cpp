@@ -83,7 +83,8 @@ class Pretrainer final : public TrainingTask {
     adam.weight_decay = o_.weight_decay;
     std::vector<std::string> notices;
     if (comm_.is_root())
-      resume_from_ = read_newest_checkpoint(o_.output_dir, o_.resume, model_source(), [&](const std::string& dir) {
+      resume_from_ = read_resume_checkpoint(o_.output_dir, o_.resume, o_.resume_from_checkpoint, model_source(),
+                                            [&](const std::string& dir) {
         notices.clear();
         model_ = load_model(dir, load, &notices);
         optimizer_.emplace(model_.params, adam);

@@ -49,6 +49,7 @@ struct PretrainOptions {
   std::optional<float> dropout;  // overrides hidden and attention dropout
   std::string position_init = "sinusoidal";  // with --config: "normal" (HF's) or "sinusoidal"
   bool resume = false;
+  std::string resume_from_checkpoint;  // with resume: this checkpoint directory instead of the newest in output_dir
   bool force = false;           // resume a checkpoint made with other corpus, model or options
   std::string log_file;
   double bucket_mb = 8;        // data-parallel runs: gradient all-reduce bucket size (MiB)

@@ -100,8 +100,15 @@ void prepare_output(const std::string& output_dir, const std::string& log_file, 
                 "or choose another --output");
 }
 
-std::string read_newest_checkpoint(const std::string& output_dir, bool resume, const std::string& start_from,
+std::string read_resume_checkpoint(const std::string& output_dir, bool resume, const std::string& named_checkpoint,
+                                   const std::string& start_from,
                                    const std::function<void(const std::string& checkpoint_dir)>& read) {
+  if (resume && !named_checkpoint.empty()) {
+    if (!fs::is_directory(named_checkpoint))
+      throw Error("--resume-from-checkpoint: " + named_checkpoint + " is not a directory");
+    read(named_checkpoint);
+    return named_checkpoint;
+  }
   const auto checkpoints = list_checkpoints(output_dir);
   if (!resume) return "";
   if (checkpoints.empty()) {

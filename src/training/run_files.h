@@ -46,12 +46,14 @@ std::vector<std::pair<int64_t, std::filesystem::path>> list_checkpoints(const st
 // Error if there are some and `resume` is off, so that an earlier run is never overwritten by accident.
 void prepare_output(const std::string& output_dir, const std::string& log_file, bool resume);
 
-// With `resume`, the newest checkpoint in output_dir that read(checkpoint_dir) reads (the model, the
-// optimizer and the state) without an Error. The newer ones it cannot read are set aside as
-// checkpoint-STEP.unreadable, each with a note on stderr; if none can be read, throws Error and sets
-// nothing aside. Returns "" (read not called) without `resume` or when there is no checkpoint, noting
-// that the run starts from `start_from`.
-std::string read_newest_checkpoint(const std::string& output_dir, bool resume, const std::string& start_from,
+// The checkpoint a run continues, read by read(checkpoint_dir) (the model, the optimizer and the state).
+// named_checkpoint (--resume-from-checkpoint DIR) is read as it is, its Error passed on. Otherwise, with
+// `resume`, the newest checkpoint in output_dir that read reads without an Error: the newer ones it
+// cannot read are set aside as checkpoint-STEP.unreadable, each with a note on stderr; if none can be
+// read, throws Error and sets nothing aside. Returns "" (read not called) without `resume` or when there
+// is no checkpoint, noting that the run starts from `start_from`.
+std::string read_resume_checkpoint(const std::string& output_dir, bool resume, const std::string& named_checkpoint,
+                                   const std::string& start_from,
                                    const std::function<void(const std::string& checkpoint_dir)>& read);
 
 // Reads the optimizer moments and the run state of a checkpoint directory.

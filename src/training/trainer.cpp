@@ -136,14 +136,9 @@ class Trainer final : public TrainingTask {
       optimizer_.emplace(model_.params, adam);
       load_checkpoint(dir, *optimizer_, state_);
     };
-    if (comm_.is_root() && !o_.resume_from_checkpoint.empty()) {
-      if (!fs::is_directory(o_.resume_from_checkpoint))
-        throw Error("--resume-from-checkpoint: " + o_.resume_from_checkpoint + " is not a directory");
-      read_checkpoint(o_.resume_from_checkpoint);
-      resume_from_ = o_.resume_from_checkpoint;
-    } else if (comm_.is_root()) {
-      resume_from_ = read_newest_checkpoint(o_.output_dir, o_.resume, o_.model_dir, read_checkpoint);
-    }
+    if (comm_.is_root())
+      resume_from_ = read_resume_checkpoint(o_.output_dir, o_.resume, o_.resume_from_checkpoint, o_.model_dir,
+                                            read_checkpoint);
     if (resume_from_.empty()) {
       model_ = load_model(o_.model_dir, load, &notices);
       optimizer_.emplace(model_.params, adam);

@@ -81,7 +81,9 @@ def test_classifier_properties(tiny_model):
     clf = bertft.Classifier(tiny_model, precision="fp32", threads=1)
     assert clf.labels == ["negative", "positive"]
     assert clf.config["hidden_size"] == 32 and clf.config["id2label"] == {"0": "negative", "1": "positive"}
-    assert clf.max_length == 128
+    assert clf.max_length == 128 and clf.truncation == "head" and clf.strip_html is False
+    bundled = bertft.Classifier(os.path.join(SOURCE, "models", "imdb-sentiment"), threads=1)
+    assert (bundled.max_length, bundled.truncation, bundled.strip_html) == (128, "chunks (32 tokens overlap)", True)
     assert "predict" in bertft.Classifier.__doc__ and "precision" in bertft.Classifier.__doc__
     single = clf.predict_proba("a fine film")
     assert single.shape == (2,) and abs(float(single.sum()) - 1) < 1e-6
@@ -203,6 +205,14 @@ def test_train_equals_cli_and_callback_gets_every_step(tiny_model, synth_records
     assert metrics == cli_metrics and metrics["accuracy"] == summary["valid_accuracy"]
     assert bertft.evaluate(str(work / "py-run"), synth_records[300:340], threads=THREADS,
                            precision="fp32") == cli_metrics
+    # False spells a switch off (--no-header=false): the same as leaving it out; True turns it on.
+    csv_path = work / "valid.csv"
+    csv_path.write_text("text,label\n" + "".join('"%s",%s\n' % (r["text"].replace('"', '""'), r["label"])
+                                                 for r in synth_records[300:340]), encoding="utf-8")
+    assert bertft.evaluate(str(work / "py-run"), str(csv_path), threads=THREADS, precision="fp32",
+                           no_header=False) == cli_metrics
+    with pytest.raises(bertft.Error, match="--no-header needs --text-column and --label-column"):
+        bertft.evaluate(str(work / "py-run"), str(csv_path), threads=THREADS, no_header=True)
 
 
 def test_errors_carry_the_cli_messages(tiny_model, synth_file, work):

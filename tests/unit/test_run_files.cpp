@@ -56,7 +56,7 @@ TEST_F(RunFilesTest, TheLogMayGoIntoTheOutputTheRunWillCreate) {
 TEST_F(RunFilesTest, ResumeFallsBackToTheNewestReadableCheckpoint) {
   for (const char* name : {"checkpoint-2", "checkpoint-4", "checkpoint-6"}) dir(name);
   std::vector<std::string> tried;
-  const std::string chosen = read_newest_checkpoint(output(), true, "model", [&](const std::string& d) {
+  const std::string chosen = read_resume_checkpoint(output(), true, "", "model", [&](const std::string& d) {
     tried.push_back(fs::path(d).filename().string());
     if (!d.ends_with("checkpoint-2")) throw Error(d + ": truncated");
   });
@@ -72,7 +72,7 @@ TEST_F(RunFilesTest, ResumeStopsWhenNoCheckpointIsReadableAndSetsNoneAside) {
   dir("checkpoint-2");
   dir("checkpoint-4");
   const std::string message = thrown_error([&] {
-    read_newest_checkpoint(output(), true, "model", [](const std::string& d) { throw Error(d + ": truncated"); });
+    read_resume_checkpoint(output(), true, "", "model", [](const std::string& d) { throw Error(d + ": truncated"); });
   });
   EXPECT_NE(message.find("no checkpoint in " + output() + " can be read; the newest, checkpoint-4: "),
             std::string::npos) << message;
@@ -81,10 +81,28 @@ TEST_F(RunFilesTest, ResumeStopsWhenNoCheckpointIsReadableAndSetsNoneAside) {
 
 TEST_F(RunFilesTest, WithoutResumeOrCheckpointsNothingIsRead) {
   bool read = false;
-  EXPECT_EQ(read_newest_checkpoint(output(), true, "model", [&](const std::string&) { read = true; }), "");
+  EXPECT_EQ(read_resume_checkpoint(output(), true, "", "model", [&](const std::string&) { read = true; }), "");
   dir("checkpoint-2");
-  EXPECT_EQ(read_newest_checkpoint(output(), false, "model", [&](const std::string&) { read = true; }), "");
+  EXPECT_EQ(read_resume_checkpoint(output(), false, "", "model", [&](const std::string&) { read = true; }), "");
   EXPECT_FALSE(read);
+}
+
+TEST_F(RunFilesTest, ANamedCheckpointIsReadInsteadOfTheNewest) {
+  for (const char* name : {"checkpoint-2", "checkpoint-4"}) dir(name);
+  std::vector<std::string> tried;
+  const auto read = [&](const std::string& d) { tried.push_back(fs::path(d).filename().string()); };
+  EXPECT_EQ(fs::path(read_resume_checkpoint(output(), true, (dir_ / "checkpoint-2").string(), "model", read)).filename(),
+            "checkpoint-2");
+  EXPECT_EQ(tried, std::vector<std::string>{"checkpoint-2"});
+  EXPECT_EQ(thrown_error([&] { read_resume_checkpoint(output(), true, output() + "/checkpoint-9", "model", read); }),
+            "--resume-from-checkpoint: " + output() + "/checkpoint-9 is not a directory");
+  // A named checkpoint that cannot be read is an error: it is not set aside, nor replaced by another.
+  EXPECT_EQ(thrown_error([&] {
+              read_resume_checkpoint(output(), true, (dir_ / "checkpoint-4").string(), "model",
+                                     [](const std::string& d) { throw Error(d + ": truncated"); });
+            }),
+            (dir_ / "checkpoint-4").string() + ": truncated");
+  EXPECT_EQ(list_checkpoints(output()).size(), 2u);
 }
 
 TEST(RunRecord, ResumeNamesEveryDifference) {
