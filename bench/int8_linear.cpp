@@ -6,11 +6,14 @@
 //     preferred layout: its best case), alone and with the same row quantization and epilogue around it,
 //   - the portable kernel (int8_linear_force_portable) at the small shapes.
 // GOPS count 2 operations per multiply-add; "of peak" divides by int8_peak_gops() measured at the start.
+// Speeds are per CPU second of each thread (cpu_seconds_per_thread), so that a shared machine gives
+// numbers near an idle one's; one column repeats the int8 / bf16 ratio on the wall clock.
 //   cmake --build build --target bench_int8_linear && build/bench_int8_linear
 //   (OMP_NUM_THREADS sets the threads; the project machine has 2)
 #include <omp.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <random>
@@ -24,25 +27,39 @@ namespace {
 
 using namespace bertft;
 
-double now() {
+double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Seconds per call of f: the best of 5 rounds of at least 0.06 s each, after two warm-up calls (the
-// machine is shared; the best round is the least disturbed one).
+// The process's CPU time (all threads) over the thread count: the time a call takes when each of its
+// threads has a core to itself, however many other processes share the machine. Threads that wait
+// at a barrier spin (and count) for a while, so a disturbed call still counts as slower.
+double cpu_seconds_per_thread() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return (static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec)) / omp_get_max_threads();
+}
+
+struct Seconds {
+  double cpu, wall;
+};
+
+// Seconds per call of f after two warm-up calls: the best of 8 rounds of at least 0.03 s each (the
+// least disturbed), on each clock.
 template <class F>
-double time_per_call(F&& f) {
+Seconds time_per_call(F&& f) {
   f();
   f();
-  double best = 1e30;
-  for (int round = 0; round < 5; round++) {
+  Seconds best{1e30, 1e30};
+  for (int round = 0; round < 8; round++) {
     int calls = 0;
-    const double start = now();
+    const double cpu_start = cpu_seconds_per_thread(), wall_start = wall_seconds();
     do {
       f();
       calls++;
-    } while (now() - start < 0.06);
-    best = std::min(best, (now() - start) / calls);
+    } while (cpu_seconds_per_thread() - cpu_start < 0.03);
+    best.cpu = std::min(best.cpu, (cpu_seconds_per_thread() - cpu_start) / calls);
+    best.wall = std::min(best.wall, (wall_seconds() - wall_start) / calls);
   }
   return best;
 }
@@ -61,11 +78,11 @@ struct Shape {
 };
 
 struct OneDnnInt8 {
-  double product_s, total_s;
+  Seconds product, total;
   std::string impl;
 };
 
-// oneDNN's u8 x s8 -> s32 matmul for this fixed shape, weights reordered once; total_s adds our row
+// oneDNN's u8 x s8 -> s32 matmul for this fixed shape, weights reordered once; total adds our row
 // quantization before and the scale / zero-point / bias epilogue after, the work int8_linear_forward fuses.
 OneDnnInt8 time_onednn_int8(const dnnl::engine& engine, dnnl::stream& stream, const Shape& s, const std::vector<float>& x,
                             const std::vector<int8_t>& q, const std::vector<float>& w_scale, const std::vector<float>& bias,
@@ -95,8 +112,8 @@ OneDnnInt8 time_onednn_int8(const dnnl::engine& engine, dnnl::stream& stream, co
   };
   OneDnnInt8 result;
   result.impl = pd.impl_info_str();
-  result.product_s = time_per_call(product);
-  result.total_s = time_per_call([&] {
+  result.product = time_per_call(product);
+  result.total = time_per_call([&] {
     quantize_rows(rows, x.data(), M, K);
     product();
 #pragma omp parallel for
@@ -117,9 +134,9 @@ int main() {
               omp_get_max_threads(), int8_linear_uses_vnni() ? "AVX512-VNNI" : "portable", peak,
               peak / omp_get_max_threads());
   std::printf(
-      "| layer | M x N x K | bf16 GFLOP/s | int8 GOPS | int8 of peak | int8 / bf16 speed | oneDNN int8 product GOPS | "
-      "oneDNN int8 + quantize + epilogue GOPS | ours / oneDNN full | portable int8 GOPS |\n"
-      "|---|---|---|---|---|---|---|---|---|---|\n");
+      "| layer | M x N x K | bf16 GFLOP/s | int8 GOPS | int8 of peak | int8 / bf16 speed | same, wall clock | "
+      "oneDNN int8 product GOPS | oneDNN int8 + quantize + epilogue GOPS | ours / oneDNN full | portable int8 GOPS |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|\n");
   const Shape shapes[] = {
       {"base QKV, 8x128 tokens", 1024, 2304, 768},   {"base attn out", 1024, 768, 768},
       {"base FFN up", 1024, 3072, 768},              {"base FFN down", 1024, 768, 3072},
@@ -138,7 +155,7 @@ int main() {
 
     std::vector<bf16> x_bf16(M * K), w_bf16(N * K);
     to_bf16(w_bf16.data(), w.data(), N * K);
-    const double bf16_s = time_per_call([&] {
+    const Seconds bf16 = time_per_call([&] {
       to_bf16(x_bf16.data(), x.data(), M * K);
       matmul_forward(out.data(), x_bf16.data(), w_bf16.data(), bias.data(), M, N, K);
     });
@@ -151,22 +168,23 @@ int main() {
     std::vector<float> row_scale(M);
     std::vector<int32_t> row_zero(M);
     const QuantizedRows scratch{values.data(), row_scale.data(), row_zero.data()};
-    const double int8_s = time_per_call([&] { int8_linear_forward(out.data(), x.data(), weight, bias.data(), M, scratch); });
+    const Seconds int8 = time_per_call([&] { int8_linear_forward(out.data(), x.data(), weight, bias.data(), M, scratch); });
 
     const OneDnnInt8 onednn = time_onednn_int8(engine, stream, s, x, q, w_scale, bias, out.data());
 
     char portable[32] = "-";
     if (ops < 2e9 && int8_linear_uses_vnni()) {
       int8_linear_force_portable(true);
-      const double portable_s =
+      const Seconds portable_s =
           time_per_call([&] { int8_linear_forward(out.data(), x.data(), weight, bias.data(), M, scratch); });
       int8_linear_force_portable(false);
-      std::snprintf(portable, sizeof portable, "%.0f", ops / portable_s / 1e9);
+      std::snprintf(portable, sizeof portable, "%.0f", ops / portable_s.cpu / 1e9);
     }
-    std::printf("| %s | %lld x %lld x %lld | %.0f | %.0f | %.0f%% | %.2f | %.0f | %.0f | %.2f | %s |\n", s.name,
-                static_cast<long long>(M), static_cast<long long>(N), static_cast<long long>(K), ops / bf16_s / 1e9,
-                ops / int8_s / 1e9, peak > 0 ? 100 * ops / int8_s / 1e9 / peak : 0.0, bf16_s / int8_s,
-                ops / onednn.product_s / 1e9, ops / onednn.total_s / 1e9, onednn.total_s / int8_s, portable);
+    std::printf("| %s | %lld x %lld x %lld | %.0f | %.0f | %.0f%% | %.2f | %.2f | %.0f | %.0f | %.2f | %s |\n", s.name,
+                static_cast<long long>(M), static_cast<long long>(N), static_cast<long long>(K), ops / bf16.cpu / 1e9,
+                ops / int8.cpu / 1e9, peak > 0 ? 100 * ops / int8.cpu / 1e9 / peak : 0.0, bf16.cpu / int8.cpu,
+                bf16.wall / int8.wall, ops / onednn.product.cpu / 1e9, ops / onednn.total.cpu / 1e9,
+                onednn.total.cpu / int8.cpu, portable);
     std::fflush(stdout);
     if (&s == &shapes[0]) std::fprintf(stderr, "oneDNN int8 implementation: %s\n", onednn.impl.c_str());
   }
