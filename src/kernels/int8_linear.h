@@ -55,7 +55,7 @@ bool int8_linear_uses_vnni();
 void int8_linear_force_portable(bool forced);
 
 // The CPU's int8 peak measured on the spot, in GOPS (2 operations per multiply-add): independent
-// vpdpbusd on registers on each of the current OpenMP thread count's threads, for about 50 ms.
+// vpdpbusd on registers on each of the current OpenMP thread count's threads, for a few ms.
 // 0 when the CPU has no AVX512-VNNI. Benchmarks divide by it to state the share of peak reached.
 double int8_peak_gops();
 
