@@ -31,9 +31,11 @@ class Int8Weight {
  private:
   friend void int8_linear_forward(float*, const float*, const Int8Weight&, const float*, int64_t, QuantizedRows);
   int64_t n_ = 0, k_ = 0;
-  std::vector<int8_t> q_;          // [N, K]
-  std::vector<float> scale_;       // [N]
-  std::vector<int32_t> q_row_sum_;  // [N]: sum_k q[n, k], to take the inputs' zero points back out
+  // Packed for the kernels (int8_linear.cpp): blocks of 16 output channels, each [ceil(K / 4)][16][4],
+  // zero-padded to whole blocks of N and words of K; the vectors below padded to whole blocks too.
+  std::vector<int8_t> q_;
+  std::vector<float> scale_;
+  std::vector<int32_t> q_row_sum_;  // sum_k q[n, k], to take the inputs' zero points back out
 };
 
 // Asymmetric per-row quantization: scale[m] = (max(0, max_k x) - min(0, min_k x)) / 255 (1 for an
@@ -45,5 +47,16 @@ void quantize_rows(QuantizedRows rows, const float* in, int64_t M, int64_t K);
 // Multithreaded over the current OpenMP thread count; scratch holds M rows of weight.in_features().
 void int8_linear_forward(float* out, const float* in, const Int8Weight& weight, const float* bias, int64_t M,
                          QuantizedRows scratch);
+
+// Whether int8_linear_forward runs its AVX512-VNNI kernel (the CPU has AVX512-F/BW/VL/DQ/VNNI and the
+// portable kernel is not forced); otherwise it runs plain loops that any x86-64 CPU runs.
+bool int8_linear_uses_vnni();
+// For tests and benchmarks: run the portable kernel even where VNNI is available (process-wide).
+void int8_linear_force_portable(bool forced);
+
+// The CPU's int8 peak measured on the spot, in GOPS (2 operations per multiply-add): independent
+// vpdpbusd on registers on each of the current OpenMP thread count's threads, for a few ms.
+// 0 when the CPU has no AVX512-VNNI. Benchmarks divide by it to state the share of peak reached.
+double int8_peak_gops();
 
 }  // namespace bertft
