@@ -21,8 +21,15 @@ int8, what quantize_dynamic does to such a graph:
 - Gemm (pooler, classifier) is not in its operator list and stays fp32.
 - Gather from an embedding table: the table stored uint8 per tensor (asymmetric, range [0, 255] widened
   to include 0), Gather on it, then DequantizeLinear.
-ONNX Runtime then fuses DynamicQuantizeLinear + MatMulInteger + Cast + Mul (+ Add) into its own
-DynamicQuantizeMatMul / MatMulIntegerToFloat kernels when graph optimizations are on.
+What ONNX Runtime 1.30 makes of them with all graph optimizations (the optimized graph ort_run.mjs
+--optimized saves; test_onnx_reference checks the int8 part): the decomposed LayerNorm becomes
+LayerNormalization, each residual Add + LayerNorm SkipLayerNormalization, QK^T with its Div FusedMatMul,
+GELU (with its bias in fp32) BiasGelu / Gelu; in int8 every DynamicQuantizeLinear + MatMulInteger + Cast +
+Mul + bias Add becomes DynamicQuantizeMatMul (attention output, FFN in and out) or, behind the one
+DynamicQuantizeLinear that Q, K and V share, MatMulIntegerToFloat. Attention is not fused into one node
+in either graph: ORT's built-in AttentionFusion matches only exports at opset 12 or older with the -10000
+mask of older transformers, and QAttention comes from ORT's offline transformers optimizer, which
+quantize_dynamic does not run.
 
   /usr/bin/python3 tests/reference/onnx_bert.py MODEL_DIR OUT.onnx [--int8]
 """
@@ -85,8 +92,8 @@ class GraphWriter:
 
     def shaped(self, name, dims):
         """Records name's float shape with the symbolic batch/sequence dims, as the shape inference
-        quantize_dynamic runs (and saves) would: ORT's SkipLayerNormalization and Attention fusions
-        check these shapes and skip a node whose shape is unknown."""
+        quantize_dynamic runs (and saves) would: ORT's SkipLayerNormalization fusion checks these
+        shapes and skips an Add whose shape is unknown."""
         self.value_info.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, dims))
         return name
 
