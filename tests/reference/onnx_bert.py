@@ -248,8 +248,15 @@ def main():
     ap.add_argument("output")
     ap.add_argument("--int8", action="store_true", help="quantize_dynamic's int8 graph (default: fp32)")
     args = ap.parse_args()
-    config, state = load_checkpoint(args.model_dir)
-    onnx.save(build_model(config, state, args.int8), args.output)
+    try:
+        config, state = load_checkpoint(args.model_dir)
+        model = build_model(config, state, args.int8)
+    except (OSError, ValueError) as e:
+        sys.exit("onnx_bert: %s: %s" % (args.model_dir, e))
+    except KeyError as e:
+        sys.exit("onnx_bert: %s: no tensor or config field %s (a BertForSequenceClassification checkpoint?)"
+                 % (args.model_dir, e))
+    onnx.save(model, args.output)
 
 
 if __name__ == "__main__":
