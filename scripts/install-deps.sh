@@ -20,6 +20,9 @@ test_pkgs+=(python3-pybind11 pybind11-dev python3-pytest python3-setuptools pyth
 # bench/serve_load.sh: Flask served by gunicorn (the reference server it measures bertft serve against)
 # and the wrk load generator.
 test_pkgs+=(python3-flask python3-gunicorn wrk)
+# The ONNX Runtime peer (tests/reference/onnx_bert.py, bench/compare_torch.py): the ONNX Python package writes
+# BERT's fp32 and int8 graphs node by node, since ORT's own Python tooling (quantize_dynamic) is not packaged.
+test_pkgs+=(python3-onnx)
 command -v node >/dev/null 2>&1 || test_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || test_pkgs+=(npm)
 
@@ -39,7 +42,9 @@ fi
 
 if [ "${1:-}" != "--runtime-only" ] && { [ ! -d tests/reference/node_modules/@huggingface/tokenizers ] ||
      [ ! -d tests/reference/node_modules/tokenizers-linux-x64-gnu ] || [ ! -d tests/reference/node_modules/playwright-core ] ||
-     [ ! -d tests/reference/node_modules/@huggingface/inference ]; }; then
+     [ ! -d tests/reference/node_modules/@huggingface/inference ] || [ ! -d tests/reference/node_modules/onnxruntime-node ]; }; then
   echo "install-deps: installing npm test references" >&2
-  (cd tests/reference && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
+  # --ignore-scripts: onnxruntime-node's CPU runtime ships inside its package; its install script would only
+  # fetch its CUDA/TensorRT providers from NuGet. No other reference package has an install script.
+  (cd tests/reference && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --silent --no-audit --no-fund)
 fi
