@@ -27,8 +27,7 @@ const Words kNegativeAdjectives = {
     "tiresome", "overlong", "dire", "forced", "generic", "irritating"};
 const Words kIntensifiers = {"very", "really", "extremely", "incredibly", "truly", "quite", "rather",
                              "remarkably", "so", "simply", "absolutely", "genuinely", "utterly", "pretty"};
-// Things a review talks about; singular ones take "is"/"was", plural ones "are"/"were"; both take verb
-// phrases ("the plot drags", "the jokes fall flat").
+// Things a review talks about; singular ones take "is"/"was" and verb phrases, plural ones "are"/"were".
 const Words kAspects = {"acting", "plot", "story", "script", "soundtrack", "cinematography", "pacing", "cast",
                         "dialogue", "ending", "direction", "humor", "editing", "lead performance", "music",
                         "screenplay", "premise", "final act", "first half", "second half", "twist", "climax",
@@ -154,16 +153,13 @@ class Generator {
     const bool plural = rng_.chance(20);
     const std::string subject =
         plural ? "the " + rng_.pick(kPluralAspects) : rng_.chance(15) ? "it" : (rng_.chance(15) ? "this " : "the ") + rng_.pick(kAspects);
-    if (rng_.chance(40)) {
+    if (!plural && rng_.chance(40)) {
       const Verb& v = rng_.pick(word_positive ? kPositiveVerbs : kNegativeVerbs);
       const bool past = rng_.chance(50);
-      const std::string& finite = past ? v.past : plural ? v.base : v.present;  // "shone", "come alive", "works"
       std::string out = subject + " ";
-      if (!negate) out += finite;
-      else if (rng_.chance(50)) out += "never " + finite;
-      else if (past) out += (rng_.chance(50) ? "did not " : "didn't ") + v.base;
-      else if (plural) out += (rng_.chance(50) ? "do not " : "don't ") + v.base;
-      else out += (rng_.chance(50) ? "does not " : "doesn't ") + v.base;
+      if (!negate) out += past ? v.past : v.present;
+      else if (rng_.chance(50)) out += "never " + (past ? v.past : v.present);
+      else out += (past ? (rng_.chance(50) ? "did not " : "didn't ") : (rng_.chance(50) ? "does not " : "doesn't ")) + v.base;
       if (rng_.chance(20)) out += " " + rng_.pick(kVerbTails);
       return out;
     }
