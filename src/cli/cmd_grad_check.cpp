@@ -127,7 +127,7 @@ void run_grad_check(GradCheckArgs a) {
     max_batch = std::max(max_batch, b.batch.num_seqs());
     max_masked = std::max(max_masked, b.masked.positions.size());
   }
-  const Precision precision = precision_from_name(a.precision);
+  const Precision precision = training_precision_from_name(a.precision);
   std::unique_ptr<ClassifierStep> classifier;
   std::unique_ptr<MaskedLMStep> masked_lm;
   if (mlm)
