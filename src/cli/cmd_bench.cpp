@@ -1,5 +1,6 @@
 // bertft bench: time the real training step or inference forward on a random in-memory model, in
-// fp32 or bf16 (inference also int8), with a per-op profile and the share of this machine's measured matrix-product peak.
+// fp32 or bf16 (inference also int8), with a per-op profile and the share of this machine's measured
+// matrix-product peak.
 #include <omp.h>
 #include <sys/resource.h>
 
