@@ -146,7 +146,8 @@ class Classifier(_bertft.Classifier):
 
     Args:
         model_dir: a directory in Hugging Face's layout, a hub cache folder or a model id in the hub cache.
-        precision: "auto" (bf16 on CPUs with native bf16, else fp32), "fp32" or "bf16".
+        precision: "auto" (bf16 on CPUs with native bf16, else fp32), "fp32", "bf16" or "int8"
+            (int8 dense-layer products, docs/int8.md).
         threads: threads per call; None: every core of the machine (as ``bertft predict``).
         max_length: tokens per input, special tokens included; None: the model directory's default
             (today the model's maximum, as ``bertft predict``).

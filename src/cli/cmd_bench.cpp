@@ -1,5 +1,6 @@
 // bertft bench: time the real training step or inference forward on a random in-memory model, in
-// fp32 or bf16, with a per-op profile and the share of this machine's measured matrix-product peak.
+// fp32 or bf16 (inference also int8), with a per-op profile and the share of this machine's measured
+// matrix-product peak.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -17,6 +18,7 @@
 #include "common/precision.h"
 #include "common/profile.h"
 #include "kernels/bf16.h"
+#include "kernels/int8_linear.h"
 #include "kernels/matmul.h"
 #include "inference/classifier.h"
 #include "kernels/dropout.h"
@@ -59,24 +61,34 @@ double forward_flops(const BenchOptions& o, int num_labels, bool cls_only_last) 
   return f + 2 * B * H * H + 2 * B * H * num_labels;
 }
 
-// GFLOP/s of one large matrix product [M, K] x [K, N] (M = 2048, N = K = 1024) in the given
-// precision, the best of a few runs: the ceiling the model's products are measured against.
 std::string format_ms(double ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", ms);
   return buf;
 }
 
+// GFLOP/s of one large matrix product [M, K] x [K, N] (M = 2048, N = K = 1024) in the given
+// precision, the best of a few runs: the ceiling the model's products are measured against. int8:
+// int8_linear_forward, quantizing its input rows included, as the model runs it.
 double matmul_peak_gflops(Precision precision) {
   const int64_t M = 2048, N = 1024, K = 1024;
   std::vector<float> a(M * K, 0.5f), b(N * K, 0.25f), c(M * N);
   std::vector<bf16> a_b(M * K), b_b(N * K);
   to_bf16(a_b.data(), a.data(), M * K);
   to_bf16(b_b.data(), b.data(), N * K);
+  std::vector<int8_t> b_q(N * K);
+  std::vector<float> b_scale(N), row_scales(M);
+  quantize_weight_per_channel(b_q.data(), b_scale.data(), b.data(), N, K);
+  const Int8Weight b_i8(b_q.data(), b_scale.data(), N, K);
+  std::vector<uint8_t> row_values(M * K);
+  std::vector<int32_t> row_zero_points(M);
+  const QuantizedRows rows{row_values.data(), row_scales.data(), row_zero_points.data()};
   double best = 0;
   for (int run = 0; run < 8; run++) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (precision == Precision::Bf16)
+    if (precision == Precision::Int8)
+      int8_linear_forward(c.data(), a.data(), b_i8, nullptr, M, rows);
+    else if (precision == Precision::Bf16)
       matmul_forward(c.data(), a_b.data(), b_b.data(), nullptr, M, N, K);
     else
       matmul_forward(c.data(), a.data(), b.data(), M, N, K);
@@ -91,7 +103,8 @@ void run_bench(const BenchOptions& o) {
     throw Error("--hidden (" + std::to_string(o.hidden) + ") must be divisible by --heads (" +
                 std::to_string(o.heads) + ")");
   if (o.mode != "train" && o.mode != "infer") throw Error("--mode must be train or infer");
-  const Precision precision = precision_from_name(o.precision);
+  const bool train = o.mode == "train";
+  const Precision precision = train ? training_precision_from_name(o.precision) : precision_from_name(o.precision);
 
   omp_set_num_threads(o.threads);
   Model model;
@@ -117,7 +130,6 @@ void run_bench(const BenchOptions& o) {
     labels[b] = b % cfg.num_labels();
   }
 
-  const bool train = o.mode == "train";
   std::function<void(int64_t)> step;
   std::unique_ptr<ClassifierStep> cstep;
   std::unique_ptr<ModelParams> grads;
@@ -196,7 +208,7 @@ void setup_bench(CLI::App& app) {
   add_number_option(sub, "--batch-size", o->batch_size, kBatchSizeRange, "Sequences per step");
   add_number_option(sub, "--seq-len", o->seq_len, "[1, 65536]", "Tokens per sequence");
   sub->add_option("--mode", o->mode, "train | infer");
-  sub->add_option("--precision", o->precision, kPrecisionHelp);
+  sub->add_option("--precision", o->precision, std::string(kPrecisionHelp) + " (int8: --mode infer only)");
   add_number_option(sub, "--seconds", o->seconds, "(0, 86400]", "Timed duration after warm-up");
   add_number_option(sub, "--warmup-steps", o->warmup_steps, "[0, inf)", "Untimed steps first");
   add_threads_option(sub, o->threads);

@@ -113,6 +113,7 @@ void run_grad_check(GradCheckArgs a) {
   use_threads(a.threads);
   if (a.head != "classifier" && a.head != "mlm") throw Error("--head must be classifier or mlm");
   const bool mlm = a.head == "mlm";
+  const Precision precision = training_precision_from_name(a.precision);  // a bad value before loading anything
   LoadOptions load;
   load.heads = mlm ? Heads{.pooler = false, .classifier = false, .mlm = true}
                    : Heads{.pooler = true, .classifier = true, .mlm = false};
@@ -127,7 +128,6 @@ void run_grad_check(GradCheckArgs a) {
     max_batch = std::max(max_batch, b.batch.num_seqs());
     max_masked = std::max(max_masked, b.masked.positions.size());
   }
-  const Precision precision = precision_from_name(a.precision);
   std::unique_ptr<ClassifierStep> classifier;
   std::unique_ptr<MaskedLMStep> masked_lm;
   if (mlm)

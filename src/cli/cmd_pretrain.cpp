@@ -84,10 +84,10 @@ void setup_pretrain(CLI::App& app) {
   add_threads_option(sub, *threads);
   add_number_option(sub, "--bucket-mb", o->bucket_mb, "(0, 1e6]",
                     "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
-  sub->add_option("--precision", *precision, kPrecisionHelp);
+  sub->add_option("--precision", *precision, kTrainingPrecisionHelp);
   sub->callback([o, dropout, threads, precision, model, config] {
     if (model->count() == 0 && config->count() == 0) throw CLI::RequiredError("--model or --config");
-    o->precision = precision_from_name(*precision);
+    o->precision = training_precision_from_name(*precision);
     if (*dropout >= 0) o->dropout = *dropout;
     use_threads(*threads);
     run_pretraining(*o, world_communicator());

@@ -9,7 +9,7 @@ TrainOptions TrainCliOptions::resolve() const {
   TrainOptions o = train;
   o.data = dataset.to_options();
   o.truncation = truncation.to_truncation();
-  o.precision = precision_from_name(precision);
+  o.precision = training_precision_from_name(precision);
   if (dropout >= 0) o.dropout = dropout;
   use_threads(threads);
   return o;
@@ -85,7 +85,7 @@ void add_train_options(CLI::App* sub, TrainCliOptions& o) {
   add_threads_option(sub, o.threads);
   add_number_option(sub, "--bucket-mb", o.train.bucket_mb, "(0, 1e6]",
                     "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
-  sub->add_option("--precision", o.precision, kPrecisionHelp);
+  sub->add_option("--precision", o.precision, kTrainingPrecisionHelp);
   add_dataset_options(sub, o.dataset, /*with_max_samples=*/false);
   add_truncation_options(sub, o.truncation);
 }

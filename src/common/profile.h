@@ -15,7 +15,7 @@ enum class Op : size_t {
   LayerNorm,   // residual add + LayerNorm
   Activation,  // GELU and friends
   Dropout,
-  Convert,     // fp32 -> bf16 rounding of activations, gradients and weights
+  Convert,     // fp32 -> bf16 rounding of activations, gradients and weights; int8 quantization of weights
   Head,        // pooler, classifier, loss
   Optimizer,   // gradient clipping and AdamW
   Count

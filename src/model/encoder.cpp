@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -73,16 +74,19 @@ StepOptions step_options_from_config(const ModelConfig& config) {
   return opts;
 }
 
-// A layer's dense layers, bound to the parameters of the current forward pass.
+// A layer's dense layers, bound to the parameters of the current forward pass. query and key_value
+// are the rows of qkv the first-token layer computes separately.
 struct Encoder::LayerDense {
   Dense qkv, attn_out, ffn_in, ffn_out;
+  Dense query, key_value;
 };
 
 // Every buffer, in one allocation: T = max_tokens, B = max_batch. Training keeps, per layer, what the
 // backward pass reads; with EncoderOutput::kClsRows the last layer keeps T rows of keys and values and
 // B rows (first tokens) of everything else. In bf16 mode the products' operands are kept in bf16 and
 // the fp32 buffers marked (transient) are shared by all layers, since only the forward pass reads
-// them. Inference shares one set of buffers among all layers and keeps no statistics.
+// them. Inference shares one set of buffers among all layers and keeps no statistics. int8 keeps the
+// fp32 buffers (and qkv_b when attention runs in bf16) plus the quantized rows of one product's input.
 struct Encoder::Workspace {
   std::unique_ptr<float[]> storage;
   struct Layer {
@@ -92,7 +96,7 @@ struct Encoder::Workspace {
     float* attn_norm;  // [T, H]  first LayerNorm output: FFN input and second residual (transient)
     float* inter_pre;  // [T, I]  FFN input dense output, before the activation
     NormStats out;     // second LayerNorm: input dropout(dense(act)) + attn_norm
-    // bf16 mode only: the products' operands.
+    // bf16 mode only: the products' operands (qkv_b: whenever attention runs in bf16).
     bf16* input_b;      // [T, H] the layer input
     bf16* qkv_b;        // like qkv
     bf16* context_b;    // [T, H]
@@ -137,6 +141,14 @@ struct Encoder::Workspace {
   std::vector<bf16*> layer_weights_b;  // per layer: qkv [3H, H], attn_out [H, H], ffn_in [I, H], ffn_out [H, I]
   bf16* emb_project_b = nullptr;       // [H, E]
   bool weights_rounded = false;
+  // int8 mode: every dense weight of the encoder quantized (per layer qkv, or the first-token layer's
+  // query and key_value, then attn_out, ffn_in, ffn_out; then emb_project), and the scratch of
+  // QuantizedRows for T rows of up to max(H, I, E) inputs.
+  std::deque<Int8Weight> weights_i8;  // a deque: the layers point into it as it grows
+  std::vector<uint8_t> row_values;
+  std::vector<float> row_scales;
+  std::vector<int32_t> row_zero_points;
+  QuantizedRows quantized_rows() { return {row_values.data(), row_scales.data(), row_zero_points.data()}; }
 };
 
 Encoder::Encoder(const ModelConfig& config, size_t max_tokens, int max_batch, Precision precision,
@@ -144,6 +156,7 @@ Encoder::Encoder(const ModelConfig& config, size_t max_tokens, int max_batch, Pr
     : config_(config),
       activation_(activation_from_name(config.hidden_act)),
       precision_(precision),
+      bf16_attention_(precision == Precision::Bf16 || (precision == Precision::Int8 && cpu_has_bf16())),
       output_(output),
       mode_(mode),
       max_tokens_(max_tokens),
@@ -153,6 +166,8 @@ Encoder::Encoder(const ModelConfig& config, size_t max_tokens, int max_batch, Pr
     throw Error("config.json: field 'position_embedding_type': '" + config.position_embedding_type +
                 "' is not supported (only 'absolute')");
   if (max_batch < 1) throw Error("batch size must be at least 1");
+  if (precision == Precision::Int8 && mode == EncoderMode::kTraining)
+    throw std::logic_error("Encoder: int8 is for inference only");
   if (max_tokens < 1 || max_tokens > static_cast<size_t>(std::numeric_limits<int32_t>::max()))
     throw Error("maximum tokens per batch " + std::to_string(max_tokens) + " is out of range");
   const int64_t H = config.hidden_size, E = config.embedding_width(), I = config.intermediate_size;
@@ -163,7 +178,7 @@ Encoder::Encoder(const ModelConfig& config, size_t max_tokens, int max_batch, Pr
   const bool project = E != H;
   Workspace& ws = *ws_;
   ws.threads = omp_get_max_threads();
-  const int64_t scratch = (training || bf16_mode ? attention_train_scratch_per_thread(max_len)
+  const int64_t scratch = (training || bf16_attention_ ? attention_train_scratch_per_thread(max_len)
                                                  : attention_scratch_per_thread(max_len, config.head_size())) *
                           ws.threads;
   ws.layers.resize(L);
@@ -180,9 +195,9 @@ Encoder::Encoder(const ModelConfig& config, size_t max_tokens, int max_batch, Pr
         }
         if (!training) {
           shared.inter_pre = a.take(T * I);
+          if (bf16_attention_) shared.qkv_b = a.take_bf16(T * 3 * H);
           if (bf16_mode) {
             shared.input_b = a.take_bf16(T * H);
-            shared.qkv_b = a.take_bf16(T * 3 * H);
             shared.context_b = a.take_bf16(T * H);
             shared.attn_norm_b = a.take_bf16(T * H);
           }
@@ -265,6 +280,12 @@ Encoder::Encoder(const ModelConfig& config, size_t max_tokens, int max_batch, Pr
         },
         [](size_t bytes) { return "cannot allocate " + std::to_string(bytes >> 20) + " MiB of bf16 weights"; });
   }
+  if (precision == Precision::Int8) {
+    const int64_t max_in = std::max({H, I, E});
+    ws.row_values.resize(T * max_in);
+    ws.row_scales.resize(T);
+    ws.row_zero_points.resize(T);
+  }
   if (training) {
     seen_.assign(config.vocab_size, 0);
     touched_.reserve(config.vocab_size);
@@ -331,6 +352,7 @@ void Encoder::bind_weights(const ModelParams& params) {
   const bool rebind = ws.params != &params || mode_ == EncoderMode::kTraining;
   ws.params = &params;
   if (!rebind && ws.weights_rounded) return;
+  if (precision_ == Precision::Int8) return bind_int8_weights(params);
   for (size_t l = 0; l < ws.dense.size(); l++) {
     const LayerParams& W = params.layers[l];
     bf16* wb = ws.layer_weights_b.empty() ? nullptr : ws.layer_weights_b[l];
@@ -339,10 +361,13 @@ void Encoder::bind_weights(const ModelParams& params) {
       if (wb) wb += n;
       return p;
     };
-    ws.dense[l] = LayerDense{Dense(W.qkv_w, W.qkv_b, 3 * H, H, next(3 * H * H)),
-                             Dense(W.attn_out_w, W.attn_out_b, H, H, next(H * H)),
-                             Dense(W.inter_w, W.inter_b, I, H, next(I * H)),
-                             Dense(W.out_w, W.out_b, H, I, next(H * I))};
+    LayerDense& d = ws.dense[l];
+    d.qkv = Dense(W.qkv_w, W.qkv_b, 3 * H, H, next(3 * H * H));
+    d.attn_out = Dense(W.attn_out_w, W.attn_out_b, H, H, next(H * H));
+    d.ffn_in = Dense(W.inter_w, W.inter_b, I, H, next(I * H));
+    d.ffn_out = Dense(W.out_w, W.out_b, H, I, next(H * I));
+    d.query = d.qkv.rows(0, H);
+    d.key_value = d.qkv.rows(H, 2 * H);
   }
   if (params.emb_proj_w) ws.emb_project = Dense(params.emb_proj_w, params.emb_proj_b, H, E, ws.emb_project_b);
   if (precision_ != Precision::Bf16) return;
@@ -350,6 +375,40 @@ void Encoder::bind_weights(const ModelParams& params) {
   for (const LayerDense& d : ws.dense)
     for (const Dense* dense : {&d.qkv, &d.attn_out, &d.ffn_in, &d.ffn_out}) dense->refresh_bf16();
   if (params.emb_proj_w) ws.emb_project.refresh_bf16();
+  ws.weights_rounded = true;
+}
+
+// int8: every dense layer bound to a quantized copy of its weight, made here once per parameter set.
+// The first-token layer's query and key_value rows are quantized apart (per output channel, so
+// exactly as in one piece): an int8 product writes whole rows of its output.
+void Encoder::bind_int8_weights(const ModelParams& params) {
+  const ModelConfig& c = config_;
+  Workspace& ws = *ws_;
+  const int64_t H = c.hidden_size, E = c.embedding_width(), I = c.intermediate_size;
+  const int L = c.num_hidden_layers;
+  const QuantizedRows rows = ws.quantized_rows();
+  OpScope scope(Op::Convert);
+  ws.weights_i8.clear();
+  auto quantized = [&](const float* weight, const float* bias, int64_t out, int64_t in) {
+    std::vector<int8_t> q(out * in);
+    std::vector<float> scale(out);
+    quantize_weight_per_channel(q.data(), scale.data(), weight, out, in);
+    return Dense(ws.weights_i8.emplace_back(q.data(), scale.data(), out, in), bias, rows);
+  };
+  for (int l = 0; l < L; l++) {
+    const LayerParams& W = params.layers[l];
+    LayerDense& d = ws.dense[l];
+    if (output_ == EncoderOutput::kClsRows && l == L - 1) {
+      d.query = quantized(W.qkv_w, W.qkv_b, H, H);
+      d.key_value = quantized(W.qkv_w + H * H, W.qkv_b ? W.qkv_b + H : nullptr, 2 * H, H);
+    } else {
+      d.qkv = quantized(W.qkv_w, W.qkv_b, 3 * H, H);
+    }
+    d.attn_out = quantized(W.attn_out_w, W.attn_out_b, H, H);
+    d.ffn_in = quantized(W.inter_w, W.inter_b, I, H);
+    d.ffn_out = quantized(W.out_w, W.out_b, H, I);
+  }
+  if (params.emb_proj_w) ws.emb_project = quantized(params.emb_proj_w, params.emb_proj_b, H, E);
   ws.weights_rounded = true;
 }
 
@@ -434,15 +493,15 @@ Encoder::AttentionLayout Encoder::first_token_attention() const {
   return {shape, ws.T * 2 * H, 0, ws.B};
 }
 
-// Layer l's attention into A.context, in the encoder's precision: bf16 operands, or fp32 (inference
-// without dropout has a kernel of its own).
+// Layer l's attention into A.context: bf16 operands (bf16_attention_), or fp32 (inference without
+// dropout has a kernel of its own).
 void Encoder::attend(int l, const AttentionLayout& at, const StepOptions& opts) {
   Workspace& ws = *ws_;
   Workspace::Layer& A = ws.layers[l];
   const int64_t H = config_.hidden_size;
   const uint64_t stream = layer_stream(l, kAttentionProbs);
   OpScope scope(Op::Attention);
-  if (precision_ == Precision::Bf16)
+  if (bf16_attention_)
     attention_forward_train(A.context, A.qkv_b + at.queries_at, A.qkv_b + at.keys_at, A.qkv_b + at.keys_at + H,
                             at.shape, opts.attention_dropout, opts.dropout_seed, stream, ws.attention_scratch);
   else if (mode_ == EncoderMode::kTraining)
@@ -482,7 +541,7 @@ void Encoder::layer_forward(int l, const float* x, float* y, const StepOptions& 
   Workspace::Layer& A = ws.layers[l];
   const int64_t T = ws.T, H = c.hidden_size;
   ws.dense[l].qkv.forward(A.qkv, {x, A.input_b}, T);
-  if (precision_ == Precision::Bf16) round_bf16(A.qkv_b, A.qkv, T * 3 * H);
+  if (bf16_attention_) round_bf16(A.qkv_b, A.qkv, T * 3 * H);
   attend(l, all_rows_attention(), opts);
   after_attention_forward(l, x, y, T, opts);
 }
@@ -496,10 +555,9 @@ void Encoder::cls_layer_forward(int l, const float* x, float* y, const StepOptio
   Workspace::Layer& A = ws.layers[l];
   const int64_t T = ws.T, B = ws.B, H = c.hidden_size;
   const AttentionLayout at = first_token_attention();
-  // Rows H..3H of the fused projection are key then value.
-  ws.dense[l].qkv.rows(H, 2 * H).forward(A.qkv + at.keys_at, {x, A.input_b}, T);
-  ws.dense[l].qkv.rows(0, H).forward(A.qkv + at.queries_at, {ws.cls_in, ws.cls_in_b}, B);
-  if (precision_ == Precision::Bf16) round_bf16(A.qkv_b, A.qkv, T * 2 * H + B * H);
+  ws.dense[l].key_value.forward(A.qkv + at.keys_at, {x, A.input_b}, T);
+  ws.dense[l].query.forward(A.qkv + at.queries_at, {ws.cls_in, ws.cls_in_b}, B);
+  if (bf16_attention_) round_bf16(A.qkv_b, A.qkv, T * 2 * H + B * H);
   attend(l, at, opts);
   after_attention_forward(l, ws.cls_in, y, B, opts);
 }
@@ -587,8 +645,8 @@ void Encoder::cls_layer_backward(int l, const ModelParams& params, LayerParams& 
   float* dq = ws.d_qkv + at.queries_at;
   // Keys and values from every row, queries from the first-token rows, plus the residual.
   const float* x = ws.hidden[l];  // fp32 mode only: bf16 mode reads A.input_b
-  D.qkv.rows(H, 2 * H).backward(ws.d_hidden, 0.0f, G.qkv_w + H * H, G.qkv_b + H, dkv, {x, A.input_b}, T, ws.grad_b);
-  D.qkv.rows(0, H).backward(ws.d_cls_q, 0.0f, G.qkv_w, G.qkv_b, dq, {ws.cls_in, ws.cls_in_b}, B, ws.grad_b);
+  D.key_value.backward(ws.d_hidden, 0.0f, G.qkv_w + H * H, G.qkv_b + H, dkv, {x, A.input_b}, T, ws.grad_b);
+  D.query.backward(ws.d_cls_q, 0.0f, G.qkv_w, G.qkv_b, dq, {ws.cls_in, ws.cls_in_b}, B, ws.grad_b);
   for (int b = 0; b < ws.B; b++) {
     float* row = ws.d_hidden + static_cast<int64_t>(tokens.offsets[b]) * H;
     for (int64_t i = 0; i < H; i++) row[i] += ws.d_cls_q[b * H + i] + ws.d_cls_in[b * H + i];

@@ -66,7 +66,9 @@ class Encoder {
   // at the current OpenMP thread count (omp_get_max_threads()); forward and backward then allocate
   // nothing. bf16: the dense layers' and attention's products take bf16 operands; everything else,
   // and every gradient, stays fp32. Training rounds the weights at every forward (the optimizer
-  // changes them); inference rounds them at the first forward only.
+  // changes them); inference rounds them at the first forward only. int8 (inference only): the dense
+  // layers' products in int8 (weights quantized at the first forward), attention's in bf16 where the
+  // CPU has it natively (else fp32), everything else fp32.
   Encoder(const ModelConfig& config, size_t max_tokens, int max_batch, Precision precision, EncoderOutput output,
           EncoderMode mode = EncoderMode::kTraining);
   ~Encoder();
@@ -113,6 +115,7 @@ class Encoder {
   void attend(int l, const AttentionLayout& at, const StepOptions& opts);
   void attend_backward(int l, const AttentionLayout& at, const StepOptions& opts);
   void bind_weights(const ModelParams& params);
+  void bind_int8_weights(const ModelParams& params);
   void embed_forward(const ModelParams& params, const StepOptions& opts);
   void embed_backward(const ModelParams& params, ModelParams& grads, const PackedTokens& tokens,
                       const StepOptions& opts);
@@ -128,6 +131,7 @@ class Encoder {
   ModelConfig config_;
   Activation activation_;
   Precision precision_;
+  bool bf16_attention_;  // attention's products on bf16 operands
   EncoderOutput output_;
   EncoderMode mode_;
   size_t max_tokens_;

@@ -42,7 +42,7 @@ def imdb_reviews(n):
 
 # --- Classifier: the probabilities of `bertft predict` -------------------------------------------
 
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "int8"])
 def test_predict_proba_equals_cli_on_synthetic_reviews(tiny_model, synth_records, work, precision):
     texts = [r["text"] for r in synth_records[:200]]
     clf = bertft.Classifier(tiny_model, precision=precision, threads=THREADS)
@@ -205,6 +205,9 @@ def test_train_equals_cli_and_callback_gets_every_step(tiny_model, synth_records
     assert metrics == cli_metrics and metrics["accuracy"] == summary["valid_accuracy"]
     assert bertft.evaluate(str(work / "py-run"), synth_records[300:340], threads=THREADS,
                            precision="fp32") == cli_metrics
+    int8_metrics = bertft.evaluate(str(work / "py-run"), str(valid_path), threads=THREADS, precision="int8")
+    assert int8_metrics == json.loads(run_bertft("eval", "--model", work / "py-run", "--data", valid_path, "--threads",
+                                                 THREADS, "--precision", "int8").stdout)
     # False spells a switch off (--no-header=false): the same as leaving it out; True turns it on.
     csv_path = work / "valid.csv"
     csv_path.write_text("text,label\n" + "".join('"%s",%s\n' % (r["text"].replace('"', '""'), r["label"])

@@ -4,10 +4,12 @@
 
 #include <cmath>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "common/error.h"
 #include "inference/classifier.h"
+#include "model/encoder.h"
 
 namespace bertft {
 namespace {
@@ -120,6 +122,26 @@ TEST(Inference, PackedBatchMatchesNaivePerSequenceForward) {
   std::vector<float> single(3);
   classifier.forward(std::span(batch).subspan(2, 1), single.data());
   for (int k = 0; k < 3; k++) EXPECT_NEAR(single[k], logits[2 * 3 + k], 1e-6);
+}
+
+// int8 quantizes each token's row on its own, so an input's logits do not depend on its batch; they
+// stay near fp32's (test_int8_reference checks them against a simulation of the scheme).
+TEST(Inference, Int8LogitsArePerInputAndNearFp32) {
+  const Model model = random_model();
+  const std::vector<TokenizedInput> batch = {input_of({1, 5, 9, 2}), input_of({1, 2}),
+                                             input_of({1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 2}, 1)};
+  SequenceClassifier fp32(model, 3, 13, Precision::Fp32), int8(model, 3, 13, Precision::Int8);
+  std::vector<float> want(batch.size() * 3), got(batch.size() * 3), single(3);
+  fp32.forward(batch, want.data());
+  int8.forward(batch, got.data());
+  float max_diff = 0;
+  for (size_t i = 0; i < got.size(); i++) max_diff = std::max(max_diff, std::fabs(got[i] - want[i]));
+  EXPECT_GT(max_diff, 1e-4f);
+  EXPECT_LT(max_diff, 0.05f);  // measured 0.0088
+  int8.forward(std::span(batch).subspan(2, 1), single.data());
+  for (int k = 0; k < 3; k++) EXPECT_NEAR(single[k], got[2 * 3 + k], 1e-6);
+  EXPECT_THROW(Encoder(model.config, 16, 2, Precision::Int8, EncoderOutput::kClsRows, EncoderMode::kTraining),
+               std::logic_error);
 }
 
 TEST(Inference, InputsOutsideTheModelAreRejected) {
