@@ -23,8 +23,10 @@ REPO = Path(__file__).resolve().parent.parent
 class CMakeBuild(build_ext):
     def build_extension(self, ext):
         build_dir = Path(os.environ.get("BERTFT_BUILD_DIR", REPO / "build")).resolve()
+        # The interpreter a virtual environment links to, not the environment's own path: the build
+        # directory's cache keeps it, and must not break when the environment is deleted.
         configure = ["cmake", "-S", str(REPO), "-B", str(build_dir), "-DBERTFT_PYTHON=ON",
-                     f"-DPython_EXECUTABLE={sys.executable}"]
+                     f"-DPython_EXECUTABLE={os.path.realpath(sys.executable)}"]
         if not (build_dir / "CMakeCache.txt").exists():
             configure += ["-DCMAKE_BUILD_TYPE=Release", "-DBERTFT_TESTS=OFF"]
             if shutil.which("ccache"):

@@ -45,6 +45,7 @@ void run_convert(const ConvertArgs& a) {
   options.heads_of_checkpoint = true;
   std::vector<std::string> notices;
   bertft::Model model = bertft::load_model(a.model, options, &notices);
+  if (std::string n = bertft::dequantized_notice(model, a.model, "fp32"); !n.empty()) notices.push_back(n);
   for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
   if (a.max_positions > 0) model = resize_positions(model, a.max_positions);
   bertft::cli::write_model_dir(model, a.output, a.dtype, a.model, /*tokenizer_required=*/false);

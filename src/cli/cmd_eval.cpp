@@ -55,6 +55,8 @@ nlohmann::ordered_json run_eval(const EvalOptions& o) {
   const Tokenizer tokenizer = Tokenizer::from_dir(o.model_dir);
   std::vector<std::string> notices;
   const Model model = load_model(o.model_dir, LoadOptions{}, &notices);
+  if (std::string n = dequantized_notice(model, o.model_dir, precision_name(precision)); !n.empty())
+    notices.push_back(n);
   check_tokenizer_fits(tokenizer, model.config, o.model_dir + "/config.json");
   for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
   const InferenceDefaults inputs = resolve_inference_options(

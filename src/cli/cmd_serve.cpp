@@ -88,6 +88,8 @@ void run_serve(const ServeOptions& opt) {
   LoadOptions load;
   load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
   on_passing_thread(opt.threads, [&] { model = load_model(opt.model_dir, load, &notices); });
+  if (std::string n = dequantized_notice(model, opt.model_dir, precision_name(precision)); !n.empty())
+    notices.push_back(n);
   for (const std::string& notice : notices) std::fprintf(stderr, "bertft: notice: %s\n", notice.c_str());
   const Tokenizer tokenizer = Tokenizer::from_dir(opt.model_dir);
   check_tokenizer_fits(tokenizer, model.config, opt.model_dir + "/config.json");

@@ -67,7 +67,7 @@ SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, i
 
 SequenceClassifier::~SequenceClassifier() = default;
 
-void SequenceClassifier::forward(std::span<const TokenizedInput> batch, float* logits) {
+void SequenceClassifier::forward(std::span<const TokenizedInput> batch, float* logits, const StepOptions& options) {
   const int B = static_cast<int>(batch.size());
   if (B > max_batch_size_) throw std::logic_error("batch larger than the workspace was sized for");
   if (B == 0) return;
@@ -81,7 +81,9 @@ void SequenceClassifier::forward(std::span<const TokenizedInput> batch, float* l
     offsets_.push_back(static_cast<int32_t>(ids_.size()));
   }
   const PackedTokens tokens{ids_, type_ids_, offsets_, {}};
-  const float* first = encoder_.forward(model_.params, tokens, StepOptions{});
+  StepOptions inference;
+  inference.on_layer_output = options.on_layer_output;
+  const float* first = encoder_.forward(model_.params, tokens, inference);
   head_.forward(model_.params, first, B, logits, 0.0f, 0);
 }
 

@@ -32,8 +32,9 @@ class SequenceClassifier {
                      Precision precision = Precision::Fp32);
   ~SequenceClassifier();
 
-  // logits[batch.size(), num_labels]. Each input is checked with check_input_fits first.
-  void forward(std::span<const TokenizedInput> batch, float* logits);
+  // logits[batch.size(), num_labels]. Each input is checked with check_input_fits first. `options`
+  // only for their on_layer_output (dropout is off in inference).
+  void forward(std::span<const TokenizedInput> batch, float* logits, const StepOptions& options = {});
 
   int max_batch_size() const { return max_batch_size_; }
   int max_length() const { return max_length_; }

@@ -38,6 +38,8 @@ TextClassifier::TextClassifier(const std::string& model_dir, const TextClassifie
   truncation_ = options.truncation;
   strip_html_ = options.strip_html;
   precision_ = options.precision;
+  if (std::string n = dequantized_notice(model_, model_dir, precision_name(precision_)); notices && !n.empty())
+    notices->push_back(n);
   const int max_length = resolve_max_length(model_.config, options.max_length);
   const int min_length = static_cast<int>(tokenizer_.num_special_tokens(false));
   if (max_length < min_length)

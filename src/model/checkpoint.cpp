@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <new>
@@ -13,6 +14,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/json_input.h"
+#include "kernels/int8_linear.h"
 #include "model/checkpoint_tensors.h"
 #include "tokenizer/tokenizer.h"
 
@@ -123,6 +125,69 @@ void require_finite(const float* values, const StoredTensor& entry, const std::s
   }
 }
 
+// A stored int8 weight and its scales, to be dequantized into params.specs()[spec].
+struct Int8Load {
+  size_t spec;
+  const StoredTensor* values;
+  const StoredTensor* scales;
+};
+
+// The scales tensor of the int8 weight `values` (stored as `spec`), checked against the header.
+const StoredTensor& int8_scales(const CheckpointIndex& index, const CheckpointTensors& st, const TensorSpec& spec,
+                                const StoredTensor& values) {
+  const std::string& file = st.file_of(values);
+  if (!is_int8_slot(spec.slot))
+    fail_file(file, "tensor " + single_quoted(values.name) + " is I8, but only the encoder's dense weights may be "
+                    "stored int8 (docs/int8.md)");
+  auto it = index.tensors.find(int8_scale_name(spec.name));
+  if (it == index.tensors.end())
+    fail_file(file, "tensor " + single_quoted(values.name) + " is I8 without its scales " +
+                        single_quoted(int8_scale_name(values.name)) + " (docs/int8.md)");
+  const StoredTensor& scales = *it->second;
+  if (scales.dtype != "F32")
+    fail_file(st.file_of(scales), "tensor " + single_quoted(scales.name) + " is " + scales.dtype + ", expected F32");
+  const std::vector<int64_t> want{spec.shape[0]};
+  if (scales.shape != want)
+    fail_file(st.file_of(scales), "tensor " + single_quoted(scales.name) + " has shape " + shape_string(scales.shape) +
+                                      ", expected " + shape_string(want) + " (one scale per row of " +
+                                      single_quoted(values.name) + ")");
+  return scales;
+}
+
+// w = q * scale per row, after checking that q and scale are what quantize_weight_per_channel makes of
+// some weight: scales is_int8_scale, values in -127..127 with 127 or -127 in every row but all-zero
+// ones, whose scale is 1. Quantizing the result then gives back exactly q and scale
+// (tests/unit/test_quantized_model.cpp proves it), so int8 inference runs on the stored values.
+void dequantize_stored(const CheckpointTensors& st, const Int8Load& load, const TensorSpec& spec, float* out) {
+  const int64_t N = spec.shape[0], K = spec.shape[1];
+  std::vector<int8_t> q(load.values->numel);
+  std::vector<float> scale(N);
+  st.read_i8(*load.values, q.data());
+  st.read_f32(*load.scales, scale.data());
+  const std::string& q_file = st.file_of(*load.values);
+  for (int64_t n = 0; n < N; n++) {
+    const float s = scale[n];
+    if (!is_int8_scale(s))
+      fail_file(st.file_of(*load.scales), "tensor " + single_quoted(load.scales->name) + " holds " +
+                                              std::to_string(s) + " at index " + std::to_string(n) +
+                                              " (not a scale max|w| / 127 of any weight: docs/int8.md)");
+    int max_abs = 0;
+    for (int64_t k = 0; k < K; k++) {
+      const int v = q[n * K + k];
+      if (v == -128)
+        fail_file(q_file, "tensor " + single_quoted(load.values->name) + " holds -128 at index " +
+                              std::to_string(n * K + k) + " (int8 weights are symmetric: -127..127)");
+      max_abs = std::max(max_abs, std::abs(v));
+    }
+    if (max_abs == 0 ? s != 1 : max_abs != 127)
+      fail_file(q_file, "tensor " + single_quoted(load.values->name) + " row " + std::to_string(n) +
+                            (max_abs == 0 ? " is all zero but its scale is " + std::to_string(s) + ", not 1"
+                                          : ": largest |value| " + std::to_string(max_abs) + ", not 127") +
+                            " (not quantized as bertft quantize does: docs/int8.md)");
+    for (int64_t k = 0; k < K; k++) out[n * K + k] = static_cast<float>(q[n * K + k]) * s;
+  }
+}
+
 ModelParams allocate(const ModelConfig& config, const Heads& heads, const std::string& config_path) {
   try {
     return ModelParams(config, heads);
@@ -158,6 +223,7 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
   // config.json that the checkpoint does not back cost no memory.
   const std::vector<TensorSpec> specs = param_specs(config, heads);
   std::vector<std::pair<size_t, const StoredTensor*>> loads;  // index into specs, tensor
+  std::vector<Int8Load> int8_loads;
   std::vector<size_t> fresh;
   std::vector<std::string> missing_encoder, fresh_names, mismatched;
   std::set<const StoredTensor*> used;
@@ -187,11 +253,17 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
                           shape_string(spec.shape) +
                           (classifier ? " (" + std::to_string(config.num_labels()) + " labels)" : ""));
     }
+    if (e.dtype == "I8") {
+      const StoredTensor& scales = int8_scales(index, st, spec, e);
+      used.insert(&scales);
+      int8_loads.push_back({i, &e, &scales});
+      continue;
+    }
     st.require_float(e);
     loads.emplace_back(i, &e);
   }
   if (!missing_encoder.empty()) {
-    const bool any_encoder = std::any_of(loads.begin(), loads.end(), [&](const auto& load) {
+    const bool any_encoder = !int8_loads.empty() || std::any_of(loads.begin(), loads.end(), [&](const auto& load) {
       return is_encoder_slot(specs[load.first].slot);
     });
     if (!any_encoder)
@@ -211,6 +283,8 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
     st.read_f32(*entry, values);
     require_finite(values, *entry, st.file_of(*entry));
   }
+  for (const Int8Load& load : int8_loads)
+    dequantize_stored(st, load, params.specs()[load.spec], params.tensor(params.specs()[load.spec]));
   for (size_t i : fresh) init_tensor(params.specs()[i], params.tensor(params.specs()[i]), config, options.seed);
 
   if (notices) {
@@ -231,7 +305,7 @@ Model load_model(const std::string& dir, const LoadOptions& options, std::vector
       notices->push_back("Some weights of " + model_class + " were not initialized from the model checkpoint at " +
                          dir + " and are newly initialized because the shapes did not match: " + name_list(mismatched));
   }
-  return Model{std::move(config), std::move(params)};
+  return Model{std::move(config), std::move(params), int8_loads.size()};
 }
 
 void check_tokenizer_fits(const Tokenizer& tokenizer, const ModelConfig& config, const std::string& config_path) {
@@ -242,7 +316,13 @@ void check_tokenizer_fits(const Tokenizer& tokenizer, const ModelConfig& config,
                                       std::to_string(config.vocab_size));
 }
 
-void save_model(const Model& model, const std::string& dir, DType dtype) {
+namespace {
+
+constexpr const char* kQuantizationConfig = "quantization_config";
+
+// save_model and save_quantized_model: with int8, the weights of is_int8_slot are stored I8 with F32
+// scales beside them.
+void write_model(const Model& model, const std::string& dir, DType dtype, bool int8) {
   const Heads& heads = model.params.heads();
   const std::string config_path = path_in(dir, "config.json");
   validate_config(model.config, config_path);
@@ -256,17 +336,74 @@ void save_model(const Model& model, const std::string& dir, DType dtype) {
   const Architecture& arch = config.arch();
   config.architectures = {architecture_name(arch, heads)};
   config.extra["torch_dtype"] = torch_dtype_name(dtype);
+  config.extra.erase(kQuantizationConfig);  // a model loaded from a quantized directory is fp32 now
+  if (int8)
+    config.extra[kQuantizationConfig] = {
+        {"quant_method", "bertft-int8"},
+        {"bits", 8},
+        {"weights", "symmetric per output channel: <name> I8 [out, in], <name>_scale F32 [out], w = q * scale"},
+        {"activations", "asymmetric uint8 per token, computed at run time"},
+        {"format", "docs/int8.md, Model directory layout"}};
   // BertModel.save_pretrained (and its kin) writes its own parameter names, without the base prefix.
   const bool bare = !heads.classifier && !heads.mlm;
   const std::string_view prefix = arch.base_prefix;
   std::vector<TensorToWrite> tensors;
+  std::deque<std::vector<int8_t>> values;
+  std::deque<std::vector<float>> scales;
   for (const TensorSpec& spec : model.params.specs()) {
     std::string name = bare && spec.name.starts_with(prefix) ? spec.name.substr(prefix.size()) : spec.name;
-    tensors.push_back({std::move(name), spec.shape, model.params.data() + spec.offset});
+    const float* data = model.params.data() + spec.offset;
+    if (int8 && is_int8_slot(spec.slot)) {
+      const int64_t N = spec.shape[0], K = spec.shape[1];
+      std::vector<int8_t>& q = values.emplace_back(N * K);
+      std::vector<float>& scale = scales.emplace_back(N);
+      quantize_weight_per_channel(q.data(), scale.data(), data, N, K);
+      tensors.push_back({int8_scale_name(name), {N}, scale.data(), nullptr, true});
+      tensors.push_back({std::move(name), spec.shape, nullptr, q.data()});
+      continue;
+    }
+    tensors.push_back({std::move(name), spec.shape, data});
   }
   const std::string config_text = config_to_json(config);
   write_safetensors(path_in(dir, "model.safetensors"), std::move(tensors), dtype);
   write_file_atomic(config_path, config_text);
+}
+
+}  // namespace
+
+void save_model(const Model& model, const std::string& dir, DType dtype) { write_model(model, dir, dtype, false); }
+
+void save_quantized_model(const Model& model, const std::string& dir, DType dtype) {
+  write_model(model, dir, dtype, true);
+}
+
+bool is_int8_slot(Slot slot) {
+  switch (slot) {
+    case Slot::QueryWeight:
+    case Slot::KeyWeight:
+    case Slot::ValueWeight:
+    case Slot::AttentionOutWeight:
+    case Slot::FfnInWeight:
+    case Slot::FfnOutWeight:
+    case Slot::EmbeddingsProjectWeight:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_int8_scale(float scale) {
+  if (!(std::isnormal(scale) && scale > 0 && std::isfinite(127.0f * scale))) return false;
+  const float largest = 127.0f * scale;  // the largest |w| of a row dequantized with this scale
+  return largest / 127.0f == scale;
+}
+
+std::string int8_scale_name(const std::string& weight_name) { return weight_name + "_scale"; }
+
+std::string dequantized_notice(const Model& model, const std::string& dir, const char* precision_name) {
+  if (model.int8_weights == 0 || std::string_view(precision_name) == "int8") return "";
+  return dir + " stores " + std::to_string(model.int8_weights) + " weights in int8 (bertft quantize): dequantized "
+         "(w = q * scale) for " + precision_name + "; --precision int8 runs them as stored";
 }
 
 std::vector<std::string> tokenizer_files(const std::string& dir) {

@@ -17,6 +17,9 @@ class Tokenizer;  // tokenizer/tokenizer.h
 struct Model {
   ModelConfig config;
   ModelParams params;
+  // How many of the weights the directory stored int8 (bertft quantize, docs/int8.md): load_model
+  // dequantizes them into params.
+  size_t int8_weights = 0;
 };
 
 struct LoadOptions {
@@ -38,6 +41,11 @@ struct LoadOptions {
 // notice per group is appended to `notices`. Any malformed input throws Error naming file + problem.
 Model load_model(const std::string& dir, const LoadOptions& options, std::vector<std::string>* notices);
 
+// Weights stored int8 (a directory bertft quantize wrote, docs/int8.md "Model directory layout") are
+// checked and dequantized (w = q * scale) into params; Model::int8_weights counts them. Encoder's int8
+// mode quantizes the dequantized weights back to exactly the stored values and scales (the layout's
+// scales and values are checked to be ones quantize_weight_per_channel produces).
+//
 // The transformers class a model of this family with these heads is saved as (e.g.
 // "BertForSequenceClassification", "RobertaForMaskedLM" or "DistilBertModel"); named in config.json's
 // architectures and in notices.
@@ -68,6 +76,24 @@ void write_tokenizer_files(const TokenizerFiles& files, const std::string& dir);
 
 // Copies tokenizer_files(src_dir) to dst_dir and returns their names; throws Error if there are none.
 std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir);
+
+// As save_model, but the weights int8 inference quantizes (is_int8_slot) stored int8 per output
+// channel with their F32 scales (docs/int8.md "Model directory layout"), and config.json marked with
+// "quantization_config": {"quant_method": "bertft-int8", ...}. dtype is that of the other tensors.
+void save_quantized_model(const Model& model, const std::string& dir, DType dtype);
+
+// Whether int8 inference runs this weight in int8: the encoder's dense layers (query, key, value,
+// attention output, FFN in and out) and ELECTRA's embeddings projection.
+bool is_int8_slot(Slot slot);
+// Whether quantize_weight_per_channel can make this scale, max|w| / 127 in fp32 of some float max|w|:
+// exactly the positive normal floats s (127 * s finite) with fl(fl(127 * s) / 127) = s, 99.2% of them
+// (tests/unit/test_quantized_model.cpp). A row dequantized with such a scale quantizes back to it.
+bool is_int8_scale(float scale);
+// The scales tensor stored beside an int8 weight: "<name>_scale".
+std::string int8_scale_name(const std::string& weight_name);
+// The notice for a model whose int8 weights were dequantized to run in `precision` (empty when there
+// were none or precision is int8, which uses them as stored).
+std::string dequantized_notice(const Model& model, const std::string& dir, const char* precision_name);
 
 // HF's _init_weights, decided by each tensor's role: Linear/Embedding weights ~ normal(0,
 // initializer_range), biases 0, LayerNorm weight 1 / bias 0, the padding row of the word embeddings

@@ -31,6 +31,9 @@ struct CheckpointTensors::File {
   virtual const std::string& path() const = 0;
   virtual std::vector<StoredTensor> tensors() const = 0;  // file and index left 0 / in file order
   virtual void read_f32(size_t index, float* out) const = 0;
+  virtual void read_i8(size_t, int8_t*) const {
+    fail_file(path(), "int8 weights are read from safetensors files only (docs/int8.md)");
+  }
 };
 
 namespace {
@@ -47,6 +50,7 @@ class SafetensorsShard : public CheckpointTensors::File {
   void read_f32(size_t index, float* out) const override {
     file_.reader().read_f32(file_.reader().entries()[index], out);
   }
+  void read_i8(size_t index, int8_t* out) const override { file_.reader().read_i8(file_.reader().entries()[index], out); }
 
  private:
   SafetensorsFile file_;
@@ -175,6 +179,10 @@ void CheckpointTensors::require_float(const StoredTensor& tensor) const {
 void CheckpointTensors::read_f32(const StoredTensor& tensor, float* out) const {
   require_float(tensor);
   files_[tensor.file]->read_f32(tensor.index, out);
+}
+
+void CheckpointTensors::read_i8(const StoredTensor& tensor, int8_t* out) const {
+  files_[tensor.file]->read_i8(tensor.index, out);
 }
 
 }  // namespace bertft

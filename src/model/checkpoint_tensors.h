@@ -40,6 +40,9 @@ class CheckpointTensors {
   void require_float(const StoredTensor& tensor) const;
   // The tensor's values as fp32 into out[0, numel).
   void read_f32(const StoredTensor& tensor, float* out) const;
+  // An I8 tensor's values into out[0, numel) (a quantized weight, docs/int8.md); throws Error for other
+  // dtypes and for int8 outside safetensors files.
+  void read_i8(const StoredTensor& tensor, int8_t* out) const;
 
   struct File;  // one safetensors or torch file
 

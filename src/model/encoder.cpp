@@ -426,12 +426,16 @@ const float* Encoder::forward(const ModelParams& params, const PackedTokens& tok
   embed_forward(params, opts);
   const bool cls_rows = output_ == EncoderOutput::kClsRows;
   const int full_layers = cls_rows ? std::max(L - 1, 0) : L;
-  for (int l = 0; l < full_layers; l++) layer_forward(l, ws.hidden[l], ws.hidden[l + 1], opts);
+  for (int l = 0; l < full_layers; l++) {
+    layer_forward(l, ws.hidden[l], ws.hidden[l + 1], opts);
+    if (opts.on_layer_output) opts.on_layer_output(l, ws.hidden[l + 1], ws.T);
+  }
   if (!cls_rows) return ws.hidden[L];
   const float* x = ws.hidden[full_layers];
   for (int b = 0; b < ws.B; b++) std::copy_n(x + static_cast<int64_t>(tokens.offsets[b]) * H, H, ws.cls_in + b * H);
   if (L == 0) return ws.cls_in;
   cls_layer_forward(L - 1, x, ws.cls, opts);
+  if (opts.on_layer_output) opts.on_layer_output(L - 1, ws.cls, ws.B);
   return ws.cls;
 }
 

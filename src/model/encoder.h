@@ -47,6 +47,9 @@ struct StepOptions {
   // offset 0), so that data-parallel training can start summing them across processes while the
   // backward pass goes on (distributed/gradient_reducer.h). Set in a step's last micro-batch only.
   std::function<void(const float* first_final)> on_grads_final;
+  // Called in the forward pass with each layer's output (bertft quantize --report): rows [rows, H], all
+  // T tokens, or with EncoderOutput::kClsRows the B first-token rows for the last layer.
+  std::function<void(int layer, const float* output, int64_t rows)> on_layer_output;
 };
 
 // HF's dropout probabilities for a config: hidden_dropout_prob, attention_probs_dropout_prob, and the

@@ -222,6 +222,11 @@ void SafetensorsReader::read_f32(const SafetensorsEntry& e, float* out) const {
   convert_to_f32(e.dtype, data_ + e.begin, e.numel, out);
 }
 
+void SafetensorsReader::read_i8(const SafetensorsEntry& e, int8_t* out) const {
+  if (e.dtype != "I8") fail_file(path_, "tensor " + single_quoted(e.name) + " is " + e.dtype + ", expected I8");
+  if (e.numel > 0) std::memcpy(out, data_ + e.begin, e.numel);
+}
+
 SafetensorsFile::SafetensorsFile(const std::string& path)
     : file_(std::make_unique<MappedFile>(path)), reader_(file_->data(), file_->size(), path) {}
 
@@ -231,7 +236,10 @@ std::string serialize_safetensors(std::vector<TensorToWrite> tensors, DType dtyp
             [](const TensorToWrite& a, const TensorToWrite& b) { return a.name < b.name; });
   nlohmann::ordered_json header;
   header["__metadata__"] = metadata;
-  const size_t element = dtype_size(dtype);
+  auto element_dtype = [&](const TensorToWrite& t) {
+    return t.i8 ? "I8" : t.keep_f32 ? "F32" : safetensors_dtype_name(dtype);
+  };
+  auto element_size = [&](const TensorToWrite& t) { return t.i8 ? 1 : t.keep_f32 ? 4 : dtype_size(dtype); };
   std::vector<size_t> numels;
   size_t offset = 0;
   for (size_t i = 0; i < tensors.size(); i++) {
@@ -241,10 +249,10 @@ std::string serialize_safetensors(std::vector<TensorToWrite> tensors, DType dtyp
     size_t n = 1;
     for (int64_t d : t.shape) n *= static_cast<size_t>(d);
     numels.push_back(n);
-    header[t.name] = {{"dtype", safetensors_dtype_name(dtype)},
+    header[t.name] = {{"dtype", element_dtype(t)},
                       {"shape", t.shape},
-                      {"data_offsets", {offset, offset + n * element}}};
-    offset += n * element;
+                      {"data_offsets", {offset, offset + n * element_size(t)}}};
+    offset += n * element_size(t);
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
@@ -256,7 +264,9 @@ std::string serialize_safetensors(std::vector<TensorToWrite> tensors, DType dtyp
   unsigned char* p = reinterpret_cast<unsigned char*>(out.data()) + 8 + text.size();
   for (size_t i = 0; i < tensors.size(); i++) {
     const float* src = tensors[i].data;
-    if (dtype == DType::F32) {
+    if (tensors[i].i8) {
+      if (numels[i] > 0) std::memcpy(p, tensors[i].i8, numels[i]);
+    } else if (dtype == DType::F32 || tensors[i].keep_f32) {
       if (numels[i] > 0) std::memcpy(p, src, numels[i] * 4);  // an empty tensor's data may be null
     } else {
       for (size_t k = 0; k < numels[i]; k++) {
@@ -264,7 +274,7 @@ std::string serialize_safetensors(std::vector<TensorToWrite> tensors, DType dtyp
         std::memcpy(p + 2 * k, &h, 2);
       }
     }
-    p += numels[i] * element;
+    p += numels[i] * element_size(tensors[i]);
   }
   return out;
 }

@@ -57,6 +57,8 @@ class SafetensorsReader {
   void require_float(const SafetensorsEntry& entry) const;
   // Converts the entry's values to fp32 into out[0, numel); other dtypes fail as in require_float.
   void read_f32(const SafetensorsEntry& entry, float* out) const;
+  // An I8 entry's values into out[0, numel) (a quantized weight, docs/int8.md); other dtypes throw.
+  void read_i8(const SafetensorsEntry& entry, int8_t* out) const;
 
  private:
   const unsigned char* data_ = nullptr;  // start of the data section
@@ -80,10 +82,15 @@ struct TensorToWrite {
   std::string name;
   std::vector<int64_t> shape;
   const float* data;  // numel(shape) values
+  // Instead of data: int8 values, written as I8 whatever the file's dtype (a quantized weight).
+  const int8_t* i8 = nullptr;
+  // Written as F32 whatever the file's dtype (a quantized weight's scales, which must stay exact).
+  bool keep_f32 = false;
 };
 
 // The bytes of a safetensors file as the reference writer lays it out: tensors sorted by name and
-// stored back to back, "__metadata__" first in the header. transformers' from_pretrained needs
+// stored back to back, "__metadata__" first in the header; each in `dtype` but for those marked i8 or
+// keep_f32. transformers' from_pretrained needs
 // metadata {"format": "pt"} to accept a file, hence the default.
 std::string serialize_safetensors(std::vector<TensorToWrite> tensors, DType dtype,
                                   const std::map<std::string, std::string>& metadata = {{"format", "pt"}});

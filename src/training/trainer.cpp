@@ -141,6 +141,8 @@ class Trainer final : public TrainingTask {
                                             read_checkpoint);
     if (resume_from_.empty()) {
       model_ = load_model(o_.model_dir, load, &notices);
+      if (std::string n = dequantized_notice(model_, o_.model_dir, precision_name(o_.precision)); !n.empty())
+        notices.push_back(n);
       optimizer_.emplace(model_.params, adam);
       if (load.id2label && comm_.is_root())
         std::fprintf(stderr, "bertft: notice: %s; a new classifier is created for the data's labels\n",
