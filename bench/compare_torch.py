@@ -100,6 +100,23 @@ def rss_wrapper(args):
     print(json.dumps(out))
 
 
+def write_onnx(prefix, shape):
+    """Child process: PREFIX.fp32.onnx and PREFIX.int8.onnx of the shape's random model."""
+    sys.path.insert(0, REFERENCE)
+    import onnx
+    import torch
+    import onnx_bert
+    import torch_bert
+    torch.manual_seed(0)
+    L, H, A, I = shape
+    config = {"vocab_size": 30522, "hidden_size": H, "num_hidden_layers": L, "num_attention_heads": A,
+              "intermediate_size": I, "max_position_embeddings": 512}
+    state = {k: v.numpy() for k, v in
+             torch_bert.BertForSequenceClassification(torch_bert.Config(config)).state_dict().items()}
+    for p in ("fp32", "int8"):
+        onnx.save(onnx_bert.build_model(config, state, int8=p == "int8"), f"{prefix}.{p}.onnx")
+
+
 def run_torch(shape, T, mode, dtype, seconds):
     cmd = torch_cmd(shape, T, mode, dtype, seconds, "--rss-wrapper")
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -141,23 +158,17 @@ class OnnxRuntimePeer:
                 self.unavailable = "the onnx Python package is missing (apt-get install python3-onnx)"
 
     def graph(self, name, shape, precision):
-        """The .onnx path of the shape's random model (torch_bert's init, seed 0, as the PyTorch cases)."""
+        """The .onnx path of the shape's random model (torch_bert's init, seed 0, as the PyTorch cases),
+        written by a child process: a child's peak RSS starts at its parent's (Linux keeps ru_maxrss
+        across fork and exec), so this process must never hold a model."""
         if (name, precision) not in self.graphs:
-            sys.path.insert(0, REFERENCE)
-            import onnx
-            import torch
-            import onnx_bert
-            import torch_bert
-            torch.manual_seed(0)
-            L, H, A, I = shape
-            config = {"vocab_size": 30522, "hidden_size": H, "num_hidden_layers": L, "num_attention_heads": A,
-                      "intermediate_size": I, "max_position_embeddings": 512}
-            state = {k: v.numpy() for k, v in
-                     torch_bert.BertForSequenceClassification(torch_bert.Config(config)).state_dict().items()}
+            prefix = os.path.join(self.dir.name, name)
+            r = subprocess.run([sys.executable, os.path.abspath(__file__), "--write-onnx", prefix,
+                                "--shape", *map(str, shape)], capture_output=True, text=True)
+            if r.returncode != 0:
+                sys.exit(f"writing the ONNX graphs of {name} failed:\n{r.stderr}")
             for p in ("fp32", "int8"):
-                path = os.path.join(self.dir.name, f"{name}.{p}.onnx")
-                onnx.save(onnx_bert.build_model(config, state, int8=p == "int8"), path)
-                self.graphs[(name, p)] = path
+                self.graphs[(name, p)] = f"{prefix}.{p}.onnx"
         return self.graphs[(name, precision)]
 
     def run(self, name, shape, T, precision, seconds):
@@ -180,6 +191,7 @@ def main():
     p.add_argument("--only", action="append", choices=[name for name, *_ in SHAPES], metavar="SHAPE")
     p.add_argument("--torch-case", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--rss-wrapper", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--write-onnx", metavar="PREFIX", help=argparse.SUPPRESS)
     p.add_argument("--shape", type=int, nargs=4, help=argparse.SUPPRESS)
     p.add_argument("--seq-len", type=int, help=argparse.SUPPRESS)
     p.add_argument("--mode", help=argparse.SUPPRESS)
@@ -189,6 +201,8 @@ def main():
         return torch_case(args)
     if args.rss_wrapper:
         return rss_wrapper(args)
+    if args.write_onnx:
+        return write_onnx(args.write_onnx, args.shape)
     seconds = args.seconds or (2 if args.quick else 4)
     shapes = SHAPES[:2] if args.quick else SHAPES
     if args.only:

@@ -13,6 +13,7 @@
 #   python3 bench/multiclass_table.py [OUTPUT_DIR]
 #
 #   bench/multiclass.sh [OUTPUT_DIR]    (default ~/.cache/bertft/multiclass; rows already measured are kept)
+#   TASKS=ag-news bench/multiclass.sh   (only these tasks, space-separated; default: both)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=$root/../shared
@@ -51,7 +52,10 @@ os.replace(tmp, os.path.join(out, name + ".json"))
 PY
 }
 
+tasks=" ${TASKS:-ag-news imdb-rating} "
+
 # ---- AG News ----
+if [[ $tasks == *" ag-news "* ]]; then
 "$bertft" split --data "$ag/test.csv" --column-names label,title,description --text-columns title,description \
   --label-names "$ag/classes.txt" --test-fraction 0.2 --seed 42 --output "$out/ag-news-data" > /dev/null
 agd=$out/ag-news-data
@@ -70,8 +74,10 @@ row ag-news-bert "BERT 4x256, random init, 5 epochs" \
   "$bertft" train --model "$out/ag-news-init" --train "$agd/train.jsonl" --test "$agd/test.jsonl" \
   --label-names "$agd/labels.txt" --valid-split 0.1 --max-length 128 --epochs 5 --batch-size 32 \
   --learning-rate 5e-4 --threads "$threads" --output "$out/ag-news-bert" --log "$out/ag-news-bert.jsonl"
+fi
 
 # ---- IMDb star ratings ----
+if [[ $tasks == *" imdb-rating "* ]]; then
 row imdb-rating-tfidf "TF-IDF (1-2 grams) + logistic regression" \
   "$bertft" baseline --train "$imdb#aclImdb/train" --test "$imdb#aclImdb/test" --label-from rating --strip-html \
   --ngram-max 2
@@ -85,4 +91,5 @@ row imdb-rating-bert "BERT 2x128 (models/demo), random init, 256 tokens head+tai
   --label-from rating --strip-html --valid-split 0.1 --max-length 256 --truncation head+tail --epochs 3 \
   --batch-size 32 --learning-rate 5e-4 --threads "$threads" --output "$out/imdb-rating-bert" \
   --log "$out/imdb-rating-bert.jsonl"
+fi
 echo "== done: python3 bench/multiclass_table.py $out" >&2

@@ -5,6 +5,7 @@
 #
 #   bench/serve_load.sh [--model DIR] [--duration 20s] [--quick] [--out FILE] [--bertft PATH]
 #                       [--compare PATH] [--flask-configs "1x2 2x1"] [--concurrency "1 8 64"]
+#                       [--precision auto] [--compare-precision auto]
 #
 # For each input kind (short texts of ~20 tokens, reviews of ~300; a few distinct texts from
 # bench/serve_load_inputs.json, rotated per request) and each server, the bench starts the server on a
@@ -21,6 +22,8 @@
 # --duration: wrk's duration per run (default 20s); --quick: 3s runs and 1s warm-ups.
 # --compare: another bertft binary (an earlier build) measured the same way beside --bertft, in a table
 #   of its own with ratios (this build / the compared one); --flask-configs "" then skips Flask.
+# --precision, --compare-precision: `bertft serve --precision` of --bertft and of --compare (default auto).
+#   int8 against bf16 on one build: --precision int8 --compare build/bertft --compare-precision bf16.
 # --flask-configs: the Flask deployments measured, WORKERSxTHREADS with WORKERS x THREADS = 2 cores:
 #   gunicorn sync workers x torch.set_num_threads (OpenBLAS, on which Debian's torch runs fp32
 #   matmuls, gets the same count). Default both "1x2" (one worker using both cores) and "2x1" (a
@@ -43,13 +46,15 @@ OUT=""
 COMPARE=""
 FLASK_CONFIGS="1x2 2x1"
 CONCURRENCY="1 8 64"
+SERVE_PRECISION=auto
+COMPARE_PRECISION=auto
 CORES=2
 KINDS="short review"
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --model|--duration|--out|--bertft|--compare|--flask-configs|--concurrency)
+    --model|--duration|--out|--bertft|--compare|--flask-configs|--concurrency|--precision|--compare-precision)
       [ $# -ge 2 ] || { echo "serve_load.sh: $1 needs a value" >&2; exit 2; } ;;
   esac
   case "$1" in
@@ -61,6 +66,8 @@ while [ $# -gt 0 ]; do
     --compare) COMPARE="$2"; shift 2 ;;
     --flask-configs) FLASK_CONFIGS="$2"; shift 2 ;;
     --concurrency) CONCURRENCY="$2"; shift 2 ;;
+    --precision) SERVE_PRECISION="$2"; shift 2 ;;
+    --compare-precision) COMPARE_PRECISION="$2"; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "serve_load.sh: unknown option $1" >&2; usage 2 ;;
   esac
@@ -225,8 +232,9 @@ for kind in $KINDS; do
     port="$(free_port)"
     log="$WORK/logs/$server-$kind.log"
     if [[ "$server" == bertft* ]]; then
-      binary="$BERTFT"; [ "$server" = bertft ] || binary="$COMPARE"
-      setsid "$binary" serve --model "$MODEL" --host 127.0.0.1 --port "$port" --threads "$CORES" --precision auto \
+      binary="$BERTFT" precision="$SERVE_PRECISION"
+      [ "$server" = bertft ] || { binary="$COMPARE"; precision="$COMPARE_PRECISION"; }
+      setsid "$binary" serve --model "$MODEL" --host 127.0.0.1 --port "$port" --threads "$CORES" --precision "$precision" \
         > "$log" 2>&1 &
     else
       config="${server#flask-}"
@@ -293,8 +301,8 @@ cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
   echo "- Inputs: one text per request, \`{\"inputs\": TEXT, \"truncate\": true}\`, rotating over the distinct texts of"
   echo "  bench/serve_load_inputs.json per kind; token counts (incl. [CLS]/[SEP]) are bertft's, and the Flask"
   echo "  server's Python tokenizer gives the same count on every input (checked each run)."
-  echo "- bertft: \`bertft serve --threads $CORES --precision auto\` (${PRECISION[bertft-short]}), default batching (--max-batch-tokens 16384, --max-concurrent 512)."
-  [ -z "$COMPARE" ] || echo "- Compared build (--compare): \`$COMPARE\`, run the same way."
+  echo "- bertft: \`bertft serve --threads $CORES --precision $SERVE_PRECISION\` (${PRECISION[bertft-short]}), default batching (--max-batch-tokens 16384, --max-concurrent 512)."
+  [ -z "$COMPARE" ] || echo "- Compared build (--compare): \`$COMPARE\`, run the same way with \`--precision $COMPARE_PRECISION\` (${PRECISION[bertft-compare-short]})."
   echo "- Flask: bench/flask_reference_server.py under gunicorn ($versions), \`--workers W\` sync workers with"
   echo "  torch.set_num_threads(T) each, as WxT: one request at a time per worker, tokenize (plain Python) + forward"
   echo "  per request. Sync workers close the connection after each response, so wrk reconnects each time: that is"

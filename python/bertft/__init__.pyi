@@ -52,7 +52,7 @@ class Classifier:
     def __init__(
         self,
         model_dir: str | PathLike[str],
-        precision: Literal["auto", "fp32", "bf16"] = "auto",
+        precision: Literal["auto", "fp32", "bf16", "int8"] = "auto",
         threads: int | None = None,
         max_length: int | None = None,
         truncation: Literal["head", "head+tail", "chunks"] | None = None,
