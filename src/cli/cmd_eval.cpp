@@ -49,29 +49,40 @@ std::string format_errors(const Dataset& data, const Evaluation& ev, std::span<c
 
 }  // namespace
 
+LabelledRun load_labelled_run(const std::string& model_dir, const std::string& data_path,
+                              const DatasetCliOptions& dataset, const CLI::Option* max_length_option, int max_length,
+                              const TruncationCliOptions& truncation, Precision precision) {
+  const Tokenizer tokenizer = Tokenizer::from_dir(model_dir);
+  const std::string config_path = model_dir + "/config.json";
+  LabelledRun run;
+  std::vector<std::string> notices;
+  run.model = load_model(model_dir, LoadOptions{}, &notices);
+  if (std::string n = dequantized_notice(run.model, model_dir, precision_name(precision)); !n.empty())
+    notices.push_back(n);
+  check_tokenizer_fits(tokenizer, run.model.config, config_path);
+  for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
+  run.inputs = resolve_inference_options(run.model.config, config_path, max_length_option, max_length, truncation,
+                                         dataset.strip_html);
+  check_truncation(run.inputs.truncation, run.inputs.max_length);
+  DatasetOptions options = dataset.to_options();
+  options.strip_html = run.inputs.strip_html;
+  options.known_labels = run.model.config.id2label;
+  run.data = load_dataset(data_path, options);
+  if (run.data.label_names != run.model.config.id2label)
+    throw Error(data_path + ": " + label_mismatch(run.data.label_names, run.model.config.id2label));
+  run.encoded = encode_dataset(tokenizer, run.data, run.inputs.max_length, run.inputs.truncation);
+  return run;
+}
+
 nlohmann::ordered_json run_eval(const EvalOptions& o) {
   if (!o.errors_file.empty()) check_output_file("--errors", o.errors_file);
   const Precision precision = precision_from_name(o.precision);
-  const Tokenizer tokenizer = Tokenizer::from_dir(o.model_dir);
-  std::vector<std::string> notices;
-  const Model model = load_model(o.model_dir, LoadOptions{}, &notices);
-  if (std::string n = dequantized_notice(model, o.model_dir, precision_name(precision)); !n.empty())
-    notices.push_back(n);
-  check_tokenizer_fits(tokenizer, model.config, o.model_dir + "/config.json");
-  for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
-  const InferenceDefaults inputs = resolve_inference_options(
-      model.config, o.model_dir + "/config.json", o.max_length_option, o.max_length, o.truncation, o.dataset.strip_html);
-  const int max_length = inputs.max_length;
-  const Truncation truncation = inputs.truncation;
-  check_truncation(truncation, max_length);
-  DatasetOptions options = o.dataset.to_options();
-  options.strip_html = inputs.strip_html;
-  options.known_labels = model.config.id2label;
-  const Dataset data = load_dataset(o.data, options);
-  if (data.label_names != model.config.id2label)
-    throw Error(o.data + ": " + label_mismatch(data.label_names, model.config.id2label));
-  const EncodedDataset encoded = encode_dataset(tokenizer, data, max_length, truncation);
-  const Evaluation ev = evaluate(model, encoded, o.batch_size, max_length, precision);
+  const LabelledRun run =
+      load_labelled_run(o.model_dir, o.data, o.dataset, o.max_length_option, o.max_length, o.truncation, precision);
+  const Model& model = run.model;
+  const Dataset& data = run.data;
+  const EncodedDataset& encoded = run.encoded;
+  const Evaluation ev = evaluate(model, encoded, o.batch_size, run.inputs.max_length, precision);
   const ClassificationMetrics metrics = compute_metrics(encoded.labels, ev.predicted, model.config.num_labels(),
                                                        model.config.id2label, ev.losses);
   nlohmann::ordered_json out = metrics.to_json();  // the metrics (sorted keys), then what follows
@@ -94,10 +105,7 @@ void add_eval_options(CLI::App* sub, EvalOptions& options) {
                   "to the metrics: examples, errors and accuracy grouped by negation, contrastive words, token "
                   "length and star rating");
   add_number_option(sub, "--batch-size", o->batch_size, kBatchSizeRange, "Examples per forward pass");
-  o->max_length_option =
-      add_number_option(sub, "--max-length", o->max_length, "[0, inf)",
-                        max_length_help("example") + ". Default: what the model directory records, else 0")
-          ->default_str("model directory's");
+  o->max_length_option = add_inference_max_length_option(sub, o->max_length, "example");
   add_dataset_options(sub, o->dataset);
   add_threads_option(sub, o->threads);
   sub->add_option("--precision", o->precision, kPrecisionHelp);

@@ -203,10 +203,7 @@ void setup_predict(CLI::App& app) {
   sub->add_option("--text-pair", opt->text_pair, "With --text: the second text of a pair");
   add_number_option(sub, "--batch-size", opt->batch_size, kBatchSizeRange,
                     "Inputs per forward pass (sorted by length)");
-  opt->max_length_option =
-      add_number_option(sub, "--max-length", opt->max_length, "[0, inf)",
-                        max_length_help("input") + ". Default: what the model directory records, else 0")
-          ->default_str("model directory's");
+  opt->max_length_option = add_inference_max_length_option(sub, opt->max_length, "input");
   add_threads_option(sub, opt->threads);
   sub->add_option("--precision", opt->precision, kPrecisionHelp);
   add_truncation_options(sub, opt->truncation);

@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "cli/dataset_options.h"
+#include "cli/eval_options.h"
 #include "cli/model_option.h"
 #include "cli/number_option.h"
 #include "cli/truncation_options.h"
@@ -156,26 +157,12 @@ Precision reference_precision(const std::string& name) {
 // in int8 first, its layer outputs kept, then in the reference, compared as they come).
 nlohmann::ordered_json report(const QuantizeOptions& o) {
   const Precision reference = reference_precision(o.reference);
-  const Tokenizer tokenizer = Tokenizer::from_dir(o.model_dir);
-  std::vector<std::string> notices;
-  LoadOptions load;
-  load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
-  const Model model = load_model(o.model_dir, load, &notices);
-  check_tokenizer_fits(tokenizer, model.config, o.model_dir + "/config.json");
-  if (std::string n = dequantized_notice(model, o.model_dir, precision_name(reference)); !n.empty())
-    notices.push_back(n);
-  for (const std::string& n : notices) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
-  const InferenceDefaults inputs = resolve_inference_options(model.config, o.model_dir + "/config.json",
-                                                             o.max_length_option, o.max_length, o.truncation,
-                                                             o.dataset.strip_html);
-  check_truncation(inputs.truncation, inputs.max_length);
-  DatasetOptions options = o.dataset.to_options();
-  options.strip_html = inputs.strip_html;
-  options.known_labels = model.config.id2label;
-  const Dataset data = load_dataset(o.report_data, options);
-  if (data.label_names != model.config.id2label)
-    throw Error(o.report_data + ": " + label_mismatch(data.label_names, model.config.id2label));
-  const EncodedDataset encoded = encode_dataset(tokenizer, data, inputs.max_length, inputs.truncation);
+  const LabelledRun run = load_labelled_run(o.model_dir, o.report_data, o.dataset, o.max_length_option,
+                                            o.max_length, o.truncation, reference);
+  const Model& model = run.model;
+  const InferenceDefaults& inputs = run.inputs;
+  const Dataset& data = run.data;
+  const EncodedDataset& encoded = run.encoded;
 
   const int L = model.config.num_hidden_layers, labels = model.config.num_labels();
   const int64_t H = model.config.hidden_size;
@@ -245,10 +232,7 @@ void setup_quantize(CLI::App& app) {
       ->capture_default_str();
   add_number_option(sub, "--batch-size", o->batch_size, kBatchSizeRange, "--report: inputs per forward pass")
       ->capture_default_str();
-  o->max_length_option =
-      add_number_option(sub, "--max-length", o->max_length, "[0, inf)",
-                        max_length_help("example") + ". Default: what the model directory records, else 0")
-          ->default_str("model directory's");
+  o->max_length_option = add_inference_max_length_option(sub, o->max_length, "example");
   add_dataset_options(sub, o->dataset);
   add_threads_option(sub, o->threads);
   add_truncation_options(sub, o->truncation);

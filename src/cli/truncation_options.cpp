@@ -60,6 +60,12 @@ InferenceDefaults resolve_inference_options(const ModelConfig& config, const std
   return run;
 }
 
+CLI::Option* add_inference_max_length_option(CLI::App* sub, int& max_length, const std::string& what) {
+  return add_number_option(sub, "--max-length", max_length, "[0, inf)",
+                           max_length_help(what) + ". Default: what the model directory records, else 0")
+      ->default_str("model directory's");
+}
+
 std::string max_length_help(const std::string& what) {
   return "Tokens per " + what + " incl. special tokens; 0: the longest the model takes (max_position_embeddings)";
 }

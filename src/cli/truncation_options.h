@@ -43,4 +43,8 @@ InferenceDefaults resolve_inference_options(const ModelConfig& config, const std
 // --max-length's help, the same in every command: `what` says what is cut.
 std::string max_length_help(const std::string& what);
 
+// The --max-length of a command that reads a model directory's defaults (eval, predict, quantize):
+// tokens per `what` ("example", "input"); given, it wins over what the directory records.
+CLI::Option* add_inference_max_length_option(CLI::App* sub, int& max_length, const std::string& what);
+
 }  // namespace bertft
