@@ -4,7 +4,8 @@
 //   - the bf16 path it replaces (to_bf16 of the input + oneDNN bf16 matmul with bias, kernels/matmul.cpp),
 //   - oneDNN 2.6's own int8 matmul (u8 x s8 -> s32, fixed shape, weights reordered once to oneDNN's
 //     preferred layout: its best case), alone and with the same row quantization and epilogue around it,
-//   - the portable kernel (int8_linear_force_portable) at the small shapes.
+//   - the portable kernel (int8_linear_force_portable) at the small shapes;
+// and attention's two products in bf16 against int8 (time_attention).
 // GOPS count 2 operations per multiply-add; "of peak" divides by int8_peak_gops() measured at the start.
 // Speeds are per CPU second of each thread (cpu_seconds_per_thread), so that a shared machine gives
 // numbers near an idle one's; one column repeats the int8 / bf16 ratio on the wall clock.
@@ -12,11 +13,13 @@
 //   (OMP_NUM_THREADS sets the threads; the project machine has 2)
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "kernels/bf16.h"
@@ -124,6 +127,52 @@ OneDnnInt8 time_onednn_int8(const dnnl::engine& engine, dnnl::stream& stream, co
   return result;
 }
 
+// Attention's two products per (sequence, head) as the encoder runs them, each thread taking whole heads:
+// scores[T, T] = Q[T, 64] K^T and context[T, 64] = P[T, T] V, in bf16 (operands rounded, oneDNN gemm)
+// against int8 by the same scheme as the dense layers. In int8 the keys and values change with every
+// input, so quantizing and packing them (K as the "weight" of the first product, V^T of the second) is
+// part of every call, as are Q's and P's row quantization. Returns {bf16, int8} seconds per layer.
+std::pair<Seconds, Seconds> time_attention(int64_t heads, int64_t T, int64_t d) {
+  const std::vector<float> q = random_values(heads * T * d, -2.0f, 2.0f, 4), k = random_values(heads * T * d, -2.0f, 2.0f, 5),
+                           v = random_values(heads * T * d, -2.0f, 2.0f, 6), p = random_values(heads * T * T, 0.0f, 0.01f, 7);
+  std::vector<float> scores(heads * T * T), context(heads * T * d);
+  std::vector<bf16> q_b(q.size()), k_b(k.size()), v_b(v.size()), p_b(p.size());
+  const Seconds bf16 = time_per_call([&] {
+    to_bf16(q_b.data(), q.data(), static_cast<int64_t>(q.size()));
+    to_bf16(k_b.data(), k.data(), static_cast<int64_t>(k.size()));
+    to_bf16(v_b.data(), v.data(), static_cast<int64_t>(v.size()));
+    to_bf16(p_b.data(), p.data(), static_cast<int64_t>(p.size()));
+#pragma omp parallel for
+    for (int64_t h = 0; h < heads; h++) {
+      gemm(false, true, T, T, d, q_b.data() + h * T * d, d, k_b.data() + h * T * d, d, 0.0f, scores.data() + h * T * T, T);
+      gemm(false, false, T, d, T, p_b.data() + h * T * T, T, v_b.data() + h * T * d, d, 0.0f,
+           context.data() + h * T * d, d);
+    }
+  });
+  const int threads = omp_get_max_threads();
+  std::vector<std::vector<uint8_t>> values(threads, std::vector<uint8_t>(T * std::max(T, d)));
+  std::vector<std::vector<float>> row_scale(threads, std::vector<float>(T)), w_scale(threads, std::vector<float>(std::max(T, d))),
+      v_t(threads, std::vector<float>(d * T));
+  std::vector<std::vector<int32_t>> row_zero(threads, std::vector<int32_t>(T));
+  std::vector<std::vector<int8_t>> w_q(threads, std::vector<int8_t>(T * d));
+  const Seconds int8 = time_per_call([&] {
+#pragma omp parallel for
+    for (int64_t h = 0; h < heads; h++) {
+      const int t = omp_get_thread_num();
+      const QuantizedRows rows{values[t].data(), row_scale[t].data(), row_zero[t].data()};
+      quantize_weight_per_channel(w_q[t].data(), w_scale[t].data(), k.data() + h * T * d, T, d);
+      const Int8Weight keys(w_q[t].data(), w_scale[t].data(), T, d);
+      int8_linear_forward(scores.data() + h * T * T, q.data() + h * T * d, keys, nullptr, T, rows);
+      for (int64_t j = 0; j < T; j++)
+        for (int64_t c = 0; c < d; c++) v_t[t][c * T + j] = v[h * T * d + j * d + c];
+      quantize_weight_per_channel(w_q[t].data(), w_scale[t].data(), v_t[t].data(), d, T);
+      const Int8Weight values_t(w_q[t].data(), w_scale[t].data(), d, T);
+      int8_linear_forward(context.data() + h * T * d, p.data() + h * T * T, values_t, nullptr, T, rows);
+    }
+  });
+  return {bf16, int8};
+}
+
 }  // namespace
 
 int main() {
@@ -187,6 +236,13 @@ int main() {
                 onednn.total.cpu / int8.cpu, portable);
     std::fflush(stdout);
     if (&s == &shapes[0]) std::fprintf(stderr, "oneDNN int8 implementation: %s\n", onednn.impl.c_str());
+  }
+  std::printf("\nAttention's two products, one BERT-base layer (8 sequences x 12 heads of 64), each thread whole heads:\n\n"
+              "| tokens | bf16 ms | int8 ms (incl. quantizing Q, K, V, P) | int8 / bf16 speed |\n|---|---|---|---|\n");
+  for (const int64_t T : {128, 512}) {
+    const auto [bf16, int8] = time_attention(8 * 12, T, 64);
+    std::printf("| %lld | %.2f | %.2f | %.2f |\n", static_cast<long long>(T), 1e3 * bf16.cpu, 1e3 * int8.cpu,
+                bf16.cpu / int8.cpu);
   }
   return 0;
 }
