@@ -4,7 +4,9 @@
 // uninitialised once inlined (GCC bug 105593); the diagnostics point into the header, silenced here alone.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 #include <omp.h>
@@ -145,32 +147,36 @@ BERTFT_VNNI_TARGET inline __m128i quantize_16(__m512 x, __m512 scale, __m512i ze
   return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(shifted, _mm512_setzero_si512()), _mm512_set1_epi32(255)));
 }
 
-BERTFT_VNNI_TARGET void quantize_rows_vnni(QuantizedRows rows, const float* in, int64_t M, int64_t K) {
-#pragma omp parallel for schedule(static)
-  for (int64_t m = 0; m < M; m++) {
-    const float* x = in + m * K;
-    __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
-    int64_t k = 0;
-    for (; k + 16 <= K; k += 16) {
-      const __m512 v = _mm512_loadu_ps(x + k);
-      lo = _mm512_min_ps(lo, v);
-      hi = _mm512_max_ps(hi, v);
-    }
-    const __mmask16 tail = static_cast<__mmask16>((1u << (K - k)) - 1);
-    lo = _mm512_min_ps(lo, _mm512_maskz_loadu_ps(tail, x + k));
-    hi = _mm512_max_ps(hi, _mm512_maskz_loadu_ps(tail, x + k));
-    const float lo_s = _mm512_reduce_min_ps(lo), hi_s = _mm512_reduce_max_ps(hi);
-    const float scale = hi_s > lo_s ? (hi_s - lo_s) / 255.0f : 1.0f;
-    const int32_t zero = static_cast<int32_t>(std::nearbyint(-lo_s / scale));
-    rows.scales[m] = scale;
-    rows.zero_points[m] = zero;
-    const __m512 scale_v = _mm512_set1_ps(scale);
-    const __m512i zero_v = _mm512_set1_epi32(zero);
-    uint8_t* q = rows.values + m * K;
-    for (k = 0; k + 16 <= K; k += 16)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k), quantize_16(_mm512_loadu_ps(x + k), scale_v, zero_v));
-    _mm_mask_storeu_epi8(q + k, tail, quantize_16(_mm512_maskz_loadu_ps(tail, x + k), scale_v, zero_v));
+// Row m of quantize_rows. The OpenMP loop over rows stays outside the target function: clang outlines a
+// parallel region into a function of its own, without the target's instruction sets.
+BERTFT_VNNI_TARGET void quantize_row_vnni(QuantizedRows rows, const float* in, int64_t m, int64_t K) {
+  const float* x = in + m * K;
+  __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16) {
+    const __m512 v = _mm512_loadu_ps(x + k);
+    lo = _mm512_min_ps(lo, v);
+    hi = _mm512_max_ps(hi, v);
   }
+  const __mmask16 tail = static_cast<__mmask16>((1u << (K - k)) - 1);
+  lo = _mm512_min_ps(lo, _mm512_maskz_loadu_ps(tail, x + k));
+  hi = _mm512_max_ps(hi, _mm512_maskz_loadu_ps(tail, x + k));
+  const float lo_s = _mm512_reduce_min_ps(lo), hi_s = _mm512_reduce_max_ps(hi);
+  const float scale = hi_s > lo_s ? (hi_s - lo_s) / 255.0f : 1.0f;
+  const int32_t zero = static_cast<int32_t>(std::nearbyint(-lo_s / scale));
+  rows.scales[m] = scale;
+  rows.zero_points[m] = zero;
+  const __m512 scale_v = _mm512_set1_ps(scale);
+  const __m512i zero_v = _mm512_set1_epi32(zero);
+  uint8_t* q = rows.values + m * K;
+  for (k = 0; k + 16 <= K; k += 16)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k), quantize_16(_mm512_loadu_ps(x + k), scale_v, zero_v));
+  _mm_mask_storeu_epi8(q + k, tail, quantize_16(_mm512_maskz_loadu_ps(tail, x + k), scale_v, zero_v));
+}
+
+void quantize_rows_vnni(QuantizedRows rows, const float* in, int64_t M, int64_t K) {
+#pragma omp parallel for schedule(static)
+  for (int64_t m = 0; m < M; m++) quantize_row_vnni(rows, in, m, K);
 }
 
 // ---- portable ----
