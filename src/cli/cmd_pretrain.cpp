@@ -1,4 +1,4 @@
-// bertft pretrain: masked-LM pretraining (see training/pretrainer.h).
+// bertft pretrain: masked-LM or ELECTRA pretraining (see training/pretrainer.h).
 
 #include <memory>
 
@@ -20,8 +20,10 @@ void setup_pretrain(CLI::App& app) {
   auto dropout = std::make_shared<float>(-1);
   auto threads = std::make_shared<int>(default_threads());
   auto precision = std::make_shared<std::string>("auto");
+  auto mask_replace_prob = std::make_shared<double>(-1);
+  auto random_replace_prob = std::make_shared<double>(-1);
   CLI::App* sub = app.add_subcommand(
-      "pretrain", "Masked-LM pretraining of a BertForMaskedLM model, from scratch or further from a checkpoint");
+      "pretrain", "Masked-LM or ELECTRA pretraining, from scratch or further from a checkpoint");
   auto* model = bertft::add_model_option(sub, o->model_dir,
                                          "Model to continue from (a masked LM, pretraining or base model)",
                                          "--model,--model-name-or-path");
@@ -34,8 +36,19 @@ void setup_pretrain(CLI::App& app) {
                   "Text: plain text files (a document per line), JSON Lines ({\"text\"}), aclImdb directories or "
                   "ARCHIVE#MEMBER (e.g. aclImdb.tar.gz#aclImdb/train/unsup); several allowed")
       ->required();
-  sub->add_option("--output,--output-dir", o->output_dir, "Output directory: the model (HF BertForMaskedLM), metrics.json, checkpoints")
+  sub->add_option("--output,--output-dir", o->output_dir,
+                  "Output directory: the model (a *ForMaskedLM; electra: ElectraForPreTraining, with its "
+                  "ElectraForMaskedLM generator in generator/), metrics.json, checkpoints")
       ->required();
+  sub->add_option("--objective", o->objective,
+                  "mlm (masked LM) | electra (replaced-token detection with a small generator, Clark et al. "
+                  "2020; needs an ELECTRA config)")
+      ->check(CLI::IsMember({"mlm", "electra"}))
+      ->capture_default_str();
+  add_number_option(sub, "--generator-size", o->generator_size, "(0, 1]",
+                    "electra: the generator's hidden size, heads and FFN width as a fraction of the discriminator's");
+  add_number_option(sub, "--discriminator-weight", o->discriminator_weight, "[0, inf)",
+                    "electra: weight of the replaced-token loss against the generator's masked-LM loss");
   add_number_option(sub, "--epochs,--num-train-epochs", o->epochs, kEpochsRange, "Passes over the corpus");
   add_number_option(sub, "--max-steps", o->max_steps, "[0, inf)",
                     "Total optimizer steps (0: epochs x steps per epoch); sets the schedule");
@@ -59,8 +72,13 @@ void setup_pretrain(CLI::App& app) {
   add_number_option(sub, "--max-grad-norm", o->max_grad_norm, "[0, inf)",
                     "Clip the global gradient norm to this (0: off)");
   add_number_option(sub, "--grad-accum-steps,--gradient-accumulation-steps", o->grad_accum_steps, "[1, 65536]", "Micro-batches per optimizer step");
-  add_number_option(sub, "--mask-rate", o->mask_rate, "(0, 1)",
-                    "Share of the tokens to predict (80% [MASK], 10% random, 10% kept)");
+  add_number_option(sub, "--mask-rate", o->mask_rate, "(0, 1)", "Share of the tokens to predict");
+  add_number_option(sub, "--mask-replace-prob", *mask_replace_prob, "[0, 1]",
+                    "Of the tokens to predict, the share replaced by [MASK]")
+      ->default_str("0.8; electra 0.85");
+  add_number_option(sub, "--random-replace-prob", *random_replace_prob, "[0, 1]",
+                    "Of the tokens to predict, the share replaced by a random token (the rest stay)")
+      ->default_str("0.1; electra 0");
   add_bool_option(sub, "--whole-word-mask", o->whole_word_mask, "Mask whole words (a token and its ## pieces)");
   add_number_option(sub, "--valid-fraction", o->valid_fraction, "[0, 1)",
                     "Share of the packed sequences held out for validation");
@@ -85,8 +103,10 @@ void setup_pretrain(CLI::App& app) {
   add_number_option(sub, "--bucket-mb", o->bucket_mb, "(0, 1e6]",
                     "Under mpirun: MiB of gradients per all-reduce, started while the backward pass goes on");
   sub->add_option("--precision", *precision, kTrainingPrecisionHelp);
-  sub->callback([o, dropout, threads, precision, model, config] {
+  sub->callback([o, dropout, threads, precision, model, config, mask_replace_prob, random_replace_prob] {
     if (model->count() == 0 && config->count() == 0) throw CLI::RequiredError("--model or --config");
+    if (*mask_replace_prob >= 0) o->mask_replace_prob = *mask_replace_prob;
+    if (*random_replace_prob >= 0) o->random_replace_prob = *random_replace_prob;
     o->precision = training_precision_from_name(*precision);
     if (*dropout >= 0) o->dropout = *dropout;
     use_threads(*threads);

@@ -1,5 +1,10 @@
 #include "evaluation/metrics.h"
 
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
 #include "common/error.h"
 
 namespace bertft {
@@ -137,6 +142,29 @@ double ClassificationMetrics::get(const std::string& name_in) const {
     throw Error("unknown metric '" + name_in + "' (expected accuracy, f1, precision, recall, loss, macro_f1, "
                 "micro_f1, weighted_f1, ...)");
   return it->get<double>();
+}
+
+double roc_auc(std::span<const float> scores, std::span<const uint8_t> positives) {
+  if (scores.size() != positives.size()) throw std::invalid_argument("roc_auc: scores and labels differ in count");
+  std::vector<size_t> order(scores.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
+  // Sum of the positives' ranks (1-based, ties sharing their average rank).
+  double positive_rank_sum = 0, num_positive = 0;
+  for (size_t first = 0; first < order.size();) {
+    size_t last = first + 1;
+    while (last < order.size() && scores[order[last]] == scores[order[first]]) last++;
+    const double average_rank = (static_cast<double>(first + 1) + static_cast<double>(last)) / 2;
+    for (size_t i = first; i < last; i++)
+      if (positives[order[i]]) {
+        positive_rank_sum += average_rank;
+        num_positive++;
+      }
+    first = last;
+  }
+  const double num_negative = static_cast<double>(order.size()) - num_positive;
+  if (num_positive == 0 || num_negative == 0) return std::nan("");
+  return (positive_rank_sum - num_positive * (num_positive + 1) / 2) / (num_positive * num_negative);
 }
 
 }  // namespace bertft

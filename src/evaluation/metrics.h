@@ -50,4 +50,9 @@ ClassificationMetrics compute_metrics(std::span<const int32_t> true_labels, std:
                                       int num_labels, const std::vector<std::string>& label_names = {},
                                       std::span<const float> per_example_loss = {});
 
+// The area under the ROC curve of `scores` for the examples marked 1 in `positives` (scikit-learn's
+// roc_auc_score for binary labels): the probability that a positive scores above a negative, ties
+// counting half (the Mann-Whitney statistic over average ranks). NaN when either class is absent.
+double roc_auc(std::span<const float> scores, std::span<const uint8_t> positives);
+
 }  // namespace bertft

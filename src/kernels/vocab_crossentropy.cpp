@@ -7,8 +7,9 @@
 
 namespace bertft {
 
-BERTFT_HOT_LOOP VocabLoss vocab_crossentropy_forward_backward(float* logits, const int32_t* targets, int64_t M, int64_t V,
-                                              float scale) {
+BERTFT_HOT_LOOP VocabLoss vocab_crossentropy_forward_backward(float* logits, const int32_t* targets, int64_t M,
+                                                              int64_t V, float scale, const float* draws,
+                                                              int32_t* sampled) {
   double loss_sum = 0;
   int64_t correct = 0;
   const double row_factor = static_cast<double>(scale) / static_cast<double>(M);
@@ -32,6 +33,21 @@ BERTFT_HOT_LOOP VocabLoss vocab_crossentropy_forward_backward(float* logits, con
         block += row[v];
       }
       sum += block;
+    }
+    if (draws) {
+      // row[v] holds exp(logit - max) here: the first v whose cumulative share exceeds the draw.
+      const double threshold = static_cast<double>(draws[m]) * sum;
+      double cumulative = 0;
+      int64_t pick = V - 1;
+      for (int64_t v = 0; v < V; v++) {
+        cumulative += row[v];
+        if (cumulative > threshold) {
+          pick = v;
+          break;
+        }
+      }
+      while (pick > 0 && row[pick] == 0.0f) pick--;  // rounding left the threshold uncrossed
+      sampled[m] = static_cast<int32_t>(pick);
     }
     loss_sum += std::log(sum) - static_cast<double>(target_logit - max);
     correct += argmax == targets[m];

@@ -53,7 +53,11 @@ constexpr Names kElectraNames = with(kBertStyleEncoder, {
     {Slot::LmDenseWeight, "generator_predictions.dense.weight"},
     {Slot::LmDenseBias, "generator_predictions.dense.bias"},
     {Slot::LmNormWeight, "generator_predictions.LayerNorm.weight"},
-    {Slot::LmNormBias, "generator_predictions.LayerNorm.bias"}, {Slot::LmBias, "generator_lm_head.bias"}});
+    {Slot::LmNormBias, "generator_predictions.LayerNorm.bias"}, {Slot::LmBias, "generator_lm_head.bias"},
+    {Slot::DiscriminatorDenseWeight, "discriminator_predictions.dense.weight"},
+    {Slot::DiscriminatorDenseBias, "discriminator_predictions.dense.bias"},
+    {Slot::DiscriminatorOutWeight, "discriminator_predictions.dense_prediction.weight"},
+    {Slot::DiscriminatorOutBias, "discriminator_predictions.dense_prediction.bias"}});
 
 constexpr Names kDistilBertNames = {
     "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight", nullptr,
@@ -89,28 +93,28 @@ const Architecture kArchitectures[] = {
     {.family = Family::Bert, .model_type = "bert", .display_name = "BERT", .base_prefix = "bert.",
      .names = kBertNames, .lm_decoder_weight = "cls.predictions.decoder.weight",
      .lm_decoder_bias_alias = "cls.predictions.decoder.bias", .classifier_class = "BertForSequenceClassification",
-     .masked_lm_class = "BertForMaskedLM", .base_class = "BertModel", .head_dense_in_base = true,
+     .masked_lm_class = "BertForMaskedLM", .pretraining_class = nullptr, .base_class = "BertModel", .head_dense_in_base = true,
      .token_types = true, .position_ids_after_padding = false, .attention_output_dropout = true,
      .head_activation = HeadActivation::Tanh, .head_dropout_before_dense = false, .lm_activation_is_gelu = false,
      .config_keys = {}, .absent_config_keys = kBertStyleAbsentKeys},
     {.family = Family::DistilBert, .model_type = "distilbert", .display_name = "DistilBERT",
      .base_prefix = "distilbert.", .names = kDistilBertNames, .lm_decoder_weight = "vocab_projector.weight",
      .lm_decoder_bias_alias = nullptr, .classifier_class = "DistilBertForSequenceClassification",
-     .masked_lm_class = "DistilBertForMaskedLM", .base_class = "DistilBertModel", .head_dense_in_base = false,
+     .masked_lm_class = "DistilBertForMaskedLM", .pretraining_class = nullptr, .base_class = "DistilBertModel", .head_dense_in_base = false,
      .token_types = false, .position_ids_after_padding = false, .attention_output_dropout = false,
      .head_activation = HeadActivation::Relu, .head_dropout_before_dense = false, .lm_activation_is_gelu = false,
      .config_keys = kDistilBertKeys, .absent_config_keys = kDistilBertAbsentKeys},
     {.family = Family::Roberta, .model_type = "roberta", .display_name = "RoBERTa", .base_prefix = "roberta.",
      .names = kRobertaNames, .lm_decoder_weight = "lm_head.decoder.weight",
      .lm_decoder_bias_alias = "lm_head.decoder.bias", .classifier_class = "RobertaForSequenceClassification",
-     .masked_lm_class = "RobertaForMaskedLM", .base_class = "RobertaModel", .head_dense_in_base = false,
+     .masked_lm_class = "RobertaForMaskedLM", .pretraining_class = nullptr, .base_class = "RobertaModel", .head_dense_in_base = false,
      .token_types = true, .position_ids_after_padding = true, .attention_output_dropout = true,
      .head_activation = HeadActivation::Tanh, .head_dropout_before_dense = true, .lm_activation_is_gelu = true,
      .config_keys = {}, .absent_config_keys = kBertStyleAbsentKeys},
     {.family = Family::Electra, .model_type = "electra", .display_name = "ELECTRA", .base_prefix = "electra.",
      .names = kElectraNames, .lm_decoder_weight = "generator_lm_head.weight", .lm_decoder_bias_alias = nullptr,
      .classifier_class = "ElectraForSequenceClassification", .masked_lm_class = "ElectraForMaskedLM",
-     .base_class = "ElectraModel", .head_dense_in_base = false, .token_types = true,
+     .pretraining_class = "ElectraForPreTraining", .base_class = "ElectraModel", .head_dense_in_base = false, .token_types = true,
      .position_ids_after_padding = false, .attention_output_dropout = true,
      .head_activation = HeadActivation::Gelu, .head_dropout_before_dense = true, .lm_activation_is_gelu = true,
      .config_keys = {}, .absent_config_keys = kElectraAbsentKeys},
@@ -140,6 +144,8 @@ Role slot_role(Slot slot) {
     case Slot::HeadDenseWeight:
     case Slot::HeadOutWeight:
     case Slot::LmDenseWeight:
+    case Slot::DiscriminatorDenseWeight:
+    case Slot::DiscriminatorOutWeight:
       return Role::Matrix;
     default:
       return Role::Bias;

@@ -38,8 +38,11 @@ enum class Slot : uint8_t {
   HeadDenseWeight, HeadDenseBias, HeadOutWeight, HeadOutBias,
   // Masked-LM head: dense [E, H] -> activation -> LayerNorm [E] -> decoder tied to the word embeddings + bias [V].
   LmDenseWeight, LmDenseBias, LmNormWeight, LmNormBias, LmBias,
+  // Replaced-token detection head (ELECTRA's discriminator) on every token: dense [H, H] -> activation
+  // (config.hidden_act) -> out [1, H]: one logit per token, "replaced".
+  DiscriminatorDenseWeight, DiscriminatorDenseBias, DiscriminatorOutWeight, DiscriminatorOutBias,
 };
-inline constexpr int kSlotCount = static_cast<int>(Slot::LmBias) + 1;
+inline constexpr int kSlotCount = static_cast<int>(Slot::DiscriminatorOutBias) + 1;
 inline constexpr Slot kFirstLayerSlot = Slot::QueryWeight, kLastLayerSlot = Slot::FfnNormBias;
 inline constexpr bool is_layer_slot(Slot s) { return s >= kFirstLayerSlot && s <= kLastLayerSlot; }
 inline constexpr bool is_encoder_slot(Slot s) { return s <= kLastLayerSlot; }
@@ -63,6 +66,7 @@ struct Architecture {
   // The transformers classes the heads make, as written to config.json's "architectures".
   const char* classifier_class;
   const char* masked_lm_class;
+  const char* pretraining_class;  // with the replaced-token detection head; nullptr: the family has none
   const char* base_class;
   // The head dense belongs to the base model (BERT's pooler: kept by BertModel and BertForPreTraining).
   bool head_dense_in_base;

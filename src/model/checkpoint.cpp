@@ -95,6 +95,7 @@ Heads heads_of(const CheckpointIndex& index, const Architecture& arch) {
   heads.pooler = arch.head_dense_in_base && has(Slot::HeadDenseWeight);
   heads.classifier = has(Slot::HeadOutWeight);
   heads.mlm = has(Slot::LmDenseWeight);
+  heads.discriminator = has(Slot::DiscriminatorOutWeight);
   return heads;
 }
 
@@ -202,6 +203,7 @@ ModelParams allocate(const ModelConfig& config, const Heads& heads, const std::s
 const char* architecture_name(const Architecture& arch, const Heads& heads) {
   if (heads.classifier) return arch.classifier_class;
   if (heads.mlm) return arch.masked_lm_class;
+  if (heads.discriminator && arch.pretraining_class) return arch.pretraining_class;
   return arch.base_class;
 }
 
@@ -323,6 +325,8 @@ constexpr const char* kQuantizationConfig = "quantization_config";
 // save_model and save_quantized_model: with int8, the weights of is_int8_slot are stored I8 with F32
 // scales beside them.
 void write_model(const Model& model, const std::string& dir, DType dtype, bool int8) {
+  if (model.params.generator())
+    throw std::logic_error("save_model: a joint discriminator and generator is saved as two models");
   const Heads& heads = model.params.heads();
   const std::string config_path = path_in(dir, "config.json");
   validate_config(model.config, config_path);
@@ -345,7 +349,7 @@ void write_model(const Model& model, const std::string& dir, DType dtype, bool i
         {"activations", "asymmetric uint8 per token, computed at run time"},
         {"format", "docs/int8.md, Model directory layout"}};
   // BertModel.save_pretrained (and its kin) writes its own parameter names, without the base prefix.
-  const bool bare = !heads.classifier && !heads.mlm;
+  const bool bare = !heads.classifier && !heads.mlm && !heads.discriminator;
   const std::string_view prefix = arch.base_prefix;
   std::vector<TensorToWrite> tensors;
   std::deque<std::vector<int8_t>> values;

@@ -1,5 +1,8 @@
 #include "model/params.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace bertft {
 
 namespace {
@@ -19,6 +22,9 @@ std::vector<int64_t> slot_shape(Slot slot, const ModelConfig& c) {
     case Slot::FfnInBias: return {I};
     case Slot::FfnOutWeight: return {H, I};
     case Slot::HeadOutWeight: return {c.num_labels(), H};
+    case Slot::DiscriminatorDenseWeight: return {H, H};
+    case Slot::DiscriminatorOutWeight: return {1, H};
+    case Slot::DiscriminatorOutBias: return {1};
     case Slot::HeadOutBias: return {c.num_labels()};
     case Slot::LmDenseWeight: return {E, H};
     case Slot::LmDenseBias: case Slot::LmNormWeight: case Slot::LmNormBias: return {E};
@@ -40,6 +46,9 @@ bool model_has(Slot slot, const ModelConfig& c, const Heads& heads) {
     case Slot::LmDenseWeight: case Slot::LmDenseBias: case Slot::LmNormWeight: case Slot::LmNormBias:
     case Slot::LmBias:
       return heads.mlm;
+    case Slot::DiscriminatorDenseWeight: case Slot::DiscriminatorDenseBias: case Slot::DiscriminatorOutWeight:
+    case Slot::DiscriminatorOutBias:
+      return heads.discriminator;
     default:
       return true;
   }
@@ -64,15 +73,57 @@ std::vector<TensorSpec> param_specs(const ModelConfig& c, const Heads& heads) {
   };
   add_range(Slot::WordEmbeddings, Slot::EmbeddingsProjectBias, -1);
   for (int l = 0; l < c.num_hidden_layers; l++) add_range(kFirstLayerSlot, kLastLayerSlot, l);
-  add_range(Slot::HeadDenseWeight, Slot::LmBias, -1);
+  add_range(Slot::HeadDenseWeight, Slot::DiscriminatorOutBias, -1);
   return specs;
 }
 
 ModelParams::ModelParams(const ModelConfig& c, Heads heads) : heads_(heads), specs_(param_specs(c, heads)) {
   for (size_t i = 0; i < specs_.size(); i++) index_.emplace(specs_[i].name, i);
   storage_.assign(specs_.back().offset + specs_.back().numel, 0.0f);
-  layers.resize(c.num_hidden_layers);
-  for (const TensorSpec& spec : specs_) {
+  base_ = storage_.data();
+  end_ = storage_.size();
+  bind(specs_, c.num_hidden_layers);
+}
+
+ModelParams::ModelParams(const ModelConfig& c, Heads heads, const ModelConfig& generator_config)
+    : heads_(heads), specs_(param_specs(c, heads)) {
+  const size_t own_specs = specs_.size();
+  const size_t generator_begin = specs_.back().offset + specs_.back().numel;
+  std::vector<TensorSpec> view = param_specs(generator_config, kGeneratorHeads);
+  size_t total = generator_begin;
+  for (TensorSpec& spec : view) {
+    if (spec.slot <= Slot::EmbeddingsNormBias) {  // shared: the discriminator's tensor
+      const TensorSpec* shared = find(spec.slot);
+      if (!shared || shared->shape != spec.shape)
+        throw std::logic_error("ModelParams: the generator's embeddings differ from the discriminator's");
+      spec.offset = shared->offset;
+      continue;
+    }
+    spec.offset = total;
+    total += spec.numel;
+    TensorSpec joint = spec;
+    joint.name = kGeneratorPrefix + spec.name;
+    specs_.push_back(std::move(joint));
+  }
+  for (size_t i = 0; i < specs_.size(); i++) index_.emplace(specs_[i].name, i);
+  storage_.assign(total, 0.0f);
+  base_ = storage_.data();
+  end_ = total;
+  bind(std::span(specs_).first(own_specs), c.num_hidden_layers);
+  generator_.reset(new ModelParams(std::move(view), kGeneratorHeads, generator_config.num_hidden_layers, base_,
+                                   generator_begin, total));
+}
+
+ModelParams::ModelParams(std::vector<TensorSpec> specs, Heads heads, int layers, float* base, size_t begin,
+                         size_t end)
+    : heads_(heads), specs_(std::move(specs)), base_(base), begin_(begin), end_(end) {
+  for (size_t i = 0; i < specs_.size(); i++) index_.emplace(specs_[i].name, i);
+  bind(specs_, layers);
+}
+
+void ModelParams::bind(std::span<const TensorSpec> specs, int num_layers) {
+  layers.resize(num_layers);
+  for (const TensorSpec& spec : specs) {
     float* p = tensor(spec);
     LayerParams* L = spec.layer >= 0 ? &layers[spec.layer] : nullptr;
     switch (spec.slot) {
@@ -104,6 +155,10 @@ ModelParams::ModelParams(const ModelConfig& c, Heads heads) : heads_(heads), spe
       case Slot::LmNormWeight: mlm_ln_w = p; break;
       case Slot::LmNormBias: mlm_ln_b = p; break;
       case Slot::LmBias: mlm_bias = p; break;
+      case Slot::DiscriminatorDenseWeight: disc_dense_w = p; break;
+      case Slot::DiscriminatorDenseBias: disc_dense_b = p; break;
+      case Slot::DiscriminatorOutWeight: disc_out_w = p; break;
+      case Slot::DiscriminatorOutBias: disc_out_b = p; break;
       default: break;  // key and value: inside the fused query-key-value views
     }
   }
@@ -118,6 +173,19 @@ const TensorSpec* ModelParams::find(Slot slot, int layer) const {
   for (const TensorSpec& spec : specs_)
     if (spec.slot == slot && spec.layer == layer) return &spec;
   return nullptr;
+}
+
+void copy_tensors(const ModelParams& from, ModelParams& to) {
+  size_t copied = 0;
+  for (const TensorSpec& spec : to.specs()) {
+    const TensorSpec* source = from.find(spec.name);
+    if (!source) continue;
+    if (source->shape != spec.shape) throw std::logic_error("copy_tensors: " + spec.name + " is shaped otherwise");
+    std::copy_n(from.tensor(*source), spec.numel, to.tensor(spec));
+    copied++;
+  }
+  if (copied != std::min(from.specs().size(), to.specs().size()))
+    throw std::logic_error("copy_tensors: neither model's tensors are all in the other");
 }
 
 }  // namespace bertft

@@ -83,6 +83,7 @@ void MaskedLMStep::check(const ModelParams& params, const ModelParams& grads, co
   encoder_.check_tokens(batch.tokens());
   const size_t M = masked.positions.size();
   if (masked.targets.size() != M) throw Error("masked tokens: positions and targets differ in count");
+  if (!masked.draws.empty() && masked.draws.size() != M) throw Error("masked tokens: positions and draws differ in count");
   if (M == 0) throw Error("masked-LM batch has no masked tokens");
   if (M > max_masked_)
     throw Error("masked-LM batch has " + std::to_string(M) + " masked tokens, more than " + std::to_string(max_masked_));
@@ -145,8 +146,11 @@ MaskedLMResult MaskedLMStep::head(const ModelParams& params, ModelParams* grads,
   layernorm_forward_train(ws.normed, ws.mean, ws.rstd, ws.act, params.mlm_ln_w, params.mlm_ln_b, M, E,
                           c.layer_norm_eps);
   decoder.forward(ws.logits, {ws.normed, ws.normed_b}, M);
+  const bool sample = !masked.draws.empty();
+  sampled_.resize(sample ? M : 0);
   const VocabLoss loss =
-      vocab_crossentropy_forward_backward(ws.logits, masked.targets.data(), M, V, grads ? opts.grad_scale : 0.0f);
+      vocab_crossentropy_forward_backward(ws.logits, masked.targets.data(), M, V, grads ? opts.grad_scale : 0.0f,
+                                          sample ? masked.draws.data() : nullptr, sampled_.data());
   const MaskedLMResult result{static_cast<float>(loss.loss_sum / static_cast<double>(M)), loss.correct};
   if (!grads) return result;
 

@@ -21,13 +21,17 @@
 namespace bertft {
 
 // The masked tokens of a batch: positions (ascending, distinct) index the packed tokens, targets
-// are the original ids the model must predict there (HF's labels, without the -100 entries).
+// are the original ids the model must predict there (HF's labels, without the -100 entries). draws,
+// when not empty, hold a uniform number in [0, 1) per masked token, with which the step samples a
+// replacement from the model's prediction there (ELECTRA's generator).
 struct MaskedTokens {
   std::vector<int32_t> positions;
   std::vector<int32_t> targets;
+  std::vector<float> draws;
   void clear() {
     positions.clear();
     targets.clear();
+    draws.clear();
   }
 };
 
@@ -54,8 +58,12 @@ class MaskedLMStep {
   MaskedLMResult forward(const ModelParams& params, const Batch& batch, const MaskedTokens& masked,
                          const StepOptions& opts);
 
-  // Zeroes every gradient.
+  // Zeroes every gradient (of a generator view: its own tensors only, not the embeddings it shares).
   void zero_grads(ModelParams& grads);
+
+  // With MaskedTokens::draws: the token sampled at each masked position by the last forward, from the
+  // softmax of its logits (vocab_crossentropy_forward_backward).
+  const std::vector<int32_t>& sampled() const { return sampled_; }
 
  private:
   struct Workspace;
@@ -71,6 +79,7 @@ class MaskedLMStep {
   Activation activation_;
   size_t max_masked_;
   std::unique_ptr<Workspace> ws_;
+  std::vector<int32_t> sampled_;
 };
 
 }  // namespace bertft

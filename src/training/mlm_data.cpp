@@ -45,6 +45,9 @@ PackedCorpus pack_corpus(const Tokenizer& tokenizer, const std::vector<Document>
 
 Masker::Masker(const Tokenizer& tokenizer, MaskingOptions options) : options_(options) {
   if (!(options.mask_rate > 0 && options.mask_rate < 1)) throw Error("--mask-rate must be in (0, 1)");
+  if (!(options.mask_replace_prob >= 0 && options.random_replace_prob >= 0 &&
+        options.mask_replace_prob + options.random_replace_prob <= 1))
+    throw Error("--mask-replace-prob and --random-replace-prob must be at least 0 and add up to at most 1");
   mask_id_ = tokenizer.mask_id();
   if (mask_id_ < 0) throw Error("the tokenizer has no mask token ([MASK] or <mask>)");
   const auto V = static_cast<int32_t>(tokenizer.vocab_size());
@@ -100,14 +103,16 @@ void Masker::add(const PackedCorpus& corpus, int64_t index, int64_t epoch, Batch
     for (int32_t t = units.front().first; t < units.front().second && static_cast<int64_t>(chosen.size()) < want; t++)
       chosen.push_back(t);
   std::sort(chosen.begin(), chosen.end());
+  auto uniform = [&rng] { return static_cast<double>(rng.next() >> 11) * 0x1p-53; };
   for (int32_t t : chosen) {
     masked.positions.push_back(base + t);
     masked.targets.push_back(ids[t]);
-    const uint64_t r = rng.below(10);
-    if (r < 8)
+    const double r = uniform();
+    if (r < options_.mask_replace_prob)
       ids[t] = mask_id_;
-    else if (r == 8)
+    else if (r < options_.mask_replace_prob + options_.random_replace_prob)
       ids[t] = rng.pick(replacements_);
+    if (options_.draws) masked.draws.push_back(static_cast<float>(rng.next() >> 40) * 0x1p-24f);  // in [0, 1)
   }
 }
 

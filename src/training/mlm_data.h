@@ -8,8 +8,8 @@
 //
 // Masking (Devlin et al. 2019): in each sequence, round(mask_rate x candidates) tokens, at least
 // one, are chosen among the non-special tokens; of those, 80% become [MASK], 10% a random
-// non-special token, 10% stay as they are, and the model must predict the original id at all of
-// them. With whole-word masking, whole words are chosen (a token and the pieces that continue it,
+// non-special token, 10% stay as they are (HF's mask_replace_prob and random_replace_prob; ELECTRA
+// uses 85%, 0% and 15%), and the model must predict the original id at all of them. With whole-word masking, whole words are chosen (a token and the pieces that continue it,
 // Tokenizer::continues_word: "##" pieces, or BPE tokens without a leading space), skipping words
 // that would overshoot the count. Masks depend only on (seed, epoch, sequence), so every epoch sees
 // fresh masks and a resumed run the same ones.
@@ -38,7 +38,10 @@ PackedCorpus pack_corpus(const Tokenizer& tokenizer, const std::vector<Document>
 
 struct MaskingOptions {
   double mask_rate = 0.15;
+  double mask_replace_prob = 0.8;    // of the chosen tokens, the share that becomes [MASK]
+  double random_replace_prob = 0.1;  // ... and the share that becomes a random token
   bool whole_word = false;
+  bool draws = false;  // also a uniform draw per masked token (MaskedTokens::draws), from the same stream
   uint64_t seed = 42;
 };
 

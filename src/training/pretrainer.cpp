@@ -16,7 +16,9 @@
 #include "inference/inference_defaults.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
+#include "evaluation/metrics.h"
 #include "training/adamw.h"
+#include "training/electra_step.h"
 #include "training/grad_clip.h"
 #include "training/masked_lm_step.h"
 #include "training/mlm_data.h"
@@ -33,6 +35,7 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 const Heads kMaskedLM{.pooler = false, .classifier = false, .mlm = true};
+const Heads kDiscriminator{.pooler = false, .classifier = false, .mlm = false, .discriminator = true};
 
 // Under MPI every rank runs a Pretrainer over its shard of each batch (training/data_parallel.h);
 // rank 0 alone logs and writes the output, and the validation loss is summed over all ranks' shares.
@@ -57,6 +60,8 @@ class Pretrainer final : public TrainingTask {
     if (o_.model_dir.empty() == o_.config_file.empty()) throw Error("give either --model or --config");
     if (o_.corpus.empty()) throw Error("--corpus is required");
     if (o_.epochs <= 0 && o_.max_steps <= 0) throw Error("--epochs must be positive (or give --max-steps)");
+    if (o_.objective != "mlm" && o_.objective != "electra")
+      throw Error("--objective must be mlm or electra, not '" + o_.objective + "'");
     if (o_.position_init != "sinusoidal" && o_.position_init != "normal")
       throw Error("--position-init must be sinusoidal or normal, not '" + o_.position_init + "'");
     schedule_ = parse_lr_schedule(o_.lr_scheduler);
@@ -74,7 +79,7 @@ class Pretrainer final : public TrainingTask {
     // Resume from the newest readable checkpoint in the output directory, else start from --model or
     // --config. Rank 0 alone reads the output directory; it hands the checkpoint's state to the others.
     LoadOptions load;
-    load.heads = kMaskedLM;
+    load.heads = electra() ? kDiscriminator : kMaskedLM;
     load.seed = o_.seed;
     AdamWOptions adam;
     adam.beta1 = o_.adam_beta1;
@@ -86,16 +91,19 @@ class Pretrainer final : public TrainingTask {
       resume_from_ = read_resume_checkpoint(o_.output_dir, o_.resume, o_.resume_from_checkpoint, model_source(),
                                             [&](const std::string& dir) {
         notices.clear();
-        model_ = load_model(dir, load, &notices);
+        model_ = load_pretraining_model(dir, load, notices);
         optimizer_.emplace(model_.params, adam);
         load_checkpoint(dir, *optimizer_, state_);
       });
     if (resume_from_.empty()) {
       if (!o_.model_dir.empty()) {
-        model_ = load_model(o_.model_dir, load, &notices);
+        model_ = load_pretraining_model(o_.model_dir, load, notices);
       } else {
         model_.config = load_config(o_.config_file);
-        model_.params = ModelParams(model_.config, kMaskedLM);
+        require_electra_family(model_.config, o_.config_file);
+        model_.params = electra() ? ModelParams(model_.config, kDiscriminator,
+                                                generator_config(model_.config, o_.generator_size))
+                                  : ModelParams(model_.config, kMaskedLM);
         init_params(model_.params, model_.config, o_.seed);
         if (o_.position_init == "sinusoidal") init_sinusoidal_positions(model_.params, model_.config);
       }
@@ -117,6 +125,7 @@ class Pretrainer final : public TrainingTask {
     if (o_.dropout) {
       c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
     }
+    if (electra()) generator_config_ = generator_config(c, o_.generator_size);
 
     const auto started = Clock::now();
     const std::vector<Document> documents = load_corpus(o_.corpus, {.text_column = o_.text_column, .strip_html = defaults.strip_html});
@@ -148,16 +157,84 @@ class Pretrainer final : public TrainingTask {
   }
 
   void train() {
-    ModelParams grads(model_.config, model_.params.heads());
+    ModelParams grads = electra() ? ModelParams(model_.config, kDiscriminator, generator_config_)
+                                  : ModelParams(model_.config, model_.params.heads());
     TrainingLoop loop(loop_options(), comm_, *this, {model_.params, grads, *optimizer_, state_, log_});
     plan_ = loop.plan();
     require_same_plan();
-    masker_.emplace(tokenizer_, MaskingOptions{.mask_rate = o_.mask_rate, .whole_word = o_.whole_word_mask,
+    masker_.emplace(tokenizer_, MaskingOptions{.mask_rate = o_.mask_rate,
+                                               .mask_replace_prob = mask_replace_prob(),
+                                               .random_replace_prob = random_replace_prob(),
+                                               .whole_word = o_.whole_word_mask, .draws = electra(),
                                                .seed = o_.seed});
     const int shard = plan_.max_shard_examples;
-    step_.emplace(model_.config, static_cast<size_t>(shard) * max_length_, shard,
-                  static_cast<size_t>(shard * masker_->max_masked(max_length_)), o_.precision);
+    const size_t max_tokens = static_cast<size_t>(shard) * max_length_;
+    const size_t max_masked = static_cast<size_t>(shard * masker_->max_masked(max_length_));
+    if (electra())
+      electra_step_.emplace(model_.config, generator_config_, max_tokens, shard, max_masked, o_.precision,
+                            static_cast<float>(o_.discriminator_weight));
+    else
+      step_.emplace(model_.config, max_tokens, shard, max_masked, o_.precision);
     end_ = loop.run(resume_from_);
+  }
+
+  bool electra() const { return o_.objective == "electra"; }
+  double mask_replace_prob() const { return o_.mask_replace_prob.value_or(electra() ? 0.85 : 0.8); }
+  double random_replace_prob() const { return o_.random_replace_prob.value_or(electra() ? 0.0 : 0.1); }
+
+  void require_electra_family(const ModelConfig& config, const std::string& path) const {
+    if (electra() && config.family != Family::Electra)
+      throw Error("--objective electra trains an ELECTRA model, but " + path + " has model_type \"" +
+                  config.arch().model_type + "\" (make it \"electra\", with embedding_size if it differs from "
+                  "hidden_size)");
+  }
+
+  // A model directory as the objective trains it: a masked LM, or for ELECTRA the discriminator in DIR
+  // and the generator in DIR/generator (a new one when there is none), joint.
+  Model load_pretraining_model(const std::string& dir, const LoadOptions& load,
+                               std::vector<std::string>& notices) const {
+    Model model = load_model(dir, load, &notices);
+    if (!electra()) return model;
+    const std::string config_path = (fs::path(dir) / "config.json").string();
+    require_electra_family(model.config, config_path);
+    const ModelConfig generator = generator_config(model.config, o_.generator_size);
+    Model joint{model.config, ModelParams(model.config, kDiscriminator, generator)};
+    const fs::path generator_dir = fs::path(dir) / "generator";
+    if (fs::exists(generator_dir / "config.json")) {
+      const Model stored = load_model(generator_dir.string(), generator_load_options(),
+                                      &notices);
+      const ModelConfig& g = stored.config;
+      if (g.family != Family::Electra || g.hidden_size != generator.hidden_size ||
+          g.num_hidden_layers != generator.num_hidden_layers ||
+          g.num_attention_heads != generator.num_attention_heads ||
+          g.intermediate_size != generator.intermediate_size || g.embedding_width() != generator.embedding_width())
+        fail_file((generator_dir / "config.json").string(),
+                  "this generator is not the one --generator-size " + number_text(o_.generator_size) +
+                      " makes for " + config_path + " (hidden_size " + std::to_string(generator.hidden_size) + ", " +
+                      std::to_string(generator.num_attention_heads) + " heads, intermediate_size " +
+                      std::to_string(generator.intermediate_size) + ")");
+      copy_tensors(stored.params, *joint.params.generator());
+    } else {
+      for (const TensorSpec& spec : joint.params.specs())
+        if (spec.name.starts_with(kGeneratorPrefix)) init_tensor(spec, joint.params.tensor(spec), generator, o_.seed);
+      notices.push_back("no generator in " + generator_dir.string() + ": starting a new one, hidden_size " +
+                        std::to_string(generator.hidden_size));
+    }
+    copy_tensors(model.params, joint.params);  // the shared embeddings are the discriminator's
+    return joint;
+  }
+
+  LoadOptions generator_load_options() const {
+    LoadOptions load;
+    load.heads = kGeneratorHeads;
+    load.seed = o_.seed;
+    return load;
+  }
+
+  static std::string number_text(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
   }
 
   LoopOptions loop_options() const {
@@ -171,7 +248,10 @@ class Pretrainer final : public TrainingTask {
   }
 
   void begin_step(ModelParams& grads) override {
-    step_->zero_grads(grads);
+    if (electra())
+      electra_step_->zero_grads(grads);
+    else
+      step_->zero_grads(grads);
     masked_in_step_ = 0;
   }
 
@@ -180,24 +260,46 @@ class Pretrainer final : public TrainingTask {
     batch_.clear();
     masked_.clear();
     for (const int64_t k : examples) masker_->add(train_, k, epoch, batch_, masked_);
-    // The loss is the mean over the micro-batch's masked tokens, wherever they are: each rank's mean
-    // weighs by its share of them.
-    double masked_in_batch = static_cast<double>(masked_.positions.size());
-    reducer.sum_values(std::span(&masked_in_batch, 1));
-    masked_in_step_ += masked_in_batch;
-    return static_cast<double>(masked_.positions.size()) / masked_in_batch;
+    // The (generator's) loss is the mean over the micro-batch's masked tokens, wherever they are: each
+    // rank's mean weighs by its share of them. ELECTRA's discriminator loss is the mean over all the
+    // tokens: its share of them, relative to that of the masked tokens, scales that part.
+    double in_batch[2] = {static_cast<double>(masked_.positions.size()), static_cast<double>(batch_.num_tokens())};
+    reducer.sum_values(in_batch);
+    masked_in_step_ += in_batch[0];
+    const double masked_share = static_cast<double>(masked_.positions.size()) / in_batch[0];
+    const double token_share = static_cast<double>(batch_.num_tokens()) / in_batch[1];
+    token_share_per_masked_share_ = masked_share > 0 ? token_share / masked_share : 0;
+    return masked_share;
   }
 
   MicroBatchResult forward_backward(ModelParams& grads, const StepOptions& options) override {
-    const MaskedLMResult r = step_->forward_backward(model_.params, grads, batch_, masked_, options);
-    return {.loss = r.loss, .tokens = static_cast<double>(batch_.num_tokens()),
-            .correct = static_cast<double>(r.correct)};
+    const auto tokens = static_cast<double>(batch_.num_tokens());
+    if (!electra()) {
+      const MaskedLMResult r = step_->forward_backward(model_.params, grads, batch_, masked_, options);
+      return {.loss = r.loss, .tokens = tokens, .counts = {static_cast<double>(r.correct)}};
+    }
+    const auto ratio = static_cast<float>(token_share_per_masked_share_);
+    const float weight = static_cast<float>(o_.discriminator_weight);
+    const ElectraResult r =
+        electra_step_->forward_backward(model_.params, grads, batch_, masked_, options, options.grad_scale * weight * ratio);
+    const auto masked = static_cast<double>(masked_.positions.size());
+    return {.loss = r.generator_loss + weight * ratio * r.discriminator_loss, .tokens = tokens,
+            .counts = {static_cast<double>(r.generator_correct), r.generator_loss * masked,
+                       r.discriminator_loss * tokens, static_cast<double>(r.discriminator_correct),
+                       static_cast<double>(r.replaced), tokens}};
   }
 
   double gradient_norm(const ModelParams& grads) const override { return global_grad_norm(grads); }
 
-  void add_step_fields(json& entry, double correct) const override {
-    entry["mlm_accuracy"] = correct / masked_in_step_;
+  // ELECTRA: counts = generator's correct predictions, its loss sum, the discriminator's loss sum and
+  // correct tokens, replaced tokens, tokens.
+  void add_step_fields(json& entry, const StepCounts& counts) const override {
+    entry["mlm_accuracy"] = counts[0] / masked_in_step_;
+    if (!electra()) return;
+    entry["generator_loss"] = counts[1] / masked_in_step_;
+    entry["discriminator_loss"] = counts[2] / counts[5];
+    entry["discriminator_accuracy"] = counts[3] / counts[5];
+    entry["replaced_share"] = counts[4] / masked_in_step_;
   }
 
   const std::string& model_source() const { return o_.model_dir.empty() ? o_.config_file : o_.model_dir; }
@@ -226,12 +328,18 @@ class Pretrainer final : public TrainingTask {
         {"--lr-scheduler", lr_schedule_name(schedule_)}, {"--warmup-steps", o_.warmup_steps},
         {"--weight-decay", o_.weight_decay}, {"--adam-beta1", o_.adam_beta1}, {"--adam-beta2", o_.adam_beta2},
         {"--adam-epsilon", o_.adam_epsilon}, {"--max-grad-norm", o_.max_grad_norm}, {"--seed", o_.seed},
-        {"--max-length", o_.max_length}, {"--mask-rate", o_.mask_rate}, {"--whole-word-mask", o_.whole_word_mask},
+        {"--max-length", o_.max_length}, {"--objective", o_.objective}, {"--mask-rate", o_.mask_rate},
+        {"--mask-replace-prob", mask_replace_prob()}, {"--random-replace-prob", random_replace_prob()},
+        {"--whole-word-mask", o_.whole_word_mask},
         {"--valid-fraction", o_.valid_fraction}, {"--max-valid-sequences", o_.max_valid_sequences},
         {"--dropout", dropout}, {"--precision", precision_name(o_.precision)}};
     if (o_.max_steps == 0) record["--epochs"] = o_.epochs;
     if (o_.warmup_steps == 0) record["--warmup-ratio"] = o_.warmup_ratio;
     if (!o_.config_file.empty()) record["--position-init"] = o_.position_init;
+    if (electra()) {
+      record["--generator-size"] = o_.generator_size;
+      record["--discriminator-weight"] = o_.discriminator_weight;
+    }
     return record;
   }
 
@@ -245,7 +353,7 @@ class Pretrainer final : public TrainingTask {
                  "the validation sequences: every rank must read the same --corpus with the same options");
     const std::string plan =
         json{o_.batch_size, o_.grad_accum_steps, plan_.total_steps, plan_.batches_per_epoch, o_.max_length,
-             o_.mask_rate, o_.whole_word_mask, o_.eval_steps, o_.save_steps, o_.stop_at_step, o_.seed, o_.bucket_mb,
+             o_.mask_rate, o_.whole_word_mask, o_.objective, o_.generator_size, o_.eval_steps, o_.save_steps, o_.stop_at_step, o_.seed, o_.bucket_mb,
              model_.params.size()}
             .dump();
     require_same(comm_, fingerprint(plan.data(), plan.size()), "the training options or the model: start every "
@@ -255,6 +363,7 @@ class Pretrainer final : public TrainingTask {
   // Masked-LM loss and accuracy on the held-out sequences: dropout off, the masks of epoch 0. Each
   // rank takes its shard of every batch, as in training; the sums are added over the ranks.
   std::optional<EvalResult> evaluate() override {
+    if (electra()) return evaluate_electra();
     double sums[3] = {0, 0, 0};  // loss over the masked tokens, correct predictions, masked tokens
     for (int64_t first = 0; first < valid_.num_sequences(); first += o_.batch_size) {
       const Shard shard = shard_of(std::min(valid_.num_sequences() - first, int64_t{o_.batch_size}), comm_.rank(),
@@ -275,8 +384,71 @@ class Pretrainer final : public TrainingTask {
     return EvalResult{.metrics = last_eval_};
   }
 
+  // ELECTRA on the held-out sequences (dropout off, the masks and draws of epoch 0): the generator's
+  // masked-LM loss and accuracy, and the discriminator's loss, accuracy, precision, recall and ROC AUC
+  // over all their tokens (ELECTRA's disc_* metrics). Rank 0 alone evaluates: the AUC needs every score.
+  std::optional<EvalResult> evaluate_electra() {
+    if (!comm_.is_root()) return std::nullopt;
+    double generator_loss = 0, generator_correct = 0, masked = 0, discriminator_loss = 0, discriminator_correct = 0;
+    double true_positives = 0, predicted_positives = 0;
+    std::vector<float> logits;
+    std::vector<uint8_t> replaced;
+    for (int64_t first = 0; first < valid_.num_sequences(); first += plan_.max_shard_examples) {
+      batch_.clear();
+      masked_.clear();
+      const int64_t end = std::min(valid_.num_sequences(), first + plan_.max_shard_examples);
+      for (int64_t k = first; k < end; k++) masker_->add(valid_, k, 0, batch_, masked_);
+      const ElectraResult r = electra_step_->forward(model_.params, batch_, masked_, StepOptions{});
+      const auto batch_masked = static_cast<double>(masked_.positions.size());
+      generator_loss += r.generator_loss * batch_masked;
+      generator_correct += static_cast<double>(r.generator_correct);
+      masked += batch_masked;
+      discriminator_loss += r.discriminator_loss * static_cast<double>(batch_.num_tokens());
+      discriminator_correct += static_cast<double>(r.discriminator_correct);
+      const std::span<const float> batch_logits = electra_step_->discriminator_logits();
+      const std::span<const uint8_t> batch_replaced = electra_step_->replaced();
+      for (size_t t = 0; t < batch_logits.size(); t++) {
+        predicted_positives += batch_logits[t] > 0;
+        true_positives += batch_logits[t] > 0 && batch_replaced[t];
+      }
+      logits.insert(logits.end(), batch_logits.begin(), batch_logits.end());
+      replaced.insert(replaced.end(), batch_replaced.begin(), batch_replaced.end());
+    }
+    const auto tokens = static_cast<double>(logits.size());
+    const double positives = static_cast<double>(std::count(replaced.begin(), replaced.end(), uint8_t{1}));
+    const double g = generator_loss / masked, d = discriminator_loss / tokens;
+    auto ratio = [](double num, double den) { return den > 0 ? num / den : 0.0; };
+    last_eval_ = {{"eval_loss", g + o_.discriminator_weight * d},
+                  {"eval_generator_loss", g},
+                  {"eval_perplexity", std::exp(g)},
+                  {"eval_mlm_accuracy", generator_correct / masked},
+                  {"eval_discriminator_loss", d},
+                  {"eval_discriminator_accuracy", discriminator_correct / tokens},
+                  {"eval_discriminator_precision", ratio(true_positives, predicted_positives)},
+                  {"eval_discriminator_recall", ratio(true_positives, positives)},
+                  {"eval_discriminator_auc", roc_auc(logits, replaced)},
+                  {"eval_replaced_share", positives / masked},
+                  {"seconds", state_.seconds}};
+    if (std::isnan(last_eval_["eval_discriminator_auc"].get<double>())) last_eval_["eval_discriminator_auc"] = nullptr;
+    return EvalResult{.metrics = last_eval_};
+  }
+
+  // A masked LM; for ELECTRA the discriminator (ElectraForPreTraining) in dir and the generator
+  // (ElectraForMaskedLM, sharing the discriminator's embeddings) in dir/generator, each with the
+  // tokenizer: two model directories transformers loads as they are.
   void save_model_dir(const std::string& dir) const override {
-    save_model(model_, dir);
+    if (electra()) {
+      Model discriminator{model_.config, ModelParams(model_.config, kDiscriminator)};
+      copy_tensors(model_.params, discriminator.params);
+      Model generator{generator_config_, ModelParams(generator_config_, kGeneratorHeads)};
+      copy_tensors(*model_.params.generator(), generator.params);
+      const std::string generator_dir = (fs::path(dir) / "generator").string();
+      save_model(generator, generator_dir);
+      write_tokenizer_files(tokenizer_files_, generator_dir);
+      save_model(discriminator, dir);
+    } else {
+      save_model(model_, dir);
+    }
     write_tokenizer_files(tokenizer_files_, dir);
   }
 
@@ -286,8 +458,8 @@ class Pretrainer final : public TrainingTask {
                     {"total_steps", plan_.total_steps}, {"seconds", state_.seconds},
                     {"stopped_by_time", end_.out_of_time},
                     {"stopped_at_step", end_.at_stop_step && state_.global_step < plan_.total_steps}};
-    for (const char* key : {"eval_loss", "eval_perplexity", "eval_mlm_accuracy"})
-      if (last_eval_.contains(key)) summary[key] = last_eval_[key];
+    for (const auto& [key, value] : last_eval_.items())
+      if (key != "seconds") summary[key] = value;
     write_file_atomic((fs::path(o_.output_dir) / "metrics.json").string(), summary.dump(2) + "\n");
     std::printf("%s\n", summary.dump().c_str());
   }
@@ -308,9 +480,12 @@ class Pretrainer final : public TrainingTask {
   LoopEnd end_;
   std::optional<Masker> masker_;         // needs the tokenizer
   std::optional<MaskedLMStep> step_;     // sized by the plan
+  std::optional<ElectraStep> electra_step_;  // instead, with --objective electra
+  ModelConfig generator_config_;          // electra
   Batch batch_;
   MaskedTokens masked_;
   double masked_in_step_ = 0;            // over every rank
+  double token_share_per_masked_share_ = 0;  // this rank's, in the micro-batch filled last
   json last_eval_ = json::object();
 };
 

@@ -1,7 +1,9 @@
 #pragma once
-// `bertft pretrain`: masked-LM pretraining (or further pretraining from a checkpoint) of
-// BertForMaskedLM on unlabeled text, with the optimizer, schedule, checkpoints, --resume and log of
-// `train` (training/run_files.h), a step budget and a wall-time budget.
+// `bertft pretrain`: pretraining (or further pretraining from a checkpoint) on unlabeled text, with
+// the optimizer, schedule, checkpoints, --resume and log of `train` (training/run_files.h), a step
+// budget and a wall-time budget. Two objectives: masked LM (a family's *ForMaskedLM), or ELECTRA's
+// replaced-token detection (training/electra_step.h: an ElectraForPreTraining discriminator, saved in
+// the output directory, trained with an ElectraForMaskedLM generator, saved in its generator/).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,7 +40,13 @@ struct PretrainOptions {
   int64_t max_steps = 0;       // 0: epochs x steps per epoch
   double max_time = 0;         // seconds of training over all resumed runs; 0: no limit
   int64_t stop_at_step = 0;    // stop (with a checkpoint) at this step; the schedule still ends at max_steps
+  std::string objective = "mlm";  // "mlm" or "electra"
+  double generator_size = 0.25;     // electra: the generator's width, a fraction of the discriminator's
+  double discriminator_weight = 50;  // electra: lambda, the discriminator loss's weight
   double mask_rate = 0.15;
+  // Of the chosen tokens, the shares replaced by [MASK] and by a random token; unset: 0.8 and 0.1
+  // (BERT's), with electra 0.85 and 0 (ELECTRA's).
+  std::optional<double> mask_replace_prob, random_replace_prob;
   bool whole_word_mask = false;
   double valid_fraction = 0.01;  // of the packed sequences, held out for the masked-LM loss
   int64_t max_valid_sequences = 2000;

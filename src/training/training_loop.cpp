@@ -89,11 +89,12 @@ TrainingLoop::Step TrainingLoop::take_step(const std::vector<int64_t>& order) {
   const auto step_start = Clock::now();
   const int micro = static_cast<int>(
       std::min<int64_t>(options_.grad_accum_steps, plan_.batches_per_epoch - state_.batch_in_epoch));
-  std::array<double, 3> sums = accumulate_gradients(order, micro);
+  auto sums = accumulate_gradients(order, micro);
   reducer_->finish();
   task_.sum_sparse_gradients(*reducer_, grads_);
   reducer_->sum_values(sums);
-  Step step{.loss = sums[0] / micro, .tokens = sums[1], .correct = sums[2], .micro_batches = micro};
+  Step step{.loss = sums[0] / micro, .tokens = sums[1], .micro_batches = micro};
+  std::copy(sums.begin() + 2, sums.end(), step.counts.begin());
   if (!std::isfinite(step.loss))
     throw CollectiveError(diverged_message(state_.global_step + 1, step.loss, options_.output_dir), comm_.is_root());
   // Computed on rank 0 only: the other ranks' thread counts could round the sum differently, and the
@@ -108,11 +109,12 @@ TrainingLoop::Step TrainingLoop::take_step(const std::vector<int64_t>& order) {
 }
 
 // Forward and backward over this rank's shard of each micro-batch of the step. Returns this rank's
-// part of the step's results: its share of each micro-batch's mean loss, its tokens and correct
-// predictions.
-std::array<double, 3> TrainingLoop::accumulate_gradients(const std::vector<int64_t>& order, int micro) {
+// part of the step's results: its share of each micro-batch's mean loss, its tokens and the task's
+// counts.
+std::array<double, 2 + std::tuple_size_v<StepCounts>> TrainingLoop::accumulate_gradients(
+    const std::vector<int64_t>& order, int micro) {
   task_.begin_step(grads_);
-  std::array<double, 3> sums = {0, 0, 0};
+  std::array<double, 2 + std::tuple_size_v<StepCounts>> sums{};
   for (int m = 0; m < micro; m++) {
     const int64_t first = (state_.batch_in_epoch + m) * options_.batch_size;
     const int64_t size = std::min<int64_t>(options_.examples - first, options_.batch_size);
@@ -125,7 +127,7 @@ std::array<double, 3> TrainingLoop::accumulate_gradients(const std::vector<int64
     const MicroBatchResult result = task_.forward_backward(grads_, step_options_);
     sums[0] += share * result.loss;
     sums[1] += result.tokens;
-    sums[2] += result.correct;
+    for (size_t i = 0; i < result.counts.size(); i++) sums[2 + i] += result.counts[i];
   }
   return sums;
 }
@@ -139,7 +141,7 @@ void TrainingLoop::record(const Step& step) {
   tokens_seen_ += step.tokens;
   json fields = {{"loss", step.loss}, {"learning_rate", step.learning_rate}, {"grad_norm", step.grad_norm},
                  {"seconds", state_.seconds}};
-  task_.add_step_fields(fields, step.correct);
+  task_.add_step_fields(fields, step.counts);
   log(std::move(fields));
   char status[96];
   std::snprintf(status, sizeof status, "epoch %.2f loss %.4f %.0f tok/s", fractional_epoch(), step.loss,

@@ -28,12 +28,16 @@
 
 namespace bertft {
 
+// Counts a task logs with each step (correct predictions, tokens of a kind, loss sums); the loop sums
+// them over the micro-batches of a step and over the ranks.
+using StepCounts = std::array<double, 6>;
+
 // This rank's results on its part of a micro-batch; the loop sums them over the micro-batches of a
 // step and over the ranks.
 struct MicroBatchResult {
   double loss = 0;     // the mean loss over this rank's part (the loop weighs it by the part's share)
   double tokens = 0;   // tokens computed, for the progress line's tokens/s
-  double correct = 0;  // predictions that hit their target, for a task that logs a step accuracy
+  StepCounts counts{};
 };
 
 // An evaluation on the validation data.
@@ -63,8 +67,8 @@ class TrainingTask {
   // The L2 norm of the summed gradients (training/grad_clip.h); on rank 0 only.
   virtual double gradient_norm(const ModelParams& grads) const = 0;
   // Adds the task's fields to a step's log line (step, epoch, loss, learning_rate, grad_norm and
-  // seconds are the loop's); `correct` is MicroBatchResult::correct summed over the step and the ranks.
-  virtual void add_step_fields(nlohmann::json&, double /*correct*/) const {}
+  // seconds are the loop's); `counts` are MicroBatchResult::counts summed over the step and the ranks.
+  virtual void add_step_fields(nlohmann::json&, const StepCounts& /*counts*/) const {}
   // Evaluates the model trained so far (when LoopOptions::has_validation). Called on every rank;
   // returns the result where it is known: every rank, or rank 0 alone when it alone evaluates.
   virtual std::optional<EvalResult> evaluate() = 0;
@@ -187,13 +191,14 @@ class TrainingLoop {
  private:
   // An optimizer step's results, summed over the ranks.
   struct Step {
-    double loss = 0, tokens = 0, correct = 0, grad_norm = 0, learning_rate = 0;
+    double loss = 0, tokens = 0, grad_norm = 0, learning_rate = 0;
+    StepCounts counts{};
     int micro_batches = 0;
   };
 
   void start(const std::string& resumed_from);
   Step take_step(const std::vector<int64_t>& order);
-  std::array<double, 3> accumulate_gradients(const std::vector<int64_t>& order, int micro);
+  std::array<double, 2 + std::tuple_size_v<StepCounts>> accumulate_gradients(const std::vector<int64_t>& order, int micro);
   void record(const Step& step);
   bool finish_epoch_if_done();
   bool budget_spent();
