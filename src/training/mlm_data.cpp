@@ -43,11 +43,15 @@ PackedCorpus pack_corpus(const Tokenizer& tokenizer, const std::vector<Document>
   return corpus;
 }
 
-Masker::Masker(const Tokenizer& tokenizer, MaskingOptions options) : options_(options) {
+void validate_masking(const MaskingOptions& options) {
   if (!(options.mask_rate > 0 && options.mask_rate < 1)) throw Error("--mask-rate must be in (0, 1)");
   if (!(options.mask_replace_prob >= 0 && options.random_replace_prob >= 0 &&
         options.mask_replace_prob + options.random_replace_prob <= 1))
     throw Error("--mask-replace-prob and --random-replace-prob must be at least 0 and add up to at most 1");
+}
+
+Masker::Masker(const Tokenizer& tokenizer, MaskingOptions options) : options_(options) {
+  validate_masking(options);
   mask_id_ = tokenizer.mask_id();
   if (mask_id_ < 0) throw Error("the tokenizer has no mask token ([MASK] or <mask>)");
   const auto V = static_cast<int32_t>(tokenizer.vocab_size());

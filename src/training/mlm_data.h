@@ -45,6 +45,9 @@ struct MaskingOptions {
   uint64_t seed = 42;
 };
 
+// Throws Error for options no Masker takes (the rates out of range), naming the options.
+void validate_masking(const MaskingOptions& options);
+
 class Masker {
  public:
   // Reads the special tokens ([CLS], [SEP], [MASK], [PAD], [UNK] and added special tokens: never

@@ -64,6 +64,7 @@ class Pretrainer final : public TrainingTask {
       throw Error("--objective must be mlm or electra, not '" + o_.objective + "'");
     if (o_.position_init != "sinusoidal" && o_.position_init != "normal")
       throw Error("--position-init must be sinusoidal or normal, not '" + o_.position_init + "'");
+    validate_masking(masking_options());
     schedule_ = parse_lr_schedule(o_.lr_scheduler);
     if (comm_.is_root()) prepare_output(o_.output_dir, o_.log_file, o_.resume);
   }
@@ -162,11 +163,7 @@ class Pretrainer final : public TrainingTask {
     TrainingLoop loop(loop_options(), comm_, *this, {model_.params, grads, *optimizer_, state_, log_});
     plan_ = loop.plan();
     require_same_plan();
-    masker_.emplace(tokenizer_, MaskingOptions{.mask_rate = o_.mask_rate,
-                                               .mask_replace_prob = mask_replace_prob(),
-                                               .random_replace_prob = random_replace_prob(),
-                                               .whole_word = o_.whole_word_mask, .draws = electra(),
-                                               .seed = o_.seed});
+    masker_.emplace(tokenizer_, masking_options());
     const int shard = plan_.max_shard_examples;
     const size_t max_tokens = static_cast<size_t>(shard) * max_length_;
     const size_t max_masked = static_cast<size_t>(shard * masker_->max_masked(max_length_));
@@ -179,6 +176,11 @@ class Pretrainer final : public TrainingTask {
   }
 
   bool electra() const { return o_.objective == "electra"; }
+  MaskingOptions masking_options() const {
+    return {.mask_rate = o_.mask_rate, .mask_replace_prob = mask_replace_prob(),
+            .random_replace_prob = random_replace_prob(), .whole_word = o_.whole_word_mask, .draws = electra(),
+            .seed = o_.seed};
+  }
   double mask_replace_prob() const { return o_.mask_replace_prob.value_or(electra() ? 0.85 : 0.8); }
   double random_replace_prob() const { return o_.random_replace_prob.value_or(electra() ? 0.0 : 0.1); }
 

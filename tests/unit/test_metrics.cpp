@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
 #include "common/error.h"
 #include "evaluation/metrics.h"
 
@@ -69,6 +73,17 @@ TEST(Metrics, RejectsBadInput) {
   EXPECT_THROW(compute_metrics(ok, ok, 2, {"only one"}), Error);
   const std::vector<float> loss = {1.0f};
   EXPECT_THROW(compute_metrics(ok, ok, 2, {}, loss), Error);
+}
+
+TEST(Metrics, RocAucCountsPairsAndHalvesTies) {
+  // Positives 0.9, 0.4, 0.4; negatives 0.4, 0.1: pairs won 2 + 1 + 0.5 + 1 + 0.5 + 1 = 5 of 6.
+  const std::vector<float> scores = {0.9f, 0.4f, 0.1f, 0.4f, 0.4f};
+  const std::vector<uint8_t> positives = {1, 1, 0, 0, 1};
+  EXPECT_DOUBLE_EQ(roc_auc(scores, positives), 5.0 / 6.0);
+  EXPECT_DOUBLE_EQ(roc_auc(std::vector<float>{1, 2, 3}, std::vector<uint8_t>{0, 0, 1}), 1.0);
+  EXPECT_DOUBLE_EQ(roc_auc(std::vector<float>{3, 2, 1}, std::vector<uint8_t>{0, 0, 1}), 0.0);
+  EXPECT_TRUE(std::isnan(roc_auc(std::vector<float>{1, 2}, std::vector<uint8_t>{1, 1})));
+  EXPECT_THROW(roc_auc(std::vector<float>{1}, std::vector<uint8_t>{1, 0}), std::invalid_argument);
 }
 
 }  // namespace bertft

@@ -102,6 +102,37 @@ TEST(Masker, MasksFifteenPercentEightyTenTenNeverSpecialTokens) {
   EXPECT_NEAR(static_cast<double>(replaced) / masked_count, 0.1, 0.03);
 }
 
+TEST(Masker, ElectraMasksEightyFivePercentKeepsTheRestAndDrawsForEachMaskedToken) {
+  const Tokenizer& tok = demo_tokenizer();
+  const PackedCorpus corpus = pack_corpus(tok, documents(400), 64);
+  const Masker masker(tok, {.mask_rate = 0.15, .mask_replace_prob = 0.85, .random_replace_prob = 0, .draws = true,
+                            .seed = 1});
+  const int32_t mask = tok.token_to_id("[MASK]");
+  int64_t masked_count = 0, as_mask = 0, kept = 0;
+  double draw_sum = 0;
+  for (int64_t s = 0; s < corpus.num_sequences(); s++) {
+    Batch batch;
+    batch.clear();
+    MaskedTokens masked;
+    masker.add(corpus, s, 0, batch, masked);
+    ASSERT_EQ(masked.draws.size(), masked.positions.size());
+    const int32_t* original = corpus.ids.data() + corpus.offsets[s];
+    for (size_t m = 0; m < masked.positions.size(); m++) {
+      const int32_t now = batch.ids[masked.positions[m]];
+      as_mask += now == mask;
+      kept += now == original[masked.positions[m]];
+      EXPECT_GE(masked.draws[m], 0.0f);
+      EXPECT_LT(masked.draws[m], 1.0f);
+      draw_sum += masked.draws[m];
+    }
+    masked_count += static_cast<int64_t>(masked.positions.size());
+  }
+  EXPECT_EQ(as_mask + kept, masked_count);  // no random replacements
+  EXPECT_NEAR(static_cast<double>(as_mask) / masked_count, 0.85, 0.03);
+  EXPECT_NEAR(draw_sum / masked_count, 0.5, 0.03);
+  EXPECT_THROW(Masker(tok, {.mask_replace_prob = 0.9, .random_replace_prob = 0.2}), Error);
+}
+
 TEST(Masker, FreshMasksEachEpochTheSameOnEveryRun) {
   const Tokenizer& tok = demo_tokenizer();
   const PackedCorpus corpus = pack_corpus(tok, documents(20), 64);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "model/params.h"
+#include "training/electra_step.h"
 #include "test_util.h"
 
 namespace bertft {
@@ -99,6 +100,60 @@ TEST(Params, ViewsCoverEverySlotTheFamilyHas) {
     EXPECT_NE(p.mlm_bias, nullptr);
     EXPECT_EQ(p.layers[1].qkv_w + 8 * 8, p.tensor(*p.find(Slot::KeyWeight, 1)));
   }
+}
+
+TEST(Params, JointElectraModelSharesTheEmbeddingsAndEndsWithTheGenerator) {
+  const ModelConfig disc = small(Family::Electra);
+  const ModelConfig gen = generator_config(disc, 0.25);
+  EXPECT_EQ(gen.hidden_size, 2);
+  EXPECT_EQ(gen.num_attention_heads, 1);
+  EXPECT_EQ(gen.intermediate_size, 4);
+  EXPECT_EQ(gen.embedding_width(), 4);
+  const Heads discriminator{.pooler = false, .classifier = false, .mlm = false, .discriminator = true};
+  ModelParams joint(disc, discriminator, gen);
+  const std::vector<TensorSpec> disc_specs = param_specs(disc, discriminator);
+  const size_t disc_size = disc_specs.back().offset + disc_specs.back().numel;
+  // The discriminator first, under its own names; the replaced-token head last of it.
+  EXPECT_EQ(disc_specs.back().name, "discriminator_predictions.dense_prediction.bias");
+  EXPECT_EQ(joint.find("discriminator_predictions.dense_prediction.weight")->shape, (std::vector<int64_t>{1, 8}));
+  EXPECT_EQ(joint.disc_out_w, joint.tensor(*joint.find("discriminator_predictions.dense_prediction.weight")));
+  // Then the generator's own tensors, prefixed; none of the shared embeddings among them.
+  ModelParams& view = *joint.generator();
+  EXPECT_EQ(joint.find("generator/electra.embeddings.word_embeddings.weight"), nullptr);
+  ASSERT_NE(joint.find("generator/electra.embeddings_project.weight"), nullptr);
+  EXPECT_EQ(joint.find("generator/electra.embeddings_project.weight")->offset, disc_size);
+  EXPECT_EQ(joint.specs().back().name, "generator/generator_lm_head.bias");
+  size_t own = 0;
+  for (const TensorSpec& spec : joint.specs())
+    if (spec.name.starts_with(kGeneratorPrefix)) own += spec.numel;
+  EXPECT_EQ(joint.size(), disc_size + own);
+  // The view: its own tensors at the end of the array, the embeddings the discriminator's.
+  EXPECT_EQ(view.data(), joint.data() + disc_size);
+  EXPECT_EQ(view.size(), own);
+  EXPECT_EQ(view.word_emb, joint.word_emb);
+  EXPECT_EQ(view.pos_emb, joint.pos_emb);
+  EXPECT_EQ(view.type_emb, joint.type_emb);
+  EXPECT_EQ(view.emb_ln_b, joint.emb_ln_b);
+  EXPECT_EQ(view.emb_proj_w, joint.data() + disc_size);
+  EXPECT_NE(view.layers[0].qkv_w, joint.layers[0].qkv_w);
+  EXPECT_EQ(view.find("electra.encoder.layer.1.intermediate.dense.weight")->shape, (std::vector<int64_t>{4, 2}));
+  EXPECT_EQ(view.mlm_bias + 50, joint.data() + joint.size());
+  EXPECT_EQ(view.heads().mlm, true);
+  // Moving the joint model keeps the view on the same storage.
+  const float* word = joint.word_emb;
+  ModelParams moved = std::move(joint);
+  EXPECT_EQ(moved.generator()->word_emb, word);
+  // copy_tensors in both directions: a generator saved apart and read back.
+  std::vector<float> values = test::random_vector(moved.size(), 3);
+  std::copy(values.begin(), values.end(), moved.data());
+  ModelParams alone(gen, kGeneratorHeads);
+  copy_tensors(*moved.generator(), alone);
+  EXPECT_TRUE(std::equal(moved.word_emb, moved.word_emb + 50 * 4, alone.word_emb));
+  EXPECT_TRUE(std::equal(moved.generator()->data(), moved.generator()->data() + own, alone.emb_proj_w));
+  ModelParams back(disc, discriminator, gen);
+  copy_tensors(alone, *back.generator());
+  EXPECT_TRUE(std::equal(back.generator()->data(), back.generator()->data() + own, moved.generator()->data()));
+  EXPECT_THROW(copy_tensors(ModelParams(small(Family::Bert), Heads{}), back), std::logic_error);
 }
 
 }  // namespace bertft

@@ -38,10 +38,10 @@ class ScriptedTask final : public TrainingTask {
   }
   MicroBatchResult forward_backward(ModelParams& grads, const StepOptions& options) override {
     grads.data()[0] += options.grad_scale;
-    return {.loss = 0.5, .tokens = 10 * filled_, .correct = filled_};
+    return {.loss = 0.5, .tokens = 10 * filled_, .counts = {filled_}};
   }
   double gradient_norm(const ModelParams& grads) const override { return global_grad_norm(grads); }
-  void add_step_fields(nlohmann::json& entry, double correct) const override { entry["correct"] = correct; }
+  void add_step_fields(nlohmann::json& entry, const StepCounts& counts) const override { entry["correct"] = counts[0]; }
   std::optional<EvalResult> evaluate() override {
     const double score = scores_.at(evaluated_at.size());
     evaluated_at.push_back(static_cast<int64_t>(steps.size()));

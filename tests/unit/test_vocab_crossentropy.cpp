@@ -44,5 +44,49 @@ TEST(VocabCrossentropy, LossGradientAndArgmaxMatchFloat64) {
   EXPECT_LT(worst, 1e-7);  // gradients are at most scale / M ≈ 0.0135
 }
 
+TEST(VocabCrossentropy, SamplesByTheInverseOfTheDistributionFunction) {
+  const int64_t M = 3, V = 700;
+  std::vector<float> logits = test::random_vector(M * V, 5, 3.0f);
+  const std::vector<float> original = logits;
+  // Each draw at the middle of a class's probability bin, computed in double: that class must come out.
+  const int32_t want[M] = {0, 345, 699};
+  std::vector<float> draws(M);
+  for (int64_t m = 0; m < M; m++) {
+    const float* row = original.data() + m * V;
+    const double max = *std::max_element(row, row + V);
+    double sum = 0, below = 0;
+    for (int64_t v = 0; v < V; v++) sum += std::exp(row[v] - max);
+    for (int64_t v = 0; v < want[m]; v++) below += std::exp(row[v] - max);
+    draws[m] = static_cast<float>((below + std::exp(row[want[m]] - max) / 2) / sum);
+  }
+  std::vector<int32_t> targets = {1, 2, 3}, sampled(M, -1);
+  const VocabLoss with = vocab_crossentropy_forward_backward(logits.data(), targets.data(), M, V, 1.0f, draws.data(),
+                                                             sampled.data());
+  EXPECT_EQ(sampled, std::vector<int32_t>(want, want + M));
+  // Sampling leaves the loss and the gradient as they are.
+  std::vector<float> plain = original;
+  const VocabLoss without = vocab_crossentropy_forward_backward(plain.data(), targets.data(), M, V, 1.0f);
+  EXPECT_EQ(with.loss_sum, without.loss_sum);
+  EXPECT_EQ(logits, plain);
+}
+
+TEST(VocabCrossentropy, SampleFrequenciesFollowTheSoftmax) {
+  const int64_t V = 5, M = 20000;
+  const float row[V] = {0.0f, 1.0f, -1.0f, 2.0f, 0.5f};
+  std::vector<float> logits(M * V), draws(M);
+  for (int64_t m = 0; m < M; m++) {
+    std::copy(row, row + V, logits.begin() + m * V);
+    draws[m] = (static_cast<float>(m) + 0.5f) / M;  // evenly spread: frequencies exact to 1 / M
+  }
+  std::vector<int32_t> targets(M, 0), sampled(M);
+  vocab_crossentropy_forward_backward(logits.data(), targets.data(), M, V, 0.0f, draws.data(), sampled.data());
+  double sum = 0;
+  for (float x : row) sum += std::exp(x);
+  for (int32_t v = 0; v < V; v++) {
+    const double share = static_cast<double>(std::count(sampled.begin(), sampled.end(), v)) / M;
+    EXPECT_NEAR(share, std::exp(row[v]) / sum, 2e-4) << v;
+  }
+}
+
 }  // namespace
 }  // namespace bertft

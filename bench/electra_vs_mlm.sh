@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Masked LM against ELECTRA pretraining from scratch at equal wall-clock budgets, on the text of IMDb
+# train + unsup (never test). Both get the same 16,384-token vocabulary (bertft vocab), the same 6 x 256
+# encoder (scripts/imdb-bert-config.json and its ELECTRA twin scripts/imdb-electra-config.json, whose
+# generator is a quarter as wide and shares its embeddings), 128-token packed sequences, batch 32, peak
+# learning rate 1e-3 after 500 warm-up steps and then constant (so a run's state at each budget is that
+# of a run with that budget), bf16 and no dropout. The two runs go side by side, one thread each, so
+# they share the machine alike; each is snapshotted when its training time reaches each budget in
+# BUDGETS. Every snapshot is then fine-tuned with one recipe, without distillation (90% of IMDb train,
+# the 10% held out by bertft split, 1 epoch, batch 32, lr 1e-4, head+tail 128 tokens, dropout 0.1) and
+# scored on all 25,000 IMDb test reviews. Every stage resumes or is skipped once done, so the script
+# can be killed and rerun; a later run with larger BUDGETS continues the same pretraining runs.
+#
+#   bash bench/electra_vs_mlm.sh [WORK_DIR]          (default ~/.cache/bertft/electra-vs-mlm)
+#     BUDGETS="600 1200"   seconds of pretraining per objective, ascending
+#   python3 bench/electra_vs_mlm_table.py WORK_DIR   -> the markdown table (also printed at the end)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-$HOME/.cache/bertft/electra-vs-mlm}
+data=${IMDB:-../shared/data/imdb/aclImdb.tar.gz}
+budgets=${BUDGETS:-600 1200}
+bertft=./build/bertft
+[ -f "$data" ] || { echo "electra_vs_mlm: $data not found (set IMDB=path/to/aclImdb.tar.gz)" >&2; exit 1; }
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target bertft >/dev/null
+mkdir -p "$work"
+corpus="$data#aclImdb/train"  # pos + neg + unsup: 75,000 reviews
+grep -m1 "model name" /proc/cpuinfo | sed 's/.*: //' > "$work/cpu.txt"
+grep -m1 -E "^cpu family" /proc/cpuinfo | sed 's/.*: /family /' >> "$work/cpu.txt"
+
+[ -f "$work/vocab/vocab.txt" ] ||
+  $bertft vocab --corpus "$corpus" --size 16384 --output "$work/vocab" --strip-html >/dev/null
+[ -f "$work/split/labels.txt" ] ||
+  $bertft split --data "$corpus" --output "$work/split" --test-fraction 0.1 --strip-html >/dev/null
+
+# pretrain OBJECTIVE CONFIG: one run, continued up to each budget, its model copied to WORK/OBJECTIVE-BUDGET.
+pretrain() {
+  local objective=$1 config=$2 out=$work/$1
+  for budget in $budgets; do
+    local snapshot=$work/$objective-$budget
+    [ -f "$snapshot/metrics.json" ] && continue
+    $bertft pretrain --objective "$objective" --config "$config" --tokenizer "$work/vocab" --corpus "$corpus" \
+      --output "$out" --max-length 128 --batch-size 32 --max-steps 1000000 --warmup-steps 500 \
+      --lr-scheduler constant --learning-rate 1e-3 --adam-beta2 0.98 --adam-eps 1e-6 --dropout 0 \
+      --max-valid-sequences 512 --eval-steps 1000 --save-steps 250 --max-time "$budget" --resume \
+      --log "$work/$objective.jsonl" --strip-html --precision bf16 --threads 1 >/dev/null 2>"$work/$objective.err"
+    rm -rf "$snapshot.tmp" && mkdir "$snapshot.tmp"
+    find "$out" -maxdepth 1 -type f -exec cp {} "$snapshot.tmp" \;
+    [ ! -d "$out/generator" ] || cp -r "$out/generator" "$snapshot.tmp/"
+    mv "$snapshot.tmp" "$snapshot"
+  done
+}
+
+# finetune SNAPSHOT: the recipe above into SNAPSHOT.finetuned, then its test metrics into SNAPSHOT.test.json.
+finetune() {
+  local snapshot=$1
+  [ -f "$snapshot.test.json" ] && return 0
+  $bertft train --model "$snapshot" --train "$work/split/train.jsonl" --valid "$work/split/test.jsonl" \
+    --output "$snapshot.finetuned" --epochs 1 --batch-size 32 --learning-rate 1e-4 --max-length 128 \
+    --truncation head+tail --head-tokens 64 --dropout 0.1 --precision bf16 --threads 1 --save-steps 200 --resume \
+    >/dev/null 2>"$snapshot.train.err"
+  # No input options: the fine-tuned model's config.json records them (bertft_defaults).
+  $bertft eval --model "$snapshot.finetuned" --data "$data#aclImdb/test" --threads 1 \
+    > "$snapshot.test.json.tmp" 2>"$snapshot.eval.err"
+  mv "$snapshot.test.json.tmp" "$snapshot.test.json"
+}
+
+echo "== pretraining, masked LM and ELECTRA side by side, budgets: $budgets s" >&2
+pretrain mlm scripts/imdb-bert-config.json & mlm=$!
+pretrain electra scripts/imdb-electra-config.json & electra=$!
+wait $mlm
+wait $electra
+for budget in $budgets; do
+  echo "== fine-tuning the $budget s snapshots side by side" >&2
+  finetune "$work/mlm-$budget" & mlm=$!
+  finetune "$work/electra-$budget" & electra=$!
+  wait $mlm
+  wait $electra
+done
+python3 bench/electra_vs_mlm_table.py "$work"

@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Prints the markdown table of bench/electra_vs_mlm.sh's measurements in WORK_DIR: per objective and
+budget, the pretraining steps and tokens, the held-out pretraining metrics at the budget, and the
+fine-tuned snapshot's accuracy on the 10% of IMDb train held out and on all 25,000 test reviews.
+Snapshots not yet fine-tuned show their pretraining columns only."""
+import glob
+import json
+import os
+import re
+import sys
+
+BATCH, LENGTH = 32, 128  # the script's sequences per step and tokens per packed sequence
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def main():
+    work = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/bertft/electra-vs-mlm")
+    snapshots = []
+    for path in glob.glob(os.path.join(work, "*-*", "metrics.json")):
+        match = re.fullmatch(r"(mlm|electra)-(\d+)", os.path.basename(os.path.dirname(path)))
+        if match:
+            snapshots.append((int(match.group(2)), match.group(1), os.path.dirname(path)))
+    if not snapshots:
+        sys.exit("electra_vs_mlm_table: no snapshots in %s" % work)
+    with open(os.path.join(work, "cpu.txt")) as f:
+        cpu = ", ".join(line.strip() for line in f if line.strip())
+    print("Pretraining budget per objective, 1 thread each side by side on 2 cores of %s.\n" % cpu)
+    print("| budget | objective | steps | tokens seen | held-out pretraining metrics | fine-tuned: validation "
+          "| IMDb test (25,000) |")
+    print("| ---: | --- | ---: | ---: | --- | ---: | ---: |")
+    for budget, objective, snapshot in sorted(snapshots, key=lambda s: (s[0], s[1] != "mlm")):
+        m = load(os.path.join(snapshot, "metrics.json"))
+        steps = m["global_step"]
+        if objective == "mlm":
+            held_out = "MLM loss %.3f, accuracy %.1f%%" % (m["eval_loss"], 100 * m["eval_mlm_accuracy"])
+        else:
+            held_out = "discriminator AUC %.3f, accuracy %.1f%%; generator MLM loss %.3f, accuracy %.1f%%" % (
+                m["eval_discriminator_auc"], 100 * m["eval_discriminator_accuracy"], m["eval_generator_loss"],
+                100 * m["eval_mlm_accuracy"])
+        valid = test = "–"
+        finetuned = os.path.join(snapshot + ".finetuned", "metrics.json")
+        if os.path.exists(finetuned):
+            f = load(finetuned)
+            if "valid" in f:
+                valid = "%.2f%%" % (100 * f["valid"]["accuracy"])
+        if os.path.exists(snapshot + ".test.json"):
+            t = load(snapshot + ".test.json")
+            test = "**%.2f%%**" % (100 * t["accuracy"])
+        print("| %d min | %s | %d | %.1f M | %s | %s | %s |" % (
+            round(budget / 60), "masked LM" if objective == "mlm" else "ELECTRA", steps,
+            steps * BATCH * LENGTH / 1e6, held_out, valid, test))
+
+
+if __name__ == "__main__":
+    main()
