@@ -13,12 +13,14 @@
 #
 #   bash bench/electra_vs_mlm.sh [WORK_DIR]          (default ~/.cache/bertft/electra-vs-mlm)
 #     BUDGETS="600 1200"   seconds of pretraining per objective, ascending
+#     FINETUNE="1200"      the budgets whose snapshots are fine-tuned and tested (default: all)
 #   python3 bench/electra_vs_mlm_table.py WORK_DIR   -> the markdown table (also printed at the end)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-$HOME/.cache/bertft/electra-vs-mlm}
 data=${IMDB:-../shared/data/imdb/aclImdb.tar.gz}
 budgets=${BUDGETS:-600 1200}
+finetune_budgets=${FINETUNE:-$budgets}
 bertft=./build/bertft
 [ -f "$data" ] || { echo "electra_vs_mlm: $data not found (set IMDB=path/to/aclImdb.tar.gz)" >&2; exit 1; }
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -70,7 +72,7 @@ pretrain mlm scripts/imdb-bert-config.json & mlm=$!
 pretrain electra scripts/imdb-electra-config.json & electra=$!
 wait $mlm
 wait $electra
-for budget in $budgets; do
+for budget in $finetune_budgets; do
   echo "== fine-tuning the $budget s snapshots side by side" >&2
   finetune "$work/mlm-$budget" & mlm=$!
   finetune "$work/electra-$budget" & electra=$!
