@@ -13,10 +13,10 @@
 #include "common/io.h"
 #include "data/corpus.h"
 #include "distributed/gradient_reducer.h"
+#include "evaluation/metrics.h"
 #include "inference/inference_defaults.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
-#include "evaluation/metrics.h"
 #include "training/adamw.h"
 #include "training/electra_step.h"
 #include "training/grad_clip.h"
@@ -203,15 +203,14 @@ class Pretrainer final : public TrainingTask {
     Model joint{model.config, ModelParams(model.config, kDiscriminator, generator)};
     const fs::path generator_dir = fs::path(dir) / "generator";
     if (fs::exists(generator_dir / "config.json")) {
-      const Model stored = load_model(generator_dir.string(), generator_load_options(),
-                                      &notices);
+      const Model stored = load_model(generator_dir.string(), generator_load_options(), &notices);
       const ModelConfig& g = stored.config;
       if (g.family != Family::Electra || g.hidden_size != generator.hidden_size ||
           g.num_hidden_layers != generator.num_hidden_layers ||
           g.num_attention_heads != generator.num_attention_heads ||
           g.intermediate_size != generator.intermediate_size || g.embedding_width() != generator.embedding_width())
         fail_file((generator_dir / "config.json").string(),
-                  "this generator is not the one --generator-size " + number_text(o_.generator_size) +
+                  "this generator is not the one --generator-size " + json(o_.generator_size).dump() +
                       " makes for " + config_path + " (hidden_size " + std::to_string(generator.hidden_size) + ", " +
                       std::to_string(generator.num_attention_heads) + " heads, intermediate_size " +
                       std::to_string(generator.intermediate_size) + ")");
@@ -233,11 +232,6 @@ class Pretrainer final : public TrainingTask {
     return load;
   }
 
-  static std::string number_text(double value) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%g", value);
-    return text;
-  }
 
   LoopOptions loop_options() const {
     LoopOptions loop = shared_loop_options(o_);
