@@ -8,7 +8,8 @@
 # they share the machine alike; each is snapshotted when its training time reaches each budget in
 # BUDGETS. Every snapshot is then fine-tuned with one recipe, without distillation (90% of IMDb train,
 # the 10% held out by bertft split, 1 epoch, batch 32, lr 1e-4, head+tail 128 tokens, dropout 0.1) and
-# scored on all 25,000 IMDb test reviews. Every stage resumes or is skipped once done, so the script
+# scored on all 25,000 IMDb test reviews; so is the same encoder from random initialisation (bertft init),
+# the budget-0 row. Every stage resumes or is skipped once done, so the script
 # can be killed and rerun; a later run with larger BUDGETS continues the same pretraining runs.
 #
 #   bash bench/electra_vs_mlm.sh [WORK_DIR]          (default ~/.cache/bertft/electra-vs-mlm)
@@ -57,12 +58,13 @@ pretrain() {
 finetune() {
   local snapshot=$1
   [ -f "$snapshot.test.json" ] && return 0
+  local threads=${2:-1}
   $bertft train --model "$snapshot" --train "$work/split/train.jsonl" --valid "$work/split/test.jsonl" \
     --output "$snapshot.finetuned" --epochs 1 --batch-size 32 --learning-rate 1e-4 --max-length 128 \
-    --truncation head+tail --head-tokens 64 --dropout 0.1 --precision bf16 --threads 1 --save-steps 200 --resume \
-    >/dev/null 2>"$snapshot.train.err"
+    --truncation head+tail --head-tokens 64 --dropout 0.1 --strip-html --precision bf16 --threads "$threads" \
+    --save-steps 200 --resume >/dev/null 2>"$snapshot.train.err"
   # No input options: the fine-tuned model's config.json records them (bertft_defaults).
-  $bertft eval --model "$snapshot.finetuned" --data "$data#aclImdb/test" --threads 1 \
+  $bertft eval --model "$snapshot.finetuned" --data "$data#aclImdb/test" --threads "$threads" \
     > "$snapshot.test.json.tmp" 2>"$snapshot.eval.err"
   mv "$snapshot.test.json.tmp" "$snapshot.test.json"
 }
@@ -79,4 +81,9 @@ for budget in $finetune_budgets; do
   wait $mlm
   wait $electra
 done
+echo "== fine-tuning the same encoder from random initialisation" >&2
+[ -f "$work/random-0/config.json" ] ||
+  $bertft init --config scripts/imdb-bert-config.json --tokenizer "$work/vocab" --output "$work/random-0" \
+    --labels neg,pos >/dev/null
+finetune "$work/random-0" 2
 python3 bench/electra_vs_mlm_table.py "$work"

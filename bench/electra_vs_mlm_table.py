@@ -20,9 +20,9 @@ def load(path):
 def main():
     work = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/bertft/electra-vs-mlm")
     snapshots = []
-    for path in glob.glob(os.path.join(work, "*-*", "metrics.json")):
-        match = re.fullmatch(r"(mlm|electra)-(\d+)", os.path.basename(os.path.dirname(path)))
-        if match:
+    for path in glob.glob(os.path.join(work, "*-*", "config.json")):
+        match = re.fullmatch(r"(mlm|electra|random)-(\d+)", os.path.basename(os.path.dirname(path)))
+        if match and (match.group(1) == "random" or os.path.exists(os.path.join(os.path.dirname(path), "metrics.json"))):
             snapshots.append((int(match.group(2)), match.group(1), os.path.dirname(path)))
     if not snapshots:
         sys.exit("electra_vs_mlm_table: no snapshots in %s" % work)
@@ -33,9 +33,11 @@ def main():
           "| IMDb test (25,000) |")
     print("| ---: | --- | ---: | ---: | --- | ---: | ---: |")
     for budget, objective, snapshot in sorted(snapshots, key=lambda s: (s[0], s[1] != "mlm")):
-        m = load(os.path.join(snapshot, "metrics.json"))
+        m = load(os.path.join(snapshot, "metrics.json")) if objective != "random" else {"global_step": 0}
         steps = m["global_step"]
-        if objective == "mlm":
+        if objective == "random":
+            held_out = "(random initialisation)"
+        elif objective == "mlm":
             held_out = "MLM loss %.3f, accuracy %.1f%%" % (m["eval_loss"], 100 * m["eval_mlm_accuracy"])
         else:
             held_out = "discriminator AUC %.3f, accuracy %.1f%%; generator MLM loss %.3f, accuracy %.1f%%" % (
@@ -51,7 +53,7 @@ def main():
             t = load(snapshot + ".test.json")
             test = "**%.2f%%**" % (100 * t["accuracy"])
         print("| %d min | %s | %d | %.1f M | %s | %s | %s |" % (
-            round(budget / 60), "masked LM" if objective == "mlm" else "ELECTRA", steps,
+            round(budget / 60), {"mlm": "masked LM", "electra": "ELECTRA", "random": "none"}[objective], steps,
             steps * BATCH * LENGTH / 1e6, held_out, valid, test))
 
 
