@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 #include "model/params.h"
 #include "training/electra_step.h"
 #include "test_util.h"
@@ -109,6 +110,11 @@ TEST(Params, JointElectraModelSharesTheEmbeddingsAndEndsWithTheGenerator) {
   EXPECT_EQ(gen.num_attention_heads, 1);
   EXPECT_EQ(gen.intermediate_size, 4);
   EXPECT_EQ(gen.embedding_width(), 4);
+  // 0.7 of 8 wide and 2 heads: 6 wide (5.6) and 1 head (1.4) divide; 0.7 of 256 and 4 heads (179, 3) do not.
+  EXPECT_EQ(generator_config(disc, 0.7).hidden_size, 6);
+  ModelConfig wide = disc;
+  wide.hidden_size = 256, wide.num_attention_heads = 4, wide.intermediate_size = 1024;
+  EXPECT_THROW(generator_config(wide, 0.7), Error);
   const Heads discriminator{.pooler = false, .classifier = false, .mlm = false, .discriminator = true};
   ModelParams joint(disc, discriminator, gen);
   const std::vector<TensorSpec> disc_specs = param_specs(disc, discriminator);
