@@ -62,9 +62,16 @@ AdamW::AdamW(const ModelParams& params, AdamWOptions options)
   }
 }
 
-BERTFT_HOT_LOOP void AdamW::step(ModelParams& params, const ModelParams& grads, double lr, float grad_scale) {
-  if (params.size() != m_.size() || grads.size() != m_.size())
-    throw Error("AdamW::step: parameter/gradient size differs from the optimizer state");
+AdamW::AdamW(size_t numel, std::vector<Segment> segments, std::string layout, AdamWOptions options)
+    : options_(options), segments_(std::move(segments)), layout_(std::move(layout)), m_(numel, 0.0f), v_(numel, 0.0f) {}
+
+void AdamW::step(ModelParams& params, const ModelParams& grads, double lr, float grad_scale) {
+  if (grads.size() != params.size()) throw Error("AdamW::step: parameter/gradient size differs from the optimizer state");
+  step(params.data(), grads.data(), params.size(), lr, grad_scale);
+}
+
+BERTFT_HOT_LOOP void AdamW::step(float* params, const float* grads, size_t numel, double lr, float grad_scale) {
+  if (numel != m_.size()) throw Error("AdamW::step: parameter/gradient size differs from the optimizer state");
   step_++;
   const AdamWOptions& o = options_;
   // The Python scalars of _single_tensor_adamw (double), then the fp32 values the kernels see.
@@ -79,8 +86,8 @@ BERTFT_HOT_LOOP void AdamW::step(ModelParams& params, const ModelParams& grads, 
   const float neg_step_size = static_cast<float>(-step_size);
   const float decay_factor = static_cast<float>(1 - lr * o.weight_decay);
 
-  float* p = params.data();
-  const float* g = grads.data();
+  float* p = params;
+  const float* g = grads;
   float* m = m_.data();
   float* v = v_.data();
 #pragma omp parallel

@@ -26,8 +26,17 @@ bool is_trained(const TensorSpec& spec, bool freeze_encoder);
 
 class AdamW {
  public:
+  // A run [begin, end) of the flat parameter array with one weight-decay setting.
+  struct Segment {
+    size_t begin, end;
+    bool decay;
+  };
+
   // Zero moments sized to `params`; the decay groups come from its tensor names.
   AdamW(const ModelParams& params, AdamWOptions options);
+  // Zero moments for any flat array of `numel` parameters, of which `segments` are updated (the
+  // baselines' models); `layout` identifies the tensors, for save and load.
+  AdamW(size_t numel, std::vector<Segment> segments, std::string layout, AdamWOptions options);
 
   // One update with learning rate `lr` (from the schedule), in torch's order per element:
   //   p *= 1 - lr*wd;  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g;
@@ -35,6 +44,8 @@ class AdamW {
   // Scalars are formed in double as Python does and rounded to fp32 where torch rounds them.
   // g is grads * grad_scale (the clipping coefficient: see clip_coefficient), formed on the fly.
   void step(ModelParams& params, const ModelParams& grads, double lr, float grad_scale = 1.0f);
+  // The same over a flat array of this optimizer's size.
+  void step(float* params, const float* grads, size_t numel, double lr, float grad_scale = 1.0f);
 
   int64_t steps_taken() const { return step_; }
   const AdamWOptions& options() const { return options_; }
@@ -51,11 +62,6 @@ class AdamW {
   void load(const std::string& path);
 
  private:
-  // A run of the flat array with one weight-decay setting (adjacent tensors of a group merged).
-  struct Segment {
-    size_t begin, end;
-    bool decay;
-  };
   AdamWOptions options_;
   std::vector<Segment> segments_;
   std::string layout_;

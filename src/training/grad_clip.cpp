@@ -16,6 +16,10 @@ double sum_of_squares(const float* g, ptrdiff_t n) {
 
 }  // namespace
 
+double global_grad_norm(const float* grads, size_t n) {
+  return std::sqrt(sum_of_squares(grads, static_cast<ptrdiff_t>(n)));
+}
+
 double global_grad_norm(const ModelParams& grads, const std::vector<int32_t>* touched_word_rows) {
   const float* g = grads.data();
   const ptrdiff_t n = static_cast<ptrdiff_t>(grads.size());

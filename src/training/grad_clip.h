@@ -15,6 +15,8 @@ namespace bertft {
 // known to be zero and not read: most of a small model's parameters are embedding rows a batch
 // never touches.
 double global_grad_norm(const ModelParams& grads, const std::vector<int32_t>* touched_word_rows = nullptr);
+// The same over a flat array of n gradients.
+double global_grad_norm(const float* grads, size_t n);
 
 // The factor clip_grad_norm_ scales the gradients by: max_norm / (norm + 1e-6) when that is below 1
 // (or NaN, which torch multiplies by too), else exactly 1. AdamW::step applies it on the fly, which
