@@ -7,13 +7,15 @@
 #include <cstring>
 #include <vector>
 
+#include "common/multiversion.h"
 #include "kernels/linear.h"
 #include "kernels/matmul.h"
+#include "kernels/vector_math.h"
 
 namespace bertft {
 namespace {
 
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+inline float sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 
 // The time index of step s of a sequence of n steps.
 inline int64_t time_of(int64_t s, int64_t n, bool reverse) { return reverse ? n - 1 - s : s; }
@@ -31,7 +33,7 @@ RowShare row_share(const int32_t* lengths, int64_t B) {
 
 }  // namespace
 
-void lstm_forward(float* h_out, int64_t ldh, const LstmCache& cache, const float* x, const int32_t* lengths,
+BERTFT_HOT_LOOP void lstm_forward(float* h_out, int64_t ldh, const LstmCache& cache, const float* x, const int32_t* lengths,
                   const float* w_ih, const float* w_hh, const float* b_ih, const float* b_hh, int64_t B,
                   int64_t T, int64_t I, int64_t H, bool reverse) {
   const int64_t G = 4 * H;
@@ -68,10 +70,11 @@ void lstm_forward(float* h_out, int64_t ldh, const LstmCache& cache, const float
         std::memcpy(cache.h_prev + row * H, hr, sizeof(float) * H);
         float* cell = cache.cell + row * H;
         float* out = h_out + row * ldh;
+#pragma omp simd
         for (int64_t j = 0; j < H; j++) {
           const float i = sigmoid(gate[j] + rec[j]);
           const float f = sigmoid(gate[H + j] + rec[H + j]);
-          const float g = std::tanh(gate[2 * H + j] + rec[2 * H + j]);
+          const float g = fast_tanh(gate[2 * H + j] + rec[2 * H + j]);
           const float o = sigmoid(gate[3 * H + j] + rec[3 * H + j]);
           const float ct = f * cr[j] + i * g;
           gate[j] = i;
@@ -79,14 +82,14 @@ void lstm_forward(float* h_out, int64_t ldh, const LstmCache& cache, const float
           gate[2 * H + j] = g;
           gate[3 * H + j] = o;
           cell[j] = cr[j] = ct;
-          out[j] = hr[j] = o * std::tanh(ct);
+          out[j] = hr[j] = o * fast_tanh(ct);
         }
       }
     }
   }
 }
 
-void lstm_backward(float* dx, float dx_beta, float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, float* dgates,
+BERTFT_HOT_LOOP void lstm_backward(float* dx, float dx_beta, float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, float* dgates,
                    const float* dh_out, int64_t ldh, const LstmCache& cache, const float* x, const int32_t* lengths,
                    const float* w_ih, const float* w_hh, int64_t B, int64_t T, int64_t I, int64_t H, bool reverse) {
   const int64_t G = 4 * H;
@@ -113,9 +116,10 @@ void lstm_backward(float* dx, float dx_beta, float* dw_ih, float* dw_hh, float* 
         const float* dho = dh_out + row * ldh;
         float* dhr = dh.data() + r * H;
         float* dcr = dc.data() + r * H;
+#pragma omp simd
         for (int64_t j = 0; j < H; j++) {
           const float i = gate[j], f = gate[H + j], g = gate[2 * H + j], o = gate[3 * H + j];
-          const float tc = std::tanh(cell[j]);
+          const float tc = fast_tanh(cell[j]);
           const float dht = dhr[j] + dho[j];
           const float dct = dcr[j] + dht * o * (1.0f - tc * tc);
           const float cp = cell_prev ? cell_prev[j] : 0.0f;
