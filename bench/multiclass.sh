@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Multi-class tasks end to end (the multi-class tables of docs/results.md), each with the TF-IDF + logistic
-# regression baseline and a compact BERT fine-tuned from random initialisation:
+# regression baseline and a compact BERT fine-tuned from random initialisation (AG News also with the
+# LSTM and BiLSTM-attention baselines):
 #   ag-news   AG News topics, 4 classes: only the official 7,600-row test split exists here, so a
 #             stratified 80/20 split of it (bertft split, seed 42): 6,080 train / 1,520 test; title and
 #             description joined; class names from classes.txt. BERT: 4 layers x 256 with
@@ -61,6 +62,12 @@ if [[ $tasks == *" ag-news "* ]]; then
 agd=$out/ag-news-data
 row ag-news-tfidf "TF-IDF (1-2 grams) + logistic regression" \
   "$bertft" baseline --train "$agd/train.jsonl" --test "$agd/test.jsonl" --label-names "$agd/labels.txt" --ngram-max 2
+# The recurrent baselines from scratch on words, 10% of train held out for early stopping (docs/baseline.md).
+for model in lstm bilstm-attention; do
+  row "ag-news-$model" "$([ $model = lstm ] && echo "LSTM (1 layer, 128)" || echo "BiLSTM (2 x 128) + additive attention"), \
+words, early stopping" "$bertft" baseline --model "$model" --train "$agd/train.jsonl" --test "$agd/test.jsonl" \
+    --label-names "$agd/labels.txt" --max-length 128 --threads "$threads"
+done
 cat > "$out/bert-mini.json" <<'JSON'
 {"architectures": ["BertForSequenceClassification"], "model_type": "bert", "vocab_size": 30522, "hidden_size": 256,
  "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024, "max_position_embeddings": 512}
