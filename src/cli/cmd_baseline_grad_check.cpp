@@ -4,6 +4,10 @@
 // Input: --weights, the model's tensors under their PyTorch names (safetensors); --input, JSON Lines
 // {"ids": [...], "label": n}, one batch (padded with --padding-idx to its longest sequence).
 // Output: a safetensors file with each gradient under its parameter's name and metadata "loss".
+// --bench N also times N more forward/backward passes (bench/recurrent_vs_torch.py).
+#include <omp.h>
+
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -26,6 +30,7 @@ struct BaselineGradCheckArgs {
   int32_t padding_idx = 0;
   float dropout = 0;
   uint64_t dropout_seed = 0;
+  int bench = 0;
   int threads = default_threads();
 };
 
@@ -59,16 +64,27 @@ void run_baseline_grad_check(const BaselineGradCheckArgs& a) {
     std::copy(sequences[b].begin(), sequences[b].end(), tokens.begin() + b * T);
     lengths.push_back(static_cast<int32_t>(sequences[b].size()));
   }
-  model.forward(tokens.data(), lengths.data(), B, T, a.dropout, a.dropout_seed);
-  const float loss = crossentropy_forward(model.logits(), labels.data(), B, config.num_labels);
   std::vector<float> dlogits(static_cast<size_t>(B * config.num_labels));
-  crossentropy_backward(dlogits.data(), model.logits(), labels.data(), B, config.num_labels);
-  model.backward(dlogits.data(), a.dropout, a.dropout_seed);
+  auto step = [&] {
+    model.forward(tokens.data(), lengths.data(), B, T, a.dropout, a.dropout_seed);
+    const float loss = crossentropy_forward(model.logits(), labels.data(), B, config.num_labels);
+    crossentropy_backward(dlogits.data(), model.logits(), labels.data(), B, config.num_labels);
+    model.backward(dlogits.data(), a.dropout, a.dropout_seed);
+    return loss;
+  };
+  const float loss = step();
   std::vector<TensorToWrite> tensors;
   for (const RecurrentTensor& t : model.tensors()) tensors.push_back({t.name, t.shape, model.grads().data() + t.offset});
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.9g", loss);
   write_safetensors(a.output, std::move(tensors), DType::F32, {{"format", "pt"}, {"loss", buffer}});
+  if (a.bench > 0) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < a.bench; i++) step();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "bertft: notice: baseline-grad-check bench: %d steps, %.2f ms/step (%d threads)\n", a.bench,
+                 ms / a.bench, omp_get_max_threads());
+  }
 }
 
 void setup_baseline_grad_check(CLI::App& app) {
@@ -81,6 +97,7 @@ void setup_baseline_grad_check(CLI::App& app) {
   add_number_option(sub, "--padding-idx", a->padding_idx, "[0, inf)", "The embedding's padding row");
   add_number_option(sub, "--dropout", a->dropout, "[0, 1)", "Dropout (default 0)");
   add_number_option(sub, "--dropout-seed", a->dropout_seed, "[0, inf)", "Dropout seed");
+  add_number_option(sub, "--bench", a->bench, "[0, inf)", "Also time N more steps");
   add_threads_option(sub, a->threads);
   sub->callback([a] {
     use_threads(a->threads);
