@@ -87,6 +87,7 @@ void ClassificationHead::backward(const ModelParams& params, ModelParams& grads,
   OpScope scope(Op::Head);
   const Architecture& arch = config_.arch();
   const int64_t B = tokens.num_seqs(), H = config_.hidden_size, C = config_.num_labels();
+  const int32_t* lengths = tokens.lengths.empty() ? nullptr : tokens.lengths.data();
   const bool pools = config_.classifier_pooling != Pooling::Cls;
   const bool dropout_before = arch.head_dropout_before_dense && p > 0;
   linear_backward(d_dropped_, grads.head_out_w, grads.head_out_b, dlogits, p > 0 ? dropped_ : act_,
@@ -106,10 +107,7 @@ void ClassificationHead::backward(const ModelParams& params, ModelParams& grads,
   if (dropout_before) dropout_backward(d_rows, d_rows, B * H, p, seed, kFeatureStream);
   switch (config_.classifier_pooling) {
     case Pooling::Cls: break;
-    case Pooling::Mean:
-      mean_pool_backward(dhidden, d_pooled_, tokens.offsets.data(),
-                         tokens.lengths.empty() ? nullptr : tokens.lengths.data(), B, H);
-      break;
+    case Pooling::Mean: mean_pool_backward(dhidden, d_pooled_, tokens.offsets.data(), lengths, B, H); break;
     case Pooling::Max: max_pool_backward(dhidden, d_pooled_, max_rows_.data(), tokens.offsets.data(), B, H); break;
   }
 }

@@ -299,7 +299,7 @@ class Trainer final : public TrainingTask {
     const std::string plan = json{o_.batch_size, o_.grad_accum_steps, plan_.total_steps, plan_.batches_per_epoch,
                                   plan_.warmup_steps, o_.eval_strategy, o_.eval_steps, o_.save_steps, o_.seed,
                                   o_.no_shuffle, o_.pad_to_max_length, o_.freeze_encoder, max_length_, o_.bucket_mb,
-                                  model_.params.size()}
+                                  model_.params.size(), pooling_name(model_.config.classifier_pooling)}
                                  .dump();
     require_same(comm_, fingerprint(plan.data(), plan.size()), "the training options or the model: start every "
                  "rank with the same command line");
