@@ -100,6 +100,8 @@ void write_quantized(const QuantizeOptions& o) {
               static_cast<double>(source_bytes) / static_cast<double>(bytes), encoder_after,
               safetensors_dtype_name(dtype), encoder_before,
               static_cast<double>(encoder_before) / static_cast<double>(encoder_after));
+  if (std::string n = pooling_notice(model, o.output_dir); !n.empty())
+    std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
   if (tokenizer.empty()) {
     std::fprintf(stderr, "bertft: notice: no tokenizer files in %s, so none were copied\n", o.model_dir.c_str());
     return;

@@ -16,6 +16,7 @@ void write_model_dir(const Model& model, const std::string& dir, const std::stri
   std::printf("wrote %s (%s, %d labels) and %s (%zu parameters, %s)\n", (out / "config.json").c_str(),
               architecture_name(model.config.arch(), model.params.heads()), model.config.num_labels(), (out / "model.safetensors").c_str(),
               model.params.size(), safetensors_dtype_name(d));
+  if (std::string n = pooling_notice(model, dir); !n.empty()) std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
   if (!have_tokenizer) {
     std::fprintf(stderr, "bertft: notice: no tokenizer files in %s, so none were copied\n", tokenizer_dir.c_str());
     return;

@@ -1,7 +1,9 @@
 #include "cli/train_options.h"
 
 #include "cli/model_option.h"
+#include "common/error.h"
 #include "common/precision.h"
+#include "model/config.h"
 
 namespace bertft {
 
@@ -11,6 +13,10 @@ TrainOptions TrainCliOptions::resolve() const {
   o.truncation = truncation.to_truncation();
   o.precision = training_precision_from_name(precision);
   if (dropout >= 0) o.dropout = dropout;
+  if (!pooling.empty()) {
+    o.pooling = pooling_from_name(pooling);
+    if (!o.pooling) throw Error("--pooling '" + pooling + "' is not one of cls, mean, max");
+  }
   use_threads(threads);
   return o;
 }
@@ -77,6 +83,13 @@ void add_train_options(CLI::App* sub, TrainCliOptions& o) {
   sub->add_flag("--no-load-best-model-at-end{false}", o.train.load_best_model_at_end,
                 "Same as --load-best-model-at-end false");
   add_bool_option(sub, "--freeze-encoder", o.train.freeze_encoder, "Train only the pooler and classifier");
+  sub->add_option("--pooling", o.pooling,
+                  "cls | mean | max: what the classification head reads of the last layer. cls: the first token's "
+                  "vector ([CLS], <s>), as transformers' *ForSequenceClassification; mean / max: the mean / "
+                  "per-dimension max of the vectors of every token but padding ([CLS] and [SEP] included). Saved "
+                  "as config.json's classifier_pooling, which predict, eval, serve and further training use; a "
+                  "mean or max model gives other outputs when transformers loads it")
+      ->default_str("the --model's classifier_pooling, else cls");
   add_number_option(sub, "--save-steps", o.train.save_steps, "[0, inf)",
                     "Checkpoint every N steps (0: at every evaluation)");
   add_number_option(sub, "--save-total-limit", o.train.save_total_limit, "[1, inf)", "Checkpoints kept in --output");

@@ -17,6 +17,7 @@ struct TrainCliOptions {
   float dropout = -1;  // below 0 (the default): the config's
   int threads = default_threads();
   std::string precision = "auto";
+  std::string pooling;  // empty: the model's
   TruncationCliOptions truncation;
 
   // `train` with the CLI-only fields resolved into it; sets OpenMP's thread count. Throws Error on a

@@ -56,7 +56,7 @@ SequenceClassifier::SequenceClassifier(const Model& model, int max_batch_size, i
       max_batch_size_(max_batch_size),
       max_length_(max_length),
       encoder_(model.config, checked_tokens(model, max_batch_size, max_length), max_batch_size, precision,
-               EncoderOutput::kClsRows, EncoderMode::kInference),
+               ClassificationHead::encoder_output(model.config), EncoderMode::kInference),
       head_(model.config, max_batch_size) {
   encoder_.check_params(model.params);
   const size_t T = static_cast<size_t>(max_batch_size) * max_length;
@@ -83,8 +83,8 @@ void SequenceClassifier::forward(std::span<const TokenizedInput> batch, float* l
   const PackedTokens tokens{ids_, type_ids_, offsets_, {}};
   StepOptions inference;
   inference.on_layer_output = options.on_layer_output;
-  const float* first = encoder_.forward(model_.params, tokens, inference);
-  head_.forward(model_.params, first, B, logits, 0.0f, 0);
+  const float* hidden = encoder_.forward(model_.params, tokens, inference);
+  head_.forward(model_.params, hidden, tokens, logits, 0.0f, 0);
 }
 
 }  // namespace bertft

@@ -410,6 +410,14 @@ std::string dequantized_notice(const Model& model, const std::string& dir, const
          "(w = q * scale) for " + precision_name + "; --precision int8 runs them as stored";
 }
 
+std::string pooling_notice(const Model& model, const std::string& dir) {
+  const Pooling pooling = model.config.classifier_pooling;
+  if (pooling == Pooling::Cls || !model.params.heads().classifier) return "";
+  return path_in(dir, "config.json") + ": " + kPoolingKey + " '" + pooling_name(pooling) + "': only bertft reads it; " +
+         architecture_name(model.config.arch(), model.params.heads()) +
+         " in transformers loads this model without error but classifies from the first token, so its outputs differ";
+}
+
 std::vector<std::string> tokenizer_files(const std::string& dir) {
   std::vector<std::string> found;
   for (const char* name : kTokenizerFiles)

@@ -94,6 +94,10 @@ std::string int8_scale_name(const std::string& weight_name);
 // The notice for a model whose int8 weights were dequantized to run in `precision` (empty when there
 // were none or precision is int8, which uses them as stored).
 std::string dequantized_notice(const Model& model, const std::string& dir, const char* precision_name);
+// The notice for writing to `dir` a classifier whose classifier_pooling is mean or max (empty for cls, or
+// without a classifier): transformers' *ForSequenceClassification would load it without error but
+// classify from the first token, so its outputs would not be the model's.
+std::string pooling_notice(const Model& model, const std::string& dir);
 
 // HF's _init_weights, decided by each tensor's role: Linear/Embedding weights ~ normal(0,
 // initializer_range), biases 0, LayerNorm weight 1 / bias 0, the padding row of the word embeddings

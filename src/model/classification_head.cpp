@@ -6,6 +6,7 @@
 #include "common/profile.h"
 #include "kernels/dropout.h"
 #include "kernels/linear.h"
+#include "kernels/pooling.h"
 
 namespace bertft {
 
@@ -19,8 +20,11 @@ constexpr uint64_t kFeatureStream = (1ULL << 32) + 2;
 
 ClassificationHead::ClassificationHead(const ModelConfig& config, int max_batch) : config_(config) {
   const int64_t H = config.hidden_size, B = max_batch;
+  const bool pools = config.classifier_pooling != Pooling::Cls;
   storage_ = allocate_arena(
       [&](FloatArena& a) {
+        pooled_ = pools ? a.take(B * H) : nullptr;
+        d_pooled_ = pools ? a.take(B * H) : nullptr;
         features_ = a.take(B * H);
         pre_ = a.take(B * H);
         act_ = a.take(B * H);
@@ -29,20 +33,38 @@ ClassificationHead::ClassificationHead(const ModelConfig& config, int max_batch)
         d_pre_ = a.take(B * H);
       },
       [](size_t bytes) { return "cannot allocate " + std::to_string(bytes >> 20) + " MiB for the classification head"; });
+  if (config.classifier_pooling == Pooling::Max) max_rows_.resize(B * H);
 }
 
 ClassificationHead::~ClassificationHead() = default;
 
-void ClassificationHead::forward(const ModelParams& params, const float* first, int B, float* logits, float p,
-                                 uint64_t seed) {
+EncoderOutput ClassificationHead::encoder_output(const ModelConfig& config) {
+  return config.classifier_pooling == Pooling::Cls ? EncoderOutput::kClsRows : EncoderOutput::kAllRows;
+}
+
+void ClassificationHead::forward(const ModelParams& params, const float* hidden, const PackedTokens& tokens,
+                                 float* logits, float p, uint64_t seed) {
   if (!params.head_dense_w || !params.head_out_w)
     throw std::logic_error("ClassificationHead needs a model loaded with the classification head");
   OpScope scope(Op::Head);
   const Architecture& arch = config_.arch();
-  const int64_t H = config_.hidden_size, C = config_.num_labels();
-  const float* features = first;
+  const int64_t B = tokens.num_seqs(), H = config_.hidden_size, C = config_.num_labels();
+  const int32_t* lengths = tokens.lengths.empty() ? nullptr : tokens.lengths.data();
+  const float* rows = hidden;  // [B, H] one per sequence, the head's input
+  switch (config_.classifier_pooling) {
+    case Pooling::Cls: break;
+    case Pooling::Mean:
+      mean_pool_forward(pooled_, hidden, tokens.offsets.data(), lengths, B, H);
+      rows = pooled_;
+      break;
+    case Pooling::Max:
+      max_pool_forward(pooled_, max_rows_.data(), hidden, tokens.offsets.data(), lengths, B, H);
+      rows = pooled_;
+      break;
+  }
+  const float* features = rows;
   if (arch.head_dropout_before_dense && p > 0) {
-    dropout_forward(features_, first, B * H, p, seed, kFeatureStream);
+    dropout_forward(features_, rows, B * H, p, seed, kFeatureStream);
     features = features_;
   }
   linear_forward(pre_, features, params.head_dense_w, params.head_dense_b, B, H, H);
@@ -59,11 +81,14 @@ void ClassificationHead::forward(const ModelParams& params, const float* first, 
   linear_forward(logits, out_input, params.head_out_w, params.head_out_b, B, C, H);
 }
 
-void ClassificationHead::backward(const ModelParams& params, ModelParams& grads, const float* first, int B,
-                                  const float* dlogits, float* dfirst, float p, uint64_t seed) {
+void ClassificationHead::backward(const ModelParams& params, ModelParams& grads, const float* hidden,
+                                  const PackedTokens& tokens, const float* dlogits, float* dhidden, float p,
+                                  uint64_t seed) {
   OpScope scope(Op::Head);
   const Architecture& arch = config_.arch();
-  const int64_t H = config_.hidden_size, C = config_.num_labels();
+  const int64_t B = tokens.num_seqs(), H = config_.hidden_size, C = config_.num_labels();
+  const int32_t* lengths = tokens.lengths.empty() ? nullptr : tokens.lengths.data();
+  const bool pools = config_.classifier_pooling != Pooling::Cls;
   const bool dropout_before = arch.head_dropout_before_dense && p > 0;
   linear_backward(d_dropped_, grads.head_out_w, grads.head_out_b, dlogits, p > 0 ? dropped_ : act_,
                   params.head_out_w, B, C, H);
@@ -73,9 +98,18 @@ void ClassificationHead::backward(const ModelParams& params, ModelParams& grads,
     case HeadActivation::Relu: relu_backward(d_pre_, d_dropped_, pre_, B * H); break;
     case HeadActivation::Gelu: gelu_backward(d_pre_, d_dropped_, pre_, B * H); break;
   }
-  linear_backward(dfirst, grads.head_dense_w, grads.head_dense_b, d_pre_, dropout_before ? features_ : first,
-                  params.head_dense_w, B, H, H);
-  if (dfirst && dropout_before) dropout_backward(dfirst, dfirst, B * H, p, seed, kFeatureStream);
+  // dLoss/d(the head's input rows): straight into dhidden for cls, else into d_pooled_ and from there
+  // back through the pooling.
+  float* d_rows = pools && dhidden ? d_pooled_ : dhidden;
+  linear_backward(d_rows, grads.head_dense_w, grads.head_dense_b, d_pre_,
+                  dropout_before ? features_ : pools ? pooled_ : hidden, params.head_dense_w, B, H, H);
+  if (!dhidden) return;
+  if (dropout_before) dropout_backward(d_rows, d_rows, B * H, p, seed, kFeatureStream);
+  switch (config_.classifier_pooling) {
+    case Pooling::Cls: break;
+    case Pooling::Mean: mean_pool_backward(dhidden, d_pooled_, tokens.offsets.data(), lengths, B, H); break;
+    case Pooling::Max: max_pool_backward(dhidden, d_pooled_, max_rows_.data(), tokens.offsets.data(), B, H); break;
+  }
 }
 
 }  // namespace bertft

@@ -143,6 +143,21 @@ class FieldReader {
 
 }  // namespace
 
+const char* pooling_name(Pooling pooling) {
+  switch (pooling) {
+    case Pooling::Mean: return "mean";
+    case Pooling::Max: return "max";
+    case Pooling::Cls: break;
+  }
+  return "cls";
+}
+
+std::optional<Pooling> pooling_from_name(std::string_view name) {
+  for (const Pooling p : {Pooling::Cls, Pooling::Mean, Pooling::Max})
+    if (name == pooling_name(p)) return p;
+  return std::nullopt;
+}
+
 void validate_config(const ModelConfig& c, const std::string& path) {
   FieldReader r(path);
   const Architecture& arch = c.arch();
@@ -298,6 +313,10 @@ ModelConfig parse_config(const std::string& json_text, const std::string& path) 
       if (*num_labels > kMaxLabels) r.fail(file_key, too_large(*num_labels, kMaxLabels));
     } else if (key == "problem_type") {
       c.problem_type = v.is_null() ? "" : r.string(file_key, v);
+    } else if (key == kPoolingKey) {
+      const std::optional<Pooling> pooling = pooling_from_name(r.string(file_key, v));
+      if (!pooling) r.expected(file_key, "'cls', 'mean' or 'max'", v);
+      c.classifier_pooling = *pooling;
     } else if (key == "architectures") {
       c.architectures.clear();
       if (v.is_null()) continue;
@@ -354,6 +373,8 @@ std::string config_to_json(const ModelConfig& c) {
   j["id2label"] = id2label;
   j["label2id"] = label2id;
   if (!c.problem_type.empty()) j["problem_type"] = c.problem_type;
+  // Absent for cls, so a first-token model's config.json stays exactly the one transformers writes.
+  if (c.classifier_pooling != Pooling::Cls) j[kPoolingKey] = pooling_name(c.classifier_pooling);
   if (!c.architectures.empty()) j["architectures"] = c.architectures;
   j["model_type"] = arch.model_type;
   j["transformers_version"] = kTransformersVersion;

@@ -2,6 +2,7 @@
 // ModelConfig: the fields of Hugging Face's config.json for the BERT family, under BertConfig's names
 // (each family's own spelling is mapped in its architecture table, model/architecture.h).
 #include <array>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -11,6 +12,19 @@
 #include "model/architecture.h"
 
 namespace bertft {
+
+// What the classification head reads of the encoder's last layer: the first token's row, as every
+// transformers *ForSequenceClassification does, or the mean / per-dimension max of the rows of the
+// tokens whose attention mask is 1 (special tokens included, padding excluded: sentence-transformers'
+// mean and max pooling). config.json key "classifier_pooling", ModernBERT's name for the same choice;
+// absent means cls.
+enum class Pooling : uint8_t { Cls, Mean, Max };
+
+inline constexpr const char* kPoolingKey = "classifier_pooling";
+
+const char* pooling_name(Pooling pooling);
+// "cls", "mean" or "max"; std::nullopt for anything else.
+std::optional<Pooling> pooling_from_name(std::string_view name);
 
 struct ModelConfig {
   Family family = Family::Bert;
@@ -34,6 +48,7 @@ struct ModelConfig {
   std::vector<std::string> id2label = {"LABEL_0", "LABEL_1"};  // num_labels == id2label.size()
   std::string problem_type;  // "" (unset), single_label_classification, ...
   std::vector<std::string> architectures;
+  Pooling classifier_pooling = Pooling::Cls;  // written to config.json only when not cls
   // Every other key of the file, kept so a load/save round trip loses nothing.
   nlohmann::json extra = nlohmann::json::object();
 

@@ -57,9 +57,10 @@ struct StepOptions {
 // seq_classif_dropout).
 StepOptions step_options_from_config(const ModelConfig& config);
 
-// Which rows of the last layer's output the head reads. Classification needs only the first token of
-// each sequence: the last layer then computes its queries, attention output, feed-forward and
-// LayerNorms for those B rows, and its keys and values for all T.
+// Which rows of the last layer's output the head reads. Classification from the first token
+// (classifier_pooling cls) needs only that token of each sequence: the last layer then computes its
+// queries, attention output, feed-forward and LayerNorms for those B rows, and its keys and values for
+// all T. Mean and max pooling, and the token-level heads, read all T rows.
 enum class EncoderOutput { kClsRows, kAllRows };
 enum class EncoderMode { kTraining, kInference };
 

@@ -11,7 +11,8 @@
 namespace bertft {
 
 ClassifierStep::ClassifierStep(const ModelConfig& config, size_t max_tokens, int max_batch, Precision precision)
-    : encoder_(config, max_tokens, max_batch, precision, EncoderOutput::kClsRows), head_(config, max_batch) {
+    : encoder_(config, max_tokens, max_batch, precision, ClassificationHead::encoder_output(config)),
+      head_(config, max_batch) {
   const int64_t B = max_batch, C = config.num_labels();
   storage_ = allocate_arena(
       [&](FloatArena& a) {
@@ -47,8 +48,8 @@ float ClassifierStep::forward_backward(const ModelParams& params, ModelParams& g
   const int B = batch.num_seqs();
   const int64_t C = c.num_labels();
   const PackedTokens tokens = batch.tokens();
-  const float* first = encoder_.forward(params, tokens, opts);
-  head_.forward(params, first, B, logits_, opts.classifier_dropout, opts.dropout_seed);
+  const float* hidden = encoder_.forward(params, tokens, opts);
+  head_.forward(params, hidden, tokens, logits_, opts.classifier_dropout, opts.dropout_seed);
   float loss;
   {
     OpScope scope(Op::Head);
@@ -60,7 +61,7 @@ float ClassifierStep::forward_backward(const ModelParams& params, ModelParams& g
       crossentropy_soft_backward(dlogits_, logits_, batch.targets.data(), B, C, opts.grad_scale);
     }
   }
-  head_.backward(params, grads, first, B, dlogits_, opts.train_encoder ? encoder_.output_grad() : nullptr,
+  head_.backward(params, grads, hidden, tokens, dlogits_, opts.train_encoder ? encoder_.output_grad() : nullptr,
                  opts.classifier_dropout, opts.dropout_seed);
   if (opts.on_grads_final) opts.on_grads_final(grads.head_dense_w);  // the head's tensors, last in the layout
   if (opts.train_encoder) encoder_.backward(params, grads, tokens, opts);

@@ -2,8 +2,8 @@
 // One forward + backward pass (fp32, or bf16 mixed precision) of a family's ForSequenceClassification
 // model (single-label, mean softmax cross-entropy against the labels or the batch's class
 // probabilities) over a packed batch, matching Hugging Face / PyTorch autograd: the encoder
-// (model/encoder.h, first-token rows of the last layer only), then the classification head
-// (model/classification_head.h).
+// (model/encoder.h; with cls pooling the first-token rows of the last layer only), then the
+// classification head (model/classification_head.h) on its pooled rows.
 #include <cstddef>
 #include <cstdint>
 #include <memory>

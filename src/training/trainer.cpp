@@ -162,6 +162,7 @@ class Trainer final : public TrainingTask {
       c.hidden_dropout_prob = c.attention_probs_dropout_prob = *o_.dropout;
       c.classifier_dropout = *o_.dropout;
     }
+    if (o_.pooling) c.classifier_pooling = *o_.pooling;
 
     train_ = windows_as_examples(encode_dataset(tokenizer_, train, max_length_, o_.truncation));
     valid_ = encode_dataset(tokenizer_, valid, max_length_, o_.truncation);
@@ -194,6 +195,7 @@ class Trainer final : public TrainingTask {
                    {"--label-smoothing-factor", o_.label_smoothing_factor},
                    {"--max-length", o_.max_length}, {"--truncation", describe(o_.truncation)},
                    {"--dropout", dropout}, {"--no-shuffle", o_.no_shuffle}, {"--freeze-encoder", o_.freeze_encoder},
+                   {"--pooling", o_.pooling ? pooling_name(*o_.pooling) : "the model's"},
                    {"--precision", precision_name(o_.precision)},
                    {"--metric-for-best-model", o_.metric_for_best_model}};
     if (o_.max_steps == 0) record["--epochs"] = o_.epochs;
@@ -297,7 +299,7 @@ class Trainer final : public TrainingTask {
     const std::string plan = json{o_.batch_size, o_.grad_accum_steps, plan_.total_steps, plan_.batches_per_epoch,
                                   plan_.warmup_steps, o_.eval_strategy, o_.eval_steps, o_.save_steps, o_.seed,
                                   o_.no_shuffle, o_.pad_to_max_length, o_.freeze_encoder, max_length_, o_.bucket_mb,
-                                  model_.params.size()}
+                                  model_.params.size(), pooling_name(model_.config.classifier_pooling)}
                                  .dump();
     require_same(comm_, fingerprint(plan.data(), plan.size()), "the training options or the model: start every "
                  "rank with the same command line");
@@ -333,6 +335,8 @@ class Trainer final : public TrainingTask {
     std::vector<std::string> notices;
     LoadOptions load;
     model_ = load_model(o_.output_dir, load, &notices);
+    if (std::string n = pooling_notice(model_, o_.output_dir); !n.empty())
+      std::fprintf(stderr, "bertft: notice: %s\n", n.c_str());
     RunReport report;
     json metrics = {{"best_step", state_.best_step}, {"global_step", state_.global_step},
                     {"train_seconds", state_.seconds}};
@@ -417,7 +421,8 @@ class Trainer final : public TrainingTask {
         {"hidden / attention / classifier dropout used", dropouts},
         {"shuffle", !o_.no_shuffle}, {"eval-strategy", o_.eval_strategy}, {"eval-steps", o_.eval_steps},
         {"early-stopping-patience", o_.early_stopping_patience}, {"metric-for-best-model", o_.metric_for_best_model},
-        {"load-best-model-at-end", o_.load_best_model_at_end}, {"freeze-encoder", o_.freeze_encoder}, {"strip-html", strip_html_}, {"label-from", o_.data.label_from}};
+        {"load-best-model-at-end", o_.load_best_model_at_end}, {"freeze-encoder", o_.freeze_encoder},
+        {"pooling", pooling_name(c.classifier_pooling)}, {"strip-html", strip_html_}, {"label-from", o_.data.label_from}};
     return j;
   }
   const TrainOptions& o_;

@@ -12,6 +12,7 @@
 #include "data/dataset.h"
 #include "distributed/communicator.h"
 #include "encoding/encoded_dataset.h"
+#include "model/config.h"
 
 namespace bertft {
 
@@ -57,6 +58,9 @@ struct TrainOptions {
   std::string metric_for_best_model = "accuracy";
   bool load_best_model_at_end = true;   // the output is the best model; off: the last one
   bool freeze_encoder = false;
+  // What the classification head reads of the last layer (model/config.h); absent: the --model's
+  // (a resumed checkpoint's) classifier_pooling.
+  std::optional<Pooling> pooling;
   int64_t save_steps = 0;       // 0: checkpoint at every evaluation (and at the end)
   int save_total_limit = 2;
   bool resume = false;

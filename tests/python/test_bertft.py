@@ -218,6 +218,26 @@ def test_train_equals_cli_and_callback_gets_every_step(tiny_model, synth_records
         bertft.evaluate(str(work / "py-run"), str(csv_path), threads=THREADS, no_header=True)
 
 
+def test_pooled_model_trains_and_predicts_as_cli(tiny_model, synth_records, work):
+    """train(pooling="mean") saves classifier_pooling, and Classifier reads the model as predict does
+    (test_pooling checks predict against PyTorch), windows included."""
+    out = work / "py-mean"
+    bertft.train(model=tiny_model, train=synth_records[:64], output=str(out), pooling="mean", max_steps=3,
+                 batch_size=16, max_length=48, eval_strategy="no", threads=THREADS, precision="fp32")
+    assert json.loads((out / "config.json").read_text())["classifier_pooling"] == "mean"
+    texts = [" ".join(r["text"] for r in synth_records[i:i + 4]) for i in range(100, 140, 4)]
+    path = work / "pooled.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    for options in ([], ["--truncation", "chunks"]):
+        clf = bertft.Classifier(str(out), precision="fp32", threads=THREADS,
+                                **({"truncation": "chunks"} if options else {}))
+        cli = run_bertft("predict", "--model", out, "--input", path, "--precision", "fp32", "--threads", THREADS,
+                         *options)
+        lines = [json.loads(line) for line in cli.stdout.splitlines()]
+        assert np.abs(clf.logits(texts) - np.array([x["logits"] for x in lines])).max() <= 1e-5
+    assert clf.config["classifier_pooling"] == "mean"
+
+
 def test_errors_carry_the_cli_messages(tiny_model, synth_file, work):
     cases = [
         (lambda: bertft.train(model=tiny_model, train=synth_file, output=str(work / "e1"), epochs="two"),

@@ -42,8 +42,8 @@ def base_sizes_requested():
 
 def config_dict(family, shape, vocab_size, labels=None, dropout=0.1):
     """A config.json dict of `family` at `shape` (keys: layers, hidden, heads, intermediate, act,
-    max_length = the longest input, eps; ELECTRA: embedding; DistilBERT: sinusoidal), with every
-    dropout at `dropout`. RoBERTa gets max_length + 2 positions (its ids start at pad_token_id + 1 = 2),
+    max_length = the longest input, eps; ELECTRA: embedding; DistilBERT: sinusoidal; optional pooling:
+    bertft's classifier_pooling), with every dropout at `dropout`. RoBERTa gets max_length + 2 positions (its ids start at pad_token_id + 1 = 2),
     type_vocab_size 1 and ids 0/1/2 for <s>/<pad>/</s>, as roberta-base."""
     d = {"model_type": family, "vocab_size": vocab_size, "initializer_range": 0.02}
     if family == "distilbert":
@@ -61,6 +61,8 @@ def config_dict(family, shape, vocab_size, labels=None, dropout=0.1):
                  bos_token_id=0, eos_token_id=2)
     if family == "electra":
         d.update(embedding_size=shape.get("embedding", shape["hidden"]))
+    if shape.get("pooling"):
+        d.update(classifier_pooling=shape["pooling"])
     if labels:
         d.update(id2label={str(i): name for i, name in enumerate(labels)},
                  label2id={name: i for i, name in enumerate(labels)})

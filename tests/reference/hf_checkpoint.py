@@ -70,9 +70,12 @@ class PretrainedConfig:
 
     def __getattr__(self, name):
         field = type(self).attribute_map.get(name)
-        if field is None:
-            raise AttributeError(name)
-        return getattr(self, field)
+        if field is not None:
+            return getattr(self, field)
+        extra = self.__dict__.get("extra", {})  # not self.extra: copy.copy calls this before __init__ ran
+        if name in extra:
+            return extra[name]
+        raise AttributeError(name)
 
     @property
     def num_labels(self):

@@ -7,7 +7,9 @@ position embeddings, HF's extended attention mask (padding keys get the dtype's 
 added to their scores before the softmax); call .eval() to turn dropout off.
 
 Modules read their sizes from any config object with BertConfig's attribute names (Config below
-builds one from a config.json dict)."""
+builds one from a config.json dict). One key is bertft's, not transformers': classifier_pooling "mean" or
+"max" makes the classification heads read the mean / max of the last layer's rows instead of the first
+token's (pool below); absent or "cls", the models are transformers' own."""
 import math
 
 import torch
@@ -39,12 +41,34 @@ BERT_DEFAULTS = {
 }
 
 
+def pool(hidden, attention_mask, pooling):
+    """The [B, H] rows a classification head reads of hidden [B, L, H]: the first token's (pooling "cls",
+    transformers'), or bertft's classifier_pooling "mean" / "max" over the tokens whose attention mask is
+    1 (sentence-transformers' mean and max pooling: padding left out, special tokens in)."""
+    if pooling == "cls":
+        return hidden[:, 0]
+    if attention_mask is None:
+        attention_mask = torch.ones(hidden.shape[:2], dtype=torch.long)
+    mask = attention_mask.unsqueeze(-1) != 0
+    if pooling == "mean":
+        return (hidden * mask.to(hidden.dtype)).sum(1) / mask.sum(1).to(hidden.dtype)
+    if pooling == "max":
+        return hidden.masked_fill(~mask, float("-inf")).max(1).values
+    raise ValueError("classifier_pooling %r is not cls, mean or max" % pooling)
+
+
+def classifier_pooling(c):
+    """A config's classifier_pooling (bertft's key), "cls" when it has none."""
+    return getattr(c, "classifier_pooling", None) or "cls"
+
+
 class Config:
     """The config.json fields the model reads, with BertConfig's defaults."""
 
     def __init__(self, d):
         for key, default in BERT_DEFAULTS.items():
             setattr(self, key, d.get(key, default))  # classifier_dropout None: hidden_dropout_prob
+        self.classifier_pooling = d.get("classifier_pooling", "cls")
         self.id2label = d.get("id2label", {"0": "LABEL_0", "1": "LABEL_1"})
         self.num_labels = len(self.id2label)
         if self.position_embedding_type != "absolute":
@@ -170,9 +194,10 @@ class BertPooler(nn.Module):
         super().__init__()
         self.dense = nn.Linear(c.hidden_size, c.hidden_size)
         self.activation = nn.Tanh()
+        self.pooling = classifier_pooling(c)
 
-    def forward(self, hidden_states):
-        return self.activation(self.dense(hidden_states[:, 0]))
+    def forward(self, hidden_states, attention_mask=None):
+        return self.activation(self.dense(pool(hidden_states, attention_mask, self.pooling)))
 
 
 class BertPreTrainedModel(nn.Module):
@@ -221,7 +246,7 @@ class BertModel(BertPreTrainedModel):
         extended = attention_mask[:, None, None, :].to(dtype)
         extended = (1.0 - extended) * torch.finfo(dtype).min
         sequence_output = self.encoder(self.embeddings(input_ids, token_type_ids), extended)
-        pooled = self.pooler(sequence_output) if self.pooler is not None else None
+        pooled = self.pooler(sequence_output, attention_mask) if self.pooler is not None else None
         return sequence_output, pooled
 
 

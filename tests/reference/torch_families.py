@@ -213,10 +213,11 @@ class DistilBertForSequenceClassification(PreTrainedModel):
         self.pre_classifier = nn.Linear(c.dim, c.dim)
         self.classifier = nn.Linear(c.dim, c.num_labels)
         self.dropout = nn.Dropout(c.seq_classif_dropout)
+        self.pooling = torch_bert.classifier_pooling(c)
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
         hidden, _ = self.distilbert(input_ids, attention_mask)
-        pooled = self.dropout(F.relu(self.pre_classifier(hidden[:, 0])))
+        pooled = self.dropout(F.relu(self.pre_classifier(torch_bert.pool(hidden, attention_mask, self.pooling))))
         return self.classifier(pooled)
 
 
@@ -278,12 +279,13 @@ class RobertaModel(PreTrainedModel):
         mask, token_type_ids = encoder_inputs(input_ids, attention_mask, token_type_ids,
                                               self.embeddings.word_embeddings.weight.dtype)
         sequence_output = self.encoder(self.embeddings(input_ids, token_type_ids), mask)
-        return sequence_output, self.pooler(sequence_output) if self.pooler is not None else None
+        return sequence_output, self.pooler(sequence_output, attention_mask) if self.pooler is not None else None
 
 
 class FirstTokenHead(nn.Module):
     """RobertaClassificationHead / ElectraClassificationHead: dropout -> dense -> activation -> dropout ->
-    out_proj on the first token (dropout classifier_dropout, else hidden_dropout_prob)."""
+    out_proj on the first token, or the rows classifier_pooling names (dropout classifier_dropout, else
+    hidden_dropout_prob)."""
     activation = None
 
     def __init__(self, c):
@@ -291,9 +293,10 @@ class FirstTokenHead(nn.Module):
         self.dense = nn.Linear(c.hidden_size, c.hidden_size)
         self.dropout = nn.Dropout(classifier_dropout(c))
         self.out_proj = nn.Linear(c.hidden_size, c.num_labels)
+        self.pooling = torch_bert.classifier_pooling(c)
 
-    def forward(self, features):
-        x = self.dropout(features[:, 0])
+    def forward(self, features, attention_mask=None):
+        x = self.dropout(torch_bert.pool(features, attention_mask, self.pooling))
         x = self.dropout(type(self).activation(self.dense(x)))
         return self.out_proj(x)
 
@@ -317,11 +320,19 @@ class HeadOnBase(PreTrainedModel):
         return getattr(self, self.head_name)(hidden)
 
 
+class ClassifierOnBase(HeadOnBase):
+    """HeadOnBase for a classification head, which also reads the attention mask (for its pooling)."""
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        hidden = self.base_model()(input_ids, attention_mask, token_type_ids)[0]
+        return getattr(self, self.head_name)(hidden, attention_mask)
+
+
 def roberta_without_pooler(c):
     return RobertaModel(c, add_pooling_layer=False)
 
 
-class RobertaForSequenceClassification(HeadOnBase):
+class RobertaForSequenceClassification(ClassifierOnBase):
     base_model_prefix, head_name = "roberta", "classifier"
     base_class, head_class = staticmethod(roberta_without_pooler), RobertaClassificationHead
 
@@ -390,7 +401,7 @@ class ElectraDiscriminatorPredictions(nn.Module):
         return self.dense_prediction(self.activation(self.dense(hidden))).squeeze(-1)
 
 
-class ElectraForSequenceClassification(HeadOnBase):
+class ElectraForSequenceClassification(ClassifierOnBase):
     base_model_prefix, head_name = "electra", "classifier"
     base_class, head_class = ElectraModel, ElectraClassificationHead
 

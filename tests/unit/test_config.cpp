@@ -142,6 +142,33 @@ TEST(Config, RoundTripKeepsEverything) {
   EXPECT_NE(once.find("\"transformers_version\": \"4.46.0\""), std::string::npos);
 }
 
+// classifier_pooling (ModernBERT's key) is read, written only when it is not cls (so a first-token
+// model's file is the one transformers writes), and anything but cls, mean or max is refused.
+TEST(Config, ClassifierPoolingIsReadAndWrittenOnlyWhenNotCls) {
+  EXPECT_EQ(parse_config("{}", "config.json").classifier_pooling, Pooling::Cls);
+  for (const Pooling pooling : {Pooling::Cls, Pooling::Mean, Pooling::Max}) {
+    const std::string name = pooling_name(pooling);
+    EXPECT_EQ(pooling_from_name(name), pooling);
+    const ModelConfig c = parse_config(R"({"classifier_pooling": ")" + name + R"("})", "config.json");
+    EXPECT_EQ(c.classifier_pooling, pooling);
+    const std::string text = config_to_json(c);
+    EXPECT_EQ(text.find("classifier_pooling") != std::string::npos, pooling != Pooling::Cls) << text;
+    EXPECT_EQ(parse_config(text, "config.json").classifier_pooling, pooling);
+    EXPECT_FALSE(c.extra.contains("classifier_pooling"));
+  }
+  EXPECT_EQ(config_to_json(parse_config(R"({"classifier_pooling": "cls"})", "config.json")),
+            config_to_json(parse_config("{}", "config.json")));
+  EXPECT_NE(config_to_json(parse_config(R"({"classifier_pooling": "max"})", "config.json"))
+                .find("\"classifier_pooling\": \"max\","),
+            std::string::npos);
+  EXPECT_EQ(pooling_from_name("MEAN"), std::nullopt);
+  expect_rejected(R"({"classifier_pooling": "avg"})",
+                  "field 'classifier_pooling': expected 'cls', 'mean' or 'max', got \"avg\"");
+  expect_rejected(R"({"classifier_pooling": null})", "field 'classifier_pooling': expected a string, got null");
+  expect_rejected(R"({"model_type": "distilbert", "classifier_pooling": 2})",
+                  "field 'classifier_pooling': expected a string, got 2");
+}
+
 TEST(Config, RejectsWrongTypesAndRanges) {
   expect_rejected(R"({"hidden_size": "768"})", "field 'hidden_size': expected a positive integer, got \"768\"");
   expect_rejected(R"({"hidden_size": 768.0})", "field 'hidden_size': expected a positive integer, got 768.0");

@@ -1,5 +1,5 @@
-// SequenceClassifier (packed tokens, [CLS]-only last layer) against a naive double-precision BERT
-// that runs every token of every layer, one sequence at a time.
+// SequenceClassifier (packed tokens, [CLS]-only last layer, or every row for mean and max pooling)
+// against a naive double-precision BERT that runs every token of every layer, one sequence at a time.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -78,7 +78,15 @@ std::vector<double> naive_logits(const Model& model, const TokenizedInput& input
       for (int i = 0; i < H; i++) x[t][i] += attn[t][i];
     layernorm(x, L.out_ln_w, L.out_ln_b, c.layer_norm_eps);
   }
-  Matrix pooled = linear({x[0]}, p.head_dense_w, p.head_dense_b, H, H);
+  // The pooler's input: the first token's row, or the mean / max over every token's (no padding here).
+  std::vector<double> rows = x[0];
+  for (int t = 1; t < n; t++)
+    for (int i = 0; i < H; i++)
+      if (c.classifier_pooling == Pooling::Mean) rows[i] += x[t][i];
+      else if (c.classifier_pooling == Pooling::Max) rows[i] = std::max(rows[i], x[t][i]);
+  if (c.classifier_pooling == Pooling::Mean)
+    for (double& v : rows) v /= n;
+  Matrix pooled = linear({rows}, p.head_dense_w, p.head_dense_b, H, H);
   for (double& v : pooled[0]) v = std::tanh(v);
   return linear(pooled, p.head_out_w, p.head_out_b, c.num_labels(), H)[0];
 }
@@ -142,6 +150,32 @@ TEST(Inference, Int8LogitsArePerInputAndNearFp32) {
   for (int k = 0; k < 3; k++) EXPECT_NEAR(single[k], got[2 * 3 + k], 1e-6);
   EXPECT_THROW(Encoder(model.config, 16, 2, Precision::Int8, EncoderOutput::kClsRows, EncoderMode::kTraining),
                std::logic_error);
+}
+
+// Mean and max pooling read every row of the last layer, not the first token's alone (bf16 and int8 are
+// checked against PyTorch in test_forward_parity and test_pooling).
+TEST(Inference, PooledClassifierMatchesNaiveForward) {
+  const std::vector<TokenizedInput> batch = {input_of({1, 5, 9, 2}), input_of({1, 2}),
+                                             input_of({1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 2}, 1)};
+  Model model = random_model();
+  SequenceClassifier cls(model, 3, 13);
+  std::vector<float> first_token(batch.size() * 3);
+  cls.forward(batch, first_token.data());
+  for (const Pooling pooling : {Pooling::Mean, Pooling::Max}) {
+    model.config.classifier_pooling = pooling;
+    SequenceClassifier classifier(model, 3, 13);
+    std::vector<float> logits(batch.size() * 3);
+    classifier.forward(batch, logits.data());
+    float from_cls = 0;
+    for (size_t b = 0; b < batch.size(); b++) {
+      const std::vector<double> want = naive_logits(model, batch[b]);
+      for (int k = 0; k < 3; k++) {
+        EXPECT_NEAR(logits[b * 3 + k], want[k], 1e-5) << pooling_name(pooling) << " input " << b;
+        from_cls = std::max(from_cls, std::fabs(logits[b * 3 + k] - first_token[b * 3 + k]));
+      }
+    }
+    EXPECT_GT(from_cls, 1e-3f) << pooling_name(pooling);
+  }
 }
 
 TEST(Inference, InputsOutsideTheModelAreRejected) {

@@ -580,5 +580,36 @@ TEST(ClassifierStep, DropoutIsReproducibleAndThreadCountIndependent) {
   EXPECT_NE(step.forward_backward(m.params, g, batch, opts), losses[0]);
 }
 
+// Mean and max pooling read only a sequence's real tokens: the same batch padded (the padding masked
+// as HF masks it) gives the packed batch's loss and gradients, which are not first-token pooling's.
+TEST(ClassifierStep, PoolingLeavesPaddingOut) {
+  TinyModel m;
+  const Batch packed = tiny_batch();
+  Batch padded;
+  for (int b = 0; b < packed.num_seqs(); b++) {
+    const auto first = packed.ids.begin() + packed.offsets[b], last = packed.ids.begin() + packed.offsets[b + 1];
+    const auto types = packed.type_ids.begin() + packed.offsets[b];
+    padded.add_padded(std::vector<int32_t>(first, last), std::vector<int32_t>(types, types + (last - first)),
+                      packed.labels[b], 9, m.config.pad_token_id);
+  }
+  ModelParams cls_grads(m.config, Heads{});
+  const float cls_loss = ClassifierStep(m.config, 64, 4).forward_backward(m.params, cls_grads, packed, {});
+  for (const Pooling pooling : {Pooling::Mean, Pooling::Max}) {
+    ModelConfig config = m.config;
+    config.classifier_pooling = pooling;
+    ClassifierStep step(config, 64, 4);
+    ModelParams from_packed(config, Heads{}), from_padded(config, Heads{});
+    const float loss = step.forward_backward(m.params, from_packed, packed, {});
+    EXPECT_NEAR(step.forward_backward(m.params, from_padded, padded, {}), loss, 1e-6f) << pooling_name(pooling);
+    EXPECT_GT(std::fabs(loss - cls_loss), 1e-4f) << pooling_name(pooling);
+    float from_cls = 0;
+    for (size_t i = 0; i < from_packed.size(); i++) {
+      ASSERT_NEAR(from_padded.data()[i], from_packed.data()[i], 1e-5f) << pooling_name(pooling) << " at " << i;
+      from_cls = std::max(from_cls, std::fabs(from_packed.data()[i] - cls_grads.data()[i]));
+    }
+    EXPECT_GT(from_cls, 1e-3f) << pooling_name(pooling);
+  }
+}
+
 }  // namespace
 }  // namespace bertft
