@@ -56,23 +56,31 @@ def seconds(m): return m["train_seconds"] if "train_seconds" in m else m["second
 print(sum(seconds(json.load(open(d + "/metrics.json"))) for d in sys.argv[1:]))' "$@"
 }
 
-# finetune NAME DESCRIPTION FROM_MODEL MAX_LENGTH "TRUNCATION [its options]" LR [train options]: fine-tunes into
-# RUNS/NAME.model (a checkpoint every 500 steps: a killed run resumes), then scores the kept model on
-# test with the same length and truncation. Dropout is 0.1 throughout. The training time includes
+# fine_tuned NAME FROM_MODEL MAX_LENGTH "TRUNCATION [its options]" LR [train options]: fine-tunes into
+# RUNS/NAME.model unless it is there (a checkpoint every 500 steps: a killed run resumes). Dropout is 0.1
+# throughout.
+fine_tuned() {
+  local name=$1 from=$2 length=$3 lr=$5 truncation
+  read -ra truncation <<< "$4"
+  shift 5
+  local out=$runs/$name.model
+  [ ! -f "$out/metrics.json" ] || return 0
+  echo "== $name: fine-tuning into $out" >&2
+  $bertft train --model "$from" --train "$train" --valid-split 0.1 --strip-html --output "$out" --epochs 3 \
+    --batch-size 32 --max-length "$length" --truncation "${truncation[@]}" --learning-rate "$lr" --dropout 0.1 \
+    --save-steps 500 --resume "$@" >&2
+}
+
+# finetune NAME DESCRIPTION FROM_MODEL MAX_LENGTH "TRUNCATION [its options]" LR [train options]: fine_tuned,
+# then scores the kept model on test with the same length and truncation. The training time includes
 # FROM_MODEL's own run when this script made it (its metrics.json: further pretraining).
 finetune() {
-  local name=$1 description=$2 from=$3 length=$4 lr=$6 truncation
+  local name=$1 description=$2 from=$3 length=$4 truncation
   read -ra truncation <<< "$5"
-  shift 6
   wanted "$name" || return 0
-  local out=$runs/$name.model
-  if [ ! -f "$out/metrics.json" ]; then
-    echo "== $name: fine-tuning into $out" >&2
-    $bertft train --model "$from" --train "$train" --valid-split 0.1 --strip-html --output "$out" --epochs 3 \
-      --batch-size 32 --max-length "$length" --truncation "${truncation[@]}" --learning-rate "$lr" --dropout 0.1 \
-      --save-steps 500 --resume "$@" >&2
-  fi
-  local stages=("$out") seconds
+  shift 2
+  fine_tuned "$name" "$@"
+  local out=$runs/$name.model stages=("$runs/$name.model") seconds
   [ ! -f "$from/metrics.json" ] || stages=("$from" "$out")
   seconds=$(train_seconds "${stages[@]}")
   row "$name" "$description" "$seconds" \
@@ -154,6 +162,22 @@ finetune pretrained-256 "pretrained, 256 tokens head+tail (128 + 126), lr 1e-4" 
 finetune pretrained-512 "pretrained, 512 tokens head+tail (128 + 382), lr 1e-4" "$long_positions" 512 head+tail 1e-4
 finetune pretrained-128-frozen "pretrained, frozen encoder, 128 tokens head+tail (32 + 94), lr 1e-3" \
   "$pretrained" 128 "head+tail --head-tokens 32" 1e-3 --freeze-encoder
+# The classification head on the mean or the max of the last layer's rows instead of [CLS]'s.
+head_tail_32=(128 "head+tail --head-tokens 32" 1e-4)
+for pooling in mean max; do
+  finetune "pretrained-128-$pooling" "pretrained, $pooling pooling, 128 tokens head+tail (32 + 94), lr 1e-4" \
+    "$pretrained" "${head_tail_32[@]}" --pooling "$pooling"
+done
+# The three poolings' models as one ensemble: bertft eval with three --model averages their probabilities.
+if wanted ensemble-128-poolings; then
+  fine_tuned pretrained-128-head+tail "$pretrained" "${head_tail_32[@]}"
+  for pooling in mean max; do fine_tuned "pretrained-128-$pooling" "$pretrained" "${head_tail_32[@]}" --pooling "$pooling"; done
+  members=("$runs/pretrained-128-head+tail.model" "$runs/pretrained-128-mean.model" "$runs/pretrained-128-max.model")
+  row ensemble-128-poolings "ensemble of the three poolings' models (cls, mean, max; equal weights), 128 tokens \
+head+tail (32 + 94)" "$(train_seconds "${members[@]}")" \
+    $bertft eval "${members[@]/#/--model=}" --data "$test" --strip-html --max-length 128 --truncation head+tail \
+    --head-tokens 32
+fi
 # The learning rates at 128 tokens head+tail, to set against pretrained-128-head+tail's 1e-4.
 for lr in 1e-5 2e-5 3e-5 5e-5; do
   finetune "pretrained-128-lr$lr" "pretrained, 128 tokens head+tail (32 + 94), lr $lr" "$pretrained" 128 \
