@@ -38,7 +38,7 @@ CLI::Option* add_ensemble_model_option(CLI::App* sub, std::vector<std::string>& 
                        ". Several (--model A --model B, or --model A B): an ensemble, whose probabilities are the "
                        "mean of theirs (weighted by --model-weights); their labels must agree (config.json "
                        "id2label), their families and tokenizers may differ, and each reads texts with the max "
-                       "length, truncation and --strip-html its directory records unless the command line sets them")
+                       "length, truncation and --strip-html its directory records unless the command line sets them for all")
       ->transform(model_dir_resolver("--model"));
 }
 
