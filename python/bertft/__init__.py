@@ -145,7 +145,10 @@ class Classifier(_bertft.Classifier):
     tokenizer): the classifier ``bertft predict`` runs, with the same results.
 
     Args:
-        model_dir: a directory in Hugging Face's layout, a hub cache folder or a model id in the hub cache.
+        model_dir: a directory in Hugging Face's layout, a hub cache folder or a model id in the hub cache;
+            or a list of them: an ensemble, whose probabilities are the mean of its models' (their labels
+            must agree; their families and tokenizers may differ, each reading texts as its directory
+            records unless max_length / truncation are given), and whose logits are the log of that mean.
         precision: "auto" (bf16 on CPUs with native bf16, else fp32), "fp32", "bf16" or "int8"
             (int8 dense-layer products, docs/int8.md).
         threads: threads per call; None: every core of the machine (as ``bertft predict``).
@@ -153,9 +156,12 @@ class Classifier(_bertft.Classifier):
             (today the model's maximum, as ``bertft predict``).
         truncation: "head", "head+tail" or "chunks" (a long text is classified by the mean of its
             windows' probabilities); None: the model directory's default (today "head").
+        model_weights: with several models, their weights in the mean (scaled to sum to 1; each finite
+            and not negative, not all 0); None: equal weights.
 
     Properties: ``labels`` (the class names, in column order), ``config`` (config.json as a dict),
-    ``max_length``, ``threads``.
+    ``max_length``, ``threads``, ``models`` (each model's directory, weight and input settings; an
+    ensemble's ``config``, ``max_length``, ``truncation`` and ``strip_html`` are its first model's).
 
     >>> clf = bertft.Classifier("models/imdb-sentiment", precision="fp32")
     >>> clf.predict(["Loved it", "Hated it"])
@@ -167,8 +173,11 @@ class Classifier(_bertft.Classifier):
     classifier (concurrent calls on the same object wait for each other).
     """
 
-    def __init__(self, model_dir, precision="auto", threads=None, max_length=None, truncation=None):
-        super().__init__(os.fspath(model_dir), precision, threads, max_length, truncation)
+    def __init__(self, model_dir, precision="auto", threads=None, max_length=None, truncation=None,
+                 model_weights=None):
+        model_dirs = [model_dir] if isinstance(model_dir, (str, os.PathLike)) else list(model_dir)
+        super().__init__([os.fspath(d) for d in model_dirs], precision, threads, max_length, truncation,
+                         [] if model_weights is None else list(model_weights))
 
     def _run(self, texts, batch_size):
         plain, pairs, single = _text_inputs(texts)
@@ -183,7 +192,8 @@ class Classifier(_bertft.Classifier):
 
     def logits(self, texts, batch_size=32):
         """Logits, float32 numpy array [n, num_labels] (a single text: [num_labels]); with truncation
-        "chunks", the log of the mean of the windows' probabilities."""
+        "chunks", the log of the mean of the windows' probabilities, and for an ensemble the log of its
+        averaged probabilities."""
         _, logits, single = self._run(texts, batch_size)
         return logits[0] if single else logits
 
@@ -238,7 +248,8 @@ class TextClassificationPipeline:
 def pipeline(task="text-classification", model=None, **kwargs):
     """A text-classification pipeline over a bertft :class:`Classifier`, like ``transformers.pipeline``.
 
-    task: "text-classification" or "sentiment-analysis". model: a model directory (or a Classifier).
+    task: "text-classification" or "sentiment-analysis". model: a model directory, a list of them (an
+    ensemble), or a Classifier.
     Other keyword arguments: batch_size and the Classifier's (precision, threads, max_length, truncation).
 
     Output shapes, as Hugging Face's:
@@ -333,6 +344,7 @@ def evaluate(model, data, **options):
     """Scores a classifier on labeled data exactly as ``bertft eval`` does and returns the metrics it
     prints (accuracy, f1, per-class scores, confusion matrix, loss, examples, ...).
 
+    model: a model directory, or a list of them: an ensemble (``model_weights=[...]`` weighs them).
     data: a data file or a list of {"text": ..., "label": ...} dicts. options: any ``bertft eval`` option
     (``batch_size=64``, ``max_length=256``, ``truncation="chunks"``, ``errors="mistakes.jsonl"``, ...).
     """

@@ -48,14 +48,22 @@ class TextPair(TypedDict):
 
 Text = Union[str, TextPair]
 
+class EnsembleModel(TypedDict):
+    model_dir: str
+    weight: float
+    max_length: int
+    truncation: str
+    strip_html: bool
+
 class Classifier:
     def __init__(
         self,
-        model_dir: str | PathLike[str],
+        model_dir: str | PathLike[str] | Sequence[str | PathLike[str]],
         precision: Literal["auto", "fp32", "bf16", "int8"] = "auto",
         threads: int | None = None,
         max_length: int | None = None,
         truncation: Literal["head", "head+tail", "chunks"] | None = None,
+        model_weights: Sequence[float] | None = None,
     ) -> None: ...
     @property
     def labels(self) -> list[str]: ...
@@ -69,6 +77,8 @@ class Classifier:
     def strip_html(self) -> bool: ...
     @property
     def threads(self) -> int: ...
+    @property
+    def models(self) -> list[EnsembleModel]: ...
     @overload
     def predict(self, texts: Text, batch_size: int = 32, top_k: Literal[1] = 1) -> Prediction: ...
     @overload
@@ -85,12 +95,17 @@ class Classifier:
 class TextClassificationPipeline:
     model: Classifier
     batch_size: int
-    def __init__(self, model: str | PathLike[str] | Classifier, batch_size: int = 32, **classifier_options: Any) -> None: ...
+    def __init__(
+        self,
+        model: str | PathLike[str] | Sequence[str | PathLike[str]] | Classifier,
+        batch_size: int = 32,
+        **classifier_options: Any,
+    ) -> None: ...
     def __call__(self, inputs: Text | Sequence[Text], top_k: int | None = ..., batch_size: int | None = None) -> list[Any]: ...
 
 def pipeline(
     task: Literal["text-classification", "sentiment-analysis"] = "text-classification",
-    model: str | PathLike[str] | Classifier | None = None,
+    model: str | PathLike[str] | Sequence[str | PathLike[str]] | Classifier | None = None,
     **kwargs: Any,
 ) -> TextClassificationPipeline: ...
 
@@ -104,4 +119,4 @@ def train(
     callback: Callable[[dict[str, Any]], object] | None = None,
     **options: Any,
 ) -> dict[str, Any]: ...
-def evaluate(model: str | PathLike[str], data: Data, **options: Any) -> dict[str, Any]: ...
+def evaluate(model: str | PathLike[str] | Sequence[str | PathLike[str]], data: Data, **options: Any) -> dict[str, Any]: ...

@@ -1,7 +1,7 @@
 // bertft._bertft: the Python binding over the bertft library (docs/python.md). The package
 // python/bertft/__init__.py adds Hugging Face's calling conventions on top; everything that computes
 // is here, in the library's own code paths: the tokenizer, the classifier `bertft predict` runs
-// (inference/text_classifier.h), and `train` / `eval` parsed by the CLI's own option tables.
+// (inference/ensemble.h), and `train` / `eval` parsed by the CLI's own option tables.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -23,6 +23,7 @@
 #include "common/hub_cache.h"
 #include "common/precision.h"
 #include "distributed/communicator.h"
+#include "inference/ensemble.h"
 #include "inference/inference_defaults.h"
 #include "inference/text_classifier.h"
 #include "model/config.h"
@@ -118,15 +119,18 @@ py::dict padded_arrays(const Tokenizer& tokenizer, const std::vector<Encoding>& 
 
 class PyClassifier {
  public:
-  PyClassifier(const std::string& model, const std::string& precision, std::optional<int> threads,
-               std::optional<int> max_length, std::optional<std::string> truncation) {
-    const std::string dir = model_directory(model);
+  // One model, or several as an ensemble (inference/ensemble.h) weighted by model_weights.
+  PyClassifier(const std::vector<std::string>& models, const std::string& precision, std::optional<int> threads,
+               std::optional<int> max_length, std::optional<std::string> truncation,
+               const std::vector<double>& model_weights) {
+    std::vector<std::string> dirs;
+    for (const std::string& model : models) dirs.push_back(model_directory(model));
     threads_ = threads.value_or(default_threads());
     if (threads_ < 1) throw Error("threads must be at least 1, not " + std::to_string(threads_));
     if (max_length && *max_length < 0) throw Error("--max-length must not be negative");
     const Precision run_precision = precision_from_name(precision);  // a bad value before loading anything
     // What the caller leaves out (None) takes what the model directory records, as the CLI's flags do.
-    auto options_for = [&](const ModelConfig& config) {
+    auto options_for = [&](const std::string& dir, const ModelConfig& config) {
       TextClassifierOptions options =
           text_classifier_options(inference_defaults(config, dir + "/config.json"), run_precision);
       if (max_length) options.max_length = *max_length;
@@ -141,7 +145,7 @@ class PyClassifier {
     {
       py::gil_scoped_release release;
       use_threads(threads_);
-      classifier_.emplace(dir, options_for, &notices);
+      classifier_.emplace(dirs, model_weights, options_for, &notices);
     }
     for (const std::string& notice : notices) std::fprintf(stderr, "bertft: notice: %s\n", notice.c_str());
   }
@@ -173,11 +177,11 @@ class PyClassifier {
   }
 
   const ModelConfig& config() const { return classifier_->config(); }
-  const TextClassifier& classifier() const { return *classifier_; }
+  const Ensemble& classifier() const { return *classifier_; }
   int threads() const { return threads_; }
 
  private:
-  std::optional<TextClassifier> classifier_;
+  std::optional<Ensemble> classifier_;
   int threads_ = 1;
   std::mutex mutex_;
 };
@@ -284,25 +288,47 @@ PYBIND11_MODULE(_bertft, m) {
       });
 
   py::class_<PyClassifier>(m, "Classifier")
-      .def(py::init<const std::string&, const std::string&, std::optional<int>, std::optional<int>,
-                    std::optional<std::string>>(),
-           py::arg("model_dir"), py::arg("precision") = "auto", py::arg("threads") = py::none(),
-           py::arg("max_length") = py::none(), py::arg("truncation") = py::none())
+      .def(py::init<const std::vector<std::string>&, const std::string&, std::optional<int>, std::optional<int>,
+                    std::optional<std::string>, const std::vector<double>&>(),
+           py::arg("model_dirs"), py::arg("precision") = "auto", py::arg("threads") = py::none(),
+           py::arg("max_length") = py::none(), py::arg("truncation") = py::none(),
+           py::arg("model_weights") = std::vector<double>())
       .def("_classify", &PyClassifier::classify, py::arg("texts"), py::arg("text_pairs"), py::arg("batch_size"))
       .def_property_readonly("labels", [](const PyClassifier& c) { return c.config().id2label; },
                              "The class names, in the order of the probability columns (config.json id2label)")
       .def_property_readonly(
           "config", [](const PyClassifier& c) { return json_to_python(config_to_json(c.config())); },
-          "The model's config.json as a dict")
+          "The model's config.json as a dict (an ensemble: the first model's)")
       .def_property_readonly(
-          "max_length", [](const PyClassifier& c) { return c.classifier().max_length(); },
-          "Tokens per input, special tokens included (given, else what the model directory records)")
+          "max_length", [](const PyClassifier& c) { return c.classifier().member(0).max_length(); },
+          "Tokens per input, special tokens included (given, else what the model directory records; an "
+          "ensemble: the first model's)")
       .def_property_readonly(
-          "truncation", [](const PyClassifier& c) { return describe(c.classifier().truncation()); },
-          "How longer texts are read: 'head', 'head+tail (H head tokens)' or 'chunks (O tokens overlap)'")
+          "truncation", [](const PyClassifier& c) { return describe(c.classifier().member(0).truncation()); },
+          "How longer texts are read: 'head', 'head+tail (H head tokens)' or 'chunks (O tokens overlap)' (an "
+          "ensemble: the first model's)")
       .def_property_readonly(
-          "strip_html", [](const PyClassifier& c) { return c.classifier().strip_html(); },
-          "Whether <br /> line breaks become spaces before tokenizing (as the model directory records)")
+          "strip_html", [](const PyClassifier& c) { return c.classifier().member(0).strip_html(); },
+          "Whether <br /> line breaks become spaces before tokenizing (as the model directory records; an "
+          "ensemble: the first model's)")
+      .def_property_readonly(
+          "models",
+          [](const PyClassifier& c) {
+            py::list models;
+            for (size_t m = 0; m < c.classifier().size(); m++) {
+              const TextClassifier& member = c.classifier().member(m);
+              py::dict model;
+              model["model_dir"] = c.classifier().model_dir(m);
+              model["weight"] = c.classifier().weights()[m];
+              model["max_length"] = member.max_length();
+              model["truncation"] = describe(member.truncation());
+              model["strip_html"] = member.strip_html();
+              models.append(model);
+            }
+            return models;
+          },
+          "The models whose probabilities are averaged, one or more: each one's model_dir, weight (summing to 1), "
+          "max_length, truncation and strip_html")
       .def_property_readonly("threads", &PyClassifier::threads, "Threads each call uses");
 
   m.def("_train", &train, py::arg("args"), py::arg("on_log"));

@@ -1,4 +1,5 @@
-// bertft predict: classify texts with a model directory, one JSON line per input, in input order.
+// bertft predict: classify texts with a model directory (or an ensemble of several), one JSON line per
+// input, in input order.
 #include <omp.h>
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "data/dataset.h"
 #include "data/text_files.h"
 #include "data/text_input.h"
+#include "inference/ensemble.h"
 #include "inference/text_classifier.h"
 
 namespace bertft {
@@ -32,7 +34,8 @@ namespace {
 constexpr size_t kChunkInputs = 4096;
 
 struct PredictOptions {
-  std::string model_dir;
+  std::vector<std::string> model_dirs;  // several: an ensemble
+  std::vector<double> model_weights;
   std::string text, text_pair;
   std::string input;
   int batch_size = 32;
@@ -84,7 +87,8 @@ void append_labelled(std::string& out, const std::vector<std::string>& labels, c
 }
 
 // {"label":NAME,"score":P,"probs":{NAME:P,...},"logits":[...]}: probabilities by label name (as a
-// pipeline's top_k=None gives them), logits as the model's output vector in class-id order.
+// pipeline's top_k=None gives them), logits as the model's output vector in class-id order (an
+// ensemble's: the log of its averaged probabilities).
 void append_prediction(std::string& out, const ModelConfig& config, const float* probs, const float* logits) {
   const int C = config.num_labels();
   const int best = static_cast<int>(std::max_element(probs, probs + C) - probs);
@@ -101,7 +105,7 @@ void append_prediction(std::string& out, const ModelConfig& config, const float*
 
 // Classifies records (where(i) names record i in errors) and writes one line per record, in order, to
 // stdout.
-void write_predictions(TextClassifier& classifier, const std::vector<TextInput>& records,
+void write_predictions(Ensemble& classifier, const std::vector<TextInput>& records,
                        const std::function<std::string(size_t)>& where) {
   const ModelConfig& config = classifier.config();
   const size_t C = static_cast<size_t>(config.num_labels());
@@ -127,11 +131,11 @@ void run_predict(const PredictOptions& opt) {
   use_threads(opt.threads);
 
   std::vector<std::string> notices;
-  TextClassifier classifier(
-      opt.model_dir,
-      [&](const ModelConfig& config) {
+  Ensemble classifier(
+      opt.model_dirs, opt.model_weights,
+      [&](const std::string& model_dir, const ModelConfig& config) {
         TextClassifierOptions options = text_classifier_options(
-            resolve_inference_options(config, opt.model_dir + "/config.json", opt.max_length_option, opt.max_length,
+            resolve_inference_options(config, model_dir + "/config.json", opt.max_length_option, opt.max_length,
                                       opt.truncation, opt.dataset.strip_html),
             precision);
         options.batch_size = opt.batch_size;
@@ -176,11 +180,16 @@ void run_predict(const PredictOptions& opt) {
     if (const std::string warning = reader.sanitized_warning(); !warning.empty())
       std::fprintf(stderr, "bertft: warning: %s\n", warning.c_str());
   }
-  if (classifier.truncated() > 0)
-    std::fprintf(stderr, "bertft: notice: %lld input(s) longer than %d tokens were %s\n",
-                 static_cast<long long>(classifier.truncated()), classifier.max_length(),
-                 classifier.truncation().strategy == Truncation::Strategy::Chunks ? "classified by their windows"
-                                                                                  : "truncated");
+  for (size_t m = 0; m < classifier.size(); m++) {
+    const TextClassifier& member = classifier.member(m);
+    // An ensemble's members each read texts their own way: each says what it cut.
+    const std::string model = classifier.size() > 1 ? "--model " + classifier.model_dir(m) + ": " : "";
+    if (member.truncated() > 0)
+      std::fprintf(stderr, "bertft: notice: %s%lld input(s) longer than %d tokens were %s\n", model.c_str(),
+                   static_cast<long long>(member.truncated()), member.max_length(),
+                   member.truncation().strategy == Truncation::Strategy::Chunks ? "classified by their windows"
+                                                                                : "truncated");
+  }
 }
 
 void setup_predict(CLI::App& app) {
@@ -188,9 +197,10 @@ void setup_predict(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "predict",
       "Classify texts: one JSON line per input, in input order: {\"label\", \"score\", \"probs\": {LABEL: P, "
-      "...}, \"logits\": [...]}");
-  add_model_option(sub, opt->model_dir, "Classifier")
-      ->required();
+      "...}, \"logits\": [...]}. Several --model: an ensemble, scoring each text by the mean of their "
+      "probabilities (logits: the log of that mean)");
+  add_ensemble_model_option(sub, opt->model_dirs, "Classifier")->required();
+  add_model_weights_option(sub, opt->model_weights);
   CLI::Option_group* source = sub->add_option_group("input", "Texts to classify");
   source->add_option("--text", opt->text, "Classify this one text");
   source->add_option("--input", opt->input,

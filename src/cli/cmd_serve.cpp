@@ -1,9 +1,11 @@
-// bertft serve: an HTTP API over a model directory, shaped like Hugging Face Text Embeddings Inference,
-// with token-budget dynamic batching (src/serving/).
+// bertft serve: an HTTP API over a model directory (or an ensemble of several), shaped like Hugging Face
+// Text Embeddings Inference, with token-budget dynamic batching (src/serving/).
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -16,8 +18,7 @@
 #include "cli/truncation_options.h"
 #include "common/error.h"
 #include "common/precision.h"
-#include "inference/classifier.h"
-#include "model/checkpoint.h"
+#include "inference/ensemble.h"
 #include "serving/batcher.h"
 #include "serving/http_server.h"
 #include "serving/service.h"
@@ -27,7 +28,8 @@ namespace bertft {
 namespace {
 
 struct ServeOptions {
-  std::string model_dir;
+  std::vector<std::string> model_dirs;  // several: an ensemble
+  std::vector<double> model_weights;
   std::string host = "127.0.0.1";
   int port = 8080;
   int64_t max_batch_tokens = 16384;
@@ -83,57 +85,62 @@ void run_serve(const ServeOptions& opt) {
       throw Error("--cors-allow-origin must not contain control characters (one origin, e.g. https://example.org, or *)");
   const Precision precision = precision_from_name(opt.precision);
 
-  Model model;
+  // Each model once, with buffers for batches of the token budget when every input is as long as it
+  // can be, made on a passing thread as the inference thread's are.
   std::vector<std::string> notices;
-  LoadOptions load;
-  load.heads = Heads{.pooler = true, .classifier = true, .mlm = false};
-  on_passing_thread(opt.threads, [&] { model = load_model(opt.model_dir, load, &notices); });
-  if (std::string n = dequantized_notice(model, opt.model_dir, precision_name(precision)); !n.empty())
-    notices.push_back(n);
-  for (const std::string& notice : notices) std::fprintf(stderr, "bertft: notice: %s\n", notice.c_str());
-  const Tokenizer tokenizer = Tokenizer::from_dir(opt.model_dir);
-  check_tokenizer_fits(tokenizer, model.config, opt.model_dir + "/config.json");
-
-  const InferenceDefaults inputs = resolve_inference_options(
-      model.config, opt.model_dir + "/config.json", opt.max_length_option, opt.max_length, opt.truncation, opt.strip_html);
-  const int max_length = inputs.max_length;
-  const Truncation truncation = inputs.truncation;
-  const int min_length = static_cast<int>(tokenizer.num_special_tokens(true));
-  if (max_length < min_length)
-    throw Error("--max-length " + std::to_string(max_length) + " leaves no room for the " +
-                std::to_string(min_length) + " special tokens of a text pair");
-  if (opt.max_batch_tokens < max_length)
-    throw Error("--max-batch-tokens " + std::to_string(opt.max_batch_tokens) +
-                " is less than one input of --max-length " + std::to_string(max_length) + " tokens");
-  check_truncation(truncation, max_length);
-
-  // The classifier's buffers hold max_inputs inputs of max_length tokens: the token budget when every
-  // input is as long as it can be.
-  const BatchLimits limits{opt.max_batch_tokens, static_cast<int>(opt.max_batch_tokens / max_length)};
-  std::unique_ptr<SequenceClassifier> classifier;
+  std::unique_ptr<Ensemble> models;
   on_passing_thread(opt.threads, [&] {
-    classifier = std::make_unique<SequenceClassifier>(model, limits.max_inputs, max_length, precision);
+    models = std::make_unique<Ensemble>(
+        opt.model_dirs, opt.model_weights,
+        [&](const std::string& model_dir, const ModelConfig& config) {
+          const InferenceDefaults inputs =
+              resolve_inference_options(config, model_dir + "/config.json", opt.max_length_option, opt.max_length,
+                                        opt.truncation, opt.strip_html);
+          if (opt.max_batch_tokens < inputs.max_length)
+            throw Error("--max-batch-tokens " + std::to_string(opt.max_batch_tokens) +
+                        " is less than one input of --max-length " + std::to_string(inputs.max_length) + " tokens");
+          TextClassifierOptions options = text_classifier_options(inputs, precision);
+          options.batch_size = static_cast<int>(opt.max_batch_tokens / inputs.max_length);
+          return options;
+        },
+        &notices);
   });
+  for (const std::string& notice : notices) std::fprintf(stderr, "bertft: notice: %s\n", notice.c_str());
+  std::vector<ServedModel> served;
+  int longest = 0, shortest = std::numeric_limits<int>::max();
+  std::string model_ids;
+  for (size_t m = 0; m < models->size(); m++) {
+    const TextClassifier& model = models->member(m);
+    const int min_length = static_cast<int>(model.tokenizer().num_special_tokens(true));
+    if (model.max_length() < min_length)
+      throw Error("--max-length " + std::to_string(model.max_length()) + " leaves no room for the " +
+                  std::to_string(min_length) + " special tokens of a text pair");
+    served.push_back({&model.tokenizer(), models->model_dir(m), model.max_length(), model.truncation(),
+                      model.strip_html(), models->weights()[m]});
+    longest = std::max(longest, model.max_length());
+    shortest = std::min(shortest, model.max_length());
+    model_ids += (model_ids.empty() ? "" : " + ") + models->model_dir(m);
+  }
+
+  // A batch holds one model's inputs, each within that model's max length: as many as the token budget
+  // holds at the longest max length fit every model's buffers.
+  const BatchLimits limits{opt.max_batch_tokens, static_cast<int>(opt.max_batch_tokens / longest)};
   Metrics metrics;
   Batcher batcher(
-      [&classifier, threads = opt.threads](std::span<const TokenizedInput> batch, float* logits) {
-        // OpenMP's thread count is per thread; the classifier's workspace was sized for this many.
+      [&models, threads = opt.threads](size_t model, std::span<const TokenizedInput> batch, float* logits) {
+        // OpenMP's thread count is per thread; the classifiers' workspaces were sized for this many.
         omp_set_num_threads(threads);
-        classifier->forward(batch, logits);
+        models->member(model).forward(batch, logits);
       },
-      model.config.num_labels(), limits, [&metrics](const BatchStats& stats) { metrics.record_batch(stats); });
+      models->config().num_labels(), limits, [&metrics](const BatchStats& stats) { metrics.record_batch(stats); });
 
   ServiceOptions service_options;
-  service_options.model_id = opt.model_dir;
-  service_options.max_length = max_length;
   service_options.max_concurrent = opt.max_concurrent;
   service_options.limits = {static_cast<size_t>(opt.max_client_batch_size), static_cast<size_t>(opt.max_input_chars)};
   service_options.payload_limit = static_cast<size_t>(opt.payload_limit);
   service_options.batch = limits;
-  service_options.truncation = truncation;
-  service_options.strip_html = inputs.strip_html;
   service_options.precision = precision_name(precision);
-  Service service(tokenizer, model.config, batcher, metrics, service_options);
+  Service service(std::move(served), models->config(), batcher, metrics, service_options);
 
   HttpOptions http;
   http.host = opt.host;
@@ -149,7 +156,7 @@ void run_serve(const ServeOptions& opt) {
   http.log_requests = opt.log_requests;
   serve_http(service, metrics, http, [&](int port) {
     std::fprintf(stderr, "bertft: notice: serving %s on http://%s:%d (%s, max length %d, batches of up to %lld tokens)\n",
-                 opt.model_dir.c_str(), opt.host.c_str(), port, precision_name(precision), max_length,
+                 model_ids.c_str(), opt.host.c_str(), port, precision_name(precision), shortest,
                  static_cast<long long>(opt.max_batch_tokens));
     std::fflush(stderr);
   });
@@ -162,9 +169,10 @@ void setup_serve(CLI::App& app) {
       "HTTP API (Text Embeddings Inference shape): POST /predict (also /invocations, /) {\"inputs\": TEXT | "
       "[TEXT, PAIR] | [[TEXT], [TEXT, PAIR], ...], \"truncate\", \"truncation_direction\", \"raw_scores\"}; "
       "GET /health (/ping), /info, /metrics, /openapi.json; a web page at GET /. SIGTERM finishes the requests "
-      "in progress and exits; a second one exits at once");
-  add_model_option(sub, opt->model_dir, "Classifier to serve")
-      ->required();
+      "in progress and exits; a second one exits at once. Several --model: an ensemble, answering with the mean of "
+      "their probabilities (raw scores: its log); /info lists the models and their weights");
+  add_ensemble_model_option(sub, opt->model_dirs, "Classifier to serve")->required();
+  add_model_weights_option(sub, opt->model_weights);
   sub->add_option("--host", opt->host, "Address to listen on");
   add_number_option(sub, "--port", opt->port, "[0, 65535]",
                     "Port to listen on (0: any free port, printed on stderr)");

@@ -3,6 +3,7 @@
 // bertft.evaluate parses the same option table and returns the very JSON the command prints.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cli/command.h"
 #include "cli/dataset_options.h"
@@ -15,7 +16,9 @@
 namespace bertft {
 
 struct EvalOptions {
-  std::string model_dir, data, errors_file;
+  std::vector<std::string> model_dirs;  // several: an ensemble (inference/ensemble.h)
+  std::vector<double> model_weights;
+  std::string data, errors_file;
   DatasetCliOptions dataset;
   int batch_size = 64;
   int max_length = 0;

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "inference/classifier.h"
+#include "inference/ensemble.h"
 #include "kernels/classifier_head.h"
 
 namespace bertft {
@@ -39,6 +40,7 @@ Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_si
   Evaluation out;
   out.predicted.resize(n);
   out.probs.resize(n * C);
+  out.logits.resize(n * C);
   out.losses.resize(n);
   if (n == 0) return out;
 
@@ -65,8 +67,30 @@ Evaluation evaluate(const Model& model, const EncodedDataset& data, int batch_si
     float* p = &out.probs[i * C];
     const float* row = &logits[first * C];
     mean_softmax_forward(p, row, static_cast<int64_t>(windows), C);
+    mean_window_logits(&out.logits[i * C], row, static_cast<int64_t>(windows), C);
     out.predicted[i] = static_cast<int32_t>(std::max_element(p, p + C) - p);
     out.losses[i] = mean_window_cross_entropy(row, static_cast<int>(windows), C, data.labels[i]);
+  }
+  return out;
+}
+
+Evaluation average_evaluations(std::span<const Evaluation> members, std::span<const double> weights,
+                               std::span<const int32_t> labels, int num_labels) {
+  const int C = num_labels;
+  const size_t n = labels.size();
+  Evaluation out;
+  out.predicted.resize(n);
+  out.probs.resize(n * C);
+  out.logits.resize(n * C);
+  out.losses.resize(n);
+  std::vector<const float*> rows(members.size());
+  for (size_t i = 0; i < n; i++) {
+    for (size_t m = 0; m < members.size(); m++) rows[m] = &members[m].logits[i * C];
+    float* p = &out.probs[i * C];
+    float* logits = &out.logits[i * C];
+    average_members(rows, weights, C, p, logits);
+    out.predicted[i] = static_cast<int32_t>(std::max_element(p, p + C) - p);
+    out.losses[i] = cross_entropy(logits, C, labels[i]);
   }
   return out;
 }

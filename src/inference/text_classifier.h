@@ -57,6 +57,11 @@ class TextClassifier {
   // current OpenMP thread count, when it changes).
   void set_batch_size(int batch_size);
 
+  // logits[batch.size(), num_labels] of inputs this classifier's tokenizer made, at most the batch
+  // size of them, each of at most max_length() tokens: what a server that tokenizes and batches
+  // requests itself (serving/batcher.h) runs.
+  void forward(std::span<const TokenizedInput> batch, float* logits) { classifier_->forward(batch, logits); }
+
   const ModelConfig& config() const { return model_.config; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
   int max_length() const { return classifier_->max_length(); }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <future>
 #include <stdexcept>
 #include <string>
@@ -17,12 +18,20 @@ constexpr std::chrono::seconds kIdleBeforeTrim{1};
 }  // namespace
 
 struct Batcher::Job {
-  std::vector<TokenizedInput> inputs;
+  std::vector<std::vector<TokenizedInput>> inputs;  // per model
+  std::vector<size_t> next;       // per model: its first input not yet taken into a batch
+  std::vector<size_t> first_row;  // per model: the row of logits its first input's go to
   std::vector<float> logits;
-  size_t next = 0;     // first input not yet taken into a batch
   size_t pending = 0;  // inputs taken or not whose logits are not in yet
   std::exception_ptr error;
   Done done;
+
+  bool batched(size_t model) const { return model >= inputs.size() || next[model] == inputs[model].size(); }
+  bool all_batched() const {
+    for (size_t m = 0; m < inputs.size(); m++)
+      if (!batched(m)) return false;
+    return true;
+  }
 };
 
 Batcher::Batcher(Forward forward, int num_labels, BatchLimits limits, std::function<void(const BatchStats&)> on_batch)
@@ -33,24 +42,35 @@ Batcher::Batcher(Forward forward, int num_labels, BatchLimits limits, std::funct
 
 Batcher::~Batcher() { stop(); }
 
-void Batcher::submit(std::vector<TokenizedInput> inputs, Done done) {
-  for (const TokenizedInput& input : inputs)
-    if (input.ids.empty() || static_cast<int64_t>(input.ids.size()) > limits_.max_tokens)
-      throw std::invalid_argument("input of " + std::to_string(input.ids.size()) + " tokens does not fit a batch of " +
-                                  std::to_string(limits_.max_tokens));
-  if (inputs.empty()) return done({}, nullptr);
+void Batcher::submit(std::vector<std::vector<TokenizedInput>> inputs, Done done) {
   auto job = std::make_shared<Job>();
-  job->logits.resize(inputs.size() * num_labels_);
-  job->pending = inputs.size();
+  for (const std::vector<TokenizedInput>& model_inputs : inputs) {
+    for (const TokenizedInput& input : model_inputs)
+      if (input.ids.empty() || static_cast<int64_t>(input.ids.size()) > limits_.max_tokens)
+        throw std::invalid_argument("input of " + std::to_string(input.ids.size()) +
+                                    " tokens does not fit a batch of " + std::to_string(limits_.max_tokens));
+    job->first_row.push_back(job->pending);
+    job->pending += model_inputs.size();
+  }
+  if (job->pending == 0) return done({}, nullptr);
+  const size_t total = job->pending;
+  job->logits.resize(total * num_labels_);
+  job->next.assign(inputs.size(), 0);
   job->inputs = std::move(inputs);
   job->done = std::move(done);
   {
     std::lock_guard lock(mutex_);
     if (stopping_) throw std::runtime_error("the server is shutting down");
-    queued_inputs_ += static_cast<int64_t>(job->inputs.size());
+    queued_inputs_ += static_cast<int64_t>(total);
     queue_.push_back(std::move(job));
   }
   work_.notify_one();
+}
+
+void Batcher::submit(std::vector<TokenizedInput> inputs, Done done) {
+  std::vector<std::vector<TokenizedInput>> one_model;
+  one_model.push_back(std::move(inputs));
+  submit(std::move(one_model), std::move(done));
 }
 
 std::vector<float> Batcher::classify(std::vector<TokenizedInput> inputs) {
@@ -79,7 +99,7 @@ int64_t Batcher::queued_inputs() const {
 }
 
 void Batcher::run() {
-  // Where each batch row's logits go: (job, input index).
+  // Where each batch row's logits go: (job, row of its logits).
   std::vector<std::pair<std::shared_ptr<Job>, size_t>> slots;
   std::vector<TokenizedInput> batch;
   std::vector<float> logits;
@@ -89,6 +109,7 @@ void Batcher::run() {
     slots.clear();
     batch.clear();
     BatchStats stats;
+    size_t model = SIZE_MAX;  // whose inputs the batch holds
     {
       std::unique_lock lock(mutex_);
       // Requests leave their freed inputs and replies in the allocator. Once no work has come for a
@@ -103,6 +124,16 @@ void Batcher::run() {
       work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_ && !finish_queued_) abandoned.swap(queue_);
       if (queue_.empty()) break;  // stopping, and everything that is to be done is done
+      // Models take turns batch by batch, so that no model's inputs wait for another's queue to empty.
+      size_t in_turn = SIZE_MAX;
+      for (const std::shared_ptr<Job>& job : queue_)
+        for (size_t m = 0; m < job->inputs.size(); m++)
+          if (!job->batched(m)) {
+            model = std::min(model, m);
+            if (m >= next_model_) in_turn = std::min(in_turn, m);
+          }
+      if (in_turn != SIZE_MAX) model = in_turn;
+      next_model_ = model + 1;
       // Jobs take turns, one input each, oldest first, so every queued request has an input in the
       // batch before any has a second, and the oldest are served first when there are more requests
       // than room. An input that does not fit what is left of the token budget is passed over for this
@@ -111,18 +142,19 @@ void Batcher::run() {
         took = false;
         for (size_t turn = 0; turn < queue_.size() && stats.inputs < limits_.max_inputs; turn++) {
           const std::shared_ptr<Job>& job = queue_[turn];
-          if (job->next == job->inputs.size()) continue;
-          const auto length = static_cast<int64_t>(job->inputs[job->next].ids.size());
+          if (job->batched(model)) continue;
+          size_t& next = job->next[model];
+          const auto length = static_cast<int64_t>(job->inputs[model][next].ids.size());
           if (stats.tokens + length > limits_.max_tokens) continue;
           stats.tokens += length;
           stats.inputs++;
           // Moved out: the job only needs its inputs until they are batched.
-          batch.push_back(std::move(job->inputs[job->next]));
-          slots.emplace_back(job, job->next++);
+          batch.push_back(std::move(job->inputs[model][next]));
+          slots.emplace_back(job, job->first_row[model] + next++);
           took = true;
         }
       }
-      std::erase_if(queue_, [](const std::shared_ptr<Job>& job) { return job->next == job->inputs.size(); });
+      std::erase_if(queue_, [](const std::shared_ptr<Job>& job) { return job->all_batched(); });
       queued_inputs_ -= stats.inputs;
     }
     allocated_since_trim = true;
@@ -130,7 +162,7 @@ void Batcher::run() {
     std::exception_ptr error;
     const auto start = std::chrono::steady_clock::now();
     try {
-      forward_(batch, logits.data());
+      forward_(model, batch, logits.data());
     } catch (...) {
       error = std::current_exception();
     }
@@ -139,9 +171,9 @@ void Batcher::run() {
     // batch in /metrics.
     if (on_batch_) on_batch_(stats);
     for (size_t row = 0; row < slots.size(); row++) {
-      auto& [job, index] = slots[row];
+      auto& [job, job_row] = slots[row];
       if (error) job->error = error;
-      else std::copy_n(logits.data() + row * num_labels_, num_labels_, job->logits.data() + index * num_labels_);
+      else std::copy_n(logits.data() + row * num_labels_, num_labels_, job->logits.data() + job_row * num_labels_);
       // Only this thread touches pending and error once a job is queued.
       if (--job->pending == 0) job->done(std::move(job->logits), job->error);
     }

@@ -6,6 +6,8 @@
 // request that arrives behind four 1,024-input requests joins the next batch instead of waiting for
 // all of theirs.
 // Batching never waits for more work to arrive: a lone request runs at once.
+// An ensemble's members each tokenize a request their own way: a submission then holds inputs for
+// several models, and each batch holds one model's inputs, the models taking turns batch by batch.
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -34,20 +36,24 @@ struct BatchStats {
 
 class Batcher {
  public:
-  // forward(batch, logits[batch.size() * num_labels]) runs on the inference thread only; on_batch (may
-  // be empty) is called there after each batch's forward pass, before its requests are answered.
-  using Forward = std::function<void(std::span<const TokenizedInput>, float* logits)>;
+  // forward(model, batch, logits[batch.size() * num_labels]) runs on the inference thread only, every
+  // input of the batch being for `model` (0 when submissions hold one model's inputs); on_batch (may be
+  // empty) is called there after each batch's forward pass, before its requests are answered.
+  using Forward = std::function<void(size_t model, std::span<const TokenizedInput>, float* logits)>;
   Batcher(Forward forward, int num_labels, BatchLimits limits, std::function<void(const BatchStats&)> on_batch = {});
   ~Batcher();  // stop()
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
-  // Called once per submission with logits[inputs.size() * num_labels] in input order, or with what
-  // forward threw for a batch holding any of its inputs. Runs on the inference thread; must not throw.
+  // Called once per submission with the logits [inputs * num_labels] of its inputs in input order (of
+  // model 0's inputs, then model 1's, ...), or with what forward threw for a batch holding any of its
+  // inputs. Runs on the inference thread; must not throw.
   using Done = std::function<void(std::vector<float> logits, std::exception_ptr error)>;
 
-  // Queues `inputs` (each of 1..max_tokens tokens, else std::invalid_argument) and returns at once.
-  // Throws std::runtime_error once stopping.
+  // Queues inputs[m] for model m, for every m (each input of 1..max_tokens tokens, else
+  // std::invalid_argument) and returns at once. Throws std::runtime_error once stopping.
+  void submit(std::vector<std::vector<TokenizedInput>> inputs, Done done);
+  // The same with the inputs of model 0 alone.
   void submit(std::vector<TokenizedInput> inputs, Done done);
 
   // submit, then blocks until done; rethrows forward's error.
@@ -71,6 +77,7 @@ class Batcher {
   mutable std::mutex mutex_;
   std::condition_variable work_;
   std::vector<std::shared_ptr<Job>> queue_;  // jobs with inputs not yet batched, oldest first
+  size_t next_model_ = 0;  // models take turns: the next batch's is the first from this one on with inputs queued
   int64_t queued_inputs_ = 0;
   bool stopping_ = false;
   bool finish_queued_ = true;

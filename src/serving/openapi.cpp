@@ -51,7 +51,7 @@ nlohmann::json build() {
         {"/ping", {{"get", ready}}},
         {"/info",
          {{"get",
-           {{"summary", "Model, labels, limits and version"},
+           {{"summary", "Model (an ensemble: its models and their weights), labels, limits and version"},
             {"responses", {{"200", {{"description", "Server information"},
                                     {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}}}}}}}},
         {"/metrics",

@@ -4,7 +4,7 @@
 //   POST /predict       classify (predict_api.h), batched with every other request (batcher.h);
 //                       also POST /invocations, and POST / in the dialect --api chooses
 //   GET  /health        200 once the model is loaded (also GET /ping)
-//   GET  /info          model, labels, limits, version
+//   GET  /info          model, labels, limits, version (an ensemble: its models and their weights)
 //   GET  /metrics       Prometheus text (metrics.h)
 //   GET  /openapi.json  the API description (openapi.h)
 //   GET  /              the web page (web_page.h)
@@ -32,22 +32,30 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> headers = {};  // beyond Content-Type and Content-Length
 };
 
-struct ServiceOptions {
+// How the service reads texts for one model: the model it serves, or each member of an ensemble
+// (inference/ensemble.h), whose probabilities a reply averages. The batcher's model m is models[m].
+struct ServedModel {
+  const Tokenizer* tokenizer = nullptr;
   std::string model_id;   // shown by /info
   int max_length = 512;   // tokens per input, special tokens included
+  Truncation truncation;  // how "truncate": true cuts
+  bool strip_html = false;  // <br /> line breaks become spaces before tokenizing (data/dataset.h)
+  double weight = 1;      // its share of the averaged probabilities (ensemble_weights)
+};
+
+struct ServiceOptions {
   int max_concurrent = 512;  // /predict requests in flight; more get 429
   PredictLimits limits;
   size_t payload_limit = 2000000;  // request body bytes (HttpOptions::payload_limit), shown by /info
   BatchLimits batch;
-  Truncation truncation;  // how "truncate": true cuts
-  bool strip_html = false;  // <br /> line breaks become spaces before tokenizing (data/dataset.h)
   std::string precision = "fp32";
 };
 
 class Service {
  public:
-  // tokenizer, config, batcher and metrics must outlive the service.
-  Service(const Tokenizer& tokenizer, const ModelConfig& config, Batcher& batcher, Metrics& metrics,
+  // models (at least one; their tokenizers), config (the labels), batcher and metrics must outlive the
+  // service.
+  Service(std::vector<ServedModel> models, const ModelConfig& config, Batcher& batcher, Metrics& metrics,
           ServiceOptions options);
 
   // Parses and tokenizes `body` on the calling thread, then queues its inputs for inference and
@@ -68,7 +76,8 @@ class Service {
  private:
   void predict_admitted(std::string_view body, ApiDialect dialect, std::function<void(HttpReply)>& done);
 
-  const Tokenizer& tokenizer_;
+  std::vector<ServedModel> models_;
+  std::vector<double> weights_;  // models_' weights
   const ModelConfig& config_;
   Batcher& batcher_;
   Metrics& metrics_;

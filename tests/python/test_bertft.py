@@ -91,6 +91,34 @@ def test_classifier_properties(tiny_model):
     assert set(pair) == {"label", "score"}
 
 
+def test_ensemble_equals_cli(tiny_model, synth_records, synth_file, work):
+    other = work / "tiny-other"
+    run_bertft("init", "--config", work / "config.json", "--tokenizer", os.path.join(SOURCE, "models", "demo"),
+               "--labels", "negative,positive", "--seed", "8", "--output", other)
+    texts = [r["text"] for r in synth_records[:60]]
+    clf = bertft.Classifier([tiny_model, other], precision="fp32", threads=THREADS, model_weights=[3, 1])
+    assert [(m["model_dir"], m["weight"]) for m in clf.models] == [(tiny_model, 0.75), (str(other), 0.25)]
+    path = work / "ensemble.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    out = run_bertft("predict", "--model", tiny_model, "--model", other, "--model-weights", "3,1", "--input", path,
+                     "--precision", "fp32", "--threads", THREADS)
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    probs = clf.predict_proba(texts)
+    assert np.abs(probs - np.array([list(x["probs"].values()) for x in lines])).max() <= 1e-6
+    assert np.abs(clf.logits(texts) - np.array([x["logits"] for x in lines])).max() <= 1e-5
+    members = [bertft.Classifier(m, precision="fp32", threads=THREADS).predict_proba(texts) for m in (tiny_model, other)]
+    assert np.abs(probs - (0.75 * members[0] + 0.25 * members[1])).max() <= 1e-6
+    assert np.abs(members[0] - members[1]).max() > 1e-3  # the models differ: the weights matter
+    metrics = bertft.evaluate([tiny_model, other], synth_file, model_weights=[3, 1], precision="fp32", threads=THREADS)
+    cli = run_bertft("eval", "--model", tiny_model, other, "--model-weights", "3,1", "--data", synth_file,
+                     "--precision", "fp32", "--threads", THREADS)
+    assert metrics == json.loads(cli.stdout) and [m["weight"] for m in metrics["models"]] == [0.75, 0.25]
+    with pytest.raises(bertft.Error) as caught:
+        bertft.Classifier([tiny_model, other], model_weights=[1, -1])
+    assert str(caught.value) == cli_error("predict", "--model", tiny_model, "--model", other, "--model-weights", "1,-1",
+                                          "--text", "x")
+
+
 # --- pipeline: Hugging Face's output shapes -------------------------------------------------------
 
 def test_pipeline_shapes(tiny_model):

@@ -127,12 +127,13 @@ class ServiceTest : public ::testing::Test {
   void SetUp() override {
     tokenizer = Tokenizer::from_dir(std::string(BERTFT_SOURCE_DIR) + "/models/demo");
     config.id2label = {"negative", "positive"};
-    options.max_length = 8;
+    model.tokenizer = &tokenizer;
+    model.max_length = 8;
     options.max_concurrent = 1;
   }
-  Service make(Batcher& batcher) { return Service(tokenizer, config, batcher, metrics, options); }
+  Service make(Batcher& batcher) { return Service({model}, config, batcher, metrics, options); }
   static Batcher::Forward forward(std::mutex* gate = nullptr) {
-    return [gate](std::span<const TokenizedInput> batch, float* logits) {
+    return [gate](size_t, std::span<const TokenizedInput> batch, float* logits) {
       if (gate) std::lock_guard hold(*gate);
       for (size_t i = 0; i < batch.size(); i++) {
         logits[2 * i] = static_cast<float>(batch[i].ids.size());
@@ -142,6 +143,7 @@ class ServiceTest : public ::testing::Test {
   }
   Tokenizer tokenizer;
   ModelConfig config;
+  ServedModel model;
   ServiceOptions options;
   Metrics metrics;
 };
@@ -182,7 +184,7 @@ TEST_F(ServiceTest, PredictSingleAndBatch) {
 // "truncation_direction": "Left" keeps a text's last tokens: logits are the first and last content ids.
 TEST_F(ServiceTest, TruncationDirectionLeftKeepsTheEnd) {
   Batcher batcher(
-      [](std::span<const TokenizedInput> batch, float* logits) {
+      [](size_t, std::span<const TokenizedInput> batch, float* logits) {
         for (size_t i = 0; i < batch.size(); i++) {
           logits[2 * i] = static_cast<float>(batch[i].ids[1]);
           logits[2 * i + 1] = static_cast<float>(batch[i].ids[batch[i].ids.size() - 2]);
@@ -224,10 +226,10 @@ TEST_F(ServiceTest, TooLongIs422UnlessTruncated) {
 // --truncation chunks: a long text is scored whole by its windows (no 422, nothing counted as cut);
 // its scores are the mean of the windows' probabilities, raw scores their log. A long pair is still cut.
 TEST_F(ServiceTest, ChunksScoreALongTextByItsWindows) {
-  options.truncation = truncation_from_name("chunks", 128, 2);
+  model.truncation = truncation_from_name("chunks", 128, 2);
   // Logits (x, -x) per window, x from its length and first content id: windows differ.
   Batcher batcher(
-      [](std::span<const TokenizedInput> batch, float* logits) {
+      [](size_t, std::span<const TokenizedInput> batch, float* logits) {
         for (size_t i = 0; i < batch.size(); i++) {
           const float x = static_cast<float>(batch[i].ids.size() % 7) + 0.01f * static_cast<float>(batch[i].ids[1] % 50);
           logits[2 * i] = x;
@@ -238,7 +240,7 @@ TEST_F(ServiceTest, ChunksScoreALongTextByItsWindows) {
   Service service = make(batcher);
   const std::string text = "good movie bad plot good acting bad ending good music bad";
   bool cut = false;
-  const std::vector<TokenizedInput> windows = encode_windows(tokenizer, text, std::nullopt, 8, options.truncation, &cut);
+  const std::vector<TokenizedInput> windows = encode_windows(tokenizer, text, std::nullopt, 8, model.truncation, &cut);
   ASSERT_GE(windows.size(), 3u);
   std::vector<float> window_logits;
   for (const TokenizedInput& w : windows) {
@@ -265,6 +267,55 @@ TEST_F(ServiceTest, ChunksScoreALongTextByItsWindows) {
   EXPECT_NE(service.metrics().body.find("bertft_truncated_inputs_total 1\n"), std::string::npos);
 }
 
+// An ensemble: each model reads a text with its own max length, a reply's scores are the weighted mean
+// of the models' probabilities (raw scores: its log), an input longer than one model's maximum is
+// refused naming that model, and /info lists the models.
+TEST_F(ServiceTest, AnEnsembleAveragesItsModelsProbabilities) {
+  // Logits (x, -x): model 0 x = the token count, model 1 x = -token count / 4.
+  Batcher batcher(
+      [](size_t m, std::span<const TokenizedInput> batch, float* logits) {
+        for (size_t i = 0; i < batch.size(); i++) {
+          const float x = static_cast<float>(batch[i].ids.size()) * (m == 0 ? 1.0f : -0.25f);
+          logits[2 * i] = x;
+          logits[2 * i + 1] = -x;
+        }
+      },
+      2, {64, 8});
+  model.model_id = "demo";
+  model.weight = 0.75;
+  ServedModel other = model;
+  other.model_id = "other";
+  other.max_length = 5;
+  other.weight = 0.25;
+  Service service({model, other}, config, batcher, metrics, options);
+  // softmax(x, -x)[0] = 1 / (1 + e^(-2x)); "good movie" is 4 tokens.
+  const auto negative = [](double x) { return 1 / (1 + std::exp(-2 * x)); };
+  const double p = 0.75 * negative(4) + 0.25 * negative(-1);
+  HttpReply reply = service.predict(R"({"inputs": "good movie"})");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  nlohmann::json body = nlohmann::json::parse(reply.body);
+  EXPECT_EQ(body[0]["label"], "negative");
+  EXPECT_NEAR(body[0]["score"].get<double>(), p, 1e-6);
+  EXPECT_NEAR(body[1]["score"].get<double>(), 1 - p, 1e-6);
+  reply = service.predict(R"({"inputs": "good movie", "raw_scores": true})");
+  body = nlohmann::json::parse(reply.body);
+  EXPECT_NEAR(body[0]["score"].get<double>(), std::log(p), 1e-6);
+  EXPECT_NEAR(body[1]["score"].get<double>(), std::log(1 - p), 1e-5);
+
+  reply = service.predict(R"({"inputs": [["good"], ["good good good good"]]})");  // 6 tokens: over 5
+  EXPECT_EQ(reply.status, 422);
+  EXPECT_EQ(nlohmann::json::parse(reply.body)["error"],
+            "inputs[1] is longer than the maximum of 5 tokens of model other; send \"truncate\": true to cut it");
+
+  const nlohmann::json info = nlohmann::json::parse(service.info().body);
+  EXPECT_EQ(info["model_id"], "demo + other");
+  EXPECT_EQ(info["max_input_length"], 5);
+  ASSERT_EQ(info["models"].size(), 2u);
+  EXPECT_EQ(info["models"][1]["model_id"], "other");
+  EXPECT_EQ(info["models"][1]["weight"], 0.25);
+  EXPECT_EQ(info["models"][1]["max_input_length"], 5);
+}
+
 TEST_F(ServiceTest, OverMaxConcurrentIs429) {
   std::mutex gate;
   Batcher batcher(forward(&gate), 2, {64, 8});
@@ -288,6 +339,7 @@ TEST_F(ServiceTest, InfoMetricsAndOpenApi) {
   const nlohmann::json info = nlohmann::json::parse(service.info().body);
   EXPECT_EQ(info["labels"], (nlohmann::json{"negative", "positive"}));
   EXPECT_EQ(info["max_input_length"], 8);
+  EXPECT_FALSE(info.contains("models"));  // an ensemble's
   EXPECT_EQ(info["model_type"]["classifier"]["label2id"]["positive"], 1);
   const std::string text = service.metrics().body;
   EXPECT_NE(text.find("bertft_requests_total{endpoint=\"/predict\",status=\"200\"} 1\n"), std::string::npos) << text;

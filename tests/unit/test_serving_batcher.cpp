@@ -1,5 +1,5 @@
 // Dynamic batching (serving/batcher.h) with a fake forward pass: token and input budgets, requests merged
-// and split, results in input order, failures, draining on stop.
+// and split, results in input order, an ensemble's models batched apart, failures, draining on stop.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -35,7 +35,7 @@ struct FakeModel {
   std::vector<int64_t> batch_tokens;
 
   Batcher::Forward forward() {
-    return [this](std::span<const TokenizedInput> batch, float* logits) {
+    return [this](size_t, std::span<const TokenizedInput> batch, float* logits) {
       std::unique_lock lock(mutex);
       entered++;
       cv.notify_all();
@@ -73,6 +73,33 @@ TEST(ServingBatcher, OneRequestComesBackInInputOrder) {
   const std::vector<float> logits = batcher.classify({input(7, 3), input(8, 1), input(9, 5)});
   EXPECT_EQ(logits, (std::vector<float>{7, 3, 8, 1, 9, 5}));
   EXPECT_EQ(batcher.queued_inputs(), 0);
+}
+
+// An ensemble's submission holds inputs for each of its models: a batch holds one model's, the models
+// take turns, and the logits come back model after model, each model's in input order.
+TEST(ServingBatcher, ModelsAreBatchedApartAndTakeTurns) {
+  std::vector<std::pair<size_t, std::vector<int>>> batches;  // model and tags, per batch
+  Batcher batcher(
+      [&batches](size_t model, std::span<const TokenizedInput> batch, float* logits) {
+        std::vector<int> tags;
+        for (size_t i = 0; i < batch.size(); i++) {
+          logits[2 * i] = static_cast<float>(model);
+          logits[2 * i + 1] = static_cast<float>(batch[i].ids[0]);
+          tags.push_back(batch[i].ids[0]);
+        }
+        batches.emplace_back(model, tags);
+      },
+      2, {100, 2});
+  std::vector<std::vector<TokenizedInput>> inputs(3);
+  inputs[0] = {input(1, 3), input(2, 3), input(3, 3)};
+  inputs[2] = {input(7, 2)};  // model 1 has none
+  std::promise<std::vector<float>> result;
+  batcher.submit(std::move(inputs), [&result](std::vector<float> logits, std::exception_ptr) {
+    result.set_value(std::move(logits));
+  });
+  EXPECT_EQ(result.get_future().get(), (std::vector<float>{0, 1, 0, 2, 0, 3, 2, 7}));
+  // Model 2's input does not wait for model 0's last one.
+  EXPECT_EQ(batches, (std::vector<std::pair<size_t, std::vector<int>>>{{0, {1, 2}}, {2, {7}}, {0, {3}}}));
 }
 
 TEST(ServingBatcher, ALargeRequestIsSplitByTokensAndInputs) {
@@ -171,7 +198,7 @@ TEST(ServingBatcher, StopWithoutFinishingFailsWhatIsQueued) {
 TEST(ServingBatcher, AFailedBatchFailsItsRequestsOnly) {
   std::atomic<bool> fail{true};
   Batcher batcher(
-      [&](std::span<const TokenizedInput> batch, float* logits) {
+      [&](size_t, std::span<const TokenizedInput> batch, float* logits) {
         if (fail) throw std::runtime_error("boom");
         for (size_t i = 0; i < batch.size(); i++) logits[i] = 1;
       },
