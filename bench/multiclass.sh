@@ -15,6 +15,7 @@
 #
 #   bench/multiclass.sh [OUTPUT_DIR]    (default ~/.cache/bertft/multiclass; rows already measured are kept)
 #   TASKS=ag-news bench/multiclass.sh   (only these tasks, space-separated; default: both)
+#   ROWS="ag-news-lstm" bench/multiclass.sh   (only these rows)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=$root/../shared
@@ -32,6 +33,7 @@ mkdir -p "$out"
 row() {
   local name=$1 description=$2
   shift 2
+  [ -z "${ROWS:-}" ] || [[ " $ROWS " == *" $name "* ]] || return 0
   [ -f "$out/$name.json" ] && { echo "== $name: measured before, kept" >&2; return; }
   echo "== $name: $description" >&2
   local start end
