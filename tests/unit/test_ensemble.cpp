@@ -14,20 +14,10 @@
 #include "evaluation/evaluate.h"
 #include "inference/ensemble.h"
 #include "temp_files.h"
+#include "test_util.h"
 
 namespace bertft {
 namespace {
-
-// The message of the Error that `run` throws ("" when it throws none).
-template <typename Run>
-std::string error_of(Run run) {
-  try {
-    run();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::vector<double> softmax(const std::vector<float>& logits) {
   double max = -1e300, sum = 0;
@@ -57,17 +47,17 @@ TEST(Ensemble, BadWeightsAreOneLineErrorsNamingTheOption) {
   const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
   const std::vector<double> three = {1, 1, 1}, negative = {1, -0.5}, not_a_number = {nan, 1}, infinite = {inf, 1},
                             zeros = {0, 0};
-  EXPECT_EQ(error_of([&] { ensemble_weights(three, 2); }),
+  EXPECT_EQ(test::thrown_error([&] { ensemble_weights(three, 2); }),
             "--model-weights gives 3 weights for 2 models: one per --model, in the same order");
-  EXPECT_EQ(error_of([&] { ensemble_weights(negative, 2); }),
+  EXPECT_EQ(test::thrown_error([&] { ensemble_weights(negative, 2); }),
             "--model-weights must be finite and not negative, got -0.5");
-  EXPECT_EQ(error_of([&] { ensemble_weights(not_a_number, 2); }),
+  EXPECT_EQ(test::thrown_error([&] { ensemble_weights(not_a_number, 2); }),
             "--model-weights must be finite and not negative, got nan");
-  EXPECT_EQ(error_of([&] { ensemble_weights(infinite, 2); }),
+  EXPECT_EQ(test::thrown_error([&] { ensemble_weights(infinite, 2); }),
             "--model-weights must be finite and not negative, got inf");
-  EXPECT_EQ(error_of([&] { ensemble_weights(zeros, 2); }),
+  EXPECT_EQ(test::thrown_error([&] { ensemble_weights(zeros, 2); }),
             "--model-weights are all 0: give at least one model a positive weight");
-  EXPECT_EQ(error_of([&] { ensemble_weights({}, 0); }), "--model: no model given");
+  EXPECT_EQ(test::thrown_error([&] { ensemble_weights({}, 0); }), "--model: no model given");
 }
 
 TEST(Ensemble, ProbabilitiesAreTheWeightedMeanAndLogitsTheirLog) {
@@ -128,17 +118,17 @@ class EnsembleLabels : public test::TempFilesTest {
 TEST_F(EnsembleLabels, MustAgreeInNumberNamesAndOrder) {
   const std::string a = model_dir("a", {"negative", "positive"}), b = model_dir("b", {"negative", "positive"});
   const std::vector<std::string> same = {a, b};
-  EXPECT_EQ(error_of([&] { check_same_labels(same); }), "");
+  EXPECT_EQ(test::thrown_error([&] { check_same_labels(same); }), "");
 
   const std::string swapped = model_dir("swapped", {"positive", "negative"});
   const std::vector<std::string> order = {a, b, swapped};
-  EXPECT_EQ(error_of([&] { check_same_labels(order); }),
+  EXPECT_EQ(test::thrown_error([&] { check_same_labels(order); }),
             "--model " + swapped + " has the labels [\"positive\",\"negative\"], --model " + a +
                 " has [\"negative\",\"positive\"]: an ensemble's models need the same labels in the same order "
                 "(config.json id2label)");
   const std::string three = model_dir("three", {"negative", "positive", "mixed"});
   const std::vector<std::string> count = {a, three};
-  EXPECT_NE(error_of([&] { check_same_labels(count); }).find("has the labels [\"negative\",\"positive\",\"mixed\"]"),
+  EXPECT_NE(test::thrown_error([&] { check_same_labels(count); }).find("has the labels [\"negative\",\"positive\",\"mixed\"]"),
             std::string::npos);
 }
 
