@@ -168,13 +168,12 @@ for pooling in mean max; do
   finetune "pretrained-128-$pooling" "pretrained, $pooling pooling, 128 tokens head+tail (32 + 94), lr 1e-4" \
     "$pretrained" "${head_tail_32[@]}" --pooling "$pooling"
 done
-# The three poolings' models as one ensemble: bertft eval with three --model averages their probabilities.
-if wanted ensemble-128-poolings; then
-  fine_tuned pretrained-128-head+tail "$pretrained" "${head_tail_32[@]}"
+# The mean- and max-pooling models as one ensemble: bertft eval with two --model averages their probabilities.
+if wanted ensemble-128-mean+max; then
   for pooling in mean max; do fine_tuned "pretrained-128-$pooling" "$pretrained" "${head_tail_32[@]}" --pooling "$pooling"; done
-  members=("$runs/pretrained-128-head+tail.model" "$runs/pretrained-128-mean.model" "$runs/pretrained-128-max.model")
-  row ensemble-128-poolings "ensemble of the three poolings' models (cls, mean, max; equal weights), 128 tokens \
-head+tail (32 + 94)" "$(train_seconds "${members[@]}")" \
+  members=("$runs/pretrained-128-mean.model" "$runs/pretrained-128-max.model")
+  row ensemble-128-mean+max "ensemble of the mean- and max-pooling models (equal weights), 128 tokens head+tail \
+(32 + 94)" "$(train_seconds "${members[@]}")" \
     $bertft eval "${members[@]/#/--model=}" --data "$test" --strip-html --max-length 128 --truncation head+tail \
     --head-tokens 32
 fi

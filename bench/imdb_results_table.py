@@ -8,7 +8,7 @@ import sys
 ORDER = ["tfidf-1gram", "tfidf-2gram", "tfidf-2gram-C4", "lstm", "bilstm-attention", "random-128", "pretrained-128", "distilled-128",
          "distilled2-128", "distilled3-128", "distilled4-128", "further-128",
          "pretrained-128-head", "pretrained-128-head+tail", "pretrained-128-mean", "pretrained-128-max",
-         "ensemble-128-poolings", "pretrained-256", "pretrained-512",
+         "ensemble-128-mean+max", "pretrained-256", "pretrained-512",
          "pretrained-128-frozen", "pretrained-128-lr1e-5", "pretrained-128-lr2e-5", "pretrained-128-lr3e-5",
          "pretrained-128-lr5e-5"]
 # distilled 1-3 score students that only scripts/pretrain-imdb.sh's work directory holds
