@@ -65,10 +65,14 @@ agd=$out/ag-news-data
 row ag-news-tfidf "TF-IDF (1-2 grams) + logistic regression" \
   "$bertft" baseline --train "$agd/train.jsonl" --test "$agd/test.jsonl" --label-names "$agd/labels.txt" --ngram-max 2
 # The recurrent baselines from scratch on words, 10% of train held out for early stopping (docs/baseline.md).
-for model in lstm bilstm-attention; do
-  row "ag-news-$model" "$([ $model = lstm ] && echo "LSTM (1 layer, 128)" || echo "BiLSTM (2 x 128) + additive attention"), \
-words, early stopping" "$bertft" baseline --model "$model" --train "$agd/train.jsonl" --test "$agd/test.jsonl" \
-    --label-names "$agd/labels.txt" --max-length 128 --threads "$threads"
+# fp32, then again in bf16 (--precision bf16: the LSTM's products with its inputs).
+for precision in fp32 bf16; do
+  for model in lstm bilstm-attention; do
+    row "ag-news-$model$([ $precision = fp32 ] || echo -$precision)" \
+      "$([ $model = lstm ] && echo "LSTM (1 layer, 128)" || echo "BiLSTM (2 x 128) + additive attention"), \
+words, early stopping, $precision" "$bertft" baseline --model "$model" --train "$agd/train.jsonl" \
+      --test "$agd/test.jsonl" --label-names "$agd/labels.txt" --max-length 128 --precision $precision --threads "$threads"
+  done
 done
 cat > "$out/bert-mini.json" <<'JSON'
 {"architectures": ["BertForSequenceClassification"], "model_type": "bert", "vocab_size": 30522, "hidden_size": 256,

@@ -6,7 +6,8 @@ import os
 import sys
 
 TASKS = [("ag-news", "AG News topics (1,520 test rows)"), ("imdb-rating", "IMDb star ratings (25,000 test reviews)")]
-ROWS = [("tfidf", "TF-IDF + LR"), ("lstm", "LSTM"), ("bilstm-attention", "BiLSTM + attention"), ("bert", "BERT")]
+ROWS = [("tfidf", "TF-IDF + LR"), ("lstm", "LSTM"), ("bilstm-attention", "BiLSTM + attention"),
+        ("lstm-bf16", "LSTM, bf16"), ("bilstm-attention-bf16", "BiLSTM + attention, bf16"), ("bert", "BERT")]
 # The rows each task has (bench/multiclass.sh runs the recurrent baselines on AG News only).
 TASK_ROWS = {"ag-news": [r for r, _ in ROWS], "imdb-rating": ["tfidf", "bert"]}
 

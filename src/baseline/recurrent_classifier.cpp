@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "data/rng.h"
 #include "kernels/additive_attention.h"
+#include "kernels/bf16.h"
 #include "kernels/dropout.h"
 #include "kernels/linear.h"
 #include "model/safetensors.h"
@@ -212,14 +213,30 @@ void RecurrentClassifier::forward(const int32_t* tokens, const int32_t* lengths,
   for (int64_t row = 0; row < B * T; row++)
     std::memcpy(embedded_.data() + row * E, word + static_cast<int64_t>(tokens[row]) * E, sizeof(float) * E);
   dropout_forward(embedded_dropped_.data(), embedded_.data(), B * T * E, p, seed, kEmbeddingStream);
+  const bool bf16_products = precision_ == Precision::Bf16;
   for (size_t l = 0; l < layers_.size(); l++) {
     Layer& layer = layers_[l];
     const int64_t I = l == 0 ? E : D;
-    for (int d = 0; d < c.directions(); d++)
-      lstm_forward(layer.out.data() + d * H, D, {layer.gates[d].data(), layer.cell[d].data(), layer.h_prev[d].data()},
-                   layer_input(l), lengths, params_.data() + layer.w_ih[d]->offset,
-                   params_.data() + layer.w_hh[d]->offset, params_.data() + layer.b_ih[d]->offset,
-                   params_.data() + layer.b_hh[d]->offset, B, T, I, H, d == 1);
+    if (bf16_products) {
+      layer.input_bf16.resize(static_cast<size_t>(B * T * I));
+      to_bf16(layer.input_bf16.data(), layer_input(l), B * T * I);
+    }
+    for (int d = 0; d < c.directions(); d++) {
+      const LstmCache cache{layer.gates[d].data(), layer.cell[d].data(), layer.h_prev[d].data()};
+      const float* w_ih = params_.data() + layer.w_ih[d]->offset;
+      const float* w_hh = params_.data() + layer.w_hh[d]->offset;
+      const float* b_ih = params_.data() + layer.b_ih[d]->offset;
+      const float* b_hh = params_.data() + layer.b_hh[d]->offset;
+      if (bf16_products) {
+        layer.w_ih_bf16[d].resize(layer.w_ih[d]->numel);
+        to_bf16(layer.w_ih_bf16[d].data(), w_ih, static_cast<int64_t>(layer.w_ih[d]->numel));
+        lstm_forward(layer.out.data() + d * H, D, cache, layer.input_bf16.data(), lengths, layer.w_ih_bf16[d].data(),
+                     w_hh, b_ih, b_hh, B, T, I, H, d == 1);
+      } else {
+        lstm_forward(layer.out.data() + d * H, D, cache, layer_input(l), lengths, w_ih, w_hh, b_ih, b_hh, B, T, I, H,
+                     d == 1);
+      }
+    }
     if (l + 1 < layers_.size())
       dropout_forward(layer.dropped.data(), layer.out.data(), B * T * D, p, seed, kFirstLayerStream + l);
   }
@@ -249,6 +266,8 @@ void RecurrentClassifier::backward(const float* dlogits, float p, uint64_t seed)
   fit(d_out_, rows * static_cast<size_t>(D));
   fit(d_in_, rows * static_cast<size_t>(std::max(E, D)));
   fit(d_gates_, rows * static_cast<size_t>(4 * H));
+  if (precision_ == Precision::Bf16 && d_bf16_.size() < rows * static_cast<size_t>(5 * H))
+    d_bf16_.resize(rows * static_cast<size_t>(5 * H));
 
   linear_backward(d_features_.data(), grad("classifier.weight"), grad("classifier.bias"), dlogits,
                   features_dropped_.data(), tensor("classifier.weight"), B, C, D);
@@ -270,12 +289,21 @@ void RecurrentClassifier::backward(const float* dlogits, float p, uint64_t seed)
     Layer& layer = layers_[l];
     const int64_t I = l == 0 ? E : D;
     for (int d = 0; d < c.directions(); d++) {
-      lstm_backward(d_in_.data(), d == 0 ? 0.0f : 1.0f, grads_.data() + layer.w_ih[d]->offset,
-                    grads_.data() + layer.w_hh[d]->offset, grads_.data() + layer.b_ih[d]->offset,
-                    grads_.data() + layer.b_hh[d]->offset, d_gates_.data(), d_out_.data() + d * H, D,
-                    {layer.gates[d].data(), layer.cell[d].data(), layer.h_prev[d].data()}, layer_input(l), lengths_,
-                    params_.data() + layer.w_ih[d]->offset, params_.data() + layer.w_hh[d]->offset, B, T, I, H,
-                    d == 1);
+      const LstmCache cache{layer.gates[d].data(), layer.cell[d].data(), layer.h_prev[d].data()};
+      float* dw_ih = grads_.data() + layer.w_ih[d]->offset;
+      float* dw_hh = grads_.data() + layer.w_hh[d]->offset;
+      float* db_ih = grads_.data() + layer.b_ih[d]->offset;
+      float* db_hh = grads_.data() + layer.b_hh[d]->offset;
+      const float* w_hh = params_.data() + layer.w_hh[d]->offset;
+      const float dx_beta = d == 0 ? 0.0f : 1.0f;  // the second direction adds its share to the first's
+      if (precision_ == Precision::Bf16)
+        lstm_backward(d_in_.data(), dx_beta, dw_ih, dw_hh, db_ih, db_hh, d_gates_.data(), d_bf16_.data(),
+                      d_out_.data() + d * H, D, cache, layer.input_bf16.data(), lengths_, layer.w_ih_bf16[d].data(),
+                      w_hh, B, T, I, H, d == 1);
+      else
+        lstm_backward(d_in_.data(), dx_beta, dw_ih, dw_hh, db_ih, db_hh, d_gates_.data(), d_out_.data() + d * H, D,
+                      cache, layer_input(l), lengths_, params_.data() + layer.w_ih[d]->offset, w_hh, B, T, I, H,
+                      d == 1);
     }
     // d_in_ is the gradient of this layer's input: the previous layer's dropped output, or the embeddings'.
     if (l > 0) dropout_backward(d_out_.data(), d_in_.data(), B * T * D, p, seed, kFirstLayerStream + l - 1);

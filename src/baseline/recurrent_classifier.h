@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/precision.h"
 #include "kernels/lstm.h"
 
 namespace bertft {
@@ -74,6 +75,11 @@ class RecurrentClassifier {
   // for a Linear.
   void init(uint64_t seed);
 
+  // Fp32 (the default) or Bf16: the LSTM layers' products with their inputs in bf16 mixed precision
+  // (kernels/lstm.h); everything else, the recurrence included, stays fp32.
+  void set_precision(Precision precision) { precision_ = precision; }
+  Precision precision() const { return precision_; }
+
   // logits()[B, C] of the texts tokens[B, T] (padding_idx after a text's lengths[b] tokens; lengths
   // in [1, T]), with dropout p (0 in evaluation) whose masks come from seed.
   void forward(const int32_t* tokens, const int32_t* lengths, int64_t B, int64_t T, float p, uint64_t seed);
@@ -89,12 +95,14 @@ class RecurrentClassifier {
     const RecurrentTensor* b_hh[2];
     std::vector<float> gates[2], cell[2], h_prev[2];  // LstmCache per direction
     std::vector<float> out, dropped;                  // [B, T, D]; dropped: the next layer's input
+    std::vector<bf16> input_bf16, w_ih_bf16[2];       // bf16: the layer's input [B, T, I] and w_ih, rounded
   };
   void resize(int64_t B, int64_t T);
   const float* layer_input(size_t l) const;
   const RecurrentTensor& find(const std::string& name) const;
 
   RecurrentConfig config_;
+  Precision precision_ = Precision::Fp32;
   std::vector<RecurrentTensor> tensors_;
   std::vector<float> params_, grads_;
   std::vector<Layer> layers_;
@@ -106,6 +114,7 @@ class RecurrentClassifier {
   std::vector<float> features_, features_dropped_, logits_;  // [B, D], [B, D], [B, C]
   // backward scratch
   std::vector<float> d_features_, d_out_, d_in_, d_gates_, d_u_, d_score_;
+  std::vector<bf16> d_bf16_;  // lstm_backward's bf16 scratch
 };
 
 }  // namespace bertft

@@ -46,6 +46,7 @@
 #include "cli/truncation_options.h"
 #include "common/error.h"
 #include "common/io.h"
+#include "common/precision.h"
 #include "data/dataset.h"
 #include "data/text_files.h"
 #include "data/text_input.h"
@@ -58,7 +59,7 @@ namespace {
 
 // The recurrent models' options (their training options in `train`).
 struct RecurrentCliOptions {
-  std::string tokenizer_dir, embeddings_from, init_weights;
+  std::string tokenizer_dir, embeddings_from, init_weights, precision = "auto";
   int64_t embedding_dim = 128, hidden_size = 128, num_layers = 1, attention_dim = 128, max_vocab = 50000;
   int max_length = 400;
   double valid_split = 0.1;
@@ -295,6 +296,7 @@ TrainedBaseline train_recurrent_baseline(const BaselineOptions& o, const Dataset
     config.padding_idx = WordVocabulary::kPad;
   }
   auto model = std::make_shared<RecurrentClassifier>(config);
+  const Precision precision = training_precision_from_name(r.precision);
   if (!r.init_weights.empty()) {
     *model = RecurrentClassifier::load(r.init_weights, config.padding_idx);
     const RecurrentConfig& got = model->config();
@@ -306,6 +308,7 @@ TrainedBaseline train_recurrent_baseline(const BaselineOptions& o, const Dataset
   } else {
     model->init(r.train.seed);
   }
+  model->set_precision(precision);
   if (embeddings_model) {
     const TensorSpec& spec = *embeddings_model->params.find(Slot::WordEmbeddings);
     if (spec.shape[0] > config.vocab_size)
@@ -337,6 +340,7 @@ TrainedBaseline train_recurrent_baseline(const BaselineOptions& o, const Dataset
       {"hidden_size", config.hidden_size},
       {"num_layers", config.num_layers},
       {"parameters", model->params().size()},
+      {"precision", precision_name(precision)},
       {"max_length", r.max_length},
       {"truncation", describe(encoder->truncation)},
       {"epochs_run", result.epochs_run},
@@ -466,15 +470,21 @@ void setup_baseline(CLI::App& app) {
   add_number_option(sub, "--seed", t.seed, "[0, inf)", "Initialisation, dropout, shuffling and --valid-split")->group(rnn);
   add_bool_option(sub, "--no-shuffle", t.no_shuffle, "Batches are consecutive texts in file order")->group(rnn);
   sub->add_option("--log", t.log, "Write one JSON line per optimizer step here: step, epoch, loss, grad_norm")->group(rnn);
+  CLI::Option* precision = sub->add_option("--precision", r.precision,
+                  "auto | fp32 | bf16 (the LSTM layers' products with their inputs in bf16 with fp32 accumulation; the "
+                  "recurrence and everything else fp32); auto: bf16 on CPUs with native bf16 (AVX512-BF16), else fp32")
+                               ->capture_default_str()->group(rnn);
   // Tests start from a PyTorch reference's weights (tests/integration/test_recurrent_parity).
   sub->add_option("--init-weights", r.init_weights)->group("");
   add_threads_option(sub, o->threads);
   add_dataset_options(sub, o->dataset);
-  sub->callback([o] {
+  sub->callback([o, precision] {
     if (o->unlabeled.empty() != o->unlabeled_predictions.empty())
       throw Error("--unlabeled and --unlabeled-predictions go together");
     if (o->model == "tfidf" && !o->recurrent.embeddings_from.empty())
       throw Error("--embeddings-from is for --model lstm or bilstm-attention");
+    if (o->model == "tfidf" && precision->count() > 0)
+      throw Error("--precision is for --model lstm or bilstm-attention");
     use_threads(o->threads);
     run_baseline(*o);
   });

@@ -18,6 +18,7 @@
 #include "cli/command.h"
 #include "common/error.h"
 #include "common/io.h"
+#include "common/precision.h"
 #include "common/json_input.h"
 #include "kernels/classifier_head.h"
 #include "model/safetensors.h"
@@ -31,12 +32,14 @@ struct BaselineGradCheckArgs {
   float dropout = 0;
   uint64_t dropout_seed = 0;
   int bench = 0;
+  std::string precision = "fp32";
   int threads = default_threads();
 };
 
 void run_baseline_grad_check(const BaselineGradCheckArgs& a) {
   check_output_file("--output", a.output);
   RecurrentClassifier model = RecurrentClassifier::load(a.weights, a.padding_idx);
+  model.set_precision(training_precision_from_name(a.precision));
   const RecurrentConfig& config = model.config();
   std::vector<std::vector<int32_t>> sequences;
   std::vector<int32_t> labels;
@@ -97,6 +100,7 @@ void setup_baseline_grad_check(CLI::App& app) {
   add_number_option(sub, "--padding-idx", a->padding_idx, "[0, inf)", "The embedding's padding row");
   add_number_option(sub, "--dropout", a->dropout, "[0, 1)", "Dropout (default 0)");
   add_number_option(sub, "--dropout-seed", a->dropout_seed, "[0, inf)", "Dropout seed");
+  sub->add_option("--precision", a->precision, "fp32 | bf16 | auto")->capture_default_str();
   add_number_option(sub, "--bench", a->bench, "[0, inf)", "Also time N more steps");
   add_threads_option(sub, a->threads);
   sub->callback([a] {

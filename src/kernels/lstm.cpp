@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/multiversion.h"
+#include "kernels/bf16.h"
 #include "kernels/linear.h"
 #include "kernels/matmul.h"
 #include "kernels/vector_math.h"
@@ -31,14 +32,11 @@ RowShare row_share(const int32_t* lengths, int64_t B) {
   return share;
 }
 
-}  // namespace
-
-BERTFT_HOT_LOOP void lstm_forward(float* h_out, int64_t ldh, const LstmCache& cache, const float* x, const int32_t* lengths,
-                  const float* w_ih, const float* w_hh, const float* b_ih, const float* b_hh, int64_t B,
-                  int64_t T, int64_t I, int64_t H, bool reverse) {
+// The recurrence of lstm_forward, once cache.gates holds every step's input product (with b_ih).
+BERTFT_HOT_LOOP void recurrence_forward(float* h_out, int64_t ldh, const LstmCache& cache, const int32_t* lengths,
+                                        const float* w_hh, const float* b_hh, int64_t B, int64_t T, int64_t H,
+                                        bool reverse) {
   const int64_t G = 4 * H;
-  // Every step's input product at once (padded steps too: cheaper than gathering the real ones).
-  linear_forward(cache.gates, x, w_ih, b_ih, B * T, G, I);
 #pragma omp parallel for schedule(static)
   for (int64_t b = 0; b < B; b++)
     for (int64_t t = 0; t < T; t++) {
@@ -89,9 +87,10 @@ BERTFT_HOT_LOOP void lstm_forward(float* h_out, int64_t ldh, const LstmCache& ca
   }
 }
 
-BERTFT_HOT_LOOP void lstm_backward(float* dx, float dx_beta, float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, float* dgates,
-                   const float* dh_out, int64_t ldh, const LstmCache& cache, const float* x, const int32_t* lengths,
-                   const float* w_ih, const float* w_hh, int64_t B, int64_t T, int64_t I, int64_t H, bool reverse) {
+// dgates[B, T, 4H] of lstm_backward: the gradients before the activations, zero at padded steps.
+BERTFT_HOT_LOOP void recurrence_backward(float* dgates, const float* dh_out, int64_t ldh, const LstmCache& cache,
+                                         const int32_t* lengths, const float* w_hh, int64_t B, int64_t T, int64_t H,
+                                         bool reverse) {
   const int64_t G = 4 * H;
 #pragma omp parallel
   {
@@ -135,11 +134,52 @@ BERTFT_HOT_LOOP void lstm_backward(float* dx, float dx_beta, float* dw_ih, float
       matmul_backward_input(dh.data(), dg.data(), w_hh, rows, G, H, 0.0f);
     }
   }
+}
+
+}  // namespace
+
+void lstm_forward(float* h_out, int64_t ldh, const LstmCache& cache, const float* x, const int32_t* lengths,
+                  const float* w_ih, const float* w_hh, const float* b_ih, const float* b_hh, int64_t B, int64_t T,
+                  int64_t I, int64_t H, bool reverse) {
+  // Every step's input product at once (padded steps too: cheaper than gathering the real ones).
+  linear_forward(cache.gates, x, w_ih, b_ih, B * T, 4 * H, I);
+  recurrence_forward(h_out, ldh, cache, lengths, w_hh, b_hh, B, T, H, reverse);
+}
+
+void lstm_forward(float* h_out, int64_t ldh, const LstmCache& cache, const bf16* x, const int32_t* lengths,
+                  const bf16* w_ih, const float* w_hh, const float* b_ih, const float* b_hh, int64_t B, int64_t T,
+                  int64_t I, int64_t H, bool reverse) {
+  linear_forward(cache.gates, x, w_ih, b_ih, B * T, 4 * H, I);
+  recurrence_forward(h_out, ldh, cache, lengths, w_hh, b_hh, B, T, H, reverse);
+}
+
+void lstm_backward(float* dx, float dx_beta, float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, float* dgates,
+                   const float* dh_out, int64_t ldh, const LstmCache& cache, const float* x, const int32_t* lengths,
+                   const float* w_ih, const float* w_hh, int64_t B, int64_t T, int64_t I, int64_t H, bool reverse) {
+  const int64_t G = 4 * H;
+  recurrence_backward(dgates, dh_out, ldh, cache, lengths, w_hh, B, T, H, reverse);
   matmul_backward_weight(dw_ih, dgates, x, B * T, G, I, 1.0f);
   matmul_backward_weight(dw_hh, dgates, cache.h_prev, B * T, G, H, 1.0f);
   bias_backward(db_ih, dgates, B * T, G);
   bias_backward(db_hh, dgates, B * T, G);
   matmul_backward_input(dx, dgates, w_ih, B * T, G, I, dx_beta);
+}
+
+void lstm_backward(float* dx, float dx_beta, float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, float* dgates,
+                   bf16* scratch, const float* dh_out, int64_t ldh, const LstmCache& cache, const bf16* x,
+                   const int32_t* lengths, const bf16* w_ih, const float* w_hh, int64_t B, int64_t T, int64_t I,
+                   int64_t H, bool reverse) {
+  const int64_t G = 4 * H;
+  recurrence_backward(dgates, dh_out, ldh, cache, lengths, w_hh, B, T, H, reverse);
+  bf16* dgates_bf16 = scratch;
+  bf16* h_prev_bf16 = scratch + B * T * G;
+  to_bf16(dgates_bf16, dgates, B * T * G);
+  to_bf16(h_prev_bf16, cache.h_prev, B * T * H);
+  matmul_backward_weight(dw_ih, dgates_bf16, x, B * T, G, I, 1.0f);
+  matmul_backward_weight(dw_hh, dgates_bf16, h_prev_bf16, B * T, G, H, 1.0f);
+  bias_backward(db_ih, dgates, B * T, G);
+  bias_backward(db_hh, dgates, B * T, G);
+  matmul_backward_input(dx, dgates_bf16, w_ih, B * T, G, I, dx_beta);
 }
 
 }  // namespace bertft

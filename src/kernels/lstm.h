@@ -10,6 +10,8 @@
 // batch, each thread stepping its share of the sequences together.
 #include <cstdint>
 
+#include "common/float_convert.h"
+
 namespace bertft {
 
 // What the backward pass needs from the forward pass, each [B, T, ...] (the caller's buffers).
@@ -32,5 +34,18 @@ void lstm_forward(float* h_out, int64_t ldh, const LstmCache& cache, const float
 void lstm_backward(float* dx, float dx_beta, float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, float* dgates,
                    const float* dh_out, int64_t ldh, const LstmCache& cache, const float* x, const int32_t* lengths,
                    const float* w_ih, const float* w_hh, int64_t B, int64_t T, int64_t I, int64_t H, bool reverse);
+
+// bf16 mixed precision: the products with the input (x · w_ih^T; backward: dw_ih, dw_hh and dx) take
+// bf16 operands with fp32 accumulation, x and w_ih rounded by the caller; these are most of the work
+// and run about twice as fast (docs/baseline.md). The recurrence, h_{t-1} · w_hh^T, stays fp32: its
+// per-step products are small enough to gain little, and rounding h at every step would compound
+// along the sequence. scratch holds B * T * 5H bf16 values (overwritten).
+void lstm_forward(float* h_out, int64_t ldh, const LstmCache& cache, const bf16* x, const int32_t* lengths,
+                  const bf16* w_ih, const float* w_hh, const float* b_ih, const float* b_hh, int64_t B, int64_t T,
+                  int64_t I, int64_t H, bool reverse);
+void lstm_backward(float* dx, float dx_beta, float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, float* dgates,
+                   bf16* scratch, const float* dh_out, int64_t ldh, const LstmCache& cache, const bf16* x,
+                   const int32_t* lengths, const bf16* w_ih, const float* w_hh, int64_t B, int64_t T, int64_t I,
+                   int64_t H, bool reverse);
 
 }  // namespace bertft

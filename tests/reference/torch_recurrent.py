@@ -50,15 +50,111 @@ class RecurrentClassifier(nn.Module):
         return self.classifier(self.dropout(feature))
 
 
-def from_state_dict(state, padding_idx=0, dropout=0.0):
-    """The module whose parameters are `state` (name -> tensor), its config read from their shapes."""
+def round_bf16(t):
+    """t rounded to bfloat16 the way bertft rounds (from float32, to nearest even), kept in t's dtype."""
+    return t.float().bfloat16().to(t.dtype)
+
+
+class _Bf16InputProduct(torch.autograd.Function):
+    """x[M, I] . w[N, I]^T on bf16-rounded operands; backward from the bf16-rounded output gradient:
+    the bf16 path's input products (src/kernels/lstm.h)."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        xr, wr = round_bf16(x), round_bf16(w)
+        ctx.save_for_backward(xr, wr)
+        return xr @ wr.T
+
+    @staticmethod
+    def backward(ctx, grad):
+        xr, wr = ctx.saved_tensors
+        gr = round_bf16(grad)
+        return gr @ wr, gr.T @ xr
+
+
+class _Bf16RecurrentProduct(torch.autograd.Function):
+    """h[B, H] . w_hh[4H, H]^T exactly, as is h's gradient; w_hh's gradient from the bf16-rounded gate
+    gradient and h (the bf16 path computes it as one product over all steps)."""
+
+    @staticmethod
+    def forward(ctx, h, w):
+        ctx.save_for_backward(h, w)
+        return h @ w.T
+
+    @staticmethod
+    def backward(ctx, grad):
+        h, w = ctx.saved_tensors
+        return grad @ w, round_bf16(grad).T @ round_bf16(h)
+
+
+def _within_lengths(T, lengths):
+    """[B, T] time indices that reverse each sequence within its length (padding stays in place)."""
+    t = torch.arange(T)[None, :]
+    return torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)
+
+
+def lstm_direction(x, lengths, w_ih, w_hh, b_ih, b_hh, reverse, bf16):
+    """One direction of one LSTM layer over x[B, T, I] written out step by step (nn.LSTM's equations and
+    packed-sequence semantics), optionally with bf16's products: out[B, T, H] (zero at padded steps)."""
+    B, T, I = x.shape
+    H = w_hh.shape[1]
+    order = _within_lengths(T, lengths)
+    if reverse:
+        x = x.gather(1, order[:, :, None].expand(B, T, I))
+    flat = x.reshape(B * T, I)
+    pre = (_Bf16InputProduct.apply(flat, w_ih) if bf16 else flat @ w_ih.T).reshape(B, T, 4 * H) + b_ih + b_hh
+    h = x.new_zeros(B, H)
+    c = x.new_zeros(B, H)
+    outs = []
+    for t in range(T):
+        gates = pre[:, t] + (_Bf16RecurrentProduct.apply(h, w_hh) if bf16 else h @ w_hh.T)
+        i, f, g, o = gates.chunk(4, dim=1)
+        c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h_new = torch.sigmoid(o) * torch.tanh(c_new)
+        real = (t < lengths)[:, None]
+        c = torch.where(real, c_new, c)
+        h = torch.where(real, h_new, h)
+        outs.append(torch.where(real, h_new, torch.zeros_like(h_new)))
+    out = torch.stack(outs, dim=1)
+    return out.gather(1, order[:, :, None].expand(B, T, H)) if reverse else out
+
+
+class StepwiseRecurrentClassifier(RecurrentClassifier):
+    """The same module with its LSTM written out step by step instead of nn.LSTM (the same parameters),
+    so bertft's bf16 path can be reproduced (bf16=True): the LSTM's products with its inputs on
+    bf16-rounded operands (and their gradients from the bf16-rounded gate gradients), the rest exact.
+    Without dropout."""
+
+    def __init__(self, *args, bf16=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bf16 = bf16
+
+    def forward(self, tokens, lengths):
+        x = self.embedding(tokens)
+        directions = 2 if self.kind == "bilstm-attention" else 1
+        for layer in range(self.lstm.num_layers):
+            outs = []
+            for d in range(directions):
+                suffix = f"_l{layer}" + ("_reverse" if d else "")
+                outs.append(lstm_direction(x, lengths, *(getattr(self.lstm, name + suffix) for name in (
+                    "weight_ih", "weight_hh", "bias_ih", "bias_hh")), reverse=d == 1, bf16=self.bf16))
+            x = torch.cat(outs, dim=2)
+        if self.kind == "lstm":
+            feature = x[torch.arange(x.shape[0]), lengths - 1]
+        else:
+            feature = self.attention(x, lengths)
+        return self.classifier(feature)
+
+
+def from_state_dict(state, padding_idx=0, dropout=0.0, module=RecurrentClassifier, **kwargs):
+    """The module (RecurrentClassifier, or `module` with `kwargs`) whose parameters are `state` (name ->
+    tensor), its config read from their shapes."""
     kind = "bilstm-attention" if "attention.proj.weight" in state else "lstm"
     layers = sum(1 for name in state if re.fullmatch(r"lstm\.weight_ih_l\d+", name))
     vocab_size, embedding_dim = state["embedding.weight"].shape
-    model = RecurrentClassifier(kind, vocab_size, embedding_dim, state["lstm.weight_hh_l0"].shape[1], layers,
-                                state["classifier.bias"].shape[0],
-                                state["attention.proj.bias"].shape[0] if kind != "lstm" else None, padding_idx,
-                                dropout)
+    model = module(kind, vocab_size, embedding_dim, state["lstm.weight_hh_l0"].shape[1], layers,
+                   state["classifier.bias"].shape[0], state["attention.proj.bias"].shape[0] if kind != "lstm" else None,
+                   padding_idx, dropout, **kwargs)
     model.load_state_dict(state, strict=True)
     return model
 
