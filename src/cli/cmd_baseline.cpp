@@ -288,6 +288,9 @@ TrainedBaseline train_recurrent_baseline(const BaselineOptions& o, const Dataset
   if (!tokenizer_dir.empty()) {
     encoder->tokenizer = Tokenizer::from_dir(tokenizer_dir);
     config.vocab_size = static_cast<int64_t>(encoder->tokenizer->vocab_size());
+    // As in many HF models, the table may have rows no token uses (padded to a multiple of 8, say).
+    if (embeddings_model)
+      config.vocab_size = std::max(config.vocab_size, embeddings_model->params.find(Slot::WordEmbeddings)->shape[0]);
     config.padding_idx = std::max(encoder->tokenizer->pad_id(), 0);
   } else {
     encoder->words.emplace();
@@ -311,9 +314,9 @@ TrainedBaseline train_recurrent_baseline(const BaselineOptions& o, const Dataset
   model->set_precision(precision);
   if (embeddings_model) {
     const TensorSpec& spec = *embeddings_model->params.find(Slot::WordEmbeddings);
-    if (spec.shape[0] > config.vocab_size)
+    if (spec.shape[0] < config.vocab_size)
       throw Error("--embeddings-from " + r.embeddings_from + ": " + std::to_string(spec.shape[0]) +
-                  " word embeddings, more than its tokenizer's " + std::to_string(config.vocab_size) + " tokens");
+                  " word embeddings, fewer than its tokenizer's " + std::to_string(config.vocab_size) + " tokens");
     std::copy_n(embeddings_model->params.word_emb, spec.numel, model->tensor("embedding.weight"));
     embeddings_model.reset();
   }
