@@ -268,8 +268,6 @@ TrainedBaseline train_recurrent_baseline(const BaselineOptions& o, const Dataset
   auto encoder = std::make_shared<RecurrentEncoder>();
   encoder->max_length = r.max_length;
   encoder->truncation = r.truncation.to_truncation();
-  if (encoder->truncation.strategy == Truncation::Strategy::Chunks)
-    throw Error("--truncation chunks is for the BERT models; the recurrent baselines take head or head+tail");
   const std::vector<std::string> train_docs = documents_of(train);
   RecurrentConfig config;
   config.kind = recurrent_kind_from_name(o.model, "--model");
@@ -458,7 +456,7 @@ void setup_baseline(CLI::App& app) {
                    "Start the token embeddings from this bertft/HF model's word embeddings, with its tokenizer",
                    "--embeddings-from")->group(rnn);
   add_number_option(sub, "--max-length", r.max_length, "[1, 1000000]", "Tokens per text; longer texts are cut by --truncation")->group(rnn);
-  add_truncation_options(sub, r.truncation);
+  add_truncation_options(sub, r.truncation, /*windows=*/false);
   add_number_option(sub, "--valid-split", r.valid_split, "(0, 1)",
                     "Without --valid: this fraction of --train (stratified, --seed) is held out for early stopping")->group(rnn);
   RecurrentTrainOptions& t = r.train;

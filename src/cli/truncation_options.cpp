@@ -12,18 +12,26 @@ Truncation TruncationCliOptions::resolve(const Truncation& model_default) const 
   return t;
 }
 
-void add_truncation_options(CLI::App* sub, TruncationCliOptions& o) {
-  o.name_option = sub->add_option(
-      "--truncation", o.name,
-      "How a text longer than --max-length is cut: head (its first tokens, as HF does), head+tail (its first "
-      "--head-tokens and its last tokens, Sun et al. 2019), or chunks: the whole text as windows of --max-length "
-      "tokens sharing --chunk-overlap tokens, scored by the mean of their class probabilities (training: each "
-      "window is an example with its text's label). Inference default: what the model directory records "
-      "(config.json bertft_defaults), else head");
+void add_truncation_options(CLI::App* sub, TruncationCliOptions& o, bool windows) {
+  if (windows)
+    o.name_option = sub->add_option(
+        "--truncation", o.name,
+        "How a text longer than --max-length is cut: head (its first tokens, as HF does), head+tail (its first "
+        "--head-tokens and its last tokens, Sun et al. 2019), or chunks: the whole text as windows of --max-length "
+        "tokens sharing --chunk-overlap tokens, scored by the mean of their class probabilities (training: each "
+        "window is an example with its text's label). Inference default: what the model directory records "
+        "(config.json bertft_defaults), else head");
+  else
+    o.name_option = sub->add_option("--truncation", o.name,
+                                    "How a text longer than --max-length is cut: head (its first tokens) or head+tail "
+                                    "(its first --head-tokens and its last tokens, Sun et al. 2019)")
+                        ->check(CLI::IsMember({"head", "head+tail"}))
+                        ->capture_default_str();
   o.head_tokens_option = add_number_option(sub, "--head-tokens", o.head_tokens, "[0, inf)",
                                            "Tokens kept from the start with --truncation head+tail");
-  o.chunk_overlap_option = add_number_option(sub, "--chunk-overlap", o.chunk_overlap, "[0, inf)",
-                                             "Tokens neighbouring windows share with --truncation chunks");
+  if (windows)
+    o.chunk_overlap_option = add_number_option(sub, "--chunk-overlap", o.chunk_overlap, "[0, inf)",
+                                               "Tokens neighbouring windows share with --truncation chunks");
 }
 
 InferenceDefaults resolve_inference_options(const ModelConfig& config, const std::string& config_path,

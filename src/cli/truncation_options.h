@@ -27,7 +27,9 @@ struct TruncationCliOptions {
   Truncation resolve(const Truncation& model_default) const;
 };
 
-void add_truncation_options(CLI::App* sub, TruncationCliOptions& o);
+// windows false: head and head+tail only (no chunks, no --chunk-overlap), for models that read one
+// window of each text and record no inference defaults (the recurrent baselines).
+void add_truncation_options(CLI::App* sub, TruncationCliOptions& o, bool windows = true);
 
 // True when `option` was given on the command line.
 inline bool given(const CLI::Option* option) { return option != nullptr && option->count() > 0; }
