@@ -96,7 +96,7 @@ row tfidf-2gram-C4 "TF-IDF (uni+bigrams, min_df 2) + logistic regression, C 4" m
 # The recurrent baselines, trained from scratch on words (min_df 2, the 50,000 most frequent), 400 words
 # head+tail (100 + 300), 128-wide embeddings and LSTM, dropout 0.3, AdamW 1e-3, batch 32, up to 10
 # epochs stopping early on the 10% of train held out (patience 2; the best epoch is kept); fp32, and
-# the LSTM again in bf16 (--precision bf16, the default on CPUs with AVX512-BF16).
+# both again in bf16 (--precision bf16, the default on CPUs with AVX512-BF16).
 recurrent_options=(--train "$train" --test "$test" --strip-html --max-length 400 --truncation head+tail --head-tokens 100)
 row lstm "LSTM (1 layer, 128), last hidden state, words, 400 words head+tail (100 + 300), early stopping" \
   metrics $bertft baseline --model lstm "${recurrent_options[@]}" --precision fp32
@@ -104,6 +104,8 @@ row bilstm-attention "BiLSTM (1 layer, 2 x 128) + additive attention, words, 400
 early stopping" metrics $bertft baseline --model bilstm-attention "${recurrent_options[@]}" --precision fp32
 row lstm-bf16 "LSTM as above, bf16 input products" \
   metrics $bertft baseline --model lstm "${recurrent_options[@]}" --precision bf16
+row bilstm-attention-bf16 "BiLSTM + attention as above, bf16 input products" \
+  metrics $bertft baseline --model bilstm-attention "${recurrent_options[@]}" --precision bf16
 
 random_init="$runs/random-init"
 ! wanted random-128 || [ -d "$random_init" ] || $bertft init --config "$pretrained/config.json" --tokenizer "$pretrained" \

@@ -5,7 +5,8 @@ import json
 import os
 import sys
 
-ORDER = ["tfidf-1gram", "tfidf-2gram", "tfidf-2gram-C4", "lstm", "bilstm-attention", "lstm-bf16", "random-128", "pretrained-128", "distilled-128",
+ORDER = ["tfidf-1gram", "tfidf-2gram", "tfidf-2gram-C4", "lstm", "bilstm-attention", "lstm-bf16", "bilstm-attention-bf16",
+         "random-128", "pretrained-128", "distilled-128",
          "distilled2-128", "distilled3-128", "distilled4-128", "further-128",
          "pretrained-128-head", "pretrained-128-head+tail", "pretrained-128-mean", "pretrained-128-max",
          "ensemble-128-mean+max", "pretrained-256", "pretrained-512",

@@ -341,7 +341,7 @@ TrainedBaseline train_recurrent_baseline(const BaselineOptions& o, const Dataset
       {"hidden_size", config.hidden_size},
       {"num_layers", config.num_layers},
       {"parameters", model->params().size()},
-      {"precision", precision_name(precision)},
+      {"mixed_precision", precision == Precision::Bf16 ? "bf16" : "no"},  // accelerate's name: "precision" is a metric
       {"max_length", r.max_length},
       {"truncation", describe(encoder->truncation)},
       {"epochs_run", result.epochs_run},
