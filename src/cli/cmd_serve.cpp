@@ -116,7 +116,7 @@ void run_serve(const ServeOptions& opt) {
       throw Error("--max-length " + std::to_string(model.max_length()) + " leaves no room for the " +
                   std::to_string(min_length) + " special tokens of a text pair");
     served.push_back({&model.tokenizer(), models->model_dir(m), model.max_length(), model.truncation(),
-                      model.strip_html(), models->weights()[m]});
+                      model.strip_html(), models->weights()[m], pooling_name(model.config().classifier_pooling)});
     longest = std::max(longest, model.max_length());
     shortest = std::min(shortest, model.max_length());
     model_ids += (model_ids.empty() ? "" : " + ") + models->model_dir(m);

@@ -148,21 +148,25 @@ HttpReply Service::info() const {
     label2id[config_.id2label[c]] = c;
   }
   // An ensemble shows as its models' ids joined, taking inputs up to the shortest maximum (longer ones
-  // get 422 unless truncated); how it cuts and cleans texts is its models' own where they differ.
+  // get 422 unless truncated); how it cuts and cleans texts and pools is its models' own where they
+  // differ (null at the top, each model's in "models").
   std::string model_id;
   int max_length = models_.front().max_length;
-  nlohmann::json truncation = describe(models_.front().truncation), strip_html = models_.front().strip_html;
+  nlohmann::json truncation = describe(models_.front().truncation), strip_html = models_.front().strip_html,
+                 pooling = models_.front().pooling;
   nlohmann::json models = nlohmann::json::array();
   for (const ServedModel& model : models_) {
     model_id += (model_id.empty() ? "" : " + ") + model.model_id;
     max_length = std::min(max_length, model.max_length);
     if (describe(model.truncation) != truncation) truncation = nullptr;
     if (model.strip_html != strip_html) strip_html = nullptr;
+    if (model.pooling != pooling) pooling = nullptr;
     models.push_back({{"model_id", model.model_id},
                       {"weight", model.weight},
                       {"max_input_length", model.max_length},
                       {"truncation", describe(model.truncation)},
-                      {"strip_html", model.strip_html}});
+                      {"strip_html", model.strip_html},
+                      {"pooling", model.pooling}});
   }
   nlohmann::json info = {
       {"model_id", model_id},
@@ -179,6 +183,7 @@ HttpReply Service::info() const {
       {"auto_truncate", false},
       {"truncation", truncation},
       {"strip_html", strip_html},
+      {"pooling", pooling},
       {"version", BERTFT_VERSION},
   };
   if (models_.size() > 1) info["models"] = std::move(models);

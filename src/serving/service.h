@@ -41,6 +41,7 @@ struct ServedModel {
   Truncation truncation;  // how "truncate": true cuts
   bool strip_html = false;  // <br /> line breaks become spaces before tokenizing (data/dataset.h)
   double weight = 1;      // its share of the averaged probabilities (ensemble_weights)
+  std::string pooling = "cls";  // how its head reads the encoder (config.json classifier_pooling)
 };
 
 struct ServiceOptions {
