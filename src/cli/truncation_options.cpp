@@ -1,6 +1,7 @@
 #include "cli/truncation_options.h"
 
 #include <cstdio>
+#include <filesystem>
 
 namespace bertft {
 
@@ -62,8 +63,10 @@ InferenceDefaults resolve_inference_options(const ModelConfig& config, const std
     } catch (const Error& e) {
       throw Error(config_path + ": " + kInferenceDefaultsKey + " (" + taken + "): " + e.what());
     }
-    std::fprintf(stderr, "bertft: notice: the model directory's defaults (config.json %s): %s\n",
-                 kInferenceDefaultsKey, taken.c_str());
+    // Named by directory: an ensemble's models each say their own.
+    std::fprintf(stderr, "bertft: notice: the defaults of %s (config.json %s): %s\n",
+                 std::filesystem::path(config_path).parent_path().string().c_str(), kInferenceDefaultsKey,
+                 taken.c_str());
   }
   return run;
 }
