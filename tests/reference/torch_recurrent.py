@@ -127,6 +127,8 @@ class StepwiseRecurrentClassifier(RecurrentClassifier):
 
     def __init__(self, *args, bf16=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.dropout.p != 0:
+            raise ValueError("StepwiseRecurrentClassifier has no dropout")
         self.bf16 = bf16
 
     def forward(self, tokens, lengths):
