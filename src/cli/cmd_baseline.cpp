@@ -379,8 +379,14 @@ void run_baseline(const BaselineOptions& o) {
   const Dataset test = load_with_labels(o.test, options, train.label_names);
   Dataset valid = o.valid.empty() ? Dataset{} : load_with_labels(o.valid, options, train.label_names);
   if (train.label_names.size() < 2) throw Error(o.train + ": needs at least 2 classes");
-  if (recurrent && o.valid.empty())  // the epochs are chosen on held-out training data, never on test
+  if (recurrent && o.valid.empty()) {  // the epochs are chosen on held-out training data, never on test
+    const size_t texts = train.examples.size();
     std::tie(train, valid) = stratified_split(train, o.recurrent.valid_split, o.recurrent.train.seed);
+    if (valid.examples.empty() || train.examples.empty())
+      throw Error("--valid-split " + nlohmann::json(o.recurrent.valid_split).dump() + " of " + o.train + "'s " +
+                  std::to_string(texts) + " texts leaves " + (valid.examples.empty() ? "no validation" : "no training") +
+                  " texts; change it or give --valid");
+  }
   const std::vector<std::string> unlabeled = o.unlabeled.empty() ? std::vector<std::string>{} : read_unlabeled(o);
   const double load_seconds = seconds_since(start);
 
@@ -457,6 +463,8 @@ void setup_baseline(CLI::App& app) {
                    "--embeddings-from")->group(rnn);
   add_number_option(sub, "--max-length", r.max_length, "[1, 1000000]", "Tokens per text; longer texts are cut by --truncation")->group(rnn);
   add_truncation_options(sub, r.truncation, /*windows=*/false);
+  r.truncation.name_option->group(rnn);
+  r.truncation.head_tokens_option->group(rnn);
   add_number_option(sub, "--valid-split", r.valid_split, "(0, 1)",
                     "Without --valid: this fraction of --train (stratified, --seed) is held out for early stopping")->group(rnn);
   RecurrentTrainOptions& t = r.train;
