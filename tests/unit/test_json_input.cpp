@@ -1,13 +1,12 @@
 // parse_json_input: strict parsing (duplicate keys, depth, NUL bytes) in time linear in the input.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <chrono>
 #include <functional>
 #include <string>
 
 #include "common/error.h"
 #include "common/json_input.h"
+#include "test_util.h"
 
 namespace bertft {
 namespace {
@@ -29,15 +28,8 @@ std::string repeated(const std::string& open, const std::function<std::string(si
   return s + close;
 }
 
-// Best of three, so that a moment of load on the machine does not count.
 double seconds_to_parse(const std::string& text) {
-  double best = 1e9;
-  for (int run = 0; run < 3; run++) {
-    const auto start = std::chrono::steady_clock::now();
-    EXPECT_FALSE(parse_json_input(text, "in.json").is_null());
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
+  return test::cpu_seconds([&] { EXPECT_FALSE(parse_json_input(text, "in.json").is_null()); }, 3);
 }
 
 TEST(JsonInput, BuildsTheSameDocumentAsNlohmann) {

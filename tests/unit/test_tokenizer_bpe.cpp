@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -141,21 +140,16 @@ TEST(Bpe, MergeTimeGrowsNoFasterThanNLogN) {
   V merges;
   for (std::string token = "x"; token.size() < 256; token += token) merges.push_back(token + " " + token);
   const Tokenizer t = load(merges);
-  auto seconds = [&](size_t n, int runs) {  // the best of `runs`, so that a busy machine does not decide
+  auto seconds = [&](size_t n, int runs) {
     const std::string word(n, 'x');
-    double best = 1e9;
-    for (int run = 0; run < runs; run++) {
-      const auto start = std::chrono::steady_clock::now();
-      const Ids ids = t.encode_ids(word);
-      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      EXPECT_EQ(ids.size(), 2 + n / 256 + static_cast<size_t>(std::popcount(n % 256)));
-    }
-    return best;
+    return test::cpu_seconds([&] {
+      EXPECT_EQ(t.encode_ids(word).size(), 2 + n / 256 + static_cast<size_t>(std::popcount(n % 256)));
+    }, runs);
   };
   // 16x the input: n log n costs ~20x (cache misses push it further on a busy machine), n^2 256x.
   const double small = seconds((1 << 14) - 1, 3), large = seconds((1 << 18) - 1, 3);
   EXPECT_LT(large / small, 80.0) << small << " s vs " << large << " s";
-  EXPECT_LT(seconds((1 << 20) - 1, 1), 3.0);                              // a 1 MB word
+  EXPECT_LT(seconds((1 << 20) - 1, 1), 3.0);  // a 1 MB word
 }
 
 TEST(Bpe, PairsTruncationAndSpecialTokens) {

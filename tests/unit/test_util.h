@@ -2,6 +2,9 @@
 // Helpers shared by the unit tests.
 #include <gtest/gtest.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -43,6 +46,24 @@ std::string one_line_error(F f) {
 #define EXPECT_ERROR(expr, fragment)                                                                \
   EXPECT_NE(::bertft::test::one_line_error([&] { expr; }).find(fragment), std::string::npos) \
       << ::bertft::test::one_line_error([&] { expr; })
+
+// The processor time the calling thread spends in f(), in seconds, the least of `runs` calls. Unlike
+// wall time it does not grow while other work has the CPU, so a test of how time scales with input
+// measures the code, not the machine's load; a first call may also pay for memory the allocator has
+// yet to get from the system. For code that runs on the calling thread only.
+template <class F>
+double cpu_seconds(F f, int runs = 1) {
+  double best = 1e300;
+  for (int run = 0; run < runs; run++) {
+    timespec start{}, end{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+    f();
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
+    best = std::min(best, static_cast<double>(end.tv_sec - start.tv_sec) +
+                              1e-9 * static_cast<double>(end.tv_nsec - start.tv_nsec));
+  }
+  return best;
+}
 
 // `s` with its first `from` replaced by `to` (a test failure if there is none).
 inline std::string replaced(std::string s, const std::string& from, const std::string& to) {
