@@ -2,26 +2,35 @@
 # Masked LM against ELECTRA pretraining from scratch at equal wall-clock budgets, on the text of IMDb
 # train + unsup (never test). Both get the same 16,384-token vocabulary (bertft vocab), the same 6 x 256
 # encoder (scripts/imdb-bert-config.json and its ELECTRA twin scripts/imdb-electra-config.json, whose
-# generator is a quarter as wide and shares its embeddings), 128-token packed sequences, batch 32, peak
-# learning rate 1e-3 after 500 warm-up steps and then constant (so a run's state at each budget is that
-# of a run with that budget), bf16 and no dropout. The two runs go side by side, one thread each, so
-# they share the machine alike; each is snapshotted when its training time reaches each budget in
-# BUDGETS. Every snapshot is then fine-tuned with one recipe, without distillation (90% of IMDb train,
-# the 10% held out by bertft split, 1 epoch, batch 32, lr 1e-4, head+tail 128 tokens, dropout 0.1) and
-# scored on all 25,000 IMDb test reviews; so is the same encoder from random initialisation (bertft init),
-# the budget-0 row. Every stage resumes or is skipped once done, so the script
-# can be killed and rerun; a later run with larger BUDGETS continues the same pretraining runs.
+# generator is a quarter as wide and shares its embeddings), 128-token packed sequences, batch 32 and
+# bf16, each with the schedule that works for it, constant after warm-up (so a run's state at each budget
+# is that of a run with that budget):
+#   masked LM: peak lr 1e-3 after 500 warm-up steps, no dropout (the bundled models' peak rate);
+#   ELECTRA:   the paper's small-model schedule, peak lr 5e-4 after 10,000 warm-up steps, dropout 0.1
+#              (masked LM's schedule makes its discriminator collapse: docs/pretraining.md).
+# The two runs go side by side, one thread each, so they share the machine alike; each is snapshotted
+# when its training time reaches each budget in BUDGETS. Every snapshot is then fine-tuned with one
+# recipe, without distillation (90% of IMDb train, the 10% held out by bertft split, 1 epoch, batch 32,
+# lr 1e-4, head+tail 128 tokens, dropout 0.1) and scored on all 25,000 IMDb test reviews; so is the same
+# encoder from random initialisation (bertft init), the budget-0 row, and the bundled masked LM
+# models/imdb-bert (scripts/pretrain-imdb.sh: 12,000 steps, its learning rate decayed to 0), for scale.
+# Every stage resumes or is skipped once done, so the script can be killed and rerun; a later run with
+# larger BUDGETS continues the same pretraining runs.
 #
 #   bash bench/electra_vs_mlm.sh [WORK_DIR]          (default ~/.cache/bertft/electra-vs-mlm)
 #     BUDGETS="600 1200"   seconds of pretraining per objective, ascending
 #     FINETUNE="1200"      the budgets whose snapshots are fine-tuned and tested (default: all)
+#     OBJECTIVES="mlm electra"   the objectives to pretrain and fine-tune (default both; empty: neither)
 #   python3 bench/electra_vs_mlm_table.py WORK_DIR   -> the markdown table (also printed at the end)
+#   python3 bench/electra_vs_mlm_table.py --curve WORK_DIR/electra.jsonl -> ELECTRA's held-out curve
+#   python3 bench/token_spread.py DIR...             -> whether an encoder has collapsed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-$HOME/.cache/bertft/electra-vs-mlm}
 data=${IMDB:-../shared/data/imdb/aclImdb.tar.gz}
 budgets=${BUDGETS:-600 1200}
 finetune_budgets=${FINETUNE:-$budgets}
+objectives=${OBJECTIVES-mlm electra}
 bertft=./build/bertft
 [ -f "$data" ] || { echo "electra_vs_mlm: $data not found (set IMDB=path/to/aclImdb.tar.gz)" >&2; exit 1; }
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -36,17 +45,29 @@ grep -m1 -E "^cpu family" /proc/cpuinfo | sed 's/.*: /family /' >> "$work/cpu.tx
 [ -f "$work/split/labels.txt" ] ||
   $bertft split --data "$corpus" --output "$work/split" --test-fraction 0.1 --strip-html >/dev/null
 
-# pretrain OBJECTIVE CONFIG: one run, continued up to each budget, its model copied to WORK/OBJECTIVE-BUDGET.
+# pretrain OBJECTIVE: one run, continued up to each budget, its model copied to WORK/OBJECTIVE-BUDGET.
 pretrain() {
-  local objective=$1 config=$2 out=$work/$1
+  local objective=$1 out=$work/$1 schedule
+  case $objective in
+    mlm) schedule=(--config scripts/imdb-bert-config.json --warmup-steps 500 --learning-rate 1e-3 --dropout 0
+                   --eval-steps 1000 --save-steps 250) ;;
+    electra) schedule=(--config scripts/imdb-electra-config.json --warmup-steps 10000 --learning-rate 5e-4
+                       --dropout 0.1 --eval-steps 250 --save-steps 250 --save-total-limit 40) ;;
+    *) echo "electra_vs_mlm: unknown objective '$objective' in OBJECTIVES (mlm, electra)" >&2; return 1 ;;
+  esac
   for budget in $budgets; do
     local snapshot=$work/$objective-$budget
     [ -f "$snapshot/metrics.json" ] && continue
-    $bertft pretrain --objective "$objective" --config "$config" --tokenizer "$work/vocab" --corpus "$corpus" \
-      --output "$out" --max-length 128 --batch-size 32 --max-steps 1000000 --warmup-steps 500 \
-      --lr-scheduler constant --learning-rate 1e-3 --adam-beta2 0.98 --adam-eps 1e-6 --dropout 0 \
-      --max-valid-sequences 512 --eval-steps 1000 --save-steps 250 --max-time "$budget" --resume \
-      --log "$work/$objective.jsonl" --strip-html --precision bf16 --threads 1 >/dev/null 2>"$work/$objective.err"
+    # A run already past this budget cannot give its snapshot (a run stops within a step of its
+    # --max-time; a minute's margin covers that step).
+    if [ -f "$out/metrics.json" ] && python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["seconds"] <= float(sys.argv[2]) + 60)' "$out/metrics.json" "$budget"; then
+      echo "electra_vs_mlm: $out has trained past $budget s; its snapshot $snapshot is missing" >&2
+      return 1
+    fi
+    $bertft pretrain --objective "$objective" "${schedule[@]}" --tokenizer "$work/vocab" --corpus "$corpus" \
+      --output "$out" --max-length 128 --batch-size 32 --max-steps 1000000 --lr-scheduler constant \
+      --adam-beta2 0.98 --adam-eps 1e-6 --max-valid-sequences 512 --max-time "$budget" --resume \
+      --log "$work/$objective.jsonl" --strip-html --precision bf16 --threads 1 >/dev/null 2>>"$work/$objective.err"
     rm -rf "$snapshot.tmp" && mkdir "$snapshot.tmp"
     find "$out" -maxdepth 1 -type f -exec cp {} "$snapshot.tmp" \;
     [ ! -d "$out/generator" ] || cp -r "$out/generator" "$snapshot.tmp/"
@@ -69,21 +90,23 @@ finetune() {
   mv "$snapshot.test.json.tmp" "$snapshot.test.json"
 }
 
-echo "== pretraining, masked LM and ELECTRA side by side, budgets: $budgets s" >&2
-pretrain mlm scripts/imdb-bert-config.json & mlm=$!
-pretrain electra scripts/imdb-electra-config.json & electra=$!
-wait $mlm
-wait $electra
+echo "== pretraining ($objectives) side by side, budgets: $budgets s" >&2
+pids=()
+for objective in $objectives; do pretrain "$objective" & pids+=($!); done
+for pid in "${pids[@]}"; do wait "$pid"; done
 for budget in $finetune_budgets; do
   echo "== fine-tuning the $budget s snapshots side by side" >&2
-  finetune "$work/mlm-$budget" & mlm=$!
-  finetune "$work/electra-$budget" & electra=$!
-  wait $mlm
-  wait $electra
+  pids=()
+  for objective in $objectives; do finetune "$work/$objective-$budget" & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid"; done
 done
 echo "== fine-tuning the same encoder from random initialisation" >&2
 [ -f "$work/random-0/config.json" ] ||
   $bertft init --config scripts/imdb-bert-config.json --tokenizer "$work/vocab" --output "$work/random-0" \
     --labels neg,pos >/dev/null
 finetune "$work/random-0" 2
+echo "== fine-tuning the bundled masked LM, models/imdb-bert" >&2
+[ -f "$work/imdb-bert/config.json" ] || { rm -rf "$work/imdb-bert.tmp" && cp -r models/imdb-bert "$work/imdb-bert.tmp" &&
+  mv "$work/imdb-bert.tmp" "$work/imdb-bert"; }
+finetune "$work/imdb-bert"
 python3 bench/electra_vs_mlm_table.py "$work"

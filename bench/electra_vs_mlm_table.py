@@ -2,7 +2,11 @@
 """Prints the markdown table of bench/electra_vs_mlm.sh's measurements in WORK_DIR: per objective and
 budget, the pretraining steps and tokens, the held-out pretraining metrics at the budget, and the
 fine-tuned snapshot's accuracy on the 10% of IMDb train held out and on all 25,000 test reviews.
-Snapshots not yet fine-tuned show their pretraining columns only."""
+Snapshots not yet fine-tuned show their pretraining columns only. Below the table: the bundled masked LM
+models/imdb-bert fine-tuned with the same recipe, once the script has done it.
+
+With --curve RUN.jsonl it prints instead the held-out curve an ELECTRA run logged: step, training
+seconds, learning rate, discriminator AUC, generator MLM loss and accuracy."""
 import glob
 import json
 import os
@@ -17,7 +21,24 @@ def load(path):
         return json.load(f)
 
 
+def curve(log):
+    print("| step | seconds | learning rate | discriminator AUC | generator MLM loss | generator accuracy |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    learning_rate = {}
+    with open(log) as f:
+        for line in f:
+            d = json.loads(line)
+            if "learning_rate" in d:
+                learning_rate[d["step"]] = d["learning_rate"]
+            if "eval_discriminator_auc" in d:
+                print("| %d | %.0f | %s | %.3f | %.3f | %.1f%% |" % (
+                    d["step"], d["seconds"], ("%.2e" % learning_rate.get(d["step"], float("nan"))).replace("e-0", "e-"),
+                    d["eval_discriminator_auc"], d["eval_generator_loss"], 100 * d["eval_mlm_accuracy"]))
+
+
 def main():
+    if sys.argv[1:2] == ["--curve"] and len(sys.argv) == 3:
+        return curve(sys.argv[2])
     work = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/bertft/electra-vs-mlm")
     snapshots = []
     for path in glob.glob(os.path.join(work, "*-*", "config.json")):
@@ -55,6 +76,11 @@ def main():
         print("| %d min | %s | %d | %.1f M | %s | %s | %s |" % (
             round(budget / 60), {"mlm": "masked LM", "electra": "ELECTRA", "random": "none"}[objective], steps,
             steps * BATCH * LENGTH / 1e6, held_out, valid, test))
+    bundled = os.path.join(work, "imdb-bert.test.json")
+    if os.path.exists(bundled):
+        print("\nFor scale, the bundled masked LM `models/imdb-bert` (scripts/pretrain-imdb.sh: 12,000 steps, "
+              "learning rate decayed to 0) fine-tuned with the same recipe: IMDb test **%.2f%%**."
+              % (100 * load(bundled)["accuracy"]))
 
 
 if __name__ == "__main__":
