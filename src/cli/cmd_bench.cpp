@@ -61,9 +61,10 @@ double forward_flops(const BenchOptions& o, int num_labels, bool cls_only_last) 
   return f + 2 * B * H * H + 2 * B * H * num_labels;
 }
 
+// Three decimals, and two significant digits below 0.1 ms so that an op which ran never reads 0.000.
 std::string format_ms(double ms) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", ms);
+  std::snprintf(buf, sizeof buf, ms >= 0.1 || ms == 0 ? "%.3f" : "%.2g", ms);
   return buf;
 }
 
