@@ -6,7 +6,11 @@ Snapshots not yet fine-tuned show their pretraining columns only. Below the tabl
 models/imdb-bert fine-tuned with the same recipe, once the script has done it.
 
 With --curve RUN.jsonl it prints instead the held-out curve an ELECTRA run logged: step, training
-seconds, learning rate, discriminator AUC, generator MLM loss and accuracy."""
+seconds, learning rate, discriminator AUC, generator MLM loss and accuracy.
+
+With --generator ELECTRA.jsonl ALONE.jsonl... it prints the held-out masked-LM accuracy of the ELECTRA
+run's generator beside that of each run of the same generator alone (bench/electra_generator_alone.sh),
+every 1,000 steps and at each run's last evaluation (– where a run has none)."""
 import glob
 import json
 import os
@@ -21,24 +25,46 @@ def load(path):
         return json.load(f)
 
 
+def records(log):
+    with open(log) as f:
+        for line in f:
+            yield json.loads(line)
+
+
 def curve(log):
     print("| step | seconds | learning rate | discriminator AUC | generator MLM loss | generator accuracy |")
     print("|---:|---:|---:|---:|---:|---:|")
     learning_rate = {}
-    with open(log) as f:
-        for line in f:
-            d = json.loads(line)
-            if "learning_rate" in d:
-                learning_rate[d["step"]] = d["learning_rate"]
-            if "eval_discriminator_auc" in d:
-                print("| %d | %.0f | %s | %.3f | %.3f | %.1f%% |" % (
-                    d["step"], d["seconds"], ("%.2e" % learning_rate.get(d["step"], float("nan"))).replace("e-0", "e-"),
-                    d["eval_discriminator_auc"], d["eval_generator_loss"], 100 * d["eval_mlm_accuracy"]))
+    for d in records(log):
+        if "learning_rate" in d:
+            learning_rate[d["step"]] = d["learning_rate"]
+        if "eval_discriminator_auc" in d:
+            print("| %d | %.0f | %s | %.3f | %.3f | %.1f%% |" % (
+                d["step"], d["seconds"], ("%.2e" % learning_rate.get(d["step"], float("nan"))).replace("e-0", "e-"),
+                d["eval_discriminator_auc"], d["eval_generator_loss"], 100 * d["eval_mlm_accuracy"]))
+
+
+def held_out_accuracy(log):
+    """step -> held-out masked-LM accuracy; a resumed run's later record of a step wins."""
+    return {d["step"]: d["eval_mlm_accuracy"] for d in records(log) if "eval_mlm_accuracy" in d}
+
+
+def generator_table(electra_log, alone_logs):
+    runs = [held_out_accuracy(electra_log)] + [held_out_accuracy(log) for log in alone_logs]
+    names = ["inside ELECTRA"] + ["alone, %s" % os.path.basename(log).removesuffix(".jsonl") for log in alone_logs]
+    print("| step | " + " | ".join(names) + " |")
+    print("|---:|" + "---:|" * len(names))
+    last_steps = {max(run) for run in runs[1:] if run}
+    for step in sorted(set.union(*(set(run) for run in runs[1:]))):
+        if step % 1000 == 0 or step in last_steps:
+            print("| %d | " % step + " | ".join("%.1f%%" % (100 * run[step]) if step in run else "–" for run in runs) + " |")
 
 
 def main():
     if sys.argv[1:2] == ["--curve"] and len(sys.argv) == 3:
         return curve(sys.argv[2])
+    if sys.argv[1:2] == ["--generator"] and len(sys.argv) >= 4:
+        return generator_table(sys.argv[2], sys.argv[3:])
     work = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/bertft/electra-vs-mlm")
     snapshots = []
     for path in glob.glob(os.path.join(work, "*-*", "config.json")):
