@@ -6,11 +6,13 @@
 # them [MASK], the rest unchanged) and batch; by default also ELECTRA's schedule (peak lr 5e-4 after
 # 10,000 warm-up steps, then constant) and dropout (0.1). It runs on one thread up to step STEPS, then
 # prints its held-out accuracy beside the ELECTRA run's generator's and any other such run's. Each run
-# resumes, so the script can be killed and rerun.
+# resumes, so the script can be killed and rerun. GENERATOR_SIZE trains a wider or narrower generator
+# instead: the discriminator's width, heads and FFN times GENERATOR_SIZE, rounded, as --generator-size
+# makes it (at the ELECTRA run's own size the script checks that it matches that run's generator).
 #
 #   bash bench/electra_generator_alone.sh [WORK_DIR]   (default ~/.cache/bertft/electra-vs-mlm, with the
 #                                                       vocab/, electra/ and electra.jsonl of electra_vs_mlm.sh)
-#     LEARNING_RATE=5e-4   WARMUP=10000   DROPOUT=0.1   STEPS=10500
+#     LEARNING_RATE=5e-4   WARMUP=10000   DROPOUT=0.1   STEPS=10500   GENERATOR_SIZE=0.25
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-$HOME/.cache/bertft/electra-vs-mlm}
@@ -19,31 +21,48 @@ learning_rate=${LEARNING_RATE:-5e-4}
 warmup=${WARMUP:-10000}
 dropout=${DROPOUT:-0.1}
 steps=${STEPS:-10500}
+size=${GENERATOR_SIZE:-0.25}
 bertft=./build/bertft
 [ -f "$data" ] || { echo "electra_generator_alone: $data not found (set IMDB=path/to/aclImdb.tar.gz)" >&2; exit 1; }
-for needed in vocab/vocab.txt electra/generator/config.json electra.jsonl; do
+for needed in vocab/vocab.txt electra/config.json electra/generator/config.json electra.jsonl; do
   [ -f "$work/$needed" ] || { echo "electra_generator_alone: $work/$needed not found (run bench/electra_vs_mlm.sh first)" >&2; exit 1; }
 done
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target bertft >/dev/null
 out=$work/generator-alone
 mkdir -p "$out"
-# The generator's architecture, from the ELECTRA run's generator/config.json, as a masked LM of its own.
-python3 - "$work/electra/generator/config.json" "$out/config.json" <<'EOF'
-import json, sys
-generator = json.load(open(sys.argv[1]))
+# The generator's architecture as a masked LM of its own: the ELECTRA run's discriminator scaled by
+# GENERATOR_SIZE. At the ELECTRA run's own --generator-size (in its checkpoints' made_with) it must be that
+# run's generator.
+python3 - "$work/electra" "$size" "$out/config-size-$size.json" <<'EOF'
+import glob, json, os, sys
+electra, size, output = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+discriminator = json.load(open(os.path.join(electra, "config.json")))
+electra_generator = json.load(open(os.path.join(electra, "generator", "config.json")))
+electra_size = json.load(open(glob.glob(os.path.join(electra, "checkpoint-*", "trainer_state.json"))[0]))[
+    "made_with"]["--generator-size"]
+scaled = lambda n: max(1, int(n * size + 0.5))
+generator = dict(discriminator, embedding_size=discriminator.get("embedding_size") or discriminator["hidden_size"],
+                 hidden_size=scaled(discriminator["hidden_size"]),
+                 num_attention_heads=scaled(discriminator["num_attention_heads"]),
+                 intermediate_size=scaled(discriminator["intermediate_size"]))
 keys = ["model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
         "hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "max_position_embeddings",
         "type_vocab_size", "initializer_range", "layer_norm_eps", "pad_token_id", "position_embedding_type",
         "embedding_size"]
+if size == electra_size and any(generator[key] != electra_generator[key] for key in keys):
+    sys.exit("electra_generator_alone: the discriminator scaled by %g is not the ELECTRA run's generator" % size)
+if generator["hidden_size"] % generator["num_attention_heads"]:
+    sys.exit("electra_generator_alone: GENERATOR_SIZE %g gives %d attention heads, which do not divide hidden_size %d"
+             % (size, generator["num_attention_heads"], generator["hidden_size"]))
 config = {key: generator[key] for key in keys}
 config["architectures"] = ["ElectraForMaskedLM"]
-json.dump(config, open(sys.argv[2], "w"), indent=2)
+json.dump(config, open(output, "w"), indent=2)
 EOF
-run=$out/lr-$learning_rate-warmup-$warmup-dropout-$dropout
-$bertft pretrain --objective mlm --config "$out/config.json" --tokenizer "$work/vocab" --corpus "$data#aclImdb/train" \
+run=$out/size-$size-lr-$learning_rate-warmup-$warmup-dropout-$dropout
+$bertft pretrain --objective mlm --config "$out/config-size-$size.json" --tokenizer "$work/vocab" --corpus "$data#aclImdb/train" \
   --output "$run" --max-length 128 --batch-size 32 --max-steps 1000000 --stop-at-step "$steps" \
   --lr-scheduler constant --warmup-steps "$warmup" --learning-rate "$learning_rate" --dropout "$dropout" --adam-beta2 0.98 \
   --adam-eps 1e-6 --mask-replace-prob 0.85 --random-replace-prob 0 --max-valid-sequences 512 --eval-steps 500 \
   --save-steps 500 --resume --log "$run.jsonl" --strip-html --precision bf16 --threads 1 >/dev/null 2>>"$run.err"
-python3 bench/electra_vs_mlm_table.py --generator "$work/electra.jsonl" "$out"/lr-*.jsonl
+python3 bench/electra_vs_mlm_table.py --generator "$work/electra.jsonl" "$out"/size-*.jsonl

@@ -14,13 +14,17 @@
 # lr 1e-4, head+tail 128 tokens, dropout 0.1) and scored on all 25,000 IMDb test reviews; so is the same
 # encoder from random initialisation (bertft init), the budget-0 row, and the bundled masked LM
 # models/imdb-bert (scripts/pretrain-imdb.sh: 12,000 steps, its learning rate decayed to 0), for scale.
-# Every stage resumes or is skipped once done, so the script can be killed and rerun; a later run with
-# larger BUDGETS continues the same pretraining runs.
+# DECAY continues masked-LM snapshots for more steps with the learning rate decayed linearly to 0, as the
+# bundled model's was (after 200 warm-up steps, the optimizer starting afresh), into
+# WORK/mlm-BUDGET-decay-STEPS, fine-tuned and scored as the rest. Every stage resumes or is skipped once
+# done, so the script can be killed and rerun; a later run with larger BUDGETS continues the same
+# pretraining runs.
 #
 #   bash bench/electra_vs_mlm.sh [WORK_DIR]          (default ~/.cache/bertft/electra-vs-mlm)
 #     BUDGETS="600 1200"   seconds of pretraining per objective, ascending
 #     FINETUNE="1200"      the budgets whose snapshots are fine-tuned and tested (default: all)
 #     OBJECTIVES="mlm electra"   the objectives to pretrain and fine-tune (default both; empty: neither)
+#     DECAY="15600+4000"   masked-LM snapshots to continue with a decay, as BUDGET+STEPS (default none)
 #   python3 bench/electra_vs_mlm_table.py WORK_DIR   -> the markdown table (also printed at the end)
 #   python3 bench/electra_vs_mlm_table.py --curve WORK_DIR/electra.jsonl -> ELECTRA's held-out curve
 #   python3 bench/token_spread.py DIR...             -> whether an encoder has collapsed
@@ -31,6 +35,7 @@ data=${IMDB:-../shared/data/imdb/aclImdb.tar.gz}
 budgets=${BUDGETS:-600 1200}
 finetune_budgets=${FINETUNE:-$budgets}
 objectives=${OBJECTIVES-mlm electra}
+decays=${DECAY:-}
 bertft=./build/bertft
 [ -f "$data" ] || { echo "electra_vs_mlm: $data not found (set IMDB=path/to/aclImdb.tar.gz)" >&2; exit 1; }
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -75,6 +80,18 @@ pretrain() {
   done
 }
 
+# decay BUDGET+STEPS: masked LM's snapshot at BUDGET, STEPS more steps with a decaying learning rate.
+decay() {
+  local snapshot=$work/mlm-${1%+*} steps=${1#*+}
+  local out=$snapshot-decay-$steps
+  [ -f "$out/metrics.json" ] && return 0
+  [ -f "$snapshot/metrics.json" ] || { echo "electra_vs_mlm: DECAY $1: $snapshot not found" >&2; return 1; }
+  $bertft pretrain --objective mlm --model "$snapshot" --corpus "$corpus" --output "$out" --max-length 128 \
+    --batch-size 32 --max-steps "$steps" --lr-scheduler linear --warmup-steps 200 --learning-rate 1e-3 --dropout 0 \
+    --adam-beta2 0.98 --adam-eps 1e-6 --max-valid-sequences 512 --eval-steps 1000 --save-steps 250 --resume \
+    --log "$out.jsonl" --strip-html --precision bf16 --threads 1 >/dev/null 2>>"$out.err"
+}
+
 # finetune SNAPSHOT: the recipe above into SNAPSHOT.finetuned, then its test metrics into SNAPSHOT.test.json.
 finetune() {
   local snapshot=$1
@@ -94,6 +111,12 @@ echo "== pretraining ($objectives) side by side, budgets: $budgets s" >&2
 pids=()
 for objective in $objectives; do pretrain "$objective" & pids+=($!); done
 for pid in "${pids[@]}"; do wait "$pid"; done
+if [ -n "$decays" ]; then
+  echo "== decaying masked LM's snapshots side by side: $decays" >&2
+  pids=()
+  for pair in $decays; do { decay "$pair" && finetune "$work/mlm-${pair%+*}-decay-${pair#*+}"; } & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid"; done
+fi
 for budget in $finetune_budgets; do
   echo "== fine-tuning the $budget s snapshots side by side" >&2
   pids=()

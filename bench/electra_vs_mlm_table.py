@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Prints the markdown table of bench/electra_vs_mlm.sh's measurements in WORK_DIR: per objective and
-budget, the pretraining steps and tokens, the held-out pretraining metrics at the budget, and the
-fine-tuned snapshot's accuracy on the 10% of IMDb train held out and on all 25,000 test reviews.
+budget, the pretraining steps, the steps per second since the objective's previous budget, the tokens
+seen, the held-out pretraining metrics at the budget, and the fine-tuned snapshot's accuracy on the 10%
+of IMDb train held out and on all 25,000 test reviews. A masked-LM snapshot continued with a decaying
+learning rate (DECAY) follows its budget's rows, its steps counted from the start of pretraining.
 Snapshots not yet fine-tuned show their pretraining columns only. Below the table: the bundled masked LM
 models/imdb-bert fine-tuned with the same recipe, once the script has done it.
 
@@ -68,20 +70,28 @@ def main():
     work = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/bertft/electra-vs-mlm")
     snapshots = []
     for path in glob.glob(os.path.join(work, "*-*", "config.json")):
-        match = re.fullmatch(r"(mlm|electra|random)-(\d+)", os.path.basename(os.path.dirname(path)))
+        match = re.fullmatch(r"(mlm|electra|random)-(\d+)(?:-decay-(\d+))?", os.path.basename(os.path.dirname(path)))
         if match and (match.group(1) == "random" or os.path.exists(os.path.join(os.path.dirname(path), "metrics.json"))):
-            snapshots.append((int(match.group(2)), match.group(1), os.path.dirname(path)))
+            snapshots.append((int(match.group(2)), match.group(1), int(match.group(3) or 0), os.path.dirname(path)))
     if not snapshots:
         sys.exit("electra_vs_mlm_table: no snapshots in %s" % work)
     with open(os.path.join(work, "cpu.txt")) as f:
         cpu = ", ".join(line.strip() for line in f if line.strip())
     print("Pretraining budget per objective, 1 thread each side by side on 2 cores of %s.\n" % cpu)
-    print("| budget | objective | steps | tokens seen | held-out pretraining metrics | fine-tuned: validation "
-          "| IMDb test (25,000) |")
-    print("| ---: | --- | ---: | ---: | --- | ---: | ---: |")
-    for budget, objective, snapshot in sorted(snapshots, key=lambda s: (s[0], s[1] != "mlm")):
+    print("| budget | objective | steps | steps/s since the last budget | tokens seen | held-out pretraining metrics "
+          "| fine-tuned: validation | IMDb test (25,000) |")
+    print("| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |")
+    last = {}  # objective -> (budget, steps) of its previous row
+    for budget, objective, decay, snapshot in sorted(snapshots, key=lambda s: (s[0], s[2], s[1] != "mlm")):
         m = load(os.path.join(snapshot, "metrics.json")) if objective != "random" else {"global_step": 0}
         steps = m["global_step"]
+        if decay:
+            steps += load(os.path.join(snapshot[:snapshot.rindex("-decay-")], "metrics.json"))["global_step"]
+            rate = "–"
+        else:
+            last_budget, last_steps = last.get(objective, (0, 0))
+            rate = "%.2f" % ((steps - last_steps) / (budget - last_budget)) if budget > last_budget else "–"
+            last[objective] = (budget, steps)
         if objective == "random":
             held_out = "(random initialisation)"
         elif objective == "mlm":
@@ -99,9 +109,10 @@ def main():
         if os.path.exists(snapshot + ".test.json"):
             t = load(snapshot + ".test.json")
             test = "**%.2f%%**" % (100 * t["accuracy"])
-        print("| %d min | %s | %d | %.1f M | %s | %s | %s |" % (
-            round(budget / 60), {"mlm": "masked LM", "electra": "ELECTRA", "random": "none"}[objective], steps,
-            steps * BATCH * LENGTH / 1e6, held_out, valid, test))
+        name = {"mlm": "masked LM", "electra": "ELECTRA", "random": "none"}[objective]
+        print("| %d min%s | %s | %d | %s | %.1f M | %s | %s | %s |" % (
+            round(budget / 60), " + %d steps" % decay if decay else "",
+            name + ", then its learning rate decayed to 0" if decay else name, steps, rate, steps * BATCH * LENGTH / 1e6, held_out, valid, test))
     bundled = os.path.join(work, "imdb-bert.test.json")
     if os.path.exists(bundled):
         print("\nFor scale, the bundled masked LM `models/imdb-bert` (scripts/pretrain-imdb.sh: 12,000 steps, "
