@@ -9,10 +9,12 @@
 # resumes, so the script can be killed and rerun. GENERATOR_SIZE trains a wider or narrower generator
 # instead: the discriminator's width, heads and FFN times GENERATOR_SIZE, rounded, as --generator-size
 # makes it (at the ELECTRA run's own size the script checks that it matches that run's generator).
+# RANDOM_REPLACE_PROB and MASK_REPLACE_PROB change the masking, e.g. to masked LM's (0.1 and 0.8).
 #
 #   bash bench/electra_generator_alone.sh [WORK_DIR]   (default ~/.cache/bertft/electra-vs-mlm, with the
 #                                                       vocab/, electra/ and electra.jsonl of electra_vs_mlm.sh)
 #     LEARNING_RATE=5e-4   WARMUP=10000   DROPOUT=0.1   STEPS=10500   GENERATOR_SIZE=0.25
+#     MASK_REPLACE_PROB=0.85   RANDOM_REPLACE_PROB=0
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-$HOME/.cache/bertft/electra-vs-mlm}
@@ -22,6 +24,8 @@ warmup=${WARMUP:-10000}
 dropout=${DROPOUT:-0.1}
 steps=${STEPS:-10500}
 size=${GENERATOR_SIZE:-0.25}
+mask_replace_prob=${MASK_REPLACE_PROB:-0.85}
+random_replace_prob=${RANDOM_REPLACE_PROB:-0}
 bertft=./build/bertft
 [ -f "$data" ] || { echo "electra_generator_alone: $data not found (set IMDB=path/to/aclImdb.tar.gz)" >&2; exit 1; }
 for needed in vocab/vocab.txt electra/config.json electra/generator/config.json electra.jsonl; do
@@ -60,9 +64,10 @@ config["architectures"] = ["ElectraForMaskedLM"]
 json.dump(config, open(output, "w"), indent=2)
 EOF
 run=$out/size-$size-lr-$learning_rate-warmup-$warmup-dropout-$dropout
+[ "$mask_replace_prob/$random_replace_prob" = 0.85/0 ] || run=$run-masking-$mask_replace_prob-$random_replace_prob
 $bertft pretrain --objective mlm --config "$out/config-size-$size.json" --tokenizer "$work/vocab" --corpus "$data#aclImdb/train" \
   --output "$run" --max-length 128 --batch-size 32 --max-steps 1000000 --stop-at-step "$steps" \
   --lr-scheduler constant --warmup-steps "$warmup" --learning-rate "$learning_rate" --dropout "$dropout" --adam-beta2 0.98 \
-  --adam-eps 1e-6 --mask-replace-prob 0.85 --random-replace-prob 0 --max-valid-sequences 512 --eval-steps 500 \
+  --adam-eps 1e-6 --mask-replace-prob "$mask_replace_prob" --random-replace-prob "$random_replace_prob" --max-valid-sequences 512 --eval-steps 500 \
   --save-steps 500 --resume --log "$run.jsonl" --strip-html --precision bf16 --threads 1 >/dev/null 2>>"$run.err"
 python3 bench/electra_vs_mlm_table.py --generator "$work/electra.jsonl" "$out"/size-*.jsonl
