@@ -112,7 +112,8 @@ def main():
         name = {"mlm": "masked LM", "electra": "ELECTRA", "random": "none"}[objective]
         print("| %d min%s | %s | %d | %s | %.1f M | %s | %s | %s |" % (
             round(budget / 60), " + %d steps" % decay if decay else "",
-            name + ", then its learning rate decayed to 0" if decay else name, steps, rate, steps * BATCH * LENGTH / 1e6, held_out, valid, test))
+            name + ", then its learning rate decayed to 0" if decay else name, steps, rate,
+            steps * BATCH * LENGTH / 1e6, held_out, valid, test))
     bundled = os.path.join(work, "imdb-bert.test.json")
     if os.path.exists(bundled):
         print("\nFor scale, the bundled masked LM `models/imdb-bert` (scripts/pretrain-imdb.sh: 12,000 steps, "
