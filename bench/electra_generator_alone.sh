@@ -37,14 +37,22 @@ out=$work/generator-alone
 mkdir -p "$out"
 # The generator's architecture as a masked LM of its own: the ELECTRA run's discriminator scaled by
 # GENERATOR_SIZE. At the ELECTRA run's own --generator-size (in its checkpoints' made_with) it must be that
-# run's generator.
+# run's generator. (bertft checks that the heads divide the width when it reads the config.)
 python3 - "$work/electra" "$size" "$out/config-size-$size.json" <<'EOF'
 import glob, json, os, sys
-electra, size, output = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+electra, output = sys.argv[1], sys.argv[3]
+try:
+    size = float(sys.argv[2])
+except ValueError:
+    size = float("nan")
+if not 0 < size <= 1:
+    sys.exit("electra_generator_alone: GENERATOR_SIZE must be a number in (0, 1], not '%s'" % sys.argv[2])
 discriminator = json.load(open(os.path.join(electra, "config.json")))
 electra_generator = json.load(open(os.path.join(electra, "generator", "config.json")))
-electra_size = json.load(open(glob.glob(os.path.join(electra, "checkpoint-*", "trainer_state.json"))[0]))[
-    "made_with"]["--generator-size"]
+states = glob.glob(os.path.join(electra, "checkpoint-*", "trainer_state.json"))
+if not states:
+    sys.exit("electra_generator_alone: no checkpoint in %s to read its --generator-size from" % electra)
+electra_size = json.load(open(states[0]))["made_with"]["--generator-size"]
 scaled = lambda n: max(1, int(n * size + 0.5))
 generator = dict(discriminator, embedding_size=discriminator.get("embedding_size") or discriminator["hidden_size"],
                  hidden_size=scaled(discriminator["hidden_size"]),
@@ -56,9 +64,6 @@ keys = ["model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_att
         "embedding_size"]
 if size == electra_size and any(generator[key] != electra_generator[key] for key in keys):
     sys.exit("electra_generator_alone: the discriminator scaled by %g is not the ELECTRA run's generator" % size)
-if generator["hidden_size"] % generator["num_attention_heads"]:
-    sys.exit("electra_generator_alone: GENERATOR_SIZE %g gives %d attention heads, which do not divide hidden_size %d"
-             % (size, generator["num_attention_heads"], generator["hidden_size"]))
 config = {key: generator[key] for key in keys}
 config["architectures"] = ["ElectraForMaskedLM"]
 json.dump(config, open(output, "w"), indent=2)

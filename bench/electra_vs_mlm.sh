@@ -36,6 +36,10 @@ budgets=${BUDGETS:-600 1200}
 finetune_budgets=${FINETUNE:-$budgets}
 objectives=${OBJECTIVES-mlm electra}
 decays=${DECAY:-}
+for pair in $decays; do
+  [[ $pair =~ ^[0-9]+\+[1-9][0-9]*$ ]] ||
+    { echo "electra_vs_mlm: DECAY takes BUDGET+STEPS pairs such as 15600+4000, not '$pair'" >&2; exit 1; }
+done
 bertft=./build/bertft
 [ -f "$data" ] || { echo "electra_vs_mlm: $data not found (set IMDB=path/to/aclImdb.tar.gz)" >&2; exit 1; }
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null

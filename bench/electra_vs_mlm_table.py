@@ -11,8 +11,8 @@ With --curve RUN.jsonl it prints instead the held-out curve an ELECTRA run logge
 seconds, learning rate, discriminator AUC, generator MLM loss and accuracy.
 
 With --generator ELECTRA.jsonl ALONE.jsonl... it prints the held-out masked-LM accuracy of the ELECTRA
-run's generator beside that of each run of the same generator alone (bench/electra_generator_alone.sh),
-every 1,000 steps and at each run's last evaluation (– where a run has none)."""
+run's generator beside that of each run of it (or of a wider or narrower one) alone
+(bench/electra_generator_alone.sh), every 1,000 steps and at each run's last evaluation (– where a run has none)."""
 import glob
 import json
 import os
@@ -86,7 +86,7 @@ def main():
         m = load(os.path.join(snapshot, "metrics.json")) if objective != "random" else {"global_step": 0}
         steps = m["global_step"]
         if decay:
-            steps += load(os.path.join(snapshot[:snapshot.rindex("-decay-")], "metrics.json"))["global_step"]
+            steps += load(os.path.join(work, "mlm-%d" % budget, "metrics.json"))["global_step"]
             rate = "–"
         else:
             last_budget, last_steps = last.get(objective, (0, 0))
